@@ -1,0 +1,49 @@
+package keys
+
+import (
+	"context"
+	"time"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
+// EventType names what happened to a key.
+type EventType string
+
+// Event types an [Auditor] receives.
+const (
+	EventCreated            EventType = "created"
+	EventUpdated            EventType = "updated"
+	EventRotated            EventType = "rotated"
+	EventRevoked            EventType = "revoked"
+	EventDisabled           EventType = "disabled"
+	EventEnabled            EventType = "enabled"
+	EventRefused            EventType = "refused"             // a create or update beyond the cap
+	EventVerificationDenied EventType = "verification_denied" // a presented key was refused
+)
+
+// Event is one audited action. It never holds a key or its hash.
+type Event struct {
+	Type    EventType
+	Time    time.Time
+	Actor   string // who acted: a user id, "key:<id>", or "" for an anonymous client
+	OwnerID string // the key's owner, when known
+	KeyID   string // the key, when known
+	Before  policy.Permissions
+	After   policy.Permissions
+	Reason  string // why: the refusal or denial reason, or a revocation reason
+	IP      string
+}
+
+// Auditor receives events. Audit is called synchronously after the action
+// took effect (or was refused); it must be safe for concurrent use and
+// should not block for long. Errors are the auditor's to handle.
+type Auditor interface {
+	Audit(ctx context.Context, e Event)
+}
+
+// AuditorFunc adapts a function to [Auditor].
+type AuditorFunc func(ctx context.Context, e Event)
+
+// Audit calls f.
+func (f AuditorFunc) Audit(ctx context.Context, e Event) { f(ctx, e) }

@@ -1,0 +1,97 @@
+package keys
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// recordCache is a bounded in-process cache of key records by id, with
+// CLOCK (second-chance) eviction: a hit takes a read lock and sets a bit, so
+// concurrent hits do not contend on a list as in an LRU. Cached records are
+// never mutated; a change replaces or drops the entry. Safe for concurrent
+// use.
+type recordCache struct {
+	mu      sync.RWMutex
+	entries map[string]*cacheEntry
+	ring    []string // ids in insertion slots, for the clock hand
+	hand    int
+	size    int
+	maxAge  time.Duration // 0: entries never age out
+}
+
+type cacheEntry struct {
+	key      *Key
+	loadedAt time.Time
+	used     atomic.Bool
+	slot     int
+}
+
+func newRecordCache(size int, maxAge time.Duration) *recordCache {
+	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge}
+}
+
+func (c *recordCache) get(id string, now time.Time) *Key {
+	c.mu.RLock()
+	e := c.entries[id]
+	c.mu.RUnlock()
+	if e == nil {
+		return nil
+	}
+	if c.maxAge > 0 && now.Sub(e.loadedAt) >= c.maxAge {
+		return nil
+	}
+	if !e.used.Load() {
+		e.used.Store(true)
+	}
+	return e.key
+}
+
+func (c *recordCache) put(k *Key, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.entries[k.ID]; old != nil {
+		e := &cacheEntry{key: k, loadedAt: now, slot: old.slot}
+		c.entries[k.ID] = e
+		return
+	}
+	e := &cacheEntry{key: k, loadedAt: now}
+	if len(c.ring) < c.size {
+		e.slot = len(c.ring)
+		c.ring = append(c.ring, k.ID)
+	} else {
+		e.slot = c.evict()
+		c.ring[e.slot] = k.ID
+	}
+	c.entries[k.ID] = e
+}
+
+// evict frees a slot with the clock hand and returns it. Called with mu held.
+func (c *recordCache) evict() int {
+	for {
+		slot := c.hand
+		c.hand = (c.hand + 1) % len(c.ring)
+		victim := c.entries[c.ring[slot]]
+		if victim == nil || victim.slot != slot {
+			return slot // already dropped
+		}
+		if victim.used.Load() {
+			victim.used.Store(false)
+			continue
+		}
+		delete(c.entries, c.ring[slot])
+		return slot
+	}
+}
+
+func (c *recordCache) drop(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
+}
+
+func (c *recordCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}

@@ -1,0 +1,19 @@
+// Package keys creates, stores and verifies API keys.
+//
+// A key looks like
+//
+//	kc_01jd8x3q9w2v5n7mhk4t6r8c0e_3bT9xQ...32 base62 characters..._1aZ9bQ
+//
+// that is: a prefix, the key's id (16 lower-case Crockford base32
+// characters, time-ordered, used for a direct lookup), a secret of 32 base62
+// characters (190 random bits from crypto/rand) and a CRC32 checksum in 6
+// base62 characters that lets [Parse] reject typos and guesses without any
+// storage access. [Pattern] is a regular expression secret scanners can use.
+//
+// Only an HMAC-SHA256 of the key under a server secret is stored, never the
+// key; it is compared in constant time. A [Manager] creates keys through a
+// [policy.Policy] and verifies them on every request, re-checking the owner's
+// current cap each time, so a demoted user's keys lose power at once.
+//
+// The package does not import net/http or any database driver.
+package keys

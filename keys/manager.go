@@ -1,0 +1,174 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
+// Config describes a [Manager]. Store, Policy, Subjects and Secret are
+// required; zero values of the rest mean the documented defaults.
+type Config struct {
+	Store    Store
+	Policy   *policy.Policy
+	Subjects Subjects
+	// Secret keys the HMAC of stored keys: at least 32 random bytes, kept
+	// out of the database. Changing it invalidates every key.
+	Secret []byte
+	// Prefix starts every key; "" means [DefaultPrefix] ("kc").
+	Prefix string
+	// Cache configures the in-process cache of key records.
+	Cache CacheConfig
+	// LastUsedInterval coalesces last-used bookkeeping: at most one write
+	// per key per interval, off the request path. 0 means one minute;
+	// negative turns the bookkeeping off.
+	LastUsedInterval time.Duration
+	// MaxRotationGrace bounds how long a rotated key's old secret keeps
+	// working. 0 means 24 hours.
+	MaxRotationGrace time.Duration
+	// Auditor receives an event for every change and refusal. nil: none.
+	Auditor Auditor
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// CacheConfig configures the in-process cache of key records. Whatever it
+// says, the owner's cap is re-checked at every verification, and changes
+// made through this Manager drop the cached record at once.
+type CacheConfig struct {
+	// Disabled turns the cache off: every verification asks the Store.
+	Disabled bool
+	// Size bounds the number of cached records; 0 means 10,000.
+	Size int
+	// SingleInstance declares this Manager the only writer of its Store
+	// (one process), so cached records need no other invalidation. A Store
+	// with a Local() method that returns true (memstore) implies it.
+	SingleInstance bool
+	// MaxStale, for a Store shared by several instances, lets a cached
+	// record serve for this long after it was read: a key revoked through
+	// another instance can be accepted here for up to MaxStale. 0, the
+	// default, means no staleness: without SingleInstance the cache is off
+	// (use a shared cache such as keys/rediscache instead).
+	MaxStale time.Duration
+}
+
+// Manager creates, verifies and manages keys. Create one with [NewManager];
+// it is safe for concurrent use. Call [Manager.Close] to flush last-used
+// bookkeeping before the process exits.
+type Manager struct {
+	store    Store
+	policy   *policy.Policy
+	subjects Subjects
+	hasher   *Hasher
+	prefix   string
+	cache    *recordCache // nil: off
+	usage    *usageRecorder
+	maxGrace time.Duration
+	auditor  Auditor
+	now      func() time.Time
+}
+
+// NewManager validates c and returns a Manager.
+func NewManager(c Config) (*Manager, error) {
+	switch {
+	case c.Store == nil:
+		return nil, errors.New("keys: Config.Store is required")
+	case c.Policy == nil:
+		return nil, errors.New("keys: Config.Policy is required")
+	case c.Subjects == nil:
+		return nil, errors.New("keys: Config.Subjects is required")
+	case c.Prefix != "" && !ValidPrefix(c.Prefix):
+		return nil, errors.New("keys: Config.Prefix must be 1 to 16 lower-case letters and digits, starting with a letter")
+	case c.Cache.Size < 0 || c.Cache.MaxStale < 0 || c.MaxRotationGrace < 0:
+		return nil, errors.New("keys: Cache.Size, Cache.MaxStale and MaxRotationGrace must not be negative")
+	}
+	hasher, err := NewHasher(c.Secret)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		store:    c.Store,
+		policy:   c.Policy,
+		subjects: c.Subjects,
+		hasher:   hasher,
+		prefix:   c.Prefix,
+		maxGrace: c.MaxRotationGrace,
+		auditor:  c.Auditor,
+		now:      c.Now,
+	}
+	if m.prefix == "" {
+		m.prefix = DefaultPrefix
+	}
+	if m.maxGrace == 0 {
+		m.maxGrace = 24 * time.Hour
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.auditor == nil {
+		m.auditor = AuditorFunc(func(context.Context, Event) {})
+	}
+	if cc := c.Cache; !cc.Disabled {
+		local, _ := c.Store.(interface{ Local() bool })
+		single := cc.SingleInstance || (local != nil && local.Local())
+		if single || cc.MaxStale > 0 {
+			size := cc.Size
+			if size == 0 {
+				size = 10_000
+			}
+			maxAge := cc.MaxStale
+			if single {
+				maxAge = 0
+			}
+			m.cache = newRecordCache(size, maxAge)
+		}
+	}
+	interval := c.LastUsedInterval
+	if interval == 0 {
+		interval = time.Minute
+	}
+	if interval > 0 {
+		m.usage = newUsageRecorder(c.Store, interval)
+	}
+	return m, nil
+}
+
+// Policy returns the policy the Manager grants through.
+func (m *Manager) Policy() *policy.Policy { return m.policy }
+
+// Prefix returns the prefix of the keys this Manager creates.
+func (m *Manager) Prefix() string { return m.prefix }
+
+// Cap returns what the subject with id may grant now, within extra bounds.
+func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissions) (policy.Permissions, error) {
+	s, err := m.subjects.Subject(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return m.policy.Cap(ctx, s, bounds...)
+}
+
+// Close flushes pending last-used bookkeeping. The Manager stays usable.
+func (m *Manager) Close() error {
+	if m.usage != nil {
+		return m.usage.flush(context.Background())
+	}
+	return nil
+}
+
+// forget drops id from the cache after a change made through m.
+func (m *Manager) forget(id string) {
+	if m.cache != nil {
+		m.cache.drop(id)
+	}
+}
+
+// Cached reports how many records the in-process cache holds; 0 when off.
+func (m *Manager) Cached() int {
+	if m.cache == nil {
+		return 0
+	}
+	return m.cache.len()
+}

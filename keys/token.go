@@ -1,0 +1,112 @@
+package keys
+
+import (
+	"hash/crc32"
+	"regexp"
+	"time"
+)
+
+// DefaultPrefix is the prefix of keys when none is configured.
+const DefaultPrefix = "kc"
+
+// Pattern matches keys with any valid prefix, for secret scanners. For the
+// default prefix the expression is
+//
+//	\bkc_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b
+var Pattern = regexp.MustCompile(`\b[a-z][a-z0-9]{0,15}_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b`)
+
+// Token is a parsed key: what a client presents. Its String form is the key.
+type Token struct {
+	Prefix string // 1–16 lower-case letters and digits, starting with a letter
+	ID     string // the key record's id
+	secret string
+	raw    string
+}
+
+// String returns the whole key. Treat it as a secret.
+func (t Token) String() string { return t.raw }
+
+// Hint returns what may be shown of the key again after creation: the
+// prefix, the id and the last four characters, e.g. "kc_01jd…_…Zq9b".
+func (t Token) Hint() string {
+	return t.Prefix + "_" + t.ID + "_…" + t.raw[len(t.raw)-4:]
+}
+
+// ValidPrefix reports whether s may be a key prefix: 1 to 16 lower-case
+// letters and digits, starting with a letter.
+func ValidPrefix(s string) bool {
+	if len(s) == 0 || len(s) > 16 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// Generate returns a new random key with prefix and id. It fails only if
+// the prefix is invalid or crypto/rand fails.
+func Generate(prefix, id string) (Token, error) {
+	if !ValidPrefix(prefix) {
+		return Token{}, ErrMalformed
+	}
+	if len(id) != idLength || !isBase32(id) {
+		return Token{}, ErrMalformed
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return Token{}, err
+	}
+	body := prefix + "_" + id + "_" + secret
+	buf := make([]byte, len(body)+1+checksumLength)
+	copy(buf, body)
+	buf[len(body)] = '_'
+	encodeChecksum(buf[len(body)+1:], checksum(body))
+	return Token{Prefix: prefix, ID: id, secret: secret, raw: string(buf)}, nil
+}
+
+// NewID returns a new time-ordered key id for a record created at now.
+func NewID(now time.Time) (string, error) { return newID(now) }
+
+// Parse checks the form and checksum of s and returns the token. It
+// touches no storage, never panics, and returns [ErrMalformed] for anything
+// that is not a well-formed key (including a bad checksum).
+func Parse(s string) (Token, error) {
+	// prefix _ id(16) _ secret(32) _ checksum(6)
+	const tail = 1 + idLength + 1 + secretLength + 1 + checksumLength
+	n := len(s) - tail
+	if n < 1 || n > 16 {
+		return Token{}, ErrMalformed
+	}
+	prefix := s[:n]
+	rest := s[n:]
+	if rest[0] != '_' || rest[1+idLength] != '_' || rest[2+idLength+secretLength] != '_' {
+		return Token{}, ErrMalformed
+	}
+	id := rest[1 : 1+idLength]
+	secret := rest[2+idLength : 2+idLength+secretLength]
+	sum := rest[len(rest)-checksumLength:]
+	if !ValidPrefix(prefix) || !isBase32(id) || !isBase62(secret) || !isBase62(sum) {
+		return Token{}, ErrMalformed
+	}
+	var want [checksumLength]byte
+	encodeChecksum(want[:], checksum(s[:len(s)-checksumLength-1]))
+	if string(want[:]) != sum {
+		return Token{}, ErrMalformed
+	}
+	return Token{Prefix: prefix, ID: id, secret: secret, raw: s}, nil
+}
+
+var crcTable = crc32.MakeTable(crc32.IEEE)
+
+// checksum is crc32.ChecksumIEEE over a string, without converting it to a
+// byte slice (which would allocate on the verification path).
+func checksum(s string) uint32 {
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = crcTable[byte(crc)^s[i]] ^ crc>>8
+	}
+	return ^crc
+}

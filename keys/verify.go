@@ -1,0 +1,116 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
+// Verified is a key that passed verification.
+type Verified struct {
+	Key     *Key           // the record; shared, do not modify
+	Subject policy.Subject // the owner as the Subjects returned them now
+	// Permissions are the key's effective permissions: what it was granted,
+	// cut to the owner's current cap. Read-only.
+	Permissions policy.Permissions
+}
+
+// Verify checks a presented key and returns its effective permissions. See
+// [Manager.VerifyFrom].
+func (m *Manager) Verify(ctx context.Context, raw string) (Verified, error) {
+	return m.VerifyFrom(ctx, raw, "")
+}
+
+// VerifyFrom checks a presented key, used from clientIP (for last-used
+// bookkeeping; may be ""). In order: form and checksum ([ErrMalformed], no
+// storage access), record by id (cache, then Store), keyed hash in constant
+// time, revoked or disabled, expiry (its own, and the policy's current
+// maximum lifetime counted from creation: [ErrExpired]), the owner (gone or
+// disabled: [ErrOwnerGone]), and last the owner's current cap: the effective
+// permissions are the stored ones cut to that cap. Unknown ids, wrong
+// secrets and revoked keys all wrap [ErrInvalid]. It never writes to the
+// Store on the request path.
+func (m *Manager) VerifyFrom(ctx context.Context, raw string, clientIP string) (Verified, error) {
+	v, err := m.verify(ctx, raw, clientIP)
+	if err != nil && !errors.Is(err, ErrStoreUnavailable) {
+		m.auditDenied(ctx, raw, err, clientIP)
+	}
+	return v, err
+}
+
+func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Verified, error) {
+	t, err := Parse(raw)
+	if err != nil || t.Prefix != m.prefix {
+		return Verified{}, ErrMalformed
+	}
+	now := m.now()
+	k, err := m.lookup(ctx, t.ID, now)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return Verified{}, ErrInvalid
+		}
+		return Verified{}, err
+	}
+	d := m.hasher.Sum(raw)
+	if !d.Equal(k.Hash) && !(k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) && d.Equal(k.PreviousHash)) {
+		return Verified{}, ErrInvalid
+	}
+	switch {
+	case k.IsRevoked():
+		return Verified{}, ErrRevoked
+	case k.Disabled:
+		return Verified{}, ErrDisabled
+	case k.IsExpired(now):
+		return Verified{}, ErrExpired
+	}
+	if max := m.policy.MaxLifetime(k.Permissions); max > 0 && !now.Before(k.CreatedAt.Add(max)) {
+		return Verified{}, ErrExpired // the policy was tightened after the key was made
+	}
+	subject, err := m.subjects.Subject(ctx, k.OwnerID)
+	if errors.Is(err, ErrUnknownSubject) {
+		return Verified{}, ErrOwnerGone
+	} else if err != nil {
+		return Verified{}, err
+	}
+	cap, err := m.policy.Cap(ctx, subject)
+	if errors.Is(err, policy.ErrSubjectDisabled) {
+		return Verified{}, ErrOwnerGone
+	} else if err != nil {
+		return Verified{}, err
+	}
+	effective := k.Permissions
+	if !policy.Subset(effective, cap) {
+		effective = policy.Intersect(effective, cap)
+	}
+	if m.usage != nil {
+		m.usage.note(k.ID, now, clientIP)
+	}
+	return Verified{Key: k, Subject: subject, Permissions: effective}, nil
+}
+
+// lookup returns the record with id from the cache or the Store.
+func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, error) {
+	if m.cache != nil {
+		if k := m.cache.get(id, now); k != nil {
+			return k, nil
+		}
+	}
+	k, err := m.store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.cache != nil {
+		m.cache.put(k, now)
+	}
+	return k, nil
+}
+
+func (m *Manager) auditDenied(ctx context.Context, raw string, err error, ip string) {
+	e := Event{Type: EventVerificationDenied, Time: m.now(), Reason: err.Error(), IP: ip}
+	if t, perr := Parse(raw); perr == nil {
+		e.KeyID = t.ID // the id is not secret; the key never leaves this function
+	}
+	m.auditor.Audit(ctx, e)
+}

@@ -1,0 +1,107 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/keycaphq/keycap"
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/session"
+)
+
+// Authenticate verifies the API key of a request, read from
+// "Authorization: Bearer <key>" or "X-API-Key: <key>", and puts the
+// [Principal] in the request context for [Require] and [PrincipalFrom].
+//
+// A bad, revoked or expired key gets 401 (KEY_INVALID or KEY_EXPIRED) with
+// a WWW-Authenticate header; a store that cannot be asked gets 503
+// STORE_UNAVAILABLE (a key is never accepted because the store was down).
+// A request without a key passes through untouched, so session-authenticated
+// browser requests keep working, unless Options.RequireKey is set. A Bearer
+// token without this keycap's prefix (say, a JWT the app also accepts) is
+// not a key and passes through too.
+func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := kc.keyFrom(r)
+		if !ok {
+			if kc.requireKey {
+				keycap.WriteError(w, keycap.New(keycap.CodeUnauthenticated, http.StatusUnauthorized,
+					"an API key is required: send Authorization: Bearer <key>"))
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, &state{kc: kc})))
+			return
+		}
+		st := &state{kc: kc}
+		if err := kc.verify(r, raw, st); err != nil {
+			keycap.WriteError(w, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	})
+}
+
+// verify checks raw and fills st with the key principal.
+func (kc *Keycap) verify(r *http.Request, raw string, st *state) error {
+	v, err := kc.manager.VerifyFrom(r.Context(), raw, kc.clientIP(r))
+	if err != nil {
+		return err
+	}
+	st.verified = v
+	st.principal = Principal{Kind: KindKey, KeyID: v.Key.ID, OwnerID: v.Key.OwnerID, Permissions: v.Permissions, Key: &st.verified}
+	return nil
+}
+
+// keyFrom returns the API key a request presents, if any.
+func (kc *Keycap) keyFrom(r *http.Request) (string, bool) {
+	if key := r.Header.Get("X-API-Key"); key != "" {
+		return key, true
+	}
+	auth := r.Header.Get("Authorization")
+	const scheme = "Bearer "
+	if len(auth) <= len(scheme) || !strings.EqualFold(auth[:len(scheme)], scheme) {
+		return "", false
+	}
+	token := strings.TrimSpace(auth[len(scheme):])
+	prefix := kc.manager.Prefix()
+	if len(token) <= len(prefix) || token[:len(prefix)] != prefix || token[len(prefix)] != '_' {
+		return "", false // another kind of bearer token: not ours to judge
+	}
+	return token, true
+}
+
+// sessionPrincipal returns the logged-in user as a Principal holding their
+// cap, or the zero Principal when nobody is logged in.
+func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
+	if kc.sessions == nil {
+		return Principal{}, nil
+	}
+	id, err := kc.sessions.UserID(ctx)
+	if err != nil {
+		if errors.Is(err, session.ErrNoSession) {
+			return Principal{}, misconfigured("sessions are not loaded for this request: wrap the handler with the session manager's LoadAndSave", err)
+		}
+		return Principal{}, err
+	}
+	if id == "" {
+		return Principal{}, nil
+	}
+	cap, err := kc.manager.Cap(ctx, id)
+	if errors.Is(err, keys.ErrUnknownSubject) {
+		return Principal{}, nil // the user is gone: as good as logged out
+	} else if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Kind: KindSession, OwnerID: id, Permissions: cap}, nil
+}
+
+func misconfigured(message string, cause error) *keycap.Error {
+	return &keycap.Error{Code: keycap.CodeMisconfigured, Status: http.StatusInternalServerError, Message: message, Err: cause}
+}
+
+func unauthenticated() *keycap.Error {
+	return keycap.New(keycap.CodeUnauthenticated, http.StatusUnauthorized,
+		"log in, or send an API key as Authorization: Bearer <key>")
+}

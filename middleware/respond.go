@@ -1,0 +1,83 @@
+package middleware
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
+)
+
+// keyJSON is the JSON form of a key record. It never holds the key's hash;
+// Key (the key itself) is set only in the answer that creates or rotates it.
+type keyJSON struct {
+	ID                string             `json:"id"`
+	Name              string             `json:"name"`
+	Hint              string             `json:"hint"`
+	Prefix            string             `json:"prefix"`
+	OwnerID           string             `json:"owner_id"`
+	Permissions       policy.Permissions `json:"permissions"`
+	Status            string             `json:"status"` // active, expired, revoked or disabled
+	CreatedAt         time.Time          `json:"created_at"`
+	UpdatedAt         time.Time          `json:"updated_at"`
+	ExpiresAt         *time.Time         `json:"expires_at"`
+	LastUsedAt        *time.Time         `json:"last_used_at"`
+	RevokedAt         *time.Time         `json:"revoked_at"`
+	RevokedBy         string             `json:"revoked_by,omitempty"`
+	RevokedReason     string             `json:"revoked_reason,omitempty"`
+	CreatedBy         string             `json:"created_by"`
+	PreviousExpiresAt *time.Time         `json:"previous_secret_expires_at,omitempty"`
+	Remaining         *int64             `json:"remaining,omitempty"`
+	Key               string             `json:"key,omitempty"`
+}
+
+func toJSON(k *keys.Key, now time.Time) keyJSON {
+	perms := k.Permissions
+	if perms == nil {
+		perms = policy.Permissions{}
+	}
+	j := keyJSON{
+		ID: k.ID, Name: k.Name, Hint: k.Hint, Prefix: k.Prefix, OwnerID: k.OwnerID,
+		Permissions: perms, Status: status(k, now), CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
+		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
+		RevokedBy: k.RevokedBy, RevokedReason: k.RevokedReason, CreatedBy: k.CreatedBy, Remaining: k.Remaining,
+	}
+	if k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) {
+		j.PreviousExpiresAt = timePtr(k.PreviousExpiresAt)
+	}
+	return j
+}
+
+func status(k *keys.Key, now time.Time) string {
+	switch {
+	case k.IsRevoked():
+		return "revoked"
+	case k.Disabled:
+		return "disabled"
+	case k.IsExpired(now):
+		return "expired"
+	}
+	return "active"
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// writeJSON writes v with status. Answers about keys are never cached.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

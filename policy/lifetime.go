@@ -1,0 +1,88 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// LifetimeError reports a requested key lifetime beyond what the policy
+// allows for the key's permissions.
+type LifetimeError struct {
+	Requested time.Duration
+	Maximum   time.Duration
+}
+
+func (e *LifetimeError) Error() string {
+	return fmt.Sprintf("requested lifetime %s exceeds the maximum %s", e.Requested, e.Maximum)
+}
+
+type lifetimeRule struct {
+	resource, action string // "*" matches any name
+	max              time.Duration
+}
+
+func (p *Policy) setLifetimes(c Config) error {
+	if c.DefaultLifetime < 0 || c.MaxLifetime < 0 {
+		return fmt.Errorf("policy: DefaultLifetime and MaxLifetime must not be negative")
+	}
+	for pattern, max := range c.MaxLifetimeFor {
+		resource, action, ok := strings.Cut(pattern, ":")
+		if !ok || checkName(resource, true) != "" || checkName(action, true) != "" {
+			return fmt.Errorf("policy: MaxLifetimeFor[%q]: want a \"resource:action\" pattern, either side may be \"*\"", pattern)
+		}
+		if max <= 0 {
+			return fmt.Errorf("policy: MaxLifetimeFor[%q]: the lifetime must be positive", pattern)
+		}
+		p.lifetimeRules = append(p.lifetimeRules, lifetimeRule{resource, action, max})
+	}
+	return nil
+}
+
+// MaxLifetime returns the longest lifetime a key holding perms may have:
+// the smallest of MaxLifetime and every matching MaxLifetimeFor rule.
+// 0 means no bound.
+func (p *Policy) MaxLifetime(perms Permissions) time.Duration {
+	max := p.maxLifetime
+	for _, rule := range p.lifetimeRules {
+		if (max == 0 || rule.max < max) && rule.matches(perms) {
+			max = rule.max
+		}
+	}
+	return max
+}
+
+func (r lifetimeRule) matches(perms Permissions) bool {
+	for resource, actions := range perms {
+		if r.resource != Wildcard && r.resource != resource {
+			continue
+		}
+		for _, a := range actions {
+			if r.action == Wildcard || r.action == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Lifetime returns the lifetime to give a key holding perms whose client
+// asked for requested (0: the client named none). The result 0 means the key
+// never expires. A request beyond [Policy.MaxLifetime] is a
+// [*LifetimeError]; a negative one an [*InvalidError].
+func (p *Policy) Lifetime(perms Permissions, requested time.Duration) (time.Duration, error) {
+	max := p.MaxLifetime(perms)
+	switch {
+	case requested < 0:
+		return 0, &InvalidError{Path: "expires_in", Reason: "a lifetime must be positive"}
+	case requested == 0:
+		d := p.defaultLifetime
+		if d == 0 || (max > 0 && d > max) {
+			d = max
+		}
+		return d, nil
+	case max > 0 && requested > max:
+		return 0, &LifetimeError{Requested: requested, Maximum: max}
+	}
+	return requested, nil
+}

@@ -1,0 +1,225 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config describes a [Policy]. Every bound that is set applies at once: the
+// cap is their intersection. See [New] for what is a configuration error.
+type Config struct {
+	// Max is a static maximum for every subject. nil means no static bound.
+	Max Permissions
+	// Roles maps a role name to what it grants; a subject's role bound is the
+	// union of its roles' permissions. nil means roles are not a bound (an
+	// empty, non-nil map is a bound that grants nothing).
+	Roles map[string]Permissions
+	// MaxFunc returns a per-subject maximum. nil means no such bound. It is
+	// called on every [Policy.Cap], including at key verification, so it
+	// should be fast; an error it returns is returned as is.
+	MaxFunc func(ctx context.Context, s Subject) (Permissions, error)
+	// AllowClientPermissions lets clients choose a key's permissions (within
+	// the cap). When false, every key gets Default cut to the cap, and a
+	// request that names permissions is refused.
+	AllowClientPermissions bool
+	// Default is what a key gets when the client names no permissions; it is
+	// cut to the cap. With no bound configured at all, Default is the cap.
+	Default Permissions
+
+	// DefaultLifetime is the lifetime of a key whose client names none.
+	// 0 means the key gets the longest lifetime allowed (none: no expiry).
+	DefaultLifetime time.Duration
+	// MaxLifetime bounds every key's lifetime. 0 means no bound.
+	MaxLifetime time.Duration
+	// MaxLifetimeFor bounds the lifetime of keys holding matching
+	// permissions. Keys are "resource:action" patterns in which either side
+	// may be "*", matching any name: {"*:delete": 30 * 24 * time.Hour}.
+	MaxLifetimeFor map[string]time.Duration
+}
+
+// Policy decides what a subject may grant. Create one with [New]; it is
+// immutable and safe for concurrent use.
+type Policy struct {
+	max, defaults   Permissions
+	roles           map[string]Permissions
+	maxFunc         func(context.Context, Subject) (Permissions, error)
+	allowClient     bool
+	wildcards       Permissions // the "*" names the configuration defines
+	defaultLifetime time.Duration
+	maxLifetime     time.Duration
+	lifetimeRules   []lifetimeRule
+}
+
+// New validates c and returns the Policy it describes. It refuses a
+// configuration that lets clients choose permissions with no bound at all
+// (no Max, Roles or MaxFunc): that would be "anything goes". Permissions in
+// c must follow the grammar of [Normalize], except that they may name "*",
+// which then becomes a literal permission of this policy.
+func New(c Config) (*Policy, error) {
+	if c.AllowClientPermissions && c.Max == nil && c.Roles == nil && c.MaxFunc == nil {
+		return nil, errors.New("policy: AllowClientPermissions needs a bound: set Max, Roles or MaxFunc")
+	}
+	p := &Policy{
+		maxFunc:         c.MaxFunc,
+		allowClient:     c.AllowClientPermissions,
+		defaultLifetime: c.DefaultLifetime,
+		maxLifetime:     c.MaxLifetime,
+	}
+	var err error
+	if p.max, err = normalize(c.Max, true); err != nil {
+		return nil, fmt.Errorf("policy: Max: %w", err)
+	}
+	if p.defaults, err = normalize(c.Default, true); err != nil {
+		return nil, fmt.Errorf("policy: Default: %w", err)
+	}
+	declared := []Permissions{p.max, p.defaults}
+	if c.Roles != nil {
+		p.roles = make(map[string]Permissions, len(c.Roles))
+		for name, perms := range c.Roles {
+			if p.roles[name], err = normalize(perms, true); err != nil {
+				return nil, fmt.Errorf("policy: Roles[%q]: %w", name, err)
+			}
+			declared = append(declared, p.roles[name])
+		}
+	}
+	p.wildcards = wildcardsIn(declared...)
+	if err := p.setLifetimes(c); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// MustNew is like [New] but panics on a configuration error.
+func MustNew(c Config) *Policy {
+	p, err := New(c)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// AllowsClientPermissions reports whether clients may choose permissions.
+func (p *Policy) AllowsClientPermissions() bool { return p.allowClient }
+
+// Cap returns what s may grant: the intersection of every configured bound
+// and of extra bounds (such as the permissions of the API key making the
+// request). With no bound configured the cap is Default. A disabled subject
+// gets [ErrSubjectDisabled].
+func (p *Policy) Cap(ctx context.Context, s Subject, bounds ...Permissions) (Permissions, error) {
+	if s.Disabled {
+		return nil, ErrSubjectDisabled
+	}
+	var cap Permissions
+	bounded := false
+	apply := func(b Permissions) {
+		if bounded {
+			cap = Intersect(cap, b)
+		} else {
+			cap, bounded = b, true
+		}
+	}
+	if p.max != nil {
+		apply(p.max)
+	}
+	if p.roles != nil {
+		apply(p.roleBound(s.Roles))
+	}
+	if p.maxFunc != nil {
+		m, err := p.maxFunc(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if m, err = normalize(m, true); err != nil {
+			return nil, fmt.Errorf("policy: MaxFunc for %q: %w", s.ID, err)
+		}
+		apply(m)
+	}
+	if !bounded {
+		apply(p.defaults)
+	}
+	for _, b := range bounds {
+		apply(b)
+	}
+	if cap == nil {
+		cap = Permissions{}
+	}
+	return cap, nil
+}
+
+func (p *Policy) roleBound(roles []string) Permissions {
+	if len(roles) == 1 { // the common case: no union to build
+		if perms, ok := p.roles[roles[0]]; ok {
+			return perms
+		}
+		return Permissions{}
+	}
+	sets := make([]Permissions, 0, len(roles))
+	for _, r := range roles {
+		sets = append(sets, p.roles[r])
+	}
+	return Union(sets...)
+}
+
+// Grant returns the normalized permissions to store on a key that s asks for
+// with requested (nil: the client named none), within the cap and extra
+// bounds. It returns an [*InvalidError] for malformed permissions, for
+// permissions named where the policy does not allow clients to choose, or
+// for an empty result; an [*ExceedsError] for anything beyond the cap; or an
+// error from [Policy.Cap].
+func (p *Policy) Grant(ctx context.Context, s Subject, requested Permissions, bounds ...Permissions) (Permissions, error) {
+	if requested != nil && !p.allowClient {
+		return nil, &InvalidError{Path: "permissions", Reason: "this app does not let clients choose permissions; leave them out"}
+	}
+	cap, err := p.Cap(ctx, s, bounds...)
+	if err != nil {
+		return nil, err
+	}
+	var granted Permissions
+	if requested == nil {
+		granted = Intersect(p.defaults, cap)
+	} else {
+		if granted, err = p.normalizeRequest(requested); err != nil {
+			return nil, err
+		}
+		if excess := Excess(granted, cap); !excess.IsEmpty() {
+			return nil, &ExceedsError{Exceeded: excess, Maximum: cap}
+		}
+	}
+	if granted.IsEmpty() {
+		return nil, &InvalidError{Path: "permissions", Reason: "a key needs at least one permission you may grant", Err: ErrEmpty}
+	}
+	return granted, nil
+}
+
+// normalizeRequest normalizes client input, accepting "*" only where the
+// policy's configuration names it.
+func (p *Policy) normalizeRequest(requested Permissions) (Permissions, error) {
+	n, err := normalize(requested, !p.wildcards.IsEmpty())
+	if err != nil {
+		return nil, err
+	}
+	for r, actions := range n {
+		for _, a := range actions {
+			if (r == Wildcard || a == Wildcard) && !p.wildcards.Has(r, a) {
+				return nil, &InvalidError{Path: quote(r), Reason: fmt.Sprintf("%q is not a wildcard and this policy does not define %q", Wildcard, r+":"+a)}
+			}
+		}
+	}
+	return n, nil
+}
+
+func wildcardsIn(sets ...Permissions) Permissions {
+	out := Permissions{}
+	for _, set := range sets {
+		for r, actions := range set {
+			for _, a := range actions {
+				if r == Wildcard || a == Wildcard {
+					out[r] = append(out[r], a)
+				}
+			}
+		}
+	}
+	return Union(out)
+}

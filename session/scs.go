@@ -1,0 +1,64 @@
+package session
+
+import (
+	"context"
+	"errors"
+
+	"github.com/alexedwards/scs/v2"
+)
+
+// SCSSessions reads the logged-in user id from an scs session. Create it
+// with [SCS]; it is safe for concurrent use.
+type SCSSessions struct {
+	manager *scs.SessionManager
+	key     string
+}
+
+// SCS returns [Sessions] that read the user id stored under key (as a
+// string, by sm.Put(ctx, key, id)) in sm's session. Requests must pass
+// through sm.LoadAndSave; outside it, UserID returns [ErrNoSession] rather
+// than letting scs panic. An empty key means "userID".
+func SCS(sm *scs.SessionManager, key string) *SCSSessions {
+	if key == "" {
+		key = "userID"
+	}
+	return &SCSSessions{manager: sm, key: key}
+}
+
+// UserID implements [Sessions].
+func (s *SCSSessions) UserID(ctx context.Context) (id string, err error) {
+	// scs panics when the context holds no session data: a wiring error,
+	// reported as such instead of crashing the request.
+	err = guard(func() error { id = s.manager.GetString(ctx, s.key); return nil })
+	return id, err
+}
+
+// LogIn records that user id is logged in: it renews the session token
+// (against session fixation) and stores id under the adapter's key.
+func (s *SCSSessions) LogIn(ctx context.Context, id string) error {
+	if id == "" {
+		return errors.New("session: empty user id")
+	}
+	return guard(func() error {
+		if err := s.manager.RenewToken(ctx); err != nil {
+			return err
+		}
+		s.manager.Put(ctx, s.key, id)
+		return nil
+	})
+}
+
+// LogOut destroys the session.
+func (s *SCSSessions) LogOut(ctx context.Context) error {
+	return guard(func() error { return s.manager.Destroy(ctx) })
+}
+
+// guard runs f, turning scs's "no session data" panic into [ErrNoSession].
+func guard(f func() error) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = ErrNoSession
+		}
+	}()
+	return f()
+}
