@@ -47,3 +47,10 @@ type AuditorFunc func(ctx context.Context, e Event)
 
 // Audit calls f.
 func (f AuditorFunc) Audit(ctx context.Context, e Event) { f(ctx, e) }
+
+// audit hands e to the Manager's Auditor, if any.
+func (m *Manager) audit(ctx context.Context, e Event) {
+	if m.auditor != nil {
+		m.auditor.Audit(ctx, e)
+	}
+}

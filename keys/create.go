@@ -74,7 +74,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	m.auditor.Audit(ctx, Event{Type: EventCreated, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted})
+	m.audit(ctx, Event{Type: EventCreated, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted})
 	return k, token, nil
 }
 
@@ -156,5 +156,5 @@ func (m *Manager) auditRefusal(ctx context.Context, actor, owner, keyID string, 
 	if errors.As(err, &exceeds) {
 		e.After = exceeds.Exceeded
 	}
-	m.auditor.Audit(ctx, e)
+	m.audit(ctx, e)
 }

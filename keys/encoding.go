@@ -68,22 +68,27 @@ func encodeChecksum(dst []byte, sum uint32) {
 	}
 }
 
+// Character classes, as lookup tables: one load per byte when parsing.
+var (
+	base62Valid = table(base62Alphabet)
+	base32Valid = table(base32Alphabet)
+)
+
+func table(alphabet string) (t [256]bool) {
+	for i := 0; i < len(alphabet); i++ {
+		t[alphabet[i]] = true
+	}
+	return t
+}
+
 func isBase62(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+		if !base62Valid[s[i]] {
 			return false
 		}
 	}
 	return true
 }
-
-var base32Valid = func() (t [256]bool) {
-	for i := 0; i < len(base32Alphabet); i++ {
-		t[base32Alphabet[i]] = true
-	}
-	return t
-}()
 
 func isBase32(s string) bool {
 	for i := 0; i < len(s); i++ {

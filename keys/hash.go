@@ -42,7 +42,8 @@ func NewHasher(secret []byte) (*Hasher, error) {
 
 type mac struct {
 	h   hash.Hash
-	buf []byte
+	buf []byte // the key, copied: Write takes a []byte
+	sum []byte // Sum's output, reused
 }
 
 // Sum returns the digest of key.
@@ -51,8 +52,9 @@ func (h *Hasher) Sum(key string) Digest {
 	m.h.Reset()
 	m.buf = append(m.buf[:0], key...)
 	m.h.Write(m.buf)
+	m.sum = m.h.Sum(m.sum[:0])
 	var d Digest
-	m.h.Sum(d[:0])
+	copy(d[:], m.sum)
 	h.pool.Put(m)
 	return d
 }

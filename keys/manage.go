@@ -106,7 +106,7 @@ func (m *Manager) Update(ctx context.Context, owner, id string, u UpdateRequest)
 		return nil, err
 	}
 	m.forget(id)
-	m.auditor.Audit(ctx, Event{Type: EventUpdated, Time: now, Actor: actor, OwnerID: owner, KeyID: id, Before: before, After: next.Permissions})
+	m.audit(ctx, Event{Type: EventUpdated, Time: now, Actor: actor, OwnerID: owner, KeyID: id, Before: before, After: next.Permissions})
 	return next, nil
 }
 
@@ -132,7 +132,7 @@ func (m *Manager) Revoke(ctx context.Context, owner, id string, r RevokeRequest)
 		return nil, err
 	}
 	m.forget(id)
-	m.auditor.Audit(ctx, Event{Type: EventRevoked, Time: now, Actor: k.RevokedBy, OwnerID: owner, KeyID: id, Before: k.Permissions, Reason: r.Reason})
+	m.audit(ctx, Event{Type: EventRevoked, Time: now, Actor: k.RevokedBy, OwnerID: owner, KeyID: id, Before: k.Permissions, Reason: r.Reason})
 	return k, nil
 }
 
@@ -159,7 +159,7 @@ func (m *Manager) SetDisabled(ctx context.Context, owner, id string, disabled bo
 	if disabled {
 		t = EventDisabled
 	}
-	m.auditor.Audit(ctx, Event{Type: t, Time: now, Actor: or(actor, owner), OwnerID: owner, KeyID: id})
+	m.audit(ctx, Event{Type: t, Time: now, Actor: or(actor, owner), OwnerID: owner, KeyID: id})
 	return k, nil
 }
 
@@ -204,7 +204,7 @@ func (m *Manager) Rotate(ctx context.Context, owner, id string, grace time.Durat
 		return nil, "", err
 	}
 	m.forget(id)
-	m.auditor.Audit(ctx, Event{Type: EventRotated, Time: now, Actor: or(actor, owner), OwnerID: owner, KeyID: id, Before: before, After: k.Permissions})
+	m.audit(ctx, Event{Type: EventRotated, Time: now, Actor: or(actor, owner), OwnerID: owner, KeyID: id, Before: before, After: k.Permissions})
 	return k, t.String(), nil
 }
 

@@ -66,7 +66,7 @@ type Manager struct {
 	cache    *recordCache // nil: off
 	usage    *usageRecorder
 	maxGrace time.Duration
-	auditor  Auditor
+	auditor  Auditor // nil: none
 	now      func() time.Time
 }
 
@@ -106,9 +106,6 @@ func NewManager(c Config) (*Manager, error) {
 	}
 	if m.now == nil {
 		m.now = time.Now
-	}
-	if m.auditor == nil {
-		m.auditor = AuditorFunc(func(context.Context, Event) {})
 	}
 	if cc := c.Cache; !cc.Disabled {
 		local, _ := c.Store.(interface{ Local() bool })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -14,7 +15,8 @@ type usageRecorder struct {
 	store    Store
 	interval time.Duration
 
-	noted   sync.Map // id → time.Time of the last time queued for a write
+	notedMu sync.RWMutex
+	noted   map[string]*atomic.Int64 // id → Unix nanoseconds of the last use queued for a write
 	mu      sync.Mutex
 	pending map[string]touch
 	timer   *time.Timer
@@ -26,16 +28,28 @@ type touch struct {
 }
 
 func newUsageRecorder(s Store, interval time.Duration) *usageRecorder {
-	return &usageRecorder{store: s, interval: interval, pending: map[string]touch{}}
+	return &usageRecorder{store: s, interval: interval, noted: map[string]*atomic.Int64{}, pending: map[string]touch{}}
 }
 
 // note records a use of id at now; it queues a write if none was queued for
 // id within the interval.
 func (u *usageRecorder) note(id string, now time.Time, ip string) {
-	if last, ok := u.noted.Load(id); ok && now.Sub(last.(time.Time)) < u.interval {
-		return
+	ns := now.UnixNano()
+	u.notedMu.RLock()
+	last := u.noted[id]
+	u.notedMu.RUnlock()
+	if last == nil {
+		u.notedMu.Lock()
+		if last = u.noted[id]; last == nil {
+			last = new(atomic.Int64)
+			u.noted[id] = last
+		}
+		u.notedMu.Unlock()
 	}
-	u.noted.Store(id, now)
+	prev := last.Load()
+	if prev != 0 && ns-prev < int64(u.interval) || !last.CompareAndSwap(prev, ns) {
+		return // noted within the interval, or another request just did
+	}
 	u.mu.Lock()
 	u.pending[id] = touch{now, ip}
 	if u.timer == nil {
@@ -54,13 +68,14 @@ func (u *usageRecorder) flush(ctx context.Context) error {
 		u.timer = nil
 	}
 	u.mu.Unlock()
-	cutoff := time.Now().Add(-u.interval)
-	u.noted.Range(func(id, last any) bool { // keep the map bounded by recent use
-		if last.(time.Time).Before(cutoff) {
-			u.noted.Delete(id)
+	cutoff := time.Now().Add(-u.interval).UnixNano()
+	u.notedMu.Lock() // keep the map bounded by recent use
+	for id, last := range u.noted {
+		if last.Load() < cutoff {
+			delete(u.noted, id)
 		}
-		return true
-	})
+	}
+	u.notedMu.Unlock()
 	var errs []error
 	for id, t := range batch {
 		if err := u.store.Touch(ctx, id, t.at, t.ip); err != nil {

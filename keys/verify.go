@@ -34,7 +34,7 @@ func (m *Manager) Verify(ctx context.Context, raw string) (Verified, error) {
 // Store on the request path.
 func (m *Manager) VerifyFrom(ctx context.Context, raw string, clientIP string) (Verified, error) {
 	v, err := m.verify(ctx, raw, clientIP)
-	if err != nil && !errors.Is(err, ErrStoreUnavailable) {
+	if err != nil && m.auditor != nil && !errors.Is(err, ErrStoreUnavailable) {
 		m.auditDenied(ctx, raw, err, clientIP)
 	}
 	return v, err
@@ -112,5 +112,5 @@ func (m *Manager) auditDenied(ctx context.Context, raw string, err error, ip str
 	if t, perr := Parse(raw); perr == nil {
 		e.KeyID = t.ID // the id is not secret; the key never leaves this function
 	}
-	m.auditor.Audit(ctx, e)
+	m.audit(ctx, e)
 }

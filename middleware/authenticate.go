@@ -31,15 +31,15 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 					"an API key is required: send Authorization: Bearer <key>"))
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, &state{kc: kc})))
+			next.ServeHTTP(w, r.WithContext(&state{Context: r.Context(), kc: kc}))
 			return
 		}
-		st := &state{kc: kc}
+		st := &state{Context: r.Context(), kc: kc}
 		if err := kc.verify(r, raw, st); err != nil {
 			keycap.WriteError(w, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+		next.ServeHTTP(w, r.WithContext(st))
 	})
 }
 
@@ -56,10 +56,15 @@ func (kc *Keycap) verify(r *http.Request, raw string, st *state) error {
 
 // keyFrom returns the API key a request presents, if any.
 func (kc *Keycap) keyFrom(r *http.Request) (string, bool) {
-	if key := r.Header.Get("X-API-Key"); key != "" {
-		return key, true
+	// Direct map reads with canonical names: Header.Get would canonicalize
+	// "X-API-Key" on every request, which allocates.
+	if v := r.Header["X-Api-Key"]; len(v) > 0 && v[0] != "" {
+		return v[0], true
 	}
-	auth := r.Header.Get("Authorization")
+	var auth string
+	if v := r.Header["Authorization"]; len(v) > 0 {
+		auth = v[0]
+	}
 	const scheme = "Bearer "
 	if len(auth) <= len(scheme) || !strings.EqualFold(auth[:len(scheme)], scheme) {
 		return "", false

@@ -124,7 +124,7 @@ func (kc *Keycap) route(path string) (route, string) {
 func (kc *Keycap) caller(r *http.Request) (Principal, error) {
 	st := stateFrom(r.Context())
 	if st == nil {
-		st = &state{kc: kc}
+		st = &state{Context: r.Context(), kc: kc}
 		if raw, ok := kc.keyFrom(r); ok {
 			if err := kc.verify(r, raw, st); err != nil {
 				return Principal{}, err

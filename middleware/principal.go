@@ -39,13 +39,24 @@ type stateKey struct{} // unexported: nobody else can collide
 
 // state is what Authenticate leaves in the request context: the verified
 // key, or what is needed to resolve the session user on demand (most
-// requests that carry no key never need it).
+// requests that carry no key never need it). It is itself the request's
+// context (the parent, plus itself under stateKey), which saves the
+// allocations of a context.WithValue on every request.
 type state struct {
+	context.Context
 	kc        *Keycap
 	principal Principal     // set for a key at once; for a session by resolve
 	verified  keys.Verified // the key, for KindKey; principal.Key points here
 	once      sync.Once
 	err       error
+}
+
+// Value implements context.Context.
+func (s *state) Value(key any) any {
+	if key == (stateKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
 }
 
 func stateFrom(ctx context.Context) *state {

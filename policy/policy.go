@@ -39,6 +39,9 @@ type Config struct {
 	MaxLifetimeFor map[string]time.Duration
 }
 
+// noPermissions is a shared, read-only empty cap.
+var noPermissions = Permissions{}
+
 // Policy decides what a subject may grant. Create one with [New]; it is
 // immutable and safe for concurrent use.
 type Policy struct {
@@ -46,7 +49,8 @@ type Policy struct {
 	roles           map[string]Permissions
 	maxFunc         func(context.Context, Subject) (Permissions, error)
 	allowClient     bool
-	wildcards       Permissions // the "*" names the configuration defines
+	wildcards       Permissions            // the "*" names the configuration defines
+	roleCaps        map[string]Permissions // Max ∩ role, for the one-role fast path of Cap
 	defaultLifetime time.Duration
 	maxLifetime     time.Duration
 	lifetimeRules   []lifetimeRule
@@ -85,6 +89,13 @@ func New(c Config) (*Policy, error) {
 		}
 	}
 	p.wildcards = wildcardsIn(declared...)
+	p.roleCaps = make(map[string]Permissions, len(p.roles))
+	for name, perms := range p.roles {
+		if p.max != nil {
+			perms = Intersect(p.max, perms)
+		}
+		p.roleCaps[name] = perms
+	}
 	if err := p.setLifetimes(c); err != nil {
 		return nil, err
 	}
@@ -106,10 +117,23 @@ func (p *Policy) AllowsClientPermissions() bool { return p.allowClient }
 // Cap returns what s may grant: the intersection of every configured bound
 // and of extra bounds (such as the permissions of the API key making the
 // request). With no bound configured the cap is Default. A disabled subject
-// gets [ErrSubjectDisabled].
+// gets [ErrSubjectDisabled]. The result may be shared: do not modify it.
 func (p *Policy) Cap(ctx context.Context, s Subject, bounds ...Permissions) (Permissions, error) {
 	if s.Disabled {
 		return nil, ErrSubjectDisabled
+	}
+	if p.maxFunc == nil && len(bounds) == 0 {
+		// The common case at every key verification: precomputed, no
+		// allocation. The result is shared and must not be modified.
+		switch {
+		case p.roles != nil && len(s.Roles) == 1:
+			if c, ok := p.roleCaps[s.Roles[0]]; ok {
+				return c, nil
+			}
+			return noPermissions, nil
+		case p.roles == nil && p.max != nil:
+			return p.max, nil
+		}
 	}
 	var cap Permissions
 	bounded := false
@@ -184,7 +208,8 @@ func (p *Policy) Grant(ctx context.Context, s Subject, requested Permissions, bo
 			return nil, err
 		}
 		if excess := Excess(granted, cap); !excess.IsEmpty() {
-			return nil, &ExceedsError{Exceeded: excess, Maximum: cap}
+			// Cap may return the policy's own maps; the error goes to callers.
+			return nil, &ExceedsError{Exceeded: excess, Maximum: cap.Clone()}
 		}
 	}
 	if granted.IsEmpty() {
@@ -200,10 +225,15 @@ func (p *Policy) normalizeRequest(requested Permissions) (Permissions, error) {
 	if err != nil {
 		return nil, err
 	}
-	for r, actions := range n {
-		for _, a := range actions {
+	// Paths name the offending action as the client sent it, like Normalize's.
+	for r, actions := range requested {
+		for i, a := range actions {
 			if (r == Wildcard || a == Wildcard) && !p.wildcards.Has(r, a) {
-				return nil, &InvalidError{Path: quote(r), Reason: fmt.Sprintf("%q is not a wildcard and this policy does not define %q", Wildcard, r+":"+a)}
+				path := quote(r) + pathIndex(i)
+				if r == Wildcard && p.wildcards[r] == nil {
+					path = quote(r)
+				}
+				return nil, &InvalidError{Path: path, Reason: fmt.Sprintf("%q is not a wildcard and this policy does not define %q", Wildcard, r+":"+a)}
 			}
 		}
 	}

@@ -1,0 +1,127 @@
+package middleware_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/memstore"
+	"github.com/keycaphq/keycap/middleware"
+	"github.com/keycaphq/keycap/policy"
+	"github.com/keycaphq/keycap/session"
+)
+
+// benchChain returns the bare handler, the full chain (scs.LoadAndSave →
+// Authenticate → Require → handler) over a cached key, the recommended
+// wiring that skips session loading for keyed requests (Authenticate →
+// SkipForKeys(LoadAndSave) → Require → handler), and the key.
+func benchChain(b *testing.B) (bare, chain, skipping http.Handler, key string) {
+	b.Helper()
+	member := policy.Permissions{"projects": {"read"}, "files": {"read", "write"}}
+	pol := policy.MustNew(policy.Config{
+		AllowClientPermissions: true,
+		Max:                    policy.Permissions{"files": {"read", "write", "delete"}, "projects": {"read", "write", "delete"}},
+		Roles:                  map[string]policy.Permissions{"member": member},
+	})
+	roles := []string{"member"}
+	subjects := keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+		return policy.Subject{ID: id, Roles: roles}, nil
+	})
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	m, err := keys.NewManager(keys.Config{Store: memstore.New(), Policy: pol, Subjects: subjects, Secret: secret})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, key, err = m.Create(context.Background(), keys.CreateRequest{OwnerID: "u1", Name: "bench", Permissions: policy.Permissions{"files": {"read"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sm := scs.New()
+	kc, err := middleware.New(middleware.Options{Manager: m, Sessions: session.SCS(sm, "userID")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	bare = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	chain = sm.LoadAndSave(kc.Authenticate(middleware.Require("files:read")(bare)))
+	skipping = kc.Authenticate(kc.SkipForKeys(sm.LoadAndSave)(middleware.Require("files:read")(bare)))
+	return bare, chain, skipping, key
+}
+
+// BenchmarkChain serves the same request through a bare handler and
+// through the full chain, in the same run, and reports both and their
+// difference: keycap-ns/op - bare-ns/op is what keycap and scs add.
+func BenchmarkChain(b *testing.B) {
+	bare, chain, skipping, key := benchChain(b)
+	req := httptest.NewRequest(http.MethodGet, "/api/files", nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	serve := func(h http.Handler) func() {
+		return func() {
+			w := discard{h: http.Header{}}
+			h.ServeHTTP(&w, req)
+			if w.status != http.StatusNoContent {
+				b.Fatalf("status %d", w.status)
+			}
+		}
+	}
+	b.Run("bare", func(b *testing.B) {
+		f := serve(bare)
+		b.ReportAllocs()
+		for b.Loop() {
+			f()
+		}
+	})
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"scs+keycap", chain}, {"keycap", skipping}} {
+		b.Run(c.name, func(b *testing.B) {
+			f := serve(c.h)
+			b.ReportAllocs()
+			for b.Loop() {
+				f()
+			}
+		})
+		b.Run(c.name+"/overhead", func(b *testing.B) { overhead(b, serve(bare), serve(c.h)) })
+	}
+}
+
+// overhead times fb and fc in alternating blocks of the same run and
+// reports both, and what fc adds in time and allocations.
+func overhead(b *testing.B, fb, fc func()) {
+	{
+		var tb, tc time.Duration
+		for b.Loop() {
+			start := time.Now()
+			for range 100 {
+				fb()
+			}
+			mid := time.Now()
+			for range 100 {
+				fc()
+			}
+			tb, tc = tb+mid.Sub(start), tc+time.Since(mid)
+		}
+		n := float64(b.N) * 100
+		b.ReportMetric(float64(tb.Nanoseconds())/n, "bare-ns/req")
+		b.ReportMetric(float64(tc.Nanoseconds())/n, "keycap-ns/req")
+		b.ReportMetric(float64((tc-tb).Nanoseconds())/n, "added-ns/req")
+		b.ReportMetric(testing.AllocsPerRun(1000, fc)-testing.AllocsPerRun(1000, fb), "added-allocs/req")
+	}
+}
+
+// discard is a ResponseWriter that keeps only the status.
+type discard struct {
+	h      http.Header
+	status int
+}
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(status int)      { d.status = status }
