@@ -167,6 +167,8 @@ func From(err error) *Error {
 	case errors.Is(err, keys.ErrMalformed), errors.Is(err, keys.ErrInvalid):
 		// Unknown, wrong secret, revoked, disabled: one answer, no oracle.
 		return &Error{Code: CodeKeyInvalid, Status: http.StatusUnauthorized, Err: err, Message: "the API key is not valid"}
+	case errors.Is(err, keys.ErrQuotaExceeded):
+		return &Error{Code: CodeQuotaExceeded, Status: http.StatusTooManyRequests, Err: err, Message: "this key's request quota is spent"}
 	case errors.Is(err, keys.ErrAlreadyRevoked):
 		return &Error{Code: CodeKeyRevoked, Status: http.StatusConflict, Err: err, Message: "the key is revoked and cannot be changed; create a new one"}
 	case errors.Is(err, keys.ErrNotFound):

@@ -28,6 +28,9 @@ type CreateRequest struct {
 	Caller *Verified
 	// Actor is who asks, for the audit; "" means OwnerID.
 	Actor string
+	// Quota asked for; nil means the default (Config.Quota). It may only be
+	// stricter than the default.
+	Quota *Quota
 }
 
 // Create grants the request's permissions through the policy and stores a
@@ -48,6 +51,15 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	subject, err := m.subjects.Subject(ctx, r.OwnerID)
 	if err != nil {
 		return nil, "", err
+	}
+	quota, err := m.quotaFor(r.Quota)
+	if err != nil {
+		return nil, "", err
+	}
+	if !quota.IsZero() {
+		if _, ok := m.store.(QuotaStore); !ok {
+			return nil, "", errors.New("keys: quotas need a Store that implements QuotaStore")
+		}
 	}
 	granted, err := m.policy.Grant(ctx, subject, r.Permissions, callerBounds(r.Caller)...)
 	if err != nil {
@@ -70,6 +82,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		ExpiresAt:   expiresAt,
 		CreatedBy:   actor,
 	}
+	quota.apply(k)
 	token, err := m.insert(ctx, k, now)
 	if err != nil {
 		return nil, "", err

@@ -28,6 +28,11 @@ type Config struct {
 	// MaxRotationGrace bounds how long a rotated key's old secret keeps
 	// working. 0 means 24 hours.
 	MaxRotationGrace time.Duration
+	// Quota is the default quota of new keys; clients may ask for a
+	// stricter one, never a looser one. The zero value: keys have no quota
+	// unless their client asks for one. Quotas need a Store that
+	// implements [QuotaStore].
+	Quota Quota
 	// Auditor receives an event for every change and refusal. nil: none.
 	Auditor Auditor
 	// Now returns the current time; nil means time.Now.
@@ -66,6 +71,7 @@ type Manager struct {
 	cache    *recordCache // nil: off
 	usage    *usageRecorder
 	maxGrace time.Duration
+	quota    Quota
 	auditor  Auditor // nil: none
 	now      func() time.Time
 }
@@ -84,6 +90,14 @@ func NewManager(c Config) (*Manager, error) {
 	case c.Cache.Size < 0 || c.Cache.MaxStale < 0 || c.MaxRotationGrace < 0:
 		return nil, errors.New("keys: Cache.Size, Cache.MaxStale and MaxRotationGrace must not be negative")
 	}
+	if !c.Quota.IsZero() {
+		if c.Quota.Remaining < 1 || c.Quota.RefillAmount < 0 || c.Quota.RefillInterval < 0 || (c.Quota.RefillAmount > 0) != (c.Quota.RefillInterval > 0) {
+			return nil, errors.New("keys: Config.Quota needs Remaining >= 1, and RefillAmount and RefillInterval both set or both zero")
+		}
+		if _, ok := c.Store.(QuotaStore); !ok {
+			return nil, errors.New("keys: Config.Quota needs a Store that implements QuotaStore")
+		}
+	}
 	hasher, err := NewHasher(c.Secret)
 	if err != nil {
 		return nil, err
@@ -96,6 +110,7 @@ func NewManager(c Config) (*Manager, error) {
 		prefix:   c.Prefix,
 		maxGrace: c.MaxRotationGrace,
 		auditor:  c.Auditor,
+		quota:    c.Quota,
 		now:      c.Now,
 	}
 	if m.prefix == "" {

@@ -16,7 +16,8 @@ import (
 // [Principal] in the request context for [Require] and [PrincipalFrom].
 //
 // A bad, revoked or expired key gets 401 (KEY_INVALID or KEY_EXPIRED) with
-// a WWW-Authenticate header; a store that cannot be asked gets 503
+// a WWW-Authenticate header; a key over Options.RateLimit gets 429
+// RATE_LIMITED; a store that cannot be asked gets 503
 // STORE_UNAVAILABLE (a key is never accepted because the store was down).
 // A request without a key passes through untouched, so session-authenticated
 // browser requests keep working, unless Options.RequireKey is set. A Bearer
@@ -38,6 +39,12 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 		if err := kc.verify(r, raw, st); err != nil {
 			keycap.WriteError(w, err)
 			return
+		}
+		if kc.rateLimit.enabled() {
+			if err := kc.limit(w, r, &st.principal); err != nil {
+				keycap.WriteError(w, err)
+				return
+			}
 		}
 		next.ServeHTTP(w, r.WithContext(st))
 	})

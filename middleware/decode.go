@@ -160,3 +160,15 @@ func permissionsField(dst *policy.Permissions) fieldDecoder {
 		return nil
 	}
 }
+
+// countField accepts a whole number from 0 to 2^53 (exact in JavaScript).
+func countField(name string, dst **int64) fieldDecoder {
+	return func(raw json.RawMessage) error {
+		n, err := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil || n < 0 || n > 1<<53 {
+			return invalidBody(name+" must be a whole number from 0 to 9007199254740992", name)
+		}
+		*dst = &n
+		return nil
+	}
+}

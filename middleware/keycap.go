@@ -44,6 +44,10 @@ type Options struct {
 	// ClientIP returns the client address recorded as a key's last use;
 	// nil means the host of r.RemoteAddr. Set it when behind a proxy.
 	ClientIP func(r *http.Request) string
+	// RateLimit limits key-authenticated requests per key and per owner
+	// (429 RATE_LIMITED with Retry-After and RateLimit-* headers). The zero
+	// value sets no limit.
+	RateLimit RateLimit
 }
 
 // Keycap holds the HTTP side of keycap. Create it with [New]; it is
@@ -58,6 +62,7 @@ type Keycap struct {
 	csrf       *http.CrossOriginProtection
 	maxBody    int64
 	clientIP   func(*http.Request) string
+	rateLimit  RateLimit
 }
 
 // New validates o and returns a Keycap. Configuration errors are reported
@@ -76,6 +81,10 @@ func New(o Options) (*Keycap, error) {
 		csrf:       http.NewCrossOriginProtection(),
 		maxBody:    o.MaxBodyBytes,
 		clientIP:   o.ClientIP,
+		rateLimit:  o.RateLimit,
+	}
+	if err := kc.rateLimit.validate(); err != nil {
+		return nil, err
 	}
 	if o.Path == "" {
 		kc.path = "/api-keys"

@@ -16,11 +16,14 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	}
 	var name *string
 	var perms policy.Permissions
-	var expiresIn *int64
+	var expiresIn, remaining, refillAmount, refillInterval *int64
 	err := kc.decodeObject(w, r, false, map[string]fieldDecoder{
-		"name":        stringField("name", &name),
-		"permissions": permissionsField(&perms),
-		"expires_in":  secondsField("expires_in", &expiresIn),
+		"name":                    stringField("name", &name),
+		"permissions":             permissionsField(&perms),
+		"expires_in":              secondsField("expires_in", &expiresIn),
+		"remaining":               countField("remaining", &remaining),
+		"refill_amount":           countField("refill_amount", &refillAmount),
+		"refill_interval_seconds": secondsField("refill_interval_seconds", &refillInterval),
 	})
 	if err != nil {
 		return err
@@ -29,6 +32,17 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		return invalidBody(`"name" is required: give the key a name`, "name")
 	}
 	req := keys.CreateRequest{OwnerID: p.OwnerID, Name: *name, Permissions: perms, Caller: p.Key, Actor: actor(p)}
+	if remaining != nil {
+		req.Quota = &keys.Quota{Remaining: *remaining}
+		if refillAmount != nil {
+			req.Quota.RefillAmount = *refillAmount
+		}
+		if refillInterval != nil {
+			req.Quota.RefillInterval = time.Duration(*refillInterval) * time.Second
+		}
+	} else if refillAmount != nil || refillInterval != nil {
+		return invalidBody("a refill needs a quota: set remaining too", "remaining")
+	}
 	if expiresIn != nil {
 		if *expiresIn == 0 {
 			return invalidBody("expires_in must be at least 1 second; leave it out for the default", "expires_in")

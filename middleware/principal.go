@@ -44,11 +44,12 @@ type stateKey struct{} // unexported: nobody else can collide
 // allocations of a context.WithValue on every request.
 type state struct {
 	context.Context
-	kc        *Keycap
-	principal Principal     // set for a key at once; for a session by resolve
-	verified  keys.Verified // the key, for KindKey; principal.Key points here
-	once      sync.Once
-	err       error
+	kc         *Keycap
+	principal  Principal     // set for a key at once; for a session by resolve
+	verified   keys.Verified // the key, for KindKey; principal.Key points here
+	quotaSpent bool          // Require consumed the key's quota for this request
+	once       sync.Once
+	err        error
 }
 
 // Value implements context.Context.

@@ -1,10 +1,13 @@
 package middleware
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/keycaphq/keycap"
+	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -17,7 +20,10 @@ import (
 // INSUFFICIENT_PERMISSIONS naming the missing permissions in
 // details.missing and in the X-Accepted-Permissions header; 403 CSRF for a
 // cross-origin browser request that changes state on a session; 500
-// MISCONFIGURED when Authenticate does not run in front.
+// MISCONFIGURED when Authenticate does not run in front; 429
+// QUOTA_EXCEEDED for a key whose quota is spent. A key with a quota spends
+// one request of it when a Require lets the request through (once, however
+// many guards it passes); the remainder is in X-Quota-Remaining.
 //
 // Require panics at once (at route setup, not per request) if a permission
 // is not of the form "resource:action" or breaks the permission grammar.
@@ -60,9 +66,30 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 				})
 				return
 			}
+			if p.Kind == KindKey && p.Key.Key.Remaining != nil && !st.quotaSpent {
+				if err := st.kc.consume(w, r, st); err != nil {
+					keycap.WriteError(w, err)
+					return
+				}
+			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// consume spends one request of the key's quota, once per request, after
+// every other check passed: a refused request never spends quota.
+func (kc *Keycap) consume(w http.ResponseWriter, r *http.Request, st *state) error {
+	st.quotaSpent = true
+	remaining, err := kc.manager.Consume(r.Context(), st.verified)
+	if errors.Is(err, keys.ErrQuotaExceeded) {
+		return &keycap.Error{Code: keycap.CodeQuotaExceeded, Status: http.StatusTooManyRequests, Err: err,
+			Message: "this key's request quota is spent; wait for its refill or create a new key"}
+	} else if err != nil {
+		return err
+	}
+	w.Header().Set("X-Quota-Remaining", strconv.FormatInt(remaining, 10))
+	return nil
 }
 
 // Require is the package-level [Require]; it is a method too so that

@@ -1,0 +1,84 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Quota is a key's request budget: Remaining requests, reset to
+// RefillAmount every RefillInterval when both are set.
+type Quota struct {
+	Remaining      int64
+	RefillAmount   int64
+	RefillInterval time.Duration
+}
+
+// IsZero reports whether q sets no quota.
+func (q Quota) IsZero() bool { return q == Quota{} }
+
+func (q Quota) refills() bool { return q.RefillAmount > 0 && q.RefillInterval > 0 }
+
+// quotaFor returns the quota a new key gets when the client asks for
+// requested (nil: none named): the policy's default, or the client's if it
+// is no looser. A client may always set a quota where the policy has none.
+func (m *Manager) quotaFor(requested *Quota) (Quota, error) {
+	def := m.quota
+	if requested == nil {
+		return def, nil
+	}
+	q := *requested
+	switch {
+	case q.Remaining < 1:
+		return Quota{}, &FieldError{Field: "remaining", Reason: "a quota is at least 1 request"}
+	case (q.RefillAmount > 0) != (q.RefillInterval > 0) || q.RefillAmount < 0 || q.RefillInterval < 0:
+		return Quota{}, &FieldError{Field: "refill_amount", Reason: "a refill needs both a positive refill_amount and refill_interval_seconds"}
+	case def.IsZero():
+		return q, nil
+	case q.Remaining > def.Remaining:
+		return Quota{}, &FieldError{Field: "remaining", Reason: "at most " + strconv.FormatInt(def.Remaining, 10) + " requests"}
+	case q.refills() && !def.refills():
+		return Quota{}, &FieldError{Field: "refill_amount", Reason: "this app's keys do not refill"}
+	case q.refills() && q.RefillAmount > def.RefillAmount:
+		return Quota{}, &FieldError{Field: "refill_amount", Reason: "at most " + strconv.FormatInt(def.RefillAmount, 10) + " requests per refill"}
+	case q.refills() && q.RefillInterval < def.RefillInterval:
+		return Quota{}, &FieldError{Field: "refill_interval_seconds", Reason: "at least " + strconv.FormatInt(int64(def.RefillInterval/time.Second), 10) + " seconds"}
+	}
+	return q, nil
+}
+
+func (q Quota) apply(k *Key) {
+	if q.IsZero() {
+		return
+	}
+	r := q.Remaining
+	k.Remaining, k.RefillAmount, k.RefillInterval = &r, q.RefillAmount, q.RefillInterval
+}
+
+// ErrQuotaExceeded is returned by [Manager.Consume] when a key's quota is
+// spent.
+var ErrQuotaExceeded = errors.New("keys: quota exceeded")
+
+// Consume spends one request of a verified key's quota, atomically in the
+// Store (exact across instances sharing it). A key without a quota spends
+// nothing and returns -1. It returns [ErrQuotaExceeded] when the quota is
+// spent. Keys with a quota cost one Store write per consumed request;
+// keys without one, none.
+func (m *Manager) Consume(ctx context.Context, v Verified) (remaining int64, err error) {
+	if v.Key == nil || v.Key.Remaining == nil {
+		return -1, nil
+	}
+	qs, ok := m.store.(QuotaStore)
+	if !ok {
+		return 0, errors.New("keys: the Store does not implement QuotaStore, so quotas cannot be enforced")
+	}
+	remaining, ok, err = qs.Consume(ctx, v.Key.ID, m.now())
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, ErrQuotaExceeded
+	}
+	return remaining, nil
+}

@@ -1,0 +1,70 @@
+// Package ratelimit counts requests in windows: per API key and per owner
+// (all of a user's keys share one budget, so minting more keys buys no
+// more traffic). [Memory] is exact within one process; keys/redisstore
+// provides a [Limiter] that is exact across instances.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Algorithm is how a window counts.
+type Algorithm int
+
+const (
+	// FixedWindow counts requests in consecutive windows aligned to the
+	// epoch: cheap, but a client may burst up to twice the limit across a
+	// window boundary.
+	FixedWindow Algorithm = iota
+	// SlidingWindow counts the requests of the last Window exactly (a log
+	// of admission times): no boundary bursts, memory of one timestamp per
+	// admitted request in the window.
+	SlidingWindow
+)
+
+// Limit is a budget: Requests per Window. The zero Limit means no limit.
+type Limit struct {
+	Requests int64
+	Window   time.Duration
+}
+
+// IsZero reports whether l sets no limit.
+func (l Limit) IsZero() bool { return l.Requests == 0 }
+
+// Validate reports a Limit that cannot be enforced.
+func (l Limit) Validate() error {
+	if l.IsZero() {
+		return nil
+	}
+	if l.Requests < 0 || l.Window < time.Millisecond {
+		return errors.New("ratelimit: a limit needs Requests > 0 and a Window of at least 1ms")
+	}
+	return nil
+}
+
+// Bucket is one budget to spend from: a Limit under a name such as
+// "key:<id>" or "owner:<user id>".
+type Bucket struct {
+	Name  string
+	Limit Limit
+}
+
+// Result is the outcome of [Limiter.Allow].
+type Result struct {
+	Allowed bool
+	// Bucket is the bucket that refused (when !Allowed) or the one with the
+	// least remaining (when Allowed): what the RateLimit-* headers report.
+	Bucket     Bucket
+	Remaining  int64         // requests left in Bucket's window after this one
+	Reset      time.Duration // until Bucket's window frees a request
+	RetryAfter time.Duration // when refused: how long to wait
+}
+
+// Limiter spends one request from every bucket at once, or from none: a
+// request refused by one bucket spends nothing from the others. It must be
+// safe for concurrent use.
+type Limiter interface {
+	Allow(ctx context.Context, algorithm Algorithm, now time.Time, buckets ...Bucket) (Result, error)
+}
