@@ -54,3 +54,16 @@ func (m *Manager) audit(ctx context.Context, e Event) {
 		m.auditor.Audit(ctx, e)
 	}
 }
+
+// EventLog is an [Auditor] that can also list what it recorded, for an
+// "activity" view. The /api-keys handler serves it at GET /activity when
+// the Manager's Auditor implements it.
+type EventLog interface {
+	Auditor
+	// Events returns up to limit events about owner's keys (or by owner),
+	// newest first.
+	Events(ctx context.Context, owner string, limit int) ([]Event, error)
+}
+
+// Auditor returns the Manager's Auditor, or nil.
+func (m *Manager) Auditor() Auditor { return m.auditor }

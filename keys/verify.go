@@ -34,12 +34,17 @@ func (m *Manager) Verify(ctx context.Context, raw string) (Verified, error) {
 // Store on the request path.
 func (m *Manager) VerifyFrom(ctx context.Context, raw string, clientIP string) (Verified, error) {
 	v, err := m.verify(ctx, raw, clientIP)
-	if err != nil && m.auditor != nil && !errors.Is(err, ErrStoreUnavailable) {
-		m.auditDenied(ctx, raw, err, clientIP)
+	if err != nil {
+		if m.auditor != nil && !errors.Is(err, ErrStoreUnavailable) {
+			m.auditDenied(ctx, raw, v.Key, err, clientIP)
+		}
+		return Verified{}, err
 	}
-	return v, err
+	return v, nil
 }
 
+// verify returns the Verified key, or an error and, when the record was
+// found, a Verified holding only the record (for the audit).
 func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Verified, error) {
 	t, err := Parse(raw)
 	if err != nil || t.Prefix != m.prefix {
@@ -57,28 +62,29 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	if !d.Equal(k.Hash) && !(k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) && d.Equal(k.PreviousHash)) {
 		return Verified{}, ErrInvalid
 	}
+	found := Verified{Key: k} // the secret matched: the record may be audited
 	switch {
 	case k.IsRevoked():
-		return Verified{}, ErrRevoked
+		return found, ErrRevoked
 	case k.Disabled:
-		return Verified{}, ErrDisabled
+		return found, ErrDisabled
 	case k.IsExpired(now):
-		return Verified{}, ErrExpired
+		return found, ErrExpired
 	}
 	if max := m.policy.MaxLifetime(k.Permissions); max > 0 && !now.Before(k.CreatedAt.Add(max)) {
-		return Verified{}, ErrExpired // the policy was tightened after the key was made
+		return found, ErrExpired // the policy was tightened after the key was made
 	}
 	subject, err := m.subjects.Subject(ctx, k.OwnerID)
 	if errors.Is(err, ErrUnknownSubject) {
-		return Verified{}, ErrOwnerGone
+		return found, ErrOwnerGone
 	} else if err != nil {
-		return Verified{}, err
+		return found, err
 	}
 	cap, err := m.policy.Cap(ctx, subject)
 	if errors.Is(err, policy.ErrSubjectDisabled) {
-		return Verified{}, ErrOwnerGone
+		return found, ErrOwnerGone
 	} else if err != nil {
-		return Verified{}, err
+		return found, err
 	}
 	effective := k.Permissions
 	if !policy.Subset(effective, cap) {
@@ -92,24 +98,28 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 
 // lookup returns the record with id from the cache or the Store.
 func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, error) {
+	var gen uint64
 	if m.cache != nil {
 		if k := m.cache.get(id, now); k != nil {
 			return k, nil
 		}
+		gen = m.cache.generation()
 	}
 	k, err := m.store.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if m.cache != nil {
-		m.cache.put(k, now)
+		m.cache.put(k, now, gen)
 	}
 	return k, nil
 }
 
-func (m *Manager) auditDenied(ctx context.Context, raw string, err error, ip string) {
+func (m *Manager) auditDenied(ctx context.Context, raw string, k *Key, err error, ip string) {
 	e := Event{Type: EventVerificationDenied, Time: m.now(), Reason: err.Error(), IP: ip}
-	if t, perr := Parse(raw); perr == nil {
+	if k != nil {
+		e.KeyID, e.OwnerID, e.Before = k.ID, k.OwnerID, k.Permissions
+	} else if t, perr := Parse(raw); perr == nil {
 		e.KeyID = t.ID // the id is not secret; the key never leaves this function
 	}
 	m.audit(ctx, e)

@@ -23,6 +23,8 @@ import (
 //	PATCH  /{id}          {"name"?, "permissions"?, "expires_in"?, "disabled"?}
 //	DELETE /{id}          revoke (optional body {"reason"})
 //	POST   /{id}/rotate   {"grace_seconds"?} → the new key, shown once
+//	GET    /activity      recent events about the caller's keys (?limit=), when the
+//	                      Manager's Auditor is a keys.EventLog → {"events"}
 //
 // The caller is the logged-in session user, or an API key when
 // Options.AllowDelegation is set. Another user's key answers 404 like a
@@ -40,6 +42,7 @@ const (
 	routeGrantable                   // /grantable
 	routeKey                         // /{id}
 	routeRotate                      // /{id}/rotate
+	routeActivity                    // /activity
 )
 
 var allowed = map[route]string{
@@ -47,6 +50,7 @@ var allowed = map[route]string{
 	routeGrantable:  "GET",
 	routeKey:        "GET, PATCH, DELETE",
 	routeRotate:     "POST",
+	routeActivity:   "GET",
 }
 
 func (kc *Keycap) serveKeys(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +86,8 @@ func (kc *Keycap) serveKeys(w http.ResponseWriter, r *http.Request) {
 		err = kc.create(w, r, p)
 	case rt == routeGrantable:
 		err = kc.grantable(w, r, p)
+	case rt == routeActivity:
+		err = kc.activity(w, r, p)
 	case rt == routeKey && r.Method == http.MethodGet:
 		err = kc.get(w, r, p)
 	case rt == routeKey && r.Method == http.MethodPatch:
@@ -110,6 +116,8 @@ func (kc *Keycap) route(path string) (route, string) {
 	switch {
 	case tail == "" && id == "grantable":
 		return routeGrantable, ""
+	case tail == "" && id == "activity":
+		return routeActivity, ""
 	case tail == "":
 		return routeKey, id
 	case tail == "rotate":

@@ -1,0 +1,103 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/keycaphq/keycap/audit"
+	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
+)
+
+func TestSlog(t *testing.T) {
+	var buf bytes.Buffer
+	a := audit.Slog(slog.New(slog.NewJSONHandler(&buf, nil)))
+	a.Audit(context.Background(), keys.Event{Type: keys.EventRefused, Actor: "alice", OwnerID: "alice", After: policy.MustParse("files:delete"), Reason: "exceeds"})
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
+	assert.Equal(t, "WARN", line["level"])
+	assert.Equal(t, "refused", line["event"])
+	assert.Equal(t, "files:delete", line["after"])
+	assert.NotContains(t, line, "key_id", "empty fields are left out")
+}
+
+func TestMemoryKeepsLatestPerOwner(t *testing.T) {
+	m := audit.NewMemory(3)
+	for i, typ := range []keys.EventType{keys.EventCreated, keys.EventUpdated, keys.EventRotated, keys.EventRevoked} {
+		m.Audit(context.Background(), keys.Event{Type: typ, OwnerID: "alice", KeyID: strings.Repeat("k", i+1)})
+	}
+	m.Audit(context.Background(), keys.Event{Type: keys.EventVerificationDenied}) // no owner: not kept
+	events, err := m.Events(context.Background(), "alice", 10)
+	require.NoError(t, err)
+	require.Len(t, events, 3)
+	assert.Equal(t, keys.EventRevoked, events[0].Type, "newest first")
+	assert.Equal(t, keys.EventUpdated, events[2].Type, "the oldest was dropped")
+	events, _ = m.Events(context.Background(), "bob", 10)
+	assert.Empty(t, events)
+}
+
+func TestTee(t *testing.T) {
+	m1, m2 := audit.NewMemory(0), audit.NewMemory(0)
+	a := audit.Tee(nil, m1, m2)
+	a.Audit(context.Background(), keys.Event{Type: keys.EventCreated, OwnerID: "u"})
+	log, ok := a.(keys.EventLog)
+	require.True(t, ok, "a tee led by an EventLog lists events")
+	events, _ := log.Events(context.Background(), "u", 5)
+	assert.Len(t, events, 1)
+	events, _ = m2.Events(context.Background(), "u", 5)
+	assert.Len(t, events, 1)
+	_, ok = audit.Tee(audit.Slog(nil), m1).(keys.EventLog)
+	assert.False(t, ok)
+}
+
+// TestActivityOverHTTP: every change and refusal made through the handler
+// is audited and listed at GET /api-keys/activity, never with a key.
+func TestActivityOverHTTP(t *testing.T) {
+	log := audit.NewMemory(0)
+	srv := keycaptest.NewServer(t, keycaptest.WithManager(func(c *keys.Config) { c.Auditor = log }))
+	alice := srv.LogIn(t, "alice")
+	k := alice.CreateKey(t, "/api-keys", "ci", policy.MustParse("files:read"))
+	resp := alice.DoJSON(t, "POST", "/api-keys", map[string]any{"name": "x", "permissions": map[string][]string{"billing": {"read"}}})
+	require.Equal(t, 403, resp.StatusCode)
+	require.Equal(t, 200, alice.DoJSON(t, "PATCH", "/api-keys/"+k.ID, map[string]any{"name": "ci-2"}).StatusCode)
+	resp = alice.DoJSON(t, "POST", "/api-keys/"+k.ID+"/rotate", map[string]any{})
+	require.Equal(t, 200, resp.StatusCode)
+	var rotated keycaptest.CreatedKey
+	resp.JSON(t, &rotated)
+	require.Equal(t, 200, alice.DoJSON(t, "DELETE", "/api-keys/"+k.ID, map[string]any{"reason": "leaked"}).StatusCode)
+	require.Equal(t, 401, srv.Anonymous(t).WithKey(rotated.Key).DoJSON(t, "GET", "/whoami", nil).StatusCode)
+
+	resp = alice.DoJSON(t, "GET", "/api-keys/activity", nil)
+	require.Equal(t, 200, resp.StatusCode, string(resp.Body))
+	var body struct {
+		Events []struct {
+			Type   string              `json:"type"`
+			Actor  string              `json:"actor"`
+			KeyID  string              `json:"key_id"`
+			After  map[string][]string `json:"after"`
+			Reason string              `json:"reason"`
+		} `json:"events"`
+	}
+	resp.JSON(t, &body)
+	var types []string
+	for _, e := range body.Events {
+		types = append(types, e.Type)
+	}
+	assert.Equal(t, []string{"verification_denied", "revoked", "rotated", "updated", "refused", "created"}, types)
+	assert.Equal(t, map[string][]string{"billing": {"read"}}, body.Events[4].After, "the refusal names what was beyond the cap")
+	assert.Equal(t, "leaked", body.Events[1].Reason)
+	assert.NotContains(t, string(resp.Body), k.Key, "events never hold the key")
+	assert.NotContains(t, string(resp.Body), rotated.Key)
+
+	// Bob sees none of it.
+	resp = srv.LogIn(t, "bob").DoJSON(t, "GET", "/api-keys/activity", nil)
+	assert.JSONEq(t, `{"events":[]}`, string(resp.Body))
+}

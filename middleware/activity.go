@@ -1,0 +1,54 @@
+package middleware
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/keycaphq/keycap"
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
+)
+
+// eventJSON is the JSON form of an audit event.
+type eventJSON struct {
+	Type   keys.EventType     `json:"type"`
+	Time   time.Time          `json:"time"`
+	Actor  string             `json:"actor,omitempty"`
+	KeyID  string             `json:"key_id,omitempty"`
+	Before policy.Permissions `json:"before,omitempty"`
+	After  policy.Permissions `json:"after,omitempty"`
+	Reason string             `json:"reason,omitempty"`
+	IP     string             `json:"ip,omitempty"`
+}
+
+// activity serves GET /activity: recent events about the caller's keys,
+// when the Manager's Auditor is a keys.EventLog.
+func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) error {
+	log, ok := kc.manager.Auditor().(keys.EventLog)
+	if !ok {
+		return keycap.New(keycap.CodeNotFound, http.StatusNotFound, "no activity log is configured (keys.Config.Auditor is not a keys.EventLog)")
+	}
+	owner, err := kc.owner(r, p)
+	if err != nil {
+		return err
+	}
+	limit := 50
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > keys.MaxPageLimit {
+			return fieldError("limit", "limit must be a whole number from 1 to "+strconv.Itoa(keys.MaxPageLimit))
+		}
+		limit = n
+	}
+	events, err := log.Events(r.Context(), owner, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]eventJSON, len(events))
+	for i, e := range events {
+		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: e.Actor, KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+	return nil
+}
