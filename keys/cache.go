@@ -18,6 +18,7 @@ type recordCache struct {
 	hand    int
 	size    int
 	maxAge  time.Duration // 0: entries never age out
+	drops   uint64        // counts drops, so a fill that raced one is discarded
 }
 
 type cacheEntry struct {
@@ -47,9 +48,23 @@ func (c *recordCache) get(id string, now time.Time) *Key {
 	return e.key
 }
 
-func (c *recordCache) put(k *Key, now time.Time) {
+// generation returns a token to pass to put for a record read from the
+// Store after this call.
+func (c *recordCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.drops
+}
+
+// put caches k, read from the Store at now, unless a record was dropped
+// since generation returned gen: k may then predate that change (a
+// revocation), and caching it would undo the drop.
+func (c *recordCache) put(k *Key, now time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.drops != gen {
+		return
+	}
 	if old := c.entries[k.ID]; old != nil {
 		e := &cacheEntry{key: k, loadedAt: now, slot: old.slot}
 		c.entries[k.ID] = e
@@ -87,6 +102,7 @@ func (c *recordCache) evict() int {
 func (c *recordCache) drop(id string) {
 	c.mu.Lock()
 	delete(c.entries, id)
+	c.drops++
 	c.mu.Unlock()
 }
 

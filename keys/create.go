@@ -48,6 +48,9 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
+	if err := checkCaller(r.Caller, r.OwnerID); err != nil {
+		return nil, "", err
+	}
 	subject, err := m.subjects.Subject(ctx, r.OwnerID)
 	if err != nil {
 		return nil, "", err
@@ -81,6 +84,9 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		UpdatedAt:   now,
 		ExpiresAt:   expiresAt,
 		CreatedBy:   actor,
+	}
+	if r.Caller != nil {
+		k.ParentID = r.Caller.Key.ID
 	}
 	quota.apply(k)
 	token, err := m.insert(ctx, k, now)
@@ -127,7 +133,11 @@ func (m *Manager) expiry(perms policy.Permissions, lifetime time.Duration, creat
 		expiresAt = now.Add(d)
 	}
 	if max := m.policy.MaxLifetime(perms); max > 0 && expiresAt.After(createdAt.Add(max)) {
-		return time.Time{}, &policy.LifetimeError{Requested: expiresAt.Sub(createdAt), Maximum: max}
+		if lifetime == 0 { // the default, on an older key: cut, as the policy cuts it
+			expiresAt = createdAt.Add(max)
+		} else {
+			return time.Time{}, &policy.LifetimeError{Requested: expiresAt.Sub(createdAt), Maximum: max}
+		}
 	}
 	if caller != nil && !caller.Key.ExpiresAt.IsZero() {
 		limit := caller.Key.ExpiresAt
@@ -139,6 +149,14 @@ func (m *Manager) expiry(perms policy.Permissions, lifetime time.Duration, creat
 		}
 	}
 	return expiresAt, nil
+}
+
+// checkCaller refuses a calling key that belongs to another owner.
+func checkCaller(caller *Verified, owner string) error {
+	if caller != nil && (caller.Key == nil || caller.Key.OwnerID != owner) {
+		return &DelegationError{Reason: "a key may only manage its own owner's keys"}
+	}
+	return nil
 }
 
 func callerBounds(caller *Verified) []policy.Permissions {

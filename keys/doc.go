@@ -2,7 +2,7 @@
 //
 // A key looks like
 //
-//	kc_01jd8x3q9w2v5n7mhk4t6r8c0e_3bT9xQ...32 base62 characters..._1aZ9bQ
+//	kc_06we154rh3v7a04w_4I4XyPWN1Q07hkvr9d9A2jmNAG3UcFHG_0dfvIV
 //
 // that is: a prefix, the key's id (16 lower-case Crockford base32
 // characters, time-ordered, used for a direct lookup), a secret of 32 base62

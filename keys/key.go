@@ -22,6 +22,10 @@ type Key struct {
 	UpdatedAt time.Time
 	ExpiresAt time.Time // zero: never
 	CreatedBy string    // who created it: the owner, an admin, or "key:<id>" for a delegated key
+	// ParentID is the key that created this one (delegation), or "". A
+	// delegated key is capped by its parent at every verification and stops
+	// working when the parent is revoked, disabled or expired.
+	ParentID string
 
 	// Rotation: the previous secret's hash keeps working until PreviousExpiresAt.
 	PreviousHash      []byte

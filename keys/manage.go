@@ -64,6 +64,9 @@ type UpdateRequest struct {
 // is written on a refusal.
 func (m *Manager) Update(ctx context.Context, owner, id string, u UpdateRequest) (*Key, error) {
 	actor := or(u.Actor, owner)
+	if err := checkCaller(u.Caller, owner); err != nil {
+		return nil, err
+	}
 	k, err := m.Get(ctx, owner, id)
 	if err != nil {
 		return nil, err
@@ -94,9 +97,11 @@ func (m *Manager) Update(ctx context.Context, owner, id string, u UpdateRequest)
 			m.auditRefusal(ctx, actor, owner, id, err)
 			return nil, err
 		}
-	} else if max := m.policy.MaxLifetime(next.Permissions); max > 0 && (next.ExpiresAt.IsZero() || next.ExpiresAt.After(k.CreatedAt.Add(max))) {
+	} else if max := m.policy.MaxLifetime(next.Permissions); u.Permissions != nil && max > 0 && (next.ExpiresAt.IsZero() || next.ExpiresAt.After(k.CreatedAt.Add(max))) {
 		// New permissions may carry a shorter maximum lifetime than the
 		// key's current expiry: say so rather than extend or cut silently.
+		// Other changes (a rename) leave the expiry alone, even when a newer
+		// policy would not allow it: Verify applies the current maximum.
 		err := &policy.LifetimeError{Requested: lifetimeOf(next), Maximum: max}
 		m.auditRefusal(ctx, actor, owner, id, err)
 		return nil, err
@@ -170,6 +175,9 @@ func (m *Manager) SetDisabled(ctx context.Context, owner, id string, disabled bo
 func (m *Manager) Rotate(ctx context.Context, owner, id string, grace time.Duration, caller *Verified, actor string) (*Key, string, error) {
 	if grace < 0 || grace > m.maxGrace {
 		return nil, "", &FieldError{Field: "grace_seconds", Reason: "the grace period is 0 to " + m.maxGrace.String()}
+	}
+	if err := checkCaller(caller, owner); err != nil {
+		return nil, "", err
 	}
 	k, err := m.Get(ctx, owner, id)
 	if err != nil {

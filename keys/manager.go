@@ -142,7 +142,7 @@ func NewManager(c Config) (*Manager, error) {
 		interval = time.Minute
 	}
 	if interval > 0 {
-		m.usage = newUsageRecorder(c.Store, interval)
+		m.usage = newUsageRecorder(c.Store, interval, m.now)
 	}
 	return m, nil
 }

@@ -14,6 +14,7 @@ import (
 type usageRecorder struct {
 	store    Store
 	interval time.Duration
+	now      func() time.Time // the Manager's clock: uses are noted with it
 
 	notedMu sync.RWMutex
 	noted   map[string]*atomic.Int64 // id → Unix nanoseconds of the last use queued for a write
@@ -27,8 +28,8 @@ type touch struct {
 	ip string
 }
 
-func newUsageRecorder(s Store, interval time.Duration) *usageRecorder {
-	return &usageRecorder{store: s, interval: interval, noted: map[string]*atomic.Int64{}, pending: map[string]touch{}}
+func newUsageRecorder(s Store, interval time.Duration, now func() time.Time) *usageRecorder {
+	return &usageRecorder{store: s, interval: interval, now: now, noted: map[string]*atomic.Int64{}, pending: map[string]touch{}}
 }
 
 // note records a use of id at now; it queues a write if none was queued for
@@ -68,7 +69,7 @@ func (u *usageRecorder) flush(ctx context.Context) error {
 		u.timer = nil
 	}
 	u.mu.Unlock()
-	cutoff := time.Now().Add(-u.interval).UnixNano()
+	cutoff := u.now().Add(-u.interval).UnixNano()
 	u.notedMu.Lock() // keep the map bounded by recent use
 	for id, last := range u.noted {
 		if last.Load() < cutoff {

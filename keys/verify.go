@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/keycaphq/keycap/policy"
@@ -90,10 +91,49 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	if !policy.Subset(effective, cap) {
 		effective = policy.Intersect(effective, cap)
 	}
+	if k.ParentID != "" {
+		if effective, err = m.withinParents(ctx, k, effective, now); err != nil {
+			return found, err
+		}
+	}
 	if m.usage != nil {
 		m.usage.note(k.ID, now, clientIP)
 	}
 	return Verified{Key: k, Subject: subject, Permissions: effective}, nil
+}
+
+// MaxDelegationDepth bounds chains of keys created by keys.
+const MaxDelegationDepth = 8
+
+// ErrParentInvalid wraps [ErrInvalid] for a delegated key whose parent key
+// (or one of its ancestors) was revoked, disabled, expired or deleted.
+var ErrParentInvalid = fmt.Errorf("%w: the key that created it no longer works", ErrInvalid)
+
+// withinParents cuts a delegated key's permissions to every ancestor's
+// and refuses it when an ancestor no longer works: a key made by a key
+// never outlives or outgrows it.
+func (m *Manager) withinParents(ctx context.Context, k *Key, effective policy.Permissions, now time.Time) (policy.Permissions, error) {
+	for depth, id := 0, k.ParentID; id != ""; depth++ {
+		if depth == MaxDelegationDepth {
+			return nil, ErrParentInvalid
+		}
+		parent, err := m.lookup(ctx, id, now)
+		if errors.Is(err, ErrNotFound) {
+			return nil, ErrParentInvalid
+		} else if err != nil {
+			return nil, err
+		}
+		maxAge := m.policy.MaxLifetime(parent.Permissions)
+		if parent.IsRevoked() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
+			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) {
+			return nil, ErrParentInvalid
+		}
+		if !policy.Subset(effective, parent.Permissions) {
+			effective = policy.Intersect(effective, parent.Permissions)
+		}
+		id = parent.ParentID
+	}
+	return effective, nil
 }
 
 // lookup returns the record with id from the cache or the Store.

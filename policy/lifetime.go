@@ -75,6 +75,8 @@ func (p *Policy) Lifetime(perms Permissions, requested time.Duration) (time.Dura
 	switch {
 	case requested < 0:
 		return 0, &InvalidError{Path: "expires_in", Reason: "a lifetime must be positive"}
+	case requested > 0 && requested < time.Second:
+		return 0, &InvalidError{Path: "expires_in", Reason: "a lifetime is at least 1 second"}
 	case requested == 0:
 		d := p.defaultLifetime
 		if d == 0 || (max > 0 && d > max) {

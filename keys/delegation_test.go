@@ -1,0 +1,75 @@
+package keys_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
+)
+
+// A key made by a key is capped by its parent at every verification, not
+// only at creation, and stops working when the parent does.
+func TestDelegatedKeyFollowsItsParent(t *testing.T) {
+	ctx := context.Background()
+	for _, end := range []struct {
+		name string
+		stop func(f *fixture, parent *keys.Verified)
+	}{
+		{"parent revoked", func(f *fixture, p *keys.Verified) {
+			_, err := f.m.Revoke(ctx, "alice", p.Key.ID, keys.RevokeRequest{})
+			require.NoError(t, err)
+		}},
+		{"parent disabled", func(f *fixture, p *keys.Verified) {
+			_, err := f.m.SetDisabled(ctx, "alice", p.Key.ID, true, "")
+			require.NoError(t, err)
+		}},
+		{"parent expired", func(f *fixture, p *keys.Verified) { f.clock.Advance(2 * day) }},
+	} {
+		t.Run(end.name, func(t *testing.T) {
+			f := newFixture(t)
+			parent := f.verified(t, "alice", 2*day-1, "files:read", "files:write")
+			child, token, err := f.m.Create(ctx, keys.CreateRequest{OwnerID: "alice", Name: "child",
+				Permissions: policy.MustParse("files:read", "files:write"), Caller: parent})
+			require.NoError(t, err)
+			assert.Equal(t, parent.Key.ID, child.ParentID)
+			assert.Equal(t, parent.Key.ExpiresAt, child.ExpiresAt, "the default expiry is cut to the parent's")
+
+			v, err := f.m.Verify(ctx, token)
+			require.NoError(t, err)
+			assert.Equal(t, policy.MustParse("files:read", "files:write"), v.Permissions)
+
+			// Narrowing the parent narrows the child at its next request.
+			_, err = f.m.Update(ctx, "alice", parent.Key.ID, keys.UpdateRequest{Permissions: policy.MustParse("files:read")})
+			require.NoError(t, err)
+			v, err = f.m.Verify(ctx, token)
+			require.NoError(t, err)
+			assert.Equal(t, policy.MustParse("files:read"), v.Permissions)
+
+			end.stop(f, parent)
+			_, err = f.m.Verify(ctx, token)
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, keys.ErrInvalid) || errors.Is(err, keys.ErrExpired), "got %v", err)
+		})
+	}
+}
+
+func TestCallerMustShareTheOwner(t *testing.T) {
+	f := newFixture(t)
+	bobs := f.verified(t, "bob", 0, "files:read")
+	before := f.store.writes()
+	_, _, err := f.m.Create(context.Background(), keys.CreateRequest{OwnerID: "alice", Name: "x", Permissions: policy.MustParse("files:read"), Caller: bobs})
+	var de *keys.DelegationError
+	require.ErrorAs(t, err, &de)
+	k, _ := f.create(t, "alice", "files:read")
+	_, err = f.m.Update(context.Background(), "alice", k.ID, keys.UpdateRequest{Caller: bobs, Name: ptr("y")})
+	require.ErrorAs(t, err, &de)
+	_, _, err = f.m.Rotate(context.Background(), "alice", k.ID, 0, bobs, "")
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, before+1, f.store.writes(), "only the setup key was written")
+}
+

@@ -1,0 +1,657 @@
+package keys_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
+)
+
+func TestGet(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, _ := f.create(t, "bob")
+
+	got, err := f.m.Get(ctx, "bob", k.ID)
+	require.NoError(t, err)
+	assert.Equal(t, k, got)
+
+	for _, tt := range []struct{ name, owner, id string }{
+		{"another owner's key", "alice", k.ID},
+		{"no owner", "", k.ID},
+		{"unknown id", "bob", newToken(t, "kc").ID},
+		{"empty id", "bob", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := f.m.Get(ctx, tt.owner, tt.id)
+			assert.ErrorIs(t, err, keys.ErrNotFound)
+			assert.Nil(t, got)
+		})
+	}
+
+	// Lookup, for admin tools, ignores the owner.
+	got, err = f.m.Lookup(ctx, k.ID)
+	require.NoError(t, err)
+	assert.Equal(t, k, got)
+}
+
+func TestList(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	created := map[string]*keys.Key{}
+	for range 25 {
+		k, _ := f.create(t, "bob")
+		created[k.ID] = k
+		f.clock.Advance(time.Second)
+	}
+	f.create(t, "alice") // another owner's key is never listed
+	f.create(t, "alice")
+
+	var (
+		seen   = map[string]bool{}
+		sizes  []int
+		cursor string
+		prev   *keys.Key
+	)
+	for page := 0; ; page++ {
+		require.Less(t, page, 10, "pagination terminates")
+		list, next, err := f.m.List(ctx, "bob", keys.Page{Before: cursor, Limit: 10})
+		require.NoError(t, err)
+		sizes = append(sizes, len(list))
+		for _, k := range list {
+			assert.Equal(t, "bob", k.OwnerID)
+			assert.False(t, seen[k.ID], "%s listed twice", k.ID)
+			seen[k.ID] = true
+			assert.Equal(t, created[k.ID], k)
+			if prev != nil {
+				assert.Less(t, k.ID, prev.ID, "newest first")
+				assert.True(t, k.CreatedAt.Before(prev.CreatedAt), "newest first")
+			}
+			prev = k
+		}
+		if next == "" {
+			break
+		}
+		assert.Equal(t, list[len(list)-1].ID, next, "the cursor is the last id of the page")
+		cursor = next
+	}
+	assert.Equal(t, []int{10, 10, 5}, sizes)
+	assert.Len(t, seen, 25)
+}
+
+func TestListLimits(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	for range 10 {
+		f.create(t, "bob")
+		f.clock.Advance(time.Millisecond)
+	}
+	tests := []struct {
+		name      string
+		limit     int
+		wantLen   int
+		wantNext  bool
+		storeSees int // one more than the page, to know if there is a next
+	}{
+		{"default", 0, 10, false, keys.DefaultPageLimit + 1},
+		{"negative", -5, 10, false, keys.DefaultPageLimit + 1},
+		{"exactly what there is", 10, 10, false, 11},
+		{"one short", 9, 9, true, 10},
+		{"one", 1, 1, true, 2},
+		{"capped", 1_000_000, 10, false, keys.MaxPageLimit + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list, next, err := f.m.List(ctx, "bob", keys.Page{Limit: tt.limit})
+			require.NoError(t, err)
+			assert.Len(t, list, tt.wantLen)
+			assert.Equal(t, tt.wantNext, next != "")
+			assert.Equal(t, tt.storeSees, f.store.lastPage.Limit)
+		})
+	}
+
+	list, next, err := f.m.List(ctx, "nobody", keys.Page{})
+	require.NoError(t, err)
+	assert.Empty(t, list)
+	assert.Empty(t, next)
+}
+
+func TestListIncludesRevoked(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, _ := f.create(t, "bob")
+	_, err := f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{})
+	require.NoError(t, err)
+	list, _, err := f.m.List(ctx, "bob", keys.Page{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.True(t, list[0].IsRevoked())
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestUpdate(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		perms []string // of the key to update, by alice (admin)
+		after time.Duration
+		u     keys.UpdateRequest
+		check func(t *testing.T, before, after *keys.Key)
+	}{
+		{"rename", []string{"files:read"}, time.Hour, keys.UpdateRequest{Name: ptr("  renamed ")}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, "renamed", a.Name)
+			assert.Equal(t, b.Permissions, a.Permissions)
+			assert.Equal(t, b.ExpiresAt, a.ExpiresAt)
+		}},
+		{"narrow permissions", []string{"files:read", "files:write"}, time.Hour, keys.UpdateRequest{Permissions: policy.MustParse("files:read")}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, policy.MustParse("files:read"), a.Permissions)
+			assert.Equal(t, b.Name, a.Name)
+		}},
+		{"widen permissions within the cap", []string{"files:read"}, time.Hour, keys.UpdateRequest{Permissions: policy.MustParse("files:read", "invoices:write")}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, policy.MustParse("files:read", "invoices:write"), a.Permissions)
+		}},
+		{"shorter lifetime", []string{"files:read"}, time.Hour, keys.UpdateRequest{Lifetime: ptr(10 * day)}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, a.UpdatedAt.Add(10*day), a.ExpiresAt, "counted from now")
+		}},
+		{"longer lifetime within the maximum from creation", []string{"files:read"}, 50 * day, keys.UpdateRequest{Lifetime: ptr(40 * day)}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, b.CreatedAt.Add(90*day), a.ExpiresAt)
+		}},
+		{"default lifetime is cut to the maximum from creation", []string{"files:read"}, 70 * day, keys.UpdateRequest{Lifetime: ptr(time.Duration(0))}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, b.CreatedAt.Add(90*day), a.ExpiresAt, "30 days from now would pass the 90 from creation")
+		}},
+		{"default lifetime", []string{"files:read"}, time.Hour, keys.UpdateRequest{Lifetime: ptr(time.Duration(0))}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, a.UpdatedAt.Add(30*day), a.ExpiresAt)
+		}},
+		{"everything at once", []string{"files:read"}, time.Hour, keys.UpdateRequest{Name: ptr("n"), Permissions: policy.MustParse("files:delete"), Lifetime: ptr(day)}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, "n", a.Name)
+			assert.Equal(t, policy.MustParse("files:delete"), a.Permissions)
+			assert.Equal(t, a.UpdatedAt.Add(day), a.ExpiresAt)
+		}},
+		{"nothing", []string{"files:read"}, time.Hour, keys.UpdateRequest{}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, b.Name, a.Name)
+			assert.Equal(t, b.Permissions, a.Permissions)
+			assert.Equal(t, b.ExpiresAt, a.ExpiresAt)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, withCache)
+			k, token := f.create(t, "alice", tt.perms...)
+			_, err := f.m.Verify(ctx, token) // cache the record
+			require.NoError(t, err)
+			f.clock.Advance(tt.after)
+
+			got, err := f.m.Update(ctx, "alice", k.ID, tt.u)
+			require.NoError(t, err)
+			tt.check(t, k, got)
+			assert.Equal(t, f.clock.Now().UTC().Truncate(time.Millisecond), got.UpdatedAt)
+			assert.Equal(t, k.CreatedAt, got.CreatedAt)
+			assert.Equal(t, k.Hash, got.Hash)
+
+			stored, err := f.mem.Get(ctx, k.ID)
+			require.NoError(t, err)
+			assert.Equal(t, got, stored)
+
+			v, err := f.m.Verify(ctx, token)
+			require.NoError(t, err, "the key still works")
+			assert.Equal(t, got.Permissions, v.Permissions, "the change is seen at once, cache or not")
+
+			e := f.audit.last(t)
+			assert.Equal(t, keys.EventUpdated, e.Type)
+			assert.Equal(t, k.Permissions, e.Before)
+			assert.Equal(t, got.Permissions, e.After)
+		})
+	}
+}
+
+// TestUpdateAfterPolicyTightened: a key whose expiry a newer policy would
+// not allow can still be renamed; it stops working when the policy says.
+func TestUpdateAfterPolicyTightened(t *testing.T) {
+	ctx := context.Background()
+	loose := policy.MustNew(policy.Config{AllowClientPermissions: true, Max: policy.MustParse("files:read")})
+	f := newFixture(t, func(c *keys.Config) { c.Policy = loose })
+	k, _ := f.create(t, "bob", "files:read")
+	require.True(t, k.ExpiresAt.IsZero())
+
+	tight := policy.MustNew(policy.Config{AllowClientPermissions: true, Max: policy.MustParse("files:read"), MaxLifetime: 30 * day})
+	m := f.withPolicy(t, tight)
+	got, err := m.Update(ctx, "bob", k.ID, keys.UpdateRequest{Name: ptr("renamed")})
+	require.NoError(t, err)
+	assert.Equal(t, "renamed", got.Name)
+
+	_, err = m.Update(ctx, "bob", k.ID, keys.UpdateRequest{Lifetime: ptr(31 * day)})
+	var lifetime *policy.LifetimeError
+	assert.ErrorAs(t, err, &lifetime, "a new expiry must follow the current policy")
+}
+
+func TestUpdateRefusals(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		owner string // who asks; the key is alice's, with files:read
+		setup func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest
+		want  refusal
+	}{
+		{"permissions beyond the cap", "alice", update(keys.UpdateRequest{Permissions: policy.MustParse("notes:read")}),
+			exceeds(policy.MustParse("notes:read"), policy.MustParse("files:read", "files:write", "files:delete", "invoices:read", "invoices:write"))},
+		{"permissions beyond a demoted owner's cap", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+			f.users.set("alice", policy.Subject{Roles: []string{"viewer"}})
+			return keys.UpdateRequest{Permissions: policy.MustParse("files:read", "files:write")}
+		}, exceeds(policy.MustParse("files:write"), policy.MustParse("files:read"))},
+		{"permissions beyond the calling key", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+			return keys.UpdateRequest{Permissions: policy.MustParse("files:write"), Caller: f.verified(t, "alice", day, "files:read")}
+		}, exceeds(policy.MustParse("files:write"), policy.MustParse("files:read"))},
+		{"malformed permissions", "alice", update(keys.UpdateRequest{Permissions: policy.Permissions{"files": {"READ"}}}), invalid("files[0]")},
+		{"a wildcard", "alice", update(keys.UpdateRequest{Permissions: policy.Permissions{"*": {"read"}}}), invalid("*")},
+		{"empty permissions", "alice", update(keys.UpdateRequest{Permissions: policy.Permissions{}}), is(policy.ErrEmpty)},
+		{"lifetime beyond the maximum from creation", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+			f.clock.Advance(80 * day)
+			return keys.UpdateRequest{Lifetime: ptr(20 * day)}
+		}, tooLong(90 * day)},
+		{"negative lifetime", "alice", update(keys.UpdateRequest{Lifetime: ptr(-time.Hour)}), invalid("expires_in")},
+		{"permissions whose rule is shorter than the expiry", "alice", update(keys.UpdateRequest{Permissions: policy.MustParse("files:delete")}), tooLong(7 * day)},
+		{"lifetime beyond the calling key", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+			return keys.UpdateRequest{Lifetime: ptr(2 * day), Caller: f.verified(t, "alice", day, "files:read")}
+		}, func(t *testing.T, err error) {
+			_, ok := errorAs[*keys.DelegationError](err)
+			assert.True(t, ok, "want *keys.DelegationError, got %T: %v", err, err)
+		}},
+		{"empty name", "alice", update(keys.UpdateRequest{Name: ptr(" ")}), badField("name")},
+		{"long name", "alice", update(keys.UpdateRequest{Name: ptr(strings.Repeat("x", 101))}), badField("name")},
+		{"control character in the name", "alice", update(keys.UpdateRequest{Name: ptr("a\tb")}), badField("name")},
+		{"another owner's key", "bob", update(keys.UpdateRequest{Name: ptr("mine now")}), is(keys.ErrNotFound)},
+		{"a revoked key", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+			_, err := f.m.Revoke(ctx, "alice", k.ID, keys.RevokeRequest{})
+			require.NoError(t, err)
+			return keys.UpdateRequest{Name: ptr("again")}
+		}, is(keys.ErrAlreadyRevoked)},
+		{"disabled owner", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+			f.users.set("alice", policy.Subject{Roles: []string{"admin"}, Disabled: true})
+			return keys.UpdateRequest{Permissions: policy.MustParse("files:read")}
+		}, is(policy.ErrSubjectDisabled)},
+		{"deleted owner", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+			f.users.remove("alice")
+			return keys.UpdateRequest{Permissions: policy.MustParse("files:read")}
+		}, is(keys.ErrUnknownSubject)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			k, _ := f.create(t, "alice", "files:read")
+			u := tt.setup(t, f, k)
+			before := f.store.snapshot()
+			record, err := f.mem.Get(ctx, k.ID)
+			require.NoError(t, err)
+
+			got, err := f.m.Update(ctx, tt.owner, k.ID, u)
+			require.Error(t, err)
+			tt.want(t, err)
+			assert.Nil(t, got)
+
+			assert.Equal(t, before["Update"], f.store.snapshot()["Update"], "nothing written")
+			assert.Equal(t, before["Create"], f.store.snapshot()["Create"], "nothing written")
+			after, err := f.mem.Get(ctx, k.ID)
+			require.NoError(t, err)
+			assert.Equal(t, record, after, "the record is unchanged")
+		})
+	}
+}
+
+func update(u keys.UpdateRequest) func(*testing.T, *fixture, *keys.Key) keys.UpdateRequest {
+	return func(*testing.T, *fixture, *keys.Key) keys.UpdateRequest { return u }
+}
+
+func TestRevoke(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, withCache)
+	k, token := f.create(t, "bob")
+	_, err := f.m.Verify(ctx, token)
+	require.NoError(t, err)
+	f.clock.Advance(time.Hour)
+
+	got, err := f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{Actor: "admin-1", Reason: "leaked in a log"})
+	require.NoError(t, err)
+	now := f.clock.Now().UTC().Truncate(time.Millisecond)
+	assert.Equal(t, now, got.RevokedAt)
+	assert.Equal(t, "admin-1", got.RevokedBy)
+	assert.Equal(t, "leaked in a log", got.RevokedReason)
+	assert.True(t, got.IsRevoked())
+
+	_, err = f.m.Verify(ctx, token)
+	assert.ErrorIs(t, err, keys.ErrRevoked, "at once, cache or not")
+
+	e := f.audit.all()
+	require.GreaterOrEqual(t, len(e), 2)
+	revoked := e[len(e)-2] // then the verification denial
+	assert.Equal(t, keys.EventRevoked, revoked.Type)
+	assert.Equal(t, "admin-1", revoked.Actor)
+	assert.Equal(t, "leaked in a log", revoked.Reason)
+	assert.Equal(t, k.ID, revoked.KeyID)
+
+	// Revoking again returns the record as it is, and writes nothing.
+	updates := f.store.n("Update")
+	f.clock.Advance(time.Hour)
+	again, err := f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{Reason: "again"})
+	require.NoError(t, err)
+	assert.Equal(t, got, again)
+	assert.Equal(t, updates, f.store.n("Update"))
+
+	// The owner is the default actor.
+	k2, _ := f.create(t, "bob")
+	got, err = f.m.Revoke(ctx, "bob", k2.ID, keys.RevokeRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, "bob", got.RevokedBy)
+}
+
+func TestRevokeRefusals(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, token := f.create(t, "bob")
+	before := f.store.snapshot()
+
+	_, err := f.m.Revoke(ctx, "alice", k.ID, keys.RevokeRequest{})
+	assert.ErrorIs(t, err, keys.ErrNotFound, "another owner's key")
+	_, err = f.m.Revoke(ctx, "bob", newToken(t, "kc").ID, keys.RevokeRequest{})
+	assert.ErrorIs(t, err, keys.ErrNotFound)
+	_, err = f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{Reason: strings.Repeat("x", 501)})
+	badField("reason")(t, err)
+
+	assert.Equal(t, before["Update"], f.store.snapshot()["Update"], "nothing written")
+	_, err = f.m.Verify(ctx, token)
+	assert.NoError(t, err, "still works")
+}
+
+func TestSetDisabled(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, withCache)
+	k, token := f.create(t, "bob")
+	_, err := f.m.Verify(ctx, token)
+	require.NoError(t, err)
+
+	got, err := f.m.SetDisabled(ctx, "bob", k.ID, true, "admin-1")
+	require.NoError(t, err)
+	assert.True(t, got.Disabled)
+	_, err = f.m.Verify(ctx, token)
+	assert.ErrorIs(t, err, keys.ErrDisabled)
+	assert.ErrorIs(t, err, keys.ErrInvalid)
+	assert.Equal(t, keys.EventDisabled, f.audit.all()[f.audit.len()-2].Type)
+
+	updates := f.store.n("Update")
+	_, err = f.m.SetDisabled(ctx, "bob", k.ID, true, "")
+	require.NoError(t, err)
+	assert.Equal(t, updates, f.store.n("Update"), "no change, no write")
+
+	got, err = f.m.SetDisabled(ctx, "bob", k.ID, false, "")
+	require.NoError(t, err)
+	assert.False(t, got.Disabled)
+	e := f.audit.last(t)
+	assert.Equal(t, keys.EventEnabled, e.Type)
+	assert.Equal(t, "bob", e.Actor)
+	_, err = f.m.Verify(ctx, token)
+	assert.NoError(t, err, "enabled again")
+
+	updates = f.store.n("Update")
+	_, err = f.m.SetDisabled(ctx, "alice", k.ID, true, "")
+	assert.ErrorIs(t, err, keys.ErrNotFound, "another owner's key")
+	_, err = f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{})
+	require.NoError(t, err)
+	updates++
+	_, err = f.m.SetDisabled(ctx, "bob", k.ID, false, "")
+	assert.ErrorIs(t, err, keys.ErrAlreadyRevoked)
+	assert.Equal(t, updates, f.store.n("Update"))
+}
+
+func TestRotate(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		grace     time.Duration
+		oldWorks  time.Duration // for how long the old secret still works
+		maxConfig time.Duration // Config.MaxRotationGrace
+	}{
+		{"grace", time.Hour, time.Hour, 0},
+		{"no grace: the old secret stops at once", 0, 0, 0},
+		{"the longest grace configured", 2 * time.Hour, 2 * time.Hour, 2 * time.Hour},
+		{"the longest grace by default", 24 * time.Hour, 24 * time.Hour, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, withCache, func(c *keys.Config) { c.MaxRotationGrace = tt.maxConfig })
+			k, oldToken := f.create(t, "bob", "files:read", "files:write")
+			_, err := f.m.Verify(ctx, oldToken)
+			require.NoError(t, err)
+			f.clock.Advance(time.Minute)
+
+			got, newToken, err := f.m.Rotate(ctx, "bob", k.ID, tt.grace, nil, "")
+			require.NoError(t, err)
+			assert.NotEqual(t, oldToken, newToken)
+			assert.Equal(t, k.ID, got.ID, "the id stays")
+			assert.Equal(t, k.Name, got.Name)
+			assert.Equal(t, k.ExpiresAt, got.ExpiresAt, "rotation does not extend a key")
+			assert.Equal(t, k.Permissions, got.Permissions)
+			assert.Equal(t, digest(newToken), got.Hash)
+			assert.NotEqual(t, k.Hint, got.Hint)
+			tok, err := keys.Parse(newToken)
+			require.NoError(t, err)
+			assert.Equal(t, k.ID, tok.ID)
+
+			e := f.audit.last(t)
+			assert.Equal(t, keys.EventRotated, e.Type)
+			assert.Equal(t, k.ID, e.KeyID)
+
+			_, err = f.m.Verify(ctx, newToken)
+			require.NoError(t, err, "the new secret works")
+			_, err = f.m.Verify(ctx, oldToken)
+			if tt.oldWorks == 0 {
+				assert.ErrorIs(t, err, keys.ErrInvalid, "the old secret stopped")
+				return
+			}
+			require.NoError(t, err, "the old secret works during the grace")
+			f.clock.Advance(tt.oldWorks - time.Millisecond)
+			_, err = f.m.Verify(ctx, oldToken)
+			require.NoError(t, err, "the old secret works until the grace ends")
+			f.clock.Advance(time.Millisecond)
+			_, err = f.m.Verify(ctx, oldToken)
+			assert.ErrorIs(t, err, keys.ErrInvalid, "the old secret stops when the grace ends")
+			_, err = f.m.Verify(ctx, newToken)
+			assert.NoError(t, err)
+		})
+	}
+}
+
+func TestRotateTwice(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, first := f.create(t, "bob")
+	_, second, err := f.m.Rotate(ctx, "bob", k.ID, time.Hour, nil, "")
+	require.NoError(t, err)
+	_, third, err := f.m.Rotate(ctx, "bob", k.ID, time.Hour, nil, "")
+	require.NoError(t, err)
+
+	_, err = f.m.Verify(ctx, first)
+	assert.ErrorIs(t, err, keys.ErrInvalid, "only the latest previous secret has a grace")
+	_, err = f.m.Verify(ctx, second)
+	assert.NoError(t, err)
+	_, err = f.m.Verify(ctx, third)
+	assert.NoError(t, err)
+}
+
+func TestRotateCutsToTheCap(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, _ := f.create(t, "alice", "files:read", "invoices:read")
+	f.users.set("alice", policy.Subject{Roles: []string{"viewer"}})
+
+	got, token, err := f.m.Rotate(ctx, "alice", k.ID, 0, nil, "")
+	require.NoError(t, err)
+	assert.Equal(t, policy.MustParse("files:read"), got.Permissions)
+	e := f.audit.last(t)
+	assert.Equal(t, k.Permissions, e.Before)
+	assert.Equal(t, got.Permissions, e.After)
+	v, err := f.m.Verify(ctx, token)
+	require.NoError(t, err)
+	assert.Equal(t, policy.MustParse("files:read"), v.Permissions)
+}
+
+func TestRotateRefusals(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		owner string
+		grace time.Duration
+		setup func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified
+		want  refusal
+	}{
+		{"negative grace", "bob", -time.Second, nil, badField("grace_seconds")},
+		{"grace beyond the maximum", "bob", 24*time.Hour + time.Second, nil, badField("grace_seconds")},
+		{"another owner's key", "alice", 0, nil, is(keys.ErrNotFound)},
+		{"a revoked key", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
+			_, err := f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{})
+			require.NoError(t, err)
+			return nil
+		}, is(keys.ErrAlreadyRevoked)},
+		{"nothing left within the cap", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
+			f.users.set("bob", policy.Subject{})
+			return nil
+		}, is(policy.ErrEmpty)},
+		{"nothing left within the calling key", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
+			return f.verified(t, "bob", day, "files:write")
+		}, is(policy.ErrEmpty)},
+		{"disabled owner", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
+			f.users.set("bob", policy.Subject{Roles: []string{"editor"}, Disabled: true})
+			return nil
+		}, is(policy.ErrSubjectDisabled)},
+		{"deleted owner", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
+			f.users.remove("bob")
+			return nil
+		}, is(keys.ErrUnknownSubject)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			k, token := f.create(t, "bob", "files:read")
+			var caller *keys.Verified
+			if tt.setup != nil {
+				caller = tt.setup(t, f, k)
+			}
+			updates := f.store.n("Update")
+			record, err := f.mem.Get(ctx, k.ID)
+			require.NoError(t, err)
+
+			got, newToken, err := f.m.Rotate(ctx, tt.owner, k.ID, tt.grace, caller, "")
+			require.Error(t, err)
+			tt.want(t, err)
+			assert.Nil(t, got)
+			assert.Empty(t, newToken)
+			assert.Equal(t, updates, f.store.n("Update"), "nothing written")
+			after, err := f.mem.Get(ctx, k.ID)
+			require.NoError(t, err)
+			assert.Equal(t, record, after)
+
+			if !record.IsRevoked() && tt.name != "disabled owner" && tt.name != "deleted owner" && tt.name != "nothing left within the cap" {
+				_, err = f.m.Verify(ctx, token)
+				assert.NoError(t, err, "the old secret still works")
+			}
+		})
+	}
+}
+
+func TestManagerCap(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	cap, err := f.m.Cap(ctx, "bob")
+	require.NoError(t, err)
+	assert.Equal(t, policy.MustParse("files:read", "files:write"), cap)
+
+	cap, err = f.m.Cap(ctx, "bob", policy.MustParse("files:read"))
+	require.NoError(t, err)
+	assert.Equal(t, policy.MustParse("files:read"), cap)
+
+	_, err = f.m.Cap(ctx, "zoe")
+	assert.ErrorIs(t, err, keys.ErrUnknownSubject)
+	_, err = f.m.Cap(ctx, "dave")
+	assert.ErrorIs(t, err, policy.ErrSubjectDisabled)
+}
+
+// TestStoreErrorsPropagate: a failing store is reported as is, and nothing
+// is audited as done.
+func TestStoreErrorsPropagate(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, token := f.create(t, "bob")
+	_, err := f.m.VerifyFrom(ctx, token, "203.0.113.9") // a use to flush later
+	require.NoError(t, err)
+	down := errors.Join(keys.ErrStoreUnavailable, errors.New("connection refused"))
+	f.store.mu.Lock()
+	f.store.writeErr = down
+	f.store.mu.Unlock()
+	events := f.audit.len()
+
+	_, _, err = f.m.Create(ctx, keys.CreateRequest{OwnerID: "bob", Name: "k"})
+	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	_, _, err = f.m.List(ctx, "bob", keys.Page{})
+	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	_, err = f.m.Update(ctx, "bob", k.ID, keys.UpdateRequest{Name: ptr("n")})
+	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	_, err = f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{})
+	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	_, err = f.m.SetDisabled(ctx, "bob", k.ID, true, "")
+	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	_, _, err = f.m.Rotate(ctx, "bob", k.ID, 0, nil, "")
+	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	assert.ErrorIs(t, f.m.Close(), keys.ErrStoreUnavailable, "a failed Touch is reported by Close")
+	assert.Equal(t, events, f.audit.len(), "nothing audited as done")
+
+	f.store.mu.Lock()
+	f.store.writeErr = nil
+	f.store.mu.Unlock()
+	_, err = f.m.Verify(ctx, token)
+	assert.NoError(t, err, "the key is unchanged")
+}
+
+func TestFieldError(t *testing.T) {
+	err := error(&keys.FieldError{Field: "name", Reason: "give the key a name"})
+	assert.Equal(t, "keys: name: give the key a name", err.Error())
+}
+
+// TestVerifyCacheEvictsAfterDrops fills a small cache, drops records from
+// it through changes, and fills it again: the clock hand must reuse the
+// freed slots.
+func TestVerifyCacheEvictsAfterDrops(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(c *keys.Config) { c.Cache = keys.CacheConfig{SingleInstance: true, Size: 4} })
+	type key struct {
+		record *keys.Key
+		token  string
+	}
+	var all []key
+	for range 12 {
+		k, token := f.create(t, "bob")
+		all = append(all, key{k, token})
+	}
+	disabled := make([]bool, len(all))
+	for round := range 6 {
+		for i, k := range all {
+			if i%3 == round%3 {
+				disabled[i] = !disabled[i]
+				_, err := f.m.SetDisabled(ctx, "bob", k.record.ID, disabled[i], "")
+				require.NoError(t, err)
+			}
+			v, err := f.m.Verify(ctx, k.token)
+			if disabled[i] {
+				assert.ErrorIs(t, err, keys.ErrDisabled, "round %d, key %d", round, i)
+			} else if assert.NoError(t, err, "round %d, key %d", round, i) {
+				assert.Equal(t, k.record.ID, v.Key.ID)
+			}
+			assert.LessOrEqual(t, f.m.Cached(), 4)
+		}
+	}
+}

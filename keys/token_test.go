@@ -1,0 +1,260 @@
+package keys_test
+
+import (
+	"hash/crc32"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/keycaphq/keycap/keys"
+)
+
+const (
+	base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	base32 = "0123456789abcdefghjkmnpqrstvwxyz" // Crockford's, lower case
+)
+
+// anchored matches exactly one whole key, with the documented pattern.
+var anchored = regexp.MustCompile(`^(?:` + keys.Pattern.String() + `)$`)
+
+func newToken(t testing.TB, prefix string) keys.Token {
+	t.Helper()
+	id, err := keys.NewID(time.Now())
+	require.NoError(t, err)
+	tok, err := keys.Generate(prefix, id)
+	require.NoError(t, err)
+	return tok
+}
+
+// encodeBase62 is the documented checksum encoding: a CRC32 in six base62
+// digits, most significant first. Recomputed here, independently.
+func encodeBase62(v uint32) string {
+	out := make([]byte, 6)
+	n := uint64(v)
+	for i := 5; i >= 0; i-- {
+		out[i] = base62[n%62]
+		n /= 62
+	}
+	return string(out)
+}
+
+func TestGenerate(t *testing.T) {
+	for _, prefix := range []string{"kc", "k", "acme2", "abcdefghijklmnop"} {
+		t.Run(prefix, func(t *testing.T) {
+			id, err := keys.NewID(time.Now())
+			require.NoError(t, err)
+			tok, err := keys.Generate(prefix, id)
+			require.NoError(t, err)
+			s := tok.String()
+
+			parts := strings.Split(s, "_")
+			require.Len(t, parts, 4, "prefix_id_secret_checksum")
+			assert.Equal(t, prefix, parts[0])
+			assert.Equal(t, id, parts[1])
+			assert.Len(t, parts[2], 32, "32 base62 characters: about 190 random bits")
+			assert.Empty(t, strings.Trim(parts[2], base62))
+			assert.Equal(t, encodeBase62(crc32.ChecksumIEEE([]byte(prefix+"_"+id+"_"+parts[2]))), parts[3], "CRC32 of the rest")
+
+			assert.Equal(t, prefix, tok.Prefix)
+			assert.Equal(t, id, tok.ID)
+			assert.True(t, anchored.MatchString(s), "keys.Pattern matches %q", s)
+			assert.Equal(t, prefix+"_"+id+"_…"+s[len(s)-4:], tok.Hint())
+			assert.NotContains(t, tok.Hint(), parts[2], "the hint does not show the secret")
+
+			parsed, err := keys.Parse(s)
+			require.NoError(t, err)
+			assert.Equal(t, tok, parsed)
+		})
+	}
+}
+
+func TestGenerateIsRandom(t *testing.T) {
+	id, err := keys.NewID(time.Now())
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	counts := map[rune]int{}
+	const n = 2000
+	for range n {
+		tok, err := keys.Generate("kc", id)
+		require.NoError(t, err)
+		secret := strings.Split(tok.String(), "_")[2]
+		require.False(t, seen[secret], "a secret repeated")
+		seen[secret] = true
+		for _, c := range secret {
+			counts[c]++
+		}
+	}
+	// Every base62 character shows up, none wildly more than the others
+	// (expected 1032 each; a biased draw such as c%62 over 256 values gives
+	// 25% more to the first 8 characters).
+	require.Len(t, counts, 62)
+	for c, k := range counts {
+		assert.InDelta(t, n*32/62, k, 200, "character %q", c)
+	}
+}
+
+func TestGenerateRefuses(t *testing.T) {
+	id, err := keys.NewID(time.Now())
+	require.NoError(t, err)
+	tests := []struct{ name, prefix, id string }{
+		{"empty prefix", "", id},
+		{"upper-case prefix", "KC", id},
+		{"prefix starting with a digit", "1kc", id},
+		{"prefix with underscore", "k_c", id},
+		{"17-byte prefix", strings.Repeat("k", 17), id},
+		{"short id", "kc", id[:15]},
+		{"long id", "kc", id + "0"},
+		{"id outside Crockford base32", "kc", "u" + id[1:]},
+		{"upper-case id", "kc", strings.ToUpper(id)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := keys.Generate(tt.prefix, tt.id)
+			assert.ErrorIs(t, err, keys.ErrMalformed)
+			assert.Equal(t, keys.Token{}, tok)
+		})
+	}
+}
+
+func TestNewID(t *testing.T) {
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	var prev string
+	for i := range 100 {
+		id, err := keys.NewID(t0.Add(time.Duration(i) * time.Millisecond))
+		require.NoError(t, err)
+		require.Len(t, id, 16)
+		require.Empty(t, strings.Trim(id, base32))
+		require.Greater(t, id, prev, "ids sort by creation time")
+		prev = id
+	}
+	a, err := keys.NewID(t0)
+	require.NoError(t, err)
+	b, err := keys.NewID(t0)
+	require.NoError(t, err)
+	assert.NotEqual(t, a, b, "ids made in the same millisecond differ")
+	assert.Equal(t, a[:9], b[:9], "the first 45 bits are the time")
+}
+
+func TestValidPrefix(t *testing.T) {
+	for _, ok := range []string{"k", "kc", "acme", "a1", "abcdefghijklmnop"} {
+		assert.True(t, keys.ValidPrefix(ok), ok)
+	}
+	for _, bad := range []string{"", "K", "1k", "k-c", "k_c", "kç", "abcdefghijklmnopq", " kc"} {
+		assert.False(t, keys.ValidPrefix(bad), bad)
+	}
+}
+
+func TestParse(t *testing.T) {
+	good := newToken(t, "kc").String()
+	other := newToken(t, "acme").String()
+	flip := func(s string, i int) string { // a different character of the same class
+		b := []byte(s)
+		switch c := b[i]; {
+		case c == '9':
+			b[i] = '8'
+		default:
+			b[i] = '9'
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name string
+		in   string
+		ok   bool
+	}{
+		{"generated", good, true},
+		{"other prefix", other, true},
+		{"empty", "", false},
+		{"prefix only", "kc_", false},
+		{"truncated", good[:len(good)-1], false},
+		{"extended", good + "0", false},
+		{"leading space", " " + good, false},
+		{"trailing newline", good + "\n", false},
+		{"bearer scheme left in", "Bearer " + good, false},
+		{"typo in the prefix", "kd" + good[2:], false},
+		{"typo in the id", flip(good, 5), false},
+		{"typo in the secret", flip(good, 30), false},
+		{"typo in the checksum", flip(good, len(good)-1), false},
+		{"upper-cased", strings.ToUpper(good), false},
+		{"dash for underscore", strings.Replace(good, "_", "-", 1), false},
+		{"17-byte prefix", strings.Repeat("k", 17) + good[2:], false},
+		{"non-ASCII", good[:10] + "é" + good[12:], false},
+		{"all zero", "kc_" + strings.Repeat("0", 16) + "_" + strings.Repeat("0", 32) + "_000000", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := keys.Parse(tt.in)
+			if !tt.ok {
+				assert.ErrorIs(t, err, keys.ErrMalformed)
+				assert.Equal(t, keys.Token{}, tok)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.in, tok.String())
+		})
+	}
+}
+
+// TestParseRejectsEveryTypo changes each character of a key to every other
+// character a key may hold, and swaps each pair of neighbours: the CRC32
+// must catch them all, with no storage.
+func TestParseRejectsEveryTypo(t *testing.T) {
+	good := newToken(t, "kc").String()
+	alphabet := base62 + "_-"
+	for i := range len(good) {
+		for _, c := range []byte(alphabet) {
+			if c == good[i] {
+				continue
+			}
+			typo := good[:i] + string(c) + good[i+1:]
+			_, err := keys.Parse(typo)
+			require.ErrorIs(t, err, keys.ErrMalformed, "substitution at %d accepted: %q", i, typo)
+		}
+		if i+1 < len(good) && good[i] != good[i+1] {
+			swapped := good[:i] + string(good[i+1]) + string(good[i]) + good[i+2:]
+			_, err := keys.Parse(swapped)
+			require.ErrorIs(t, err, keys.ErrMalformed, "transposition at %d accepted: %q", i, swapped)
+		}
+	}
+}
+
+func TestPattern(t *testing.T) {
+	a, b := newToken(t, "kc").String(), newToken(t, "acme").String()
+	text := "export KEY=" + a + "\ncurl -H 'Authorization: Bearer " + b + "' https://example.com\nnot a key: kc_" + strings.Repeat("0", 16)
+	assert.Equal(t, []string{a, b}, keys.Pattern.FindAllString(text, -1))
+
+	// The expression the documentation gives for the default prefix.
+	documented := regexp.MustCompile(`\bkc_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b`)
+	assert.Equal(t, []string{a}, documented.FindAllString(text, -1))
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("kc_01jd8x3q9w2v5n7m_3bT9xQk2LmN8pR4sV6wY1zA5cE7gH9jK_1aZ9bQ")
+	f.Add(newToken(f, "kc").String())
+	f.Add(newToken(f, "abcdefghijklmnop").String())
+	f.Add("kc_0000000000000000_00000000000000000000000000000000_000000")
+	f.Add("")
+	f.Add("_")
+	f.Add("kc__")
+	f.Add(strings.Repeat("_", 58))
+	f.Add("é" + strings.Repeat("a", 56))
+	f.Fuzz(func(t *testing.T, s string) {
+		tok, err := keys.Parse(s) // must never panic
+		if err != nil {
+			require.ErrorIs(t, err, keys.ErrMalformed)
+			return
+		}
+		require.Equal(t, s, tok.String(), "round trip")
+		require.True(t, anchored.MatchString(s), "Pattern matches every key Parse accepts: %q", s)
+		require.True(t, strings.HasPrefix(s, tok.Prefix+"_"+tok.ID+"_"))
+		require.True(t, keys.ValidPrefix(tok.Prefix))
+		again, err := keys.Generate(tok.Prefix, tok.ID)
+		require.NoError(t, err, "a parsed prefix and id are valid for Generate")
+		require.Equal(t, tok.ID, again.ID)
+		require.NotEmpty(t, tok.Hint())
+	})
+}
