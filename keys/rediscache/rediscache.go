@@ -135,7 +135,12 @@ func (s *Store) Consume(ctx context.Context, id string, now time.Time) (int64, b
 	if !ok {
 		return 0, false, errors.New("rediscache: the wrapped Store does not implement keys.QuotaStore")
 	}
-	return qs.Consume(ctx, id, now)
+	remaining, ok, err := qs.Consume(ctx, id, now)
+	if err != nil || remaining < 0 {
+		return remaining, ok, err // no quota: nothing was written
+	}
+	// The quota changed (or was refilled): the cached record's is stale.
+	return remaining, ok, s.invalidate(ctx, id)
 }
 
 func (s *Store) invalidate(ctx context.Context, id string) error {

@@ -1,0 +1,44 @@
+// Package sqlstore is a [keys.Store] and [keys.QuotaStore] on database/sql,
+// for SQLite, PostgreSQL and MySQL or MariaDB.
+//
+// The package imports no database driver: the app opens the *sql.DB with
+// the driver it chose and passes it to [New] with the matching [Dialect].
+// Call [Store.Migrate] once at start to create the tables, or apply
+// [Store.Migrations] (also readable as migrations/<dialect>/*.sql in this
+// package) with your own migration tool.
+//
+// # Connection strings
+//
+// SQLite (modernc.org/sqlite, driver "sqlite"): use a file in WAL mode with a
+// busy timeout, so that concurrent writers wait instead of failing:
+//
+//	file:keycap.db?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)
+//
+// An in-memory database exists per connection: give it one connection
+// (db.SetMaxOpenConns(1)) or name it and share its cache
+// (file:keycap?mode=memory&cache=shared), still with one connection, since
+// a shared cache reports lock conflicts instead of waiting.
+//
+// PostgreSQL (github.com/jackc/pgx/v5/stdlib, driver "pgx"):
+//
+//	postgres://user:password@host:5432/dbname?sslmode=verify-full
+//
+// MySQL and MariaDB (github.com/go-sql-driver/mysql, driver "mysql"):
+//
+//	user:password@tcp(host:3306)/dbname
+//
+// parseTime and loc do not matter: times are written as UTC text and read
+// back in UTC whatever the driver's settings.
+//
+// Bound the pool with db.SetMaxOpenConns below the server's connection
+// limit: under load each concurrent request may hold a connection.
+//
+// # Schema
+//
+// One table, <prefix>keys (keycap_keys by default), holds every field of
+// [keys.Key]: id is the primary key and compares byte-wise, hash is unique,
+// and an index on (owner_id, id) serves [Store.List] by keyset pagination.
+// Permissions are JSON text; times are UTC with millisecond precision (Unix
+// milliseconds in SQLite) and NULL when zero; RefillInterval is in
+// milliseconds. <prefix>schema_migrations records applied migrations.
+package sqlstore

@@ -1,0 +1,142 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/require"
+
+	"github.com/keycaphq/keycap/keys/sqlstore"
+)
+
+func TestMigrations(t *testing.T) {
+	for _, d := range []sqlstore.Dialect{sqlstore.SQLite, sqlstore.Postgres, sqlstore.MySQL} {
+		t.Run(string(d), func(t *testing.T) {
+			ms := sqlstore.Migrations(d)
+			require.NotEmpty(t, ms)
+			require.Equal(t, 1, ms[0].Version)
+			require.Equal(t, "keys", ms[0].Name)
+			for i, m := range ms {
+				require.Equal(t, i+1, m.Version, "versions are 1, 2, ... without gaps")
+				require.Contains(t, m.SQL, "CREATE TABLE IF NOT EXISTS keycap_keys")
+			}
+			ms[0].SQL = "changed"
+			require.NotEqual(t, "changed", sqlstore.Migrations(d)[0].SQL, "callers get a copy")
+
+			db, err := sql.Open("sqlite", "file::memory:")
+			require.NoError(t, err)
+			defer db.Close()
+			s, err := sqlstore.New(db, d, sqlstore.Options{TablePrefix: "app_"})
+			require.NoError(t, err)
+			for _, m := range s.Migrations() {
+				require.NotContains(t, m.SQL, "keycap_")
+				require.Contains(t, m.SQL, "app_keys")
+			}
+		})
+	}
+	require.Nil(t, sqlstore.Migrations("oracle"))
+}
+
+// TestMigrateConcurrent starts several "processes" (stores on their own
+// pools) migrating the same tables at once, twice: every Migrate succeeds
+// and each migration is recorded once.
+func TestMigrateConcurrent(t *testing.T) {
+	for _, d := range dialects {
+		if d.name == "SQLiteMemory" {
+			continue // one connection: nothing runs at once
+		}
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			prefix := randomName() + "_"
+			var dbs []*sql.DB
+			if d.name == "SQLiteFile" {
+				path := t.TempDir() + "/shared.db"
+				for range 4 {
+					db, err := sql.Open("sqlite", sqliteFileDSN(path))
+					require.NoError(t, err)
+					t.Cleanup(func() { db.Close() })
+					dbs = append(dbs, db)
+				}
+			} else {
+				for range 4 {
+					dbs = append(dbs, d.open(t))
+				}
+				t.Cleanup(func() { dropTables(t, dbs[0], prefix) })
+			}
+			for round := range 2 {
+				var wg sync.WaitGroup
+				errs := make([]error, len(dbs))
+				for i, db := range dbs {
+					wg.Go(func() {
+						s, err := sqlstore.New(db, d.dialect, sqlstore.Options{TablePrefix: prefix})
+						if err == nil {
+							err = s.Migrate(t.Context())
+						}
+						errs[i] = err
+					})
+				}
+				wg.Wait()
+				for _, err := range errs {
+					require.NoError(t, err, "round %d", round)
+				}
+			}
+			var n int
+			require.NoError(t, dbs[0].QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+prefix+"schema_migrations").Scan(&n))
+			require.Equal(t, len(sqlstore.Migrations(d.dialect)), n)
+			var count int
+			require.NoError(t, dbs[0].QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+prefix+"keys").Scan(&count))
+		})
+	}
+}
+
+// TestMigrationFilesApplyAsIs applies each dialect's files whole, with the
+// default table names, as an app's own migration tool would, in a database
+// (Postgres: a schema) of its own; then Migrate must accept the tables
+// and the store must work on them.
+func TestMigrationFilesApplyAsIs(t *testing.T) {
+	for _, d := range dialects {
+		if d.name == "SQLiteMemory" {
+			continue
+		}
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			var db *sql.DB
+			switch d.dialect {
+			case sqlstore.SQLite:
+				db = d.open(t)
+			case sqlstore.Postgres:
+				admin := d.open(t)
+				schema := randomName()
+				_, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema)
+				require.NoError(t, err)
+				t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+				db = openService(t, "Postgres", "pgx", postgresURL+"&search_path="+schema)
+			case sqlstore.MySQL:
+				admin := d.open(t)
+				database := randomName()
+				_, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+database)
+				require.NoError(t, err)
+				t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE "+database) })
+				cfg, err := mysql.ParseDSN(mysqlDSN)
+				require.NoError(t, err)
+				cfg.DBName, cfg.MultiStatements = database, true
+				db = openService(t, "MySQL", "mysql", cfg.FormatDSN())
+			}
+			for _, m := range sqlstore.Migrations(d.dialect) {
+				_, err := db.ExecContext(t.Context(), m.SQL)
+				require.NoError(t, err, "%04d_%s", m.Version, m.Name)
+			}
+			s, err := sqlstore.New(db, d.dialect, sqlstore.Options{})
+			require.NoError(t, err)
+			require.NoError(t, s.Migrate(t.Context()))
+			k := testKey(t, "u1")
+			require.NoError(t, s.Create(t.Context(), k))
+			got, err := s.Get(t.Context(), k.ID)
+			require.NoError(t, err)
+			require.Equal(t, k, got)
+		})
+	}
+}

@@ -1,0 +1,105 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/keycaphq/keycap/keys"
+)
+
+// Dialect names the SQL database a [Store] talks to. It decides the
+// placeholders, the column types of the migrations and how errors are read.
+// The zero Dialect is none: [New] refuses it.
+type Dialect string
+
+// The supported dialects.
+const (
+	SQLite   Dialect = "sqlite"   // modernc.org/sqlite (driver "sqlite"), SQLite 3.35+
+	Postgres Dialect = "postgres" // github.com/jackc/pgx/v5/stdlib (driver "pgx"), PostgreSQL 12+
+	MySQL    Dialect = "mysql"    // github.com/go-sql-driver/mysql, MySQL 8 or MariaDB 10.5+
+)
+
+// DefaultTablePrefix starts the name of every table and index the store
+// creates when [Options].TablePrefix is empty: keycap_keys and
+// keycap_schema_migrations.
+const DefaultTablePrefix = "keycap_"
+
+// Options configure a [Store]. The zero value is the default.
+type Options struct {
+	// TablePrefix starts every table and index name. It is 1 to 32
+	// lower-case ASCII letters, digits and underscores, starting with a
+	// letter or an underscore; "" means [DefaultTablePrefix].
+	TablePrefix string
+}
+
+// Store is a [keys.Store] and a [keys.QuotaStore] on a database/sql
+// database. It is safe for concurrent use, by many processes sharing the
+// database too. Create it with [New] and create its tables with
+// [Store.Migrate] (or apply [Store.Migrations] yourself).
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	prefix  string
+	table   string // prefix + "keys"
+	q       queries
+}
+
+var (
+	_ keys.Store      = (*Store)(nil)
+	_ keys.QuotaStore = (*Store)(nil)
+)
+
+var validPrefix = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
+
+// New returns a Store on db, which must have been opened with a driver for
+// dialect; the package imports no driver itself. It checks the options
+// and touches no table: run [Store.Migrate] once at start.
+func New(db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlstore: db is nil")
+	}
+	switch dialect {
+	case SQLite, Postgres, MySQL:
+	default:
+		return nil, fmt.Errorf("sqlstore: unknown dialect %q; use sqlstore.SQLite, sqlstore.Postgres or sqlstore.MySQL", string(dialect))
+	}
+	prefix := opts.TablePrefix
+	if prefix == "" {
+		prefix = DefaultTablePrefix
+	}
+	if !validPrefix.MatchString(prefix) {
+		return nil, fmt.Errorf("sqlstore: table prefix %q: want 1 to 32 of a-z, 0-9 and '_', starting with a letter or '_'", prefix)
+	}
+	s := &Store{db: db, dialect: dialect, prefix: prefix, table: prefix + "keys"}
+	s.q = newQueries(dialect, s.table)
+	return s, nil
+}
+
+// Dialect returns the dialect the Store was created with.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// TablePrefix returns the prefix of the Store's table and index names.
+func (s *Store) TablePrefix() string { return s.prefix }
+
+// rebind turns the ? placeholders of query into $1, $2, ... for Postgres.
+// The package's queries hold no ? other than placeholders.
+func rebind(d Dialect, query string) string {
+	if d != Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
