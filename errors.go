@@ -42,6 +42,15 @@ const (
 	CodeInternal                Code = "INTERNAL"                   // 500
 )
 
+// codeStatus is the status of each code, for an *Error that has none.
+var codeStatus = map[Code]int{
+	CodeExceedsMaximum: 403, CodeInvalidPermissions: 400, CodeLifetimeExceedsMaximum: 403, CodeInvalidBody: 400,
+	CodeInvalidField: 400, CodeUnauthenticated: 401, CodeKeyInvalid: 401, CodeKeyExpired: 401, CodeKeyNotFound: 404,
+	CodeKeyRevoked: 409, CodeInsufficientPermissions: 403, CodeDelegationNotAllowed: 403, CodeDelegationExceedsKey: 403,
+	CodeSubjectDisabled: 403, CodeCSRF: 403, CodeForbidden: 403, CodeRateLimited: 429, CodeQuotaExceeded: 429,
+	CodeNotFound: 404, CodeMethodNotAllowed: 405, CodeStoreUnavailable: 503, CodeMisconfigured: 500, CodeInternal: 500,
+}
+
 // Error is the error keycap answers with. Over HTTP it is written by
 // [WriteError] as {"code", "message", "details"}; Err is logged, never sent.
 type Error struct {
@@ -182,14 +191,21 @@ func From(err error) *Error {
 }
 
 // WriteError writes err as keycap's JSON error body with its status:
-// {"code": "...", "message": "...", "details": {...}}. The cause of an
-// error (Err) is logged with slog at error level for 5xx answers, never
-// written. A 401 also gets a WWW-Authenticate header.
+// {"code": "...", "message": "...", "details": {...}}. An *Error without a
+// Status (a sentinel such as [ErrKeyNotFound]) gets its code's status. The
+// cause of an error (Err) is logged with slog at error level for 5xx
+// answers, never written. A 401 also gets a WWW-Authenticate header.
 func WriteError(w http.ResponseWriter, err error) {
 	e := From(err)
-	status := e.Status
+	status, message := e.Status, e.Message
+	if status == 0 { // e.g. a sentinel: the code's own status, not a 500
+		status = codeStatus[e.Code]
+	}
 	if status == 0 {
 		status = http.StatusInternalServerError
+	}
+	if message == "" {
+		message = http.StatusText(status)
 	}
 	if status >= 500 {
 		slog.Error("keycap", "code", e.Code, "err", e.Err)
@@ -206,7 +222,7 @@ func WriteError(w http.ResponseWriter, err error) {
 		Code    Code   `json:"code"`
 		Message string `json:"message"`
 		Details any    `json:"details"`
-	}{e.Code, e.Message, e.Details}
+	}{e.Code, message, e.Details}
 	if body.Details == nil {
 		body.Details = struct{}{}
 	}

@@ -2,8 +2,10 @@ package keycaptest
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/alexedwards/scs/v2"
@@ -127,7 +129,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	}
 	s.Keycap, err = middleware.New(mopts)
 	require.NoError(t, err)
-	path := mopts.Path
+	path := strings.TrimSuffix(mopts.Path, "/") // as middleware.New reads it
 	if path == "" {
 		path = "/api-keys"
 	}
@@ -140,7 +142,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"owner_id":"` + p.OwnerID + `","key_id":"` + p.KeyID + `","permissions":"` + p.Permissions.String() + `"}`))
+		_ = json.NewEncoder(w).Encode(map[string]string{"owner_id": p.OwnerID, "key_id": p.KeyID, "permissions": p.Permissions.String()})
 	})
 	if cfg.routes != nil {
 		cfg.routes(s.Mux)

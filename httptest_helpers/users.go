@@ -31,12 +31,14 @@ func (u *Users) Put(s policy.Subject) {
 	u.mu.Unlock()
 }
 
-// Disable marks user id disabled (or enabled again).
+// Disable marks user id disabled (or enabled again). An unknown id stays
+// unknown: disabling it does not create a user.
 func (u *Users) Disable(id string, disabled bool) {
 	u.mu.Lock()
-	s := u.users[id]
-	s.Disabled = disabled
-	u.users[id] = s
+	if s, ok := u.users[id]; ok {
+		s.Disabled = disabled
+		u.users[id] = s
+	}
 	u.mu.Unlock()
 }
 

@@ -72,4 +72,3 @@ func TestCallerMustShareTheOwner(t *testing.T) {
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, before+1, f.store.writes(), "only the setup key was written")
 }
-

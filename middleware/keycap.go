@@ -29,7 +29,8 @@ type Options struct {
 	RequireKey bool
 	// AllowDelegation lets a request authenticated by an API key use the
 	// keys handler: the keys it creates stay within the calling key's
-	// permissions and expire no later. By default such requests get 403
+	// permissions and expire no later, and it may rotate or re-enable only
+	// keys that stay within those bounds. By default such requests get 403
 	// DELEGATION_NOT_ALLOWED.
 	AllowDelegation bool
 	// AdminPermission, when set (e.g. "keys:admin"), lets callers holding

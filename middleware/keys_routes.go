@@ -143,8 +143,14 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		return keycap.New(keycap.CodeForbidden, http.StatusForbidden, "admins may only disable or enable another user's key")
 	}
 	id := r.PathValue("id")
-	if _, err := kc.manager.Get(r.Context(), owner, id); err != nil {
+	target, err := kc.manager.Get(r.Context(), owner, id)
+	if err != nil {
 		return err // not found answers before any other refusal
+	}
+	if p.Key != nil && disabled != nil && !*disabled && target.Disabled {
+		if err := enableWithinCaller(target, u.Permissions == nil, expiresIn == nil, p.Key); err != nil {
+			return err
+		}
 	}
 	u.Caller, u.Actor = p.Key, actor(p)
 	if expiresIn != nil {
@@ -201,6 +207,9 @@ func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) er
 	var d time.Duration
 	if grace != nil {
 		d = time.Duration(*grace) * time.Second
+	}
+	if err := kc.rotateWithinCaller(r, p); err != nil {
+		return err
 	}
 	k, token, err := kc.manager.Rotate(r.Context(), p.OwnerID, r.PathValue("id"), d, p.Key, actor(p))
 	if err != nil {

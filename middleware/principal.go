@@ -45,7 +45,8 @@ type stateKey struct{} // unexported: nobody else can collide
 type state struct {
 	context.Context
 	kc         *Keycap
-	principal  Principal     // set for a key at once; for a session by resolve
+	principal  Principal     // the key's, set before the request is handed on; never written after
+	session    Principal     // the session user's, set by resolve under once
 	verified   keys.Verified // the key, for KindKey; principal.Key points here
 	quotaSpent bool          // Require consumed the key's quota for this request
 	once       sync.Once
@@ -70,8 +71,10 @@ func (s *state) resolve(ctx context.Context) (Principal, error) {
 	if s.principal.Kind == KindKey {
 		return s.principal, nil
 	}
-	s.once.Do(func() { s.principal, s.err = s.kc.sessionPrincipal(ctx) })
-	return s.principal, s.err
+	// The session principal has its own field: writing principal here would
+	// race with the unsynchronized reads of principal.Kind above.
+	s.once.Do(func() { s.session, s.err = s.kc.sessionPrincipal(ctx) })
+	return s.session, s.err
 }
 
 // PrincipalFrom returns the caller of the request with context ctx: the

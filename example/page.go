@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
+// pageData is what templates/page.html renders.
+type pageData struct {
+	User     *demoUser
+	Cap      policy.Permissions // what the user may grant
+	Error    string             // the login error, if any
+	Username string             // to fill the form again after an error
+	Users    []demoUser
+	Roles    map[string]policy.Permissions
+	Routes   []apiRoute
+}
+
+// apiRoute documents one route of the demo API on the page.
+type apiRoute struct{ Method, Path, Permission string }
+
+var apiRoutes = []apiRoute{
+	{"GET", "/api/projects", "projects:read"},
+	{"POST", "/api/projects", "projects:write"},
+	{"DELETE", "/api/projects/{id}", "projects:delete"},
+	{"GET", "/api/files", "files:read"},
+	{"POST", "/api/files", "files:write"},
+	{"DELETE", "/api/files/{id}", "files:delete"},
+	{"GET", "/api/billing", "billing:read"},
+}
+
+// page serves GET /: the login form, or the logged-in user's key manager.
+func (a *app) page(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "", "")
+}
+
+// render writes the page with status, and a login error if there is one.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, loginError, username string) {
+	data := pageData{Error: loginError, Username: username, Users: a.users.sorted(), Roles: roles, Routes: apiRoutes}
+	if id, err := a.sessions.UserID(r.Context()); err == nil && id != "" {
+		if u, ok := a.users.lookup(id); ok {
+			data.User = &u
+			data.Cap, _ = a.manager.Cap(r.Context(), id)
+		}
+	}
+	var buf bytes.Buffer
+	if err := a.templates.ExecuteTemplate(&buf, "page.html", data); err != nil {
+		a.logger.Error("rendering the page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// login serves POST /login with the form fields username and password.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if err := r.ParseForm(); err != nil {
+		a.render(w, r, http.StatusBadRequest, "The form could not be read. Please try again.", "")
+		return
+	}
+	username := strings.TrimSpace(r.PostForm.Get("username"))
+	u, ok := a.users.authenticate(username, r.PostForm.Get("password"))
+	if !ok {
+		a.logger.Info("login refused", "username", username)
+		a.render(w, r, http.StatusUnauthorized, "That user name and password do not match. Try alice / alice or bob / bob.", username)
+		return
+	}
+	if err := a.sessions.LogIn(r.Context(), u.ID); err != nil { // renews the session token
+		a.logger.Error("logging in", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// logout serves POST /logout.
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	if err := a.sessions.LogOut(r.Context()); err != nil {
+		a.logger.Error("logging out", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// crossOriginRefused answers a login or logout form posted from another site.
+func (a *app) crossOriginRefused(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusForbidden, "That form was sent from another site, so it was refused. Log in from this page.", "")
+}
+
+// securityHeaders sets the headers every answer gets: only the app's own
+// scripts and styles, no framing, no referrer to other sites.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/keycaphq/keycap/middleware"
+)
+
+// routes registers the page, the login forms, the keys API and the demo API.
+func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(assets, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", noCache(http.FileServerFS(static))))
+	mux.HandleFunc("GET /{$}", a.page)
+
+	// The forms change who is logged in: refuse them from other sites.
+	forms := http.NewCrossOriginProtection()
+	forms.SetDenyHandler(http.HandlerFunc(a.crossOriginRefused))
+	mux.Handle("POST /login", forms.Handler(http.HandlerFunc(a.login)))
+	mux.Handle("POST /logout", forms.Handler(http.HandlerFunc(a.logout)))
+
+	keysHandler := kc.KeysHandler()
+	mux.Handle("/api-keys", keysHandler)
+	mux.Handle("/api-keys/", keysHandler)
+
+	projects := newCollection("project", "Website redesign", "Mobile app", "Annual report")
+	files := newCollection("file", "roadmap.pdf", "logo.svg", "budget.xlsx")
+	guard := middleware.Require
+	mux.Handle("GET /api/projects", guard("projects:read")(http.HandlerFunc(projects.list)))
+	mux.Handle("POST /api/projects", guard("projects:write")(http.HandlerFunc(projects.create)))
+	mux.Handle("DELETE /api/projects/{id}", guard("projects:delete")(http.HandlerFunc(projects.remove)))
+	mux.Handle("GET /api/files", guard("files:read")(http.HandlerFunc(files.list)))
+	mux.Handle("POST /api/files", guard("files:write")(http.HandlerFunc(files.create)))
+	mux.Handle("DELETE /api/files/{id}", guard("files:delete")(http.HandlerFunc(files.remove)))
+	mux.Handle("GET /api/billing", guard("billing:read")(http.HandlerFunc(billing)))
+	return mux
+}
+
+// noCache makes browsers revalidate the embedded assets, which carry no
+// modification time, and lists no directory.
+func noCache(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		next.ServeHTTP(w, r)
+	})
+}

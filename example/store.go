@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/sqlstore"
+)
+
+// openStore opens (creating it if needed) the SQLite database at path and
+// migrates keycap's tables. The returned func closes the database.
+func openStore(path string) (keys.Store, func() error, error) {
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("migrating %s: %w", path, err)
+	}
+	return store, db.Close, nil
+}
+
+// sqliteDSN is a file: URI for path (escaped, so any file name works) with
+// the pragmas a web app wants: WAL so readers don't wait for the writer,
+// and a busy timeout instead of "database is locked" errors.
+func sqliteDSN(path string) string {
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + escaped + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(ON)"
+}
