@@ -215,7 +215,11 @@ func WriteError(w http.ResponseWriter, err error) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
-		h.Set("WWW-Authenticate", `Bearer realm="api", error="invalid_token"`)
+		challenge := `Bearer realm="api"` // RFC 6750: no error code when no token was sent
+		if e.Code != CodeUnauthenticated {
+			challenge += `, error="invalid_token"`
+		}
+		h.Set("WWW-Authenticate", challenge)
 	}
 	w.WriteHeader(status)
 	body := struct {

@@ -106,7 +106,9 @@ func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
 	} else if err != nil {
 		return Principal{}, err
 	}
-	return Principal{Kind: KindSession, OwnerID: id, Permissions: cap}, nil
+	// A copy: the cap may be the policy's own map, and callers may change
+	// what PrincipalFrom returns.
+	return Principal{Kind: KindSession, OwnerID: id, Permissions: cap.Clone()}, nil
 }
 
 func misconfigured(message string, cause error) *keycap.Error {

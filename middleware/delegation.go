@@ -4,44 +4,56 @@ import (
 	"net/http"
 
 	"github.com/keycaphq/keycap/keys"
-	"github.com/keycaphq/keycap/policy"
 )
 
-// With Options.AllowDelegation, a key-authenticated request may not obtain
-// or restore more than the calling key holds. The Manager bounds what a
-// key creates or updates; these close the two ways around it.
+// A key that manages keys (Options.AllowDelegation) reaches only itself
+// and the keys it created, directly or through keys it created: never its
+// owner's other keys, which may hold more than it does. Keys out of its
+// reach answer KEY_NOT_FOUND, like another user's.
 
-// rotateWithinCaller refuses a key-authenticated rotation of a key that
-// expires after the calling key: rotation hands the caller the new secret,
-// so it must not yield a key that outlives the caller, as creation may not.
-func (kc *Keycap) rotateWithinCaller(r *http.Request, p Principal) error {
-	if p.Key == nil || p.Key.Key.ExpiresAt.IsZero() {
+// inScope refuses a key-authenticated request about a key out of reach.
+func (kc *Keycap) inScope(r *http.Request, p Principal, owner string) error {
+	if p.Kind != KindKey {
 		return nil
 	}
-	limit := p.Key.Key.ExpiresAt
-	k, err := kc.manager.Get(r.Context(), p.OwnerID, r.PathValue("id"))
+	k, err := kc.manager.Get(r.Context(), owner, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if k.ExpiresAt.IsZero() || k.ExpiresAt.After(limit) {
-		return &keys.DelegationError{Reason: "a key may not rotate a key that expires after it", ExpiresAt: limit}
+	if !kc.reaches(r, p, k) {
+		return keys.ErrNotFound
 	}
 	return nil
 }
 
-// enableWithinCaller refuses a key-authenticated request turning back on a
-// disabled key that holds more than the calling key or outlives it (unless
-// the same request also sets its permissions or expiry, which the Manager
-// bounds by the caller): enabling gives the key its power back.
-func enableWithinCaller(target *keys.Key, keepsPermissions, keepsExpiry bool, caller *keys.Verified) error {
-	if keepsPermissions {
-		if excess := policy.Excess(target.Permissions, caller.Permissions); !excess.IsEmpty() {
-			return &policy.ExceedsError{Exceeded: excess, Maximum: caller.Permissions.Clone()}
+// scoped keeps the keys of list within reach of the caller.
+func (kc *Keycap) scoped(r *http.Request, p Principal, list []*keys.Key) []*keys.Key {
+	if p.Kind != KindKey {
+		return list
+	}
+	out := list[:0]
+	for _, k := range list {
+		if kc.reaches(r, p, k) {
+			out = append(out, k)
 		}
 	}
-	limit := caller.Key.ExpiresAt
-	if keepsExpiry && !limit.IsZero() && (target.ExpiresAt.IsZero() || target.ExpiresAt.After(limit)) {
-		return &keys.DelegationError{Reason: "a key may not enable a key that expires after it", ExpiresAt: limit}
+	return out
+}
+
+// reaches reports whether the calling key is k or one of its ancestors.
+func (kc *Keycap) reaches(r *http.Request, p Principal, k *keys.Key) bool {
+	for depth := 0; depth <= keys.MaxDelegationDepth; depth++ {
+		if k.ID == p.KeyID {
+			return true
+		}
+		if k.ParentID == "" {
+			return false
+		}
+		parent, err := kc.manager.Lookup(r.Context(), k.ParentID)
+		if err != nil {
+			return false
+		}
+		k = parent
 	}
-	return nil
+	return false
 }

@@ -156,7 +156,7 @@ func accessEscalations() []escalation {
 			do: func(t *testing.T, f *fixture, extra map[string]keycaptest.CreatedKey) *keycaptest.Response {
 				return f.keyClient(t, extra["narrow"].Key).DoJSON(t, http.MethodPatch, "/api-keys/"+extra["expiring"].ID,
 					map[string]any{"permissions": map[string][]string{"files": {"write"}}})
-			}, code: keycap.CodeExceedsMaximum, check: exceeds(policy.Permissions{"files": {"write"}}, policy.Permissions{"files": {"read"}})},
+			}, code: keycap.CodeKeyNotFound},
 		{name: "delegation/mint a key that outlives the calling key", opts: opts(delegation), setup: narrow,
 			do: func(t *testing.T, f *fixture, extra map[string]keycaptest.CreatedKey) *keycaptest.Response {
 				return f.keyClient(t, extra["expiring"].Key).DoJSON(t, http.MethodPost, "/api-keys",
@@ -169,11 +169,11 @@ func accessEscalations() []escalation {
 		{name: "delegation/extend a sibling past itself", opts: opts(delegation), setup: narrow,
 			do: func(t *testing.T, f *fixture, extra map[string]keycaptest.CreatedKey) *keycaptest.Response {
 				return f.keyClient(t, extra["expiring"].Key).DoJSON(t, http.MethodPatch, "/api-keys/"+extra["narrow"].ID, map[string]any{"expires_in": 7200})
-			}, code: keycap.CodeDelegationExceedsKey, check: delegationExpiry("expiring")},
+			}, code: keycap.CodeKeyNotFound},
 		{name: "delegation/rotate a never-expiring sibling to obtain it", opts: opts(delegation), setup: narrow,
 			do: func(t *testing.T, f *fixture, extra map[string]keycaptest.CreatedKey) *keycaptest.Response {
 				return f.keyClient(t, extra["expiring"].Key).DoJSON(t, http.MethodPost, "/api-keys/"+extra["narrow"].ID+"/rotate", nil)
-			}, code: keycap.CodeDelegationExceedsKey, check: delegationExpiry("expiring")},
+			}, code: keycap.CodeKeyNotFound},
 		{name: "delegation/re-enable a disabled broader sibling", opts: opts(delegation), setup: func(t *testing.T, f *fixture) map[string]keycaptest.CreatedKey {
 			extra := narrow(t, f)
 			_, err := f.srv.Manager.SetDisabled(t.Context(), "alice", f.aliceKey.ID, true, "alice")
@@ -181,7 +181,7 @@ func accessEscalations() []escalation {
 			return extra
 		}, do: func(t *testing.T, f *fixture, extra map[string]keycaptest.CreatedKey) *keycaptest.Response {
 			return f.keyClient(t, extra["narrow"].Key).DoJSON(t, http.MethodPatch, "/api-keys/"+f.aliceKey.ID, map[string]any{"disabled": false})
-		}, code: keycap.CodeExceedsMaximum, check: exceeds(policy.Permissions{"files": {"write"}}, policy.Permissions{"files": {"read"}})},
+		}, code: keycap.CodeKeyNotFound},
 		{name: "delegation/re-enable a disabled longer-lived sibling", opts: opts(delegation), setup: func(t *testing.T, f *fixture) map[string]keycaptest.CreatedKey {
 			extra := narrow(t, f)
 			_, err := f.srv.Manager.SetDisabled(t.Context(), "alice", extra["narrow"].ID, true, "alice")
@@ -189,7 +189,7 @@ func accessEscalations() []escalation {
 			return extra
 		}, do: func(t *testing.T, f *fixture, extra map[string]keycaptest.CreatedKey) *keycaptest.Response {
 			return f.keyClient(t, extra["expiring"].Key).DoJSON(t, http.MethodPatch, "/api-keys/"+extra["narrow"].ID, map[string]any{"disabled": false})
-		}, code: keycap.CodeDelegationExceedsKey, check: delegationExpiry("expiring")},
+		}, code: keycap.CodeKeyNotFound},
 		{name: "delegation/demoted owner's key mints what it held", opts: opts(delegation), setup: demote,
 			do: func(t *testing.T, f *fixture, _ map[string]keycaptest.CreatedKey) *keycaptest.Response {
 				return f.keyClient(t, f.aliceKey.Key).DoJSON(t, http.MethodPost, "/api-keys", createBody(`{"files": ["read", "write"]}`))

@@ -28,10 +28,11 @@ type Options struct {
 	// session-authenticated browser requests keep working.
 	RequireKey bool
 	// AllowDelegation lets a request authenticated by an API key use the
-	// keys handler: the keys it creates stay within the calling key's
-	// permissions and expire no later, and it may rotate or re-enable only
-	// keys that stay within those bounds. By default such requests get 403
-	// DELEGATION_NOT_ALLOWED.
+	// keys handler. Such a key reaches only itself and the keys it created
+	// (others answer KEY_NOT_FOUND); the keys it creates stay within its
+	// permissions and expire no later, and at every verification they are
+	// cut to it again and stop working when it does. By default such
+	// requests get 403 DELEGATION_NOT_ALLOWED.
 	AllowDelegation bool
 	// AdminPermission, when set (e.g. "keys:admin"), lets callers holding
 	// it list, revoke and disable any user's keys with ?owner=<user id>.

@@ -345,22 +345,33 @@ func TestDelegation(t *testing.T) {
 	resp.JSON(t, &self)
 	keycaptest.RequireCode(t, f.keyClient(t, self.Key).DoJSON(t, http.MethodDelete, "/api-keys/"+child.ID, nil), "")
 
-	// Re-enabling a disabled key: allowed within the caller, or when the
-	// same request cuts it down to the caller.
-	narrow := f.mint(t, "alice", policy.Permissions{"files": {"read"}}, 30*time.Minute)
+	// A key reaches only itself and the keys it created: re-enabling its own
+	// child works; the owner's other keys answer 404 like another user's,
+	// whatever the request would do to them.
+	resp = caller.DoJSON(t, http.MethodPost, "/api-keys", map[string]any{"name": "narrow", "permissions": map[string][]string{"files": {"read"}}})
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", resp.Body)
+	var narrow keyBody
+	resp.JSON(t, &narrow)
 	for _, id := range []string{narrow.ID, f.aliceKey.ID} {
 		_, err := f.srv.Manager.SetDisabled(t.Context(), "alice", id, true, "alice")
 		require.NoError(t, err)
 	}
 	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodPatch, "/api-keys/"+narrow.ID, map[string]any{"disabled": false}), "")
-	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodPatch, "/api-keys/"+f.aliceKey.ID, map[string]any{"disabled": false}), keycap.CodeDelegationExceedsKey)
-	resp = caller.DoJSON(t, http.MethodPatch, "/api-keys/"+f.aliceKey.ID,
-		map[string]any{"disabled": false, "permissions": map[string][]string{"files": {"read"}}, "expires_in": 60})
+	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodPatch, "/api-keys/"+f.aliceKey.ID, map[string]any{"disabled": false}), keycap.CodeKeyNotFound)
+	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodGet, "/api-keys/"+f.aliceKey.ID, nil), keycap.CodeKeyNotFound)
+	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodDelete, "/api-keys/"+f.aliceKey.ID, nil), keycap.CodeKeyNotFound)
+	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodPost, "/api-keys/"+f.aliceKey.ID+"/rotate", nil), keycap.CodeKeyNotFound)
+	resp = caller.DoJSON(t, http.MethodGet, "/api-keys", nil)
 	keycaptest.RequireCode(t, resp, "")
-	var enabled keyBody
-	resp.JSON(t, &enabled)
-	assert.Equal(t, "active", enabled.Status)
-	assert.Equal(t, policy.Permissions{"files": {"read"}}, enabled.Permissions)
+	var listed struct{ Keys []keyBody }
+	resp.JSON(t, &listed)
+	var ids []string
+	for _, k := range listed.Keys {
+		ids = append(ids, k.ID)
+	}
+	assert.Subset(t, ids, []string{narrow.ID, expiring.ID, child.ID}, "the caller and its descendants")
+	assert.NotContains(t, ids, f.aliceKey.ID, "the owner's other keys are out of the caller's reach")
+	assert.Len(t, ids, 4, "itself, child, shorter and narrow")
 
 	// A never-expiring key delegates without an expiry bound.
 	resp = f.keyClient(t, f.bobKey.Key).DoJSON(t, http.MethodPost, "/api-keys", map[string]any{"name": "forever", "permissions": map[string][]string{"files": {"read"}}})

@@ -78,6 +78,7 @@ func (kc *Keycap) list(w http.ResponseWriter, r *http.Request, p Principal) erro
 	if err != nil {
 		return err
 	}
+	list = kc.scoped(r, p, list)
 	now := time.Now()
 	out := make([]keyJSON, len(list))
 	for i, k := range list {
@@ -114,6 +115,9 @@ func (kc *Keycap) get(w http.ResponseWriter, r *http.Request, p Principal) error
 	if err != nil {
 		return err
 	}
+	if err := kc.inScope(r, p, owner); err != nil {
+		return err
+	}
 	k, err := kc.manager.Get(r.Context(), owner, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -125,6 +129,9 @@ func (kc *Keycap) get(w http.ResponseWriter, r *http.Request, p Principal) error
 func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) error {
 	owner, err := kc.owner(r, p)
 	if err != nil {
+		return err
+	}
+	if err := kc.inScope(r, p, owner); err != nil {
 		return err
 	}
 	var u keys.UpdateRequest
@@ -143,14 +150,8 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		return keycap.New(keycap.CodeForbidden, http.StatusForbidden, "admins may only disable or enable another user's key")
 	}
 	id := r.PathValue("id")
-	target, err := kc.manager.Get(r.Context(), owner, id)
-	if err != nil {
+	if _, err := kc.manager.Get(r.Context(), owner, id); err != nil {
 		return err // not found answers before any other refusal
-	}
-	if p.Key != nil && disabled != nil && !*disabled && target.Disabled {
-		if err := enableWithinCaller(target, u.Permissions == nil, expiresIn == nil, p.Key); err != nil {
-			return err
-		}
 	}
 	u.Caller, u.Actor = p.Key, actor(p)
 	if expiresIn != nil {
@@ -180,6 +181,9 @@ func (kc *Keycap) revoke(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
+	if err := kc.inScope(r, p, owner); err != nil {
+		return err
+	}
 	var reason *string
 	if err := kc.decodeObject(w, r, true, map[string]fieldDecoder{"reason": stringField("reason", &reason)}); err != nil {
 		return err
@@ -200,6 +204,9 @@ func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err := kc.ownOnly(r, p); err != nil {
 		return err
 	}
+	if err := kc.inScope(r, p, p.OwnerID); err != nil {
+		return err
+	}
 	var grace *int64
 	if err := kc.decodeObject(w, r, true, map[string]fieldDecoder{"grace_seconds": secondsField("grace_seconds", &grace)}); err != nil {
 		return err
@@ -207,9 +214,6 @@ func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) er
 	var d time.Duration
 	if grace != nil {
 		d = time.Duration(*grace) * time.Second
-	}
-	if err := kc.rotateWithinCaller(r, p); err != nil {
-		return err
 	}
 	k, token, err := kc.manager.Rotate(r.Context(), p.OwnerID, r.PathValue("id"), d, p.Key, actor(p))
 	if err != nil {
