@@ -1,9 +1,12 @@
 package keys
 
 import (
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/keycaphq/keycap/policy"
 )
 
 // recordCache is a bounded in-process cache of key records by id, with
@@ -26,13 +29,46 @@ type cacheEntry struct {
 	loadedAt time.Time
 	used     atomic.Bool
 	slot     int
+	memo     atomic.Pointer[capMemo] // the last cap this key was cut to
+}
+
+// capMemo remembers a key's effective permissions under one cap, so that
+// the next verification under the very same cap (the policy hands out one
+// precomputed map per role) skips the set arithmetic. It holds the cap
+// itself, so the map cannot be freed and its address reused while the
+// memo compares against it.
+type capMemo struct {
+	cap, effective policy.Permissions
+}
+
+// effective returns k's permissions cut to cap, from the memo when cap is
+// the same map as last time.
+func (e *cacheEntry) effective(cap policy.Permissions) policy.Permissions {
+	if m := e.memo.Load(); m != nil && sameMap(m.cap, cap) {
+		return m.effective
+	}
+	eff := cutTo(e.key.Permissions, cap)
+	e.memo.Store(&capMemo{cap: cap, effective: eff})
+	return eff
+}
+
+// cutTo returns stored cut to cap: stored itself when it is within cap.
+func cutTo(stored, cap policy.Permissions) policy.Permissions {
+	if policy.Subset(stored, cap) {
+		return stored
+	}
+	return policy.Intersect(stored, cap)
+}
+
+func sameMap(a, b policy.Permissions) bool {
+	return a != nil && b != nil && reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func newRecordCache(size int, maxAge time.Duration) *recordCache {
 	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge}
 }
 
-func (c *recordCache) get(id string, now time.Time) *Key {
+func (c *recordCache) get(id string, now time.Time) *cacheEntry {
 	c.mu.RLock()
 	e := c.entries[id]
 	c.mu.RUnlock()
@@ -45,7 +81,7 @@ func (c *recordCache) get(id string, now time.Time) *Key {
 	if !e.used.Load() {
 		e.used.Store(true)
 	}
-	return e.key
+	return e
 }
 
 // generation returns a token to pass to put for a record read from the

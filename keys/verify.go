@@ -52,7 +52,7 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 		return Verified{}, ErrMalformed
 	}
 	now := m.now()
-	k, err := m.lookup(ctx, t.ID, now)
+	k, entry, err := m.lookup(ctx, t.ID, now)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return Verified{}, ErrInvalid
@@ -87,9 +87,11 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	} else if err != nil {
 		return found, err
 	}
-	effective := k.Permissions
-	if !policy.Subset(effective, cap) {
-		effective = policy.Intersect(effective, cap)
+	var effective policy.Permissions
+	if entry != nil {
+		effective = entry.effective(cap)
+	} else {
+		effective = cutTo(k.Permissions, cap)
 	}
 	if k.ParentID != "" {
 		if effective, err = m.withinParents(ctx, k, effective, now); err != nil {
@@ -117,7 +119,7 @@ func (m *Manager) withinParents(ctx context.Context, k *Key, effective policy.Pe
 		if depth == MaxDelegationDepth {
 			return nil, ErrParentInvalid
 		}
-		parent, err := m.lookup(ctx, id, now)
+		parent, _, err := m.lookup(ctx, id, now)
 		if errors.Is(err, ErrNotFound) {
 			return nil, ErrParentInvalid
 		} else if err != nil {
@@ -136,23 +138,24 @@ func (m *Manager) withinParents(ctx context.Context, k *Key, effective policy.Pe
 	return effective, nil
 }
 
-// lookup returns the record with id from the cache or the Store.
-func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, error) {
+// lookup returns the record with id from the cache (with its entry) or
+// the Store (with no entry).
+func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, *cacheEntry, error) {
 	var gen uint64
 	if m.cache != nil {
-		if k := m.cache.get(id, now); k != nil {
-			return k, nil
+		if e := m.cache.get(id, now); e != nil {
+			return e.key, e, nil
 		}
 		gen = m.cache.generation()
 	}
 	k, err := m.store.Get(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if m.cache != nil {
 		m.cache.put(k, now, gen)
 	}
-	return k, nil
+	return k, nil, nil
 }
 
 func (m *Manager) auditDenied(ctx context.Context, raw string, k *Key, err error, ip string) {

@@ -35,10 +35,13 @@
 //
 // # Schema
 //
-// One table, <prefix>keys (keycap_keys by default), holds every field of
-// [keys.Key]: id is the primary key and compares byte-wise, hash is unique,
-// and an index on (owner_id, id) serves [Store.List] by keyset pagination.
-// Permissions are JSON text; times are UTC with millisecond precision (Unix
+// <prefix>keys (keycap_keys by default) holds every field of [keys.Key]: id
+// is the primary key and compares byte-wise, hash is unique, and an index
+// on (owner_id, id) serves [Store.List] by keyset pagination. Permissions
+// are JSON text; times are UTC with millisecond precision (Unix
 // milliseconds in SQLite) and NULL when zero; RefillInterval is in
-// milliseconds. <prefix>schema_migrations records applied migrations.
+// milliseconds. <prefix>events holds what an [Auditor] records, one row per
+// [keys.Event] with an auto-increment id, indexed on (owner_id, id) to list
+// an owner's events newest first; it never holds a key or a hash.
+// <prefix>schema_migrations records applied migrations.
 package sqlstore

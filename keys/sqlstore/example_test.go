@@ -33,7 +33,7 @@ func Example() {
 	defer db.Close()
 
 	ctx := context.Background()
-	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{}) // tables keycap_keys, keycap_schema_migrations
+	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{}) // tables keycap_keys, keycap_events, keycap_schema_migrations
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestMigrations(t *testing.T) {
 			require.Equal(t, "keys", ms[0].Name)
 			for i, m := range ms {
 				require.Equal(t, i+1, m.Version, "versions are 1, 2, ... without gaps")
-				require.Contains(t, m.SQL, "CREATE TABLE IF NOT EXISTS keycap_keys")
+				require.Contains(t, m.SQL, "CREATE TABLE IF NOT EXISTS keycap_")
 			}
 			ms[0].SQL = "changed"
 			require.NotEqual(t, "changed", sqlstore.Migrations(d)[0].SQL, "callers get a copy")
@@ -33,7 +33,7 @@ func TestMigrations(t *testing.T) {
 			require.NoError(t, err)
 			for _, m := range s.Migrations() {
 				require.NotContains(t, m.SQL, "keycap_")
-				require.Contains(t, m.SQL, "app_keys")
+				require.Contains(t, m.SQL, "CREATE TABLE IF NOT EXISTS app_")
 			}
 		})
 	}

@@ -24,8 +24,8 @@ const (
 )
 
 // DefaultTablePrefix starts the name of every table and index the store
-// creates when [Options].TablePrefix is empty: keycap_keys and
-// keycap_schema_migrations.
+// creates when [Options].TablePrefix is empty: keycap_keys, keycap_events
+// and keycap_schema_migrations.
 const DefaultTablePrefix = "keycap_"
 
 // Options configure a [Store]. The zero value is the default.

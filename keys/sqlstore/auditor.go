@@ -1,0 +1,174 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
+)
+
+// AuditTimeout bounds each insert of an [Auditor]: an audited request
+// waits at most this long for the database.
+const AuditTimeout = 2 * time.Second
+
+// Lengths past which an event's free text is cut before it is stored.
+const (
+	maxReasonBytes = 4096
+	maxIPBytes     = 64
+)
+
+// eventColumns of the events table, in the order of [Auditor.Audit] and
+// [scanEvent].
+const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip"
+
+// Auditor is a [keys.EventLog] on a [Store]'s database: it records events
+// in the <prefix>events table (created by [Store.Migrate], migration
+// 0002_audit) and lists them newest first, for GET /api-keys/activity. It
+// is safe for concurrent use. Create it with [NewAuditor].
+//
+// Events carry no key or hash, so none is stored. Events without an owner
+// (an anonymous client presenting a key that does not exist) are not
+// stored: nobody could list them, and storing them would let anyone make
+// the database write. Put an Auditor first in an audit.Tee with
+// audit.Slog to log those too.
+type Auditor struct {
+	s            *Store
+	insert, list string
+}
+
+var _ keys.EventLog = (*Auditor)(nil)
+
+// NewAuditor returns an Auditor writing to s's database with s's table
+// prefix; s must not be nil. It touches no table: run [Store.Migrate]
+// first.
+func NewAuditor(s *Store) *Auditor {
+	table := s.prefix + "events"
+	return &Auditor{
+		s:      s,
+		insert: rebind(s.dialect, "INSERT INTO "+table+" ("+eventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		list:   rebind(s.dialect, "SELECT "+eventColumns+" FROM "+table+" WHERE owner_id = ? ORDER BY id DESC LIMIT ?"),
+	}
+}
+
+// Audit implements [keys.Auditor]: it inserts e, waiting at most
+// [AuditTimeout] even when ctx ends sooner (the request is done, the event
+// is still recorded). It never panics and returns nothing: a failed insert
+// is logged with slog.Default at Error level, naming the event but never
+// a key. A zero e.Time is the current time.
+func (a *Auditor) Audit(ctx context.Context, e keys.Event) {
+	if e.OwnerID == "" {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	err := a.audit(ctx, e)
+	if err != nil {
+		slog.Default().LogAttrs(ctx, slog.LevelError, "sqlstore: recording an audit event failed",
+			slog.String("event", string(e.Type)), slog.String("owner", e.OwnerID),
+			slog.String("key_id", e.KeyID), slog.String("err", err.Error()))
+	}
+}
+
+func (a *Auditor) audit(ctx context.Context, e keys.Event) error {
+	before, err := permissionsArg(e.Before)
+	if err != nil {
+		return err
+	}
+	after, err := permissionsArg(e.After)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AuditTimeout)
+	defer cancel()
+	_, err = a.s.db.ExecContext(ctx, a.insert,
+		string(e.Type), a.s.timeArg(e.Time), text(e.Actor, -1), e.OwnerID, e.KeyID,
+		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes))
+	return a.s.wrapOther(ctx, "audit", err)
+}
+
+// Events implements [keys.EventLog]: up to limit of owner's events, newest
+// first. A limit below 1 means [keys.DefaultPageLimit]; above
+// [keys.MaxPageLimit], that.
+func (a *Auditor) Events(ctx context.Context, owner string, limit int) ([]keys.Event, error) {
+	if limit < 1 {
+		limit = keys.DefaultPageLimit
+	}
+	limit = min(limit, keys.MaxPageLimit)
+	rows, err := a.s.db.QueryContext(ctx, a.list, owner, limit)
+	if err != nil {
+		return nil, a.s.wrapOther(ctx, "events", err)
+	}
+	defer rows.Close()
+	out := make([]keys.Event, 0, limit)
+	for rows.Next() {
+		e, err := a.scanEvent(rows)
+		if err != nil {
+			return nil, a.s.wrapOther(ctx, "events", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, a.s.wrapOther(ctx, "events", err)
+	}
+	return out, nil
+}
+
+// scanEvent reads a row of [eventColumns].
+func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (keys.Event, error) {
+	var (
+		e             keys.Event
+		typ           string
+		before, after sql.NullString
+	)
+	err := row.Scan(&typ, a.s.timeDest(&e.Time), &e.Actor, &e.OwnerID, &e.KeyID, &before, &after, &e.Reason, &e.IP)
+	if err != nil {
+		return e, err
+	}
+	e.Type = keys.EventType(typ)
+	for _, p := range []struct {
+		column string
+		from   sql.NullString
+		to     *policy.Permissions
+	}{{"before_permissions", before, &e.Before}, {"after_permissions", after, &e.After}} {
+		if p.from.Valid {
+			if err := json.Unmarshal([]byte(p.from.String), p.to); err != nil {
+				return e, fmt.Errorf("sqlstore: event of key %q: %s: %w", e.KeyID, p.column, err)
+			}
+		}
+	}
+	return e, nil
+}
+
+// permissionsArg is p as JSON text, or NULL when p is nil.
+func permissionsArg(p policy.Permissions) (any, error) {
+	if p == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: audit: permissions: %w", err)
+	}
+	return string(b), nil
+}
+
+// text makes s storable in every dialect's text columns: valid UTF-8, no
+// NUL (Postgres refuses both), and at most limit bytes (-1: no limit), cut
+// at a character boundary.
+func text(s string, limit int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	if limit < 0 || len(s) <= limit {
+		return s
+	}
+	for limit > 0 && !utf8.RuneStart(s[limit]) {
+		limit--
+	}
+	return s[:limit]
+}

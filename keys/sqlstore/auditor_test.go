@@ -1,0 +1,329 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/sqlstore"
+	"github.com/keycaphq/keycap/policy"
+)
+
+// TestAuditor records events of two owners and lists them back, on every
+// dialect: newest first, within the limit, each owner only their own,
+// every field as it was (times to the millisecond, in UTC).
+func TestAuditor(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			a := sqlstore.NewAuditor(newStore(t, d.open(t), d.dialect))
+			ctx := t.Context()
+			base := time.Date(2026, 3, 1, 12, 0, 0, 123_456_789, time.FixedZone("CET", 3600))
+			read := policy.MustParse("files:read")
+			readWrite := policy.MustParse("files:read", "files:write")
+			want := []keys.Event{
+				{Type: keys.EventCreated, Time: base, Actor: "alice", OwnerID: "alice", KeyID: "0123456789abcdef", After: read},
+				{Type: keys.EventUpdated, Time: base.Add(time.Second), Actor: "alice", OwnerID: "alice", KeyID: "0123456789abcdef", Before: read, After: readWrite},
+				{Type: keys.EventRefused, Time: base.Add(2 * time.Second), Actor: "key:0123456789abcdef", OwnerID: "alice",
+					After: policy.MustParse("billing:read"), Reason: "requested permissions exceed your maximum"},
+				{Type: keys.EventRotated, Time: base.Add(3 * time.Second), Actor: "alice", OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, After: readWrite},
+				{Type: keys.EventRevoked, Time: base.Add(4 * time.Second), Actor: "admin", OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, Reason: "leaked – in a “gist”"},
+				{Type: keys.EventVerificationDenied, Time: base.Add(5 * time.Second), OwnerID: "alice", KeyID: "0123456789abcdef",
+					Before: readWrite, Reason: "key revoked", IP: "2001:db8::1"},
+				{Type: keys.EventCreated, Time: base.Add(6 * time.Second), Actor: "alice", OwnerID: "alice", KeyID: "fedcba9876543210", After: policy.Permissions{}},
+			}
+			for i, e := range want {
+				a.Audit(ctx, e)
+				if i == 2 {
+					a.Audit(ctx, keys.Event{Type: keys.EventCreated, Time: base, Actor: "bob", OwnerID: "bob", KeyID: "bbbbbbbbbbbbbbbb", After: read})
+				}
+			}
+			a.Audit(ctx, keys.Event{Type: keys.EventVerificationDenied, Time: base, Reason: "unknown key", KeyID: "zzzzzzzzzzzzzzzz"}) // no owner: not kept
+
+			got, err := a.Events(ctx, "alice", 100)
+			require.NoError(t, err)
+			require.Len(t, got, len(want))
+			for i, e := range got {
+				w := want[len(want)-1-i]
+				w.Time = w.Time.UTC().Truncate(time.Millisecond)
+				assert.Equal(t, w, e, "event %d, newest first", i)
+			}
+			assert.Equal(t, time.UTC, got[0].Time.Location())
+			assert.Nil(t, got[1].After, "no permissions stay nil")
+			assert.Equal(t, policy.Permissions{}, got[0].After, "empty permissions stay empty")
+
+			got, err = a.Events(ctx, "alice", 2)
+			require.NoError(t, err)
+			require.Len(t, got, 2)
+			assert.Equal(t, keys.EventVerificationDenied, got[1].Type)
+
+			got, err = a.Events(ctx, "bob", 100)
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, "bbbbbbbbbbbbbbbb", got[0].KeyID)
+
+			got, err = a.Events(ctx, "", 100)
+			require.NoError(t, err)
+			assert.Empty(t, got, "events without an owner are not kept")
+			got, err = a.Events(ctx, "ALICE", 100)
+			require.NoError(t, err)
+			assert.Empty(t, got, "owners compare byte-wise")
+		})
+	}
+}
+
+// TestAuditorStoresWhatItIsGiven: free text that a database would refuse
+// is made storable, and a zero time is the time of the insert.
+func TestAuditorStoresWhatItIsGiven(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			a := sqlstore.NewAuditor(newStore(t, d.open(t), d.dialect))
+			before := time.Now().Add(-time.Second)
+			a.Audit(t.Context(), keys.Event{Type: keys.EventRevoked, OwnerID: "u1", KeyID: "0123456789abcdef",
+				Reason: "bad\x00byte \xff and " + strings.Repeat("é", 5000), IP: strings.Repeat("1", 100)})
+			got, err := a.Events(t.Context(), "u1", 1)
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.WithinRange(t, got[0].Time, before, time.Now().Add(time.Second))
+			assert.True(t, strings.HasPrefix(got[0].Reason, "badbyte \uFFFD and éé"), got[0].Reason[:20])
+			assert.LessOrEqual(t, len(got[0].Reason), 4096)
+			assert.True(t, strings.HasSuffix(got[0].Reason, "é"), "cut at a character boundary")
+			assert.Len(t, got[0].IP, 64)
+		})
+	}
+}
+
+// TestAuditorOverHTTP runs the lifecycle through the handler on a SQL
+// store with its Auditor: every change, refusal and denial is listed at GET
+// /api-keys/activity, newest first, and neither the keys nor their hashes
+// are anywhere in the events table.
+func TestAuditorOverHTTP(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			db := d.open(t)
+			store := newStore(t, db, d.dialect)
+			srv := keycaptest.NewServer(t, keycaptest.WithStore(store),
+				keycaptest.WithManager(func(c *keys.Config) { c.Auditor = sqlstore.NewAuditor(store) }))
+			alice := srv.LogIn(t, "alice")
+			k := alice.CreateKey(t, "/api-keys", "ci", policy.MustParse("files:read"))
+			resp := alice.DoJSON(t, "POST", "/api-keys", map[string]any{"name": "x", "permissions": map[string][]string{"files": {"delete"}}})
+			require.Equal(t, 403, resp.StatusCode)
+			require.Equal(t, 200, alice.DoJSON(t, "PATCH", "/api-keys/"+k.ID, map[string]any{"name": "ci-2"}).StatusCode)
+			resp = alice.DoJSON(t, "POST", "/api-keys/"+k.ID+"/rotate", map[string]any{})
+			require.Equal(t, 200, resp.StatusCode)
+			var rotated keycaptest.CreatedKey
+			resp.JSON(t, &rotated)
+			require.Equal(t, 200, alice.DoJSON(t, "DELETE", "/api-keys/"+k.ID, map[string]any{"reason": "leaked"}).StatusCode)
+			require.Equal(t, 401, srv.Anonymous(t).WithKey(rotated.Key).DoJSON(t, "GET", "/whoami", nil).StatusCode)
+
+			resp = alice.DoJSON(t, "GET", "/api-keys/activity", nil)
+			require.Equal(t, 200, resp.StatusCode, string(resp.Body))
+			var body struct {
+				Events []struct {
+					Type   string              `json:"type"`
+					Time   time.Time           `json:"time"`
+					Actor  string              `json:"actor"`
+					KeyID  string              `json:"key_id"`
+					After  map[string][]string `json:"after"`
+					Reason string              `json:"reason"`
+				} `json:"events"`
+			}
+			resp.JSON(t, &body)
+			var types []string
+			for _, e := range body.Events {
+				types = append(types, e.Type)
+				assert.WithinDuration(t, time.Now(), e.Time, time.Minute)
+			}
+			assert.Equal(t, []string{"verification_denied", "revoked", "rotated", "updated", "refused", "created"}, types)
+			assert.Equal(t, map[string][]string{"files": {"delete"}}, body.Events[4].After, "the refusal names what was beyond the cap")
+			assert.Equal(t, "leaked", body.Events[1].Reason)
+			assert.Equal(t, k.ID, body.Events[0].KeyID)
+			assert.Equal(t, "alice", body.Events[5].Actor)
+
+			resp = srv.LogIn(t, "bob").DoJSON(t, "GET", "/api-keys/activity", nil)
+			assert.JSONEq(t, `{"events":[]}`, string(resp.Body), "bob sees none of it")
+
+			// Nothing secret in any column: read every row as text.
+			stored, err := store.Get(t.Context(), k.ID)
+			require.NoError(t, err)
+			dump := dumpTable(t, db, store.TablePrefix()+"events")
+			assert.Contains(t, dump, k.ID)
+			for _, secret := range []string{k.Key, rotated.Key, keyPart(k.Key), keyPart(rotated.Key),
+				hex.EncodeToString(stored.Hash), string(stored.Hash)} {
+				assert.NotContains(t, dump, secret)
+			}
+		})
+	}
+}
+
+// keyPart is the secret part of a key: prefix_id_secret_checksum.
+func keyPart(key string) string { return strings.Split(key, "_")[2] }
+
+// dumpTable returns every value of every row of table as text.
+func dumpTable(t *testing.T, db *sql.DB, table string) string {
+	rows, err := db.QueryContext(t.Context(), "SELECT * FROM "+table)
+	require.NoError(t, err)
+	defer rows.Close()
+	columns, err := rows.Columns()
+	require.NoError(t, err)
+	var b strings.Builder
+	for rows.Next() {
+		values := make([]any, len(columns))
+		for i := range values {
+			values[i] = new(any)
+		}
+		require.NoError(t, rows.Scan(values...))
+		for _, v := range values {
+			switch v := (*v.(*any)).(type) {
+			case []byte:
+				fmt.Fprintf(&b, "%s|%x|", v, v)
+			default:
+				fmt.Fprintf(&b, "%v|", v)
+			}
+		}
+		b.WriteString("\n")
+	}
+	require.NoError(t, rows.Err())
+	return b.String()
+}
+
+// TestAuditorOutlivesTheRequest: an event is recorded even when the
+// request's context has ended.
+func TestAuditorOutlivesTheRequest(t *testing.T) {
+	a := sqlstore.NewAuditor(newStore(t, openSQLiteMemory(t), sqlstore.SQLite))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	a.Audit(ctx, keys.Event{Type: keys.EventRevoked, OwnerID: "u1", KeyID: "0123456789abcdef"})
+	got, err := a.Events(t.Context(), "u1", 10)
+	require.NoError(t, err)
+	assert.Len(t, got, 1)
+}
+
+// TestAuditorFailsQuietly: when the database cannot take the event, Audit
+// logs why (without a key) and returns within AuditTimeout; Events
+// returns the error. Not parallel: it swaps the default logger.
+func TestAuditorFailsQuietly(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		buf bytes.Buffer
+	)
+	previous := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &buf}, nil)))
+	t.Cleanup(func() { slog.SetDefault(previous) })
+	logged := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
+
+	t.Run("no table", func(t *testing.T) {
+		s, err := sqlstore.New(openSQLiteMemory(t), sqlstore.SQLite, sqlstore.Options{}) // not migrated
+		require.NoError(t, err)
+		a := sqlstore.NewAuditor(s)
+		a.Audit(t.Context(), keys.Event{Type: keys.EventCreated, OwnerID: "u1", KeyID: "0123456789abcdef"})
+		assert.Contains(t, logged(), "recording an audit event failed")
+		assert.Contains(t, logged(), "key_id=0123456789abcdef")
+		_, err = a.Events(t.Context(), "u1", 10)
+		assert.Error(t, err)
+	})
+
+	t.Run("locked", func(t *testing.T) {
+		// Another process holds SQLite's write lock; the busy timeout
+		// (5 s) is longer than AuditTimeout.
+		db := openSQLiteFile(t)
+		a := sqlstore.NewAuditor(newStore(t, db, sqlstore.SQLite))
+		conn, err := db.Conn(t.Context())
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = conn.ExecContext(t.Context(), "BEGIN IMMEDIATE")
+		require.NoError(t, err)
+		defer func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") }()
+		start := time.Now()
+		a.Audit(t.Context(), keys.Event{Type: keys.EventRevoked, OwnerID: "u2", KeyID: "fedcba9876543210"})
+		assert.Less(t, time.Since(start), sqlstore.AuditTimeout+time.Second)
+		assert.Contains(t, logged(), "key_id=fedcba9876543210")
+	})
+
+	t.Run("closed", func(t *testing.T) {
+		db := openSQLiteMemory(t)
+		s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(t.Context()))
+		a := sqlstore.NewAuditor(s)
+		require.NoError(t, db.Close())
+		a.Audit(t.Context(), keys.Event{Type: keys.EventUpdated, OwnerID: "u3", KeyID: "aaaaaaaaaaaaaaaa"})
+		assert.Contains(t, logged(), "key_id=aaaaaaaaaaaaaaaa")
+		_, err = a.Events(t.Context(), "u3", 10)
+		assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	})
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// TestMigrateUpgrades: a database migrated before 0002_audit existed gets
+// the events table from Migrate, which records it once; the keys stay.
+func TestMigrateUpgrades(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			ms := sqlstore.Migrations(d.dialect)
+			require.Len(t, ms, 2)
+			assert.Equal(t, "audit", ms[1].Name)
+			db := d.open(t)
+			s := newStore(t, db, d.dialect)
+			k := testKey(t, "u1")
+			require.NoError(t, s.Create(t.Context(), k))
+			// Back to version 1, as a database of the previous release.
+			_, err := db.ExecContext(t.Context(), "DROP TABLE "+s.TablePrefix()+"events")
+			require.NoError(t, err)
+			_, err = db.ExecContext(t.Context(), "DELETE FROM "+s.TablePrefix()+"schema_migrations WHERE version = 2")
+			require.NoError(t, err)
+
+			for range 2 {
+				require.NoError(t, s.Migrate(t.Context()))
+			}
+			var versions []int
+			rows, err := db.QueryContext(t.Context(), "SELECT version FROM "+s.TablePrefix()+"schema_migrations ORDER BY version")
+			require.NoError(t, err)
+			for rows.Next() {
+				var v int
+				require.NoError(t, rows.Scan(&v))
+				versions = append(versions, v)
+			}
+			require.NoError(t, rows.Err())
+			rows.Close()
+			assert.Equal(t, []int{1, 2}, versions)
+			got, err := s.Get(t.Context(), k.ID)
+			require.NoError(t, err)
+			assert.Equal(t, k, got)
+			a := sqlstore.NewAuditor(s)
+			a.Audit(t.Context(), keys.Event{Type: keys.EventCreated, OwnerID: "u1", KeyID: k.ID})
+			events, err := a.Events(t.Context(), "u1", 10)
+			require.NoError(t, err)
+			assert.Len(t, events, 1)
+		})
+	}
+}
