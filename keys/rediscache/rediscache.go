@@ -7,11 +7,16 @@
 //
 // A verification then costs one Redis round trip on a hit and a database
 // query on a miss. Every change made through any instance (revoke, update,
-// rotate, disable) is written to the database and then drops the record
-// from Redis before the change is acknowledged, so the very next request on
-// every instance sees it. A per-key version closes the race in which an
-// instance reading the old record from the database would put it back
-// after the drop.
+// rotate, disable) drops the record from Redis, is written to the database,
+// and drops it again before the change is acknowledged, so the very next
+// request on every instance sees it. A per-key version closes the race in
+// which an instance reading the old record from the database would put it
+// back after the drop.
+//
+// While Redis is unreachable, verification reads the database, so it stays
+// correct; changes to keys are refused with [keys.ErrStoreUnavailable] and
+// nothing is written, since Redis could not be told to forget the old record
+// and would serve it to other instances once it is back.
 package rediscache
 
 import (
@@ -35,7 +40,8 @@ type Options struct {
 	Prefix string
 	// TTL bounds how long a record stays cached; 0 means 5 minutes. It is
 	// also the longest a change can take to reach other instances if Redis
-	// was unreachable when the change was made (the drop is retried).
+	// became unreachable between a change's two drops (the second drop is
+	// retried).
 	TTL time.Duration
 }
 
@@ -112,8 +118,14 @@ func (s *Store) Get(ctx context.Context, id string) (*keys.Key, error) {
 	return k, nil
 }
 
-// Update implements [keys.Store]: the wrapped Store, then the drop.
+// Update implements [keys.Store]: a drop, the wrapped Store, then a drop
+// again. When Redis cannot be told, nothing is written: a revocation saved
+// while Redis is down would be undone, on every instance, by the old record
+// Redis serves once it is back.
 func (s *Store) Update(ctx context.Context, k *keys.Key) error {
+	if err := s.dropRecord(ctx, k.ID); err != nil {
+		return fmt.Errorf("%w: rediscache: nothing was changed: Redis could not be told to forget the record: %v", keys.ErrStoreUnavailable, err)
+	}
 	if err := s.Store.Update(ctx, k); err != nil {
 		return err
 	}
@@ -140,11 +152,20 @@ func (s *Store) Consume(ctx context.Context, id string, now time.Time) (int64, b
 		return remaining, ok, err // no quota: nothing was written
 	}
 	// The quota changed (or was refilled): the cached record's is stale.
-	return remaining, ok, s.invalidate(ctx, id)
+	// The wrapped Store counts the quota, not the cached record, so a drop
+	// that failed (and is retried) is no reason to refuse a request whose
+	// unit is already spent.
+	_ = s.invalidate(ctx, id)
+	return remaining, ok, nil
+}
+
+// dropRecord bumps id's version and deletes its cached record.
+func (s *Store) dropRecord(ctx context.Context, id string) error {
+	return drop.Run(ctx, s.rdb, []string{s.recordKey(id), s.versionKey(id)}, strconv.FormatInt(2*s.ttl.Milliseconds(), 10)).Err()
 }
 
 func (s *Store) invalidate(ctx context.Context, id string) error {
-	err := drop.Run(ctx, s.rdb, []string{s.recordKey(id), s.versionKey(id)}, strconv.FormatInt(2*s.ttl.Milliseconds(), 10)).Err()
+	err := s.dropRecord(ctx, id)
 	if err == nil {
 		return nil
 	}
@@ -167,7 +188,7 @@ func (s *Store) retryDrops(ctx context.Context) {
 	}
 	s.mu.Unlock()
 	for _, id := range ids {
-		if drop.Run(ctx, s.rdb, []string{s.recordKey(id), s.versionKey(id)}, strconv.FormatInt(2*s.ttl.Milliseconds(), 10)).Err() == nil {
+		if s.dropRecord(ctx, id) == nil {
 			s.mu.Lock()
 			delete(s.pending, id)
 			s.npending.Store(int32(len(s.pending)))

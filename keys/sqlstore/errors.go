@@ -100,14 +100,20 @@ func isUnavailable(d Dialect, err error) bool {
 		switch s := state.SQLState(); {
 		case strings.HasPrefix(s, "08"), // connection exception
 			s == "53300",                             // too many connections
-			s == "57P01", s == "57P02", s == "57P03": // shutting down, cannot connect now
+			s == "57P01", s == "57P02", s == "57P03", // shutting down, cannot connect now
+			s == "25006": // read-only transaction: a standby, or a primary being failed over
 			return true
+		}
+	}
+	if d == MySQL {
+		if m := mysqlNumber.FindStringSubmatch(err.Error()); m != nil && (m[1] == "1290" || m[1] == "1792") {
+			return true // --read-only (a replica, or failover), read-only transaction
 		}
 	}
 	var code interface{ Code() int } // modernc.org/sqlite's *Error
 	if d == SQLite && errors.As(err, &code) {
 		switch code.Code() & 0xff {
-		case 5, 6, 14: // BUSY, LOCKED, CANTOPEN
+		case 5, 6, 8, 14: // BUSY, LOCKED, READONLY (read-only file or mount, file moved or deleted), CANTOPEN
 			return true
 		}
 	}

@@ -1,0 +1,12 @@
+// Package faults holds keycap's end-to-end fault tests and nothing else:
+// the database or Redis goes away (a proxy from internal/faultproxy breaks,
+// cuts or stalls the connections, or the store points at a closed port or
+// a closed, read-only, removed or locked SQLite file) under a real test
+// server, and the tests check that keycap answers 503 STORE_UNAVAILABLE with
+// the cause logged, never panics, never stores half a key, never accepts a
+// key it could not check, and recovers without a restart.
+//
+// Postgres, MySQL (or MariaDB) and Redis are found as the other tests find
+// them (KEYCAP_POSTGRES_URL, KEYCAP_MYSQL_DSN, KEYCAP_REDIS_ADDR); a test
+// whose service is down skips, or fails when KEYCAP_REQUIRE_SERVICES=1.
+package faults
