@@ -31,12 +31,18 @@ func (t *tally) n(m string) int {
 	defer t.mu.Unlock()
 	return t.calls[m]
 }
-func (t *tally) Create(ctx context.Context, k *keys.Key) error { t.add("Create"); return t.Store.Create(ctx, k) }
+func (t *tally) Create(ctx context.Context, k *keys.Key) error {
+	t.add("Create")
+	return t.Store.Create(ctx, k)
+}
 func (t *tally) Get(ctx context.Context, id string) (*keys.Key, error) {
 	t.add("Get")
 	return t.Store.Get(ctx, id)
 }
-func (t *tally) Update(ctx context.Context, k *keys.Key) error { t.add("Update"); return t.Store.Update(ctx, k) }
+func (t *tally) Update(ctx context.Context, k *keys.Key) error {
+	t.add("Update")
+	return t.Store.Update(ctx, k)
+}
 func (t *tally) Touch(ctx context.Context, id string, at time.Time, ip string) error {
 	t.add("Touch")
 	return t.Store.Touch(ctx, id, at, ip)
