@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,4 +72,29 @@ func TestCallerMustShareTheOwner(t *testing.T) {
 	_, _, err = f.m.Rotate(context.Background(), "alice", k.ID, 0, bobs, "")
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, before+1, f.store.writes(), "only the setup key was written")
+}
+
+// A revoked key used in a loop is audited once per interval, not once per
+// request: denials cannot be turned into a write per request.
+func TestDeniedVerificationsAreCoalesced(t *testing.T) {
+	f := newFixture(t)
+	k, token := f.create(t, "alice", "files:read")
+	_, err := f.m.Revoke(context.Background(), "alice", k.ID, keys.RevokeRequest{})
+	require.NoError(t, err)
+	count := func() (n int) {
+		for _, e := range f.audit.all() {
+			if e.Type == keys.EventVerificationDenied {
+				n++
+			}
+		}
+		return n
+	}
+	for range 100 {
+		_, err := f.m.Verify(context.Background(), token)
+		require.ErrorIs(t, err, keys.ErrRevoked)
+	}
+	assert.Equal(t, 1, count())
+	f.clock.Advance(time.Minute)
+	_, _ = f.m.Verify(context.Background(), token)
+	assert.Equal(t, 2, count(), "audited again after the interval")
 }

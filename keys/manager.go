@@ -34,6 +34,9 @@ type Config struct {
 	// implements [QuotaStore].
 	Quota Quota
 	// Auditor receives an event for every change and refusal. nil: none.
+	// Denied verifications are audited once per key and reason per
+	// LastUsedInterval (a minute by default), so that a revoked key used in
+	// a loop cannot turn every request into an audit write.
 	Auditor Auditor
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
@@ -73,6 +76,7 @@ type Manager struct {
 	maxGrace time.Duration
 	quota    Quota
 	auditor  Auditor // nil: none
+	denials  denialLog
 	now      func() time.Time
 }
 
@@ -144,6 +148,7 @@ func NewManager(c Config) (*Manager, error) {
 	if interval > 0 {
 		m.usage = newUsageRecorder(c.Store, interval, m.now)
 	}
+	m.denials.interval = max(interval, 0) // with bookkeeping off, every denial is audited
 	return m, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/keycaphq/keycap/policy"
@@ -165,5 +166,39 @@ func (m *Manager) auditDenied(ctx context.Context, raw string, k *Key, err error
 	} else if t, perr := Parse(raw); perr == nil {
 		e.KeyID = t.ID // the id is not secret; the key never leaves this function
 	}
+	if e.KeyID != "" && !m.denials.first(e.KeyID+" "+e.Reason, e.Time) {
+		return // already audited within the interval: a revoked key used in a loop is one event, not a write per request
+	}
 	m.audit(ctx, e)
+}
+
+// denialLog remembers which denials were audited lately, so that each
+// (key, reason) is audited at most once per interval. Safe for concurrent
+// use; it forgets entries older than the interval as it goes.
+type denialLog struct {
+	mu       sync.Mutex
+	interval time.Duration
+	seen     map[string]time.Time
+}
+
+// first reports whether what was not seen within the interval before now,
+// and records it.
+func (d *denialLog) first(what string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil {
+		d.seen = map[string]time.Time{}
+	}
+	if last, ok := d.seen[what]; ok && now.Sub(last) < d.interval {
+		return false
+	}
+	if len(d.seen) >= 10_000 { // bounded: drop what has aged out
+		for k, t := range d.seen {
+			if now.Sub(t) >= d.interval {
+				delete(d.seen, k)
+			}
+		}
+	}
+	d.seen[what] = now
+	return true
 }
