@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
 
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/middleware"
 	"github.com/keycaphq/keycap/policy"
+	"github.com/keycaphq/keycap/ratelimit"
 	"github.com/keycaphq/keycap/session"
 )
 
@@ -26,9 +26,20 @@ const sessionKey = "userID"
 // config is what newApp needs; main fills it from flags and the environment.
 type config struct {
 	DBPath string // SQLite database file; the server secret is kept beside it
-	Secret string // KEYCAP_SECRET (hex or base64); "" means the file DBPath+".secret"
+	Secret string // KEYCAP_SECRET (hex or base64); "" means the file DBPath+".secret" (SQLite only)
+	// DatabaseURL (postgres://...) replaces SQLite and in-memory sessions
+	// and users with Postgres, shared by every instance; RedisURL adds the
+	// Redis cache, sessions and rate limits. See backends.
+	DatabaseURL, RedisURL string
+	TablePrefix           string // of every table; "" means keycap_
+	RedisPrefix           string // of every Redis key; "" means keycap:
+	// RateLimit is each key's budget (KEYCAP_RATE_LIMIT); zero means none.
+	RateLimit ratelimit.Limit
 	// BcryptCost hashes the demo passwords; 0 means bcrypt.DefaultCost.
 	BcryptCost int
+	// NoCache turns the in-process key cache off (KEYCAP_CACHE=off): every
+	// verification reads the store, as the load test measures.
+	NoCache bool
 	// LastUsedInterval is how often a key's "last used" is written; 0 means 10 s.
 	LastUsedInterval time.Duration
 	Logger           *slog.Logger // nil means slog.Default()
@@ -39,7 +50,8 @@ type config struct {
 type app struct {
 	handler   http.Handler
 	logger    *slog.Logger
-	users     *directory
+	users     userDirectory
+	where     string // where keys live, for the welcome message
 	sessions  *session.SCSSessions
 	manager   *keys.Manager
 	templates *template.Template
@@ -61,57 +73,53 @@ func newApp(cfg config) (*app, error) {
 }
 
 func (a *app) build(cfg config) (err error) {
-	if cfg.DBPath == "" {
-		return errors.New("config: DBPath is required")
-	}
-	if a.users, err = newDirectory(cfg.BcryptCost); err != nil {
-		return err
-	}
-	secret, err := serverSecret(cfg.Secret, cfg.DBPath+".secret", a.logger)
+	b, err := openBackends(cfg, a.logger)
 	if err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(cfg.DBPath)
-	if err != nil {
-		return err
-	}
-	a.closers = append(a.closers, closeStore)
+	a.closers = append(a.closers, b.close)
+	a.users, a.where = b.users, b.where
 	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: roles})
 	if err != nil {
 		return err
+	}
+	if cfg.NoCache {
+		b.cache = keys.CacheConfig{Disabled: true}
 	}
 	interval := cfg.LastUsedInterval
 	if interval == 0 {
 		interval = 10 * time.Second
 	}
 	a.manager, err = keys.NewManager(keys.Config{
-		Store: store, Policy: pol, Subjects: a.users, Secret: secret,
-		Cache:            keys.CacheConfig{SingleInstance: true}, // one process owns the SQLite file
+		Store: b.store, Policy: pol, Subjects: a.users, Secret: b.secret,
+		Cache:            b.cache, // in process for SQLite only: see backends
 		LastUsedInterval: interval,
+		Auditor:          activityLog(b.store, a.logger), // see page.go: the Activity panel lists it
 	})
 	if err != nil {
 		return err
 	}
 	a.closers = append([]func() error{a.manager.Close}, a.closers...) // flush before the store closes
 
-	// Sessions live in memory: a restart logs everybody out (keys stay).
-	// The store's cleanup goroutine is never stopped: its StopCleanup races
-	// with the goroutine's start (scs v2.9.0), and it is one per process.
 	sm := scs.New()
-	sm.Store = memstore.New()
+	sm.Store = b.sessions // memory, Postgres or Redis: see backends
 	sm.Lifetime = 12 * time.Hour
 	sm.Cookie.Name = "keycap_session" // HttpOnly and SameSite=Lax by default
 	// Behind HTTPS, also set sm.Cookie.Secure = true.
 	a.sessions = session.SCS(sm, sessionKey)
 
-	kc, err := middleware.New(middleware.Options{Manager: a.manager, Sessions: a.sessions})
+	kc, err := middleware.New(middleware.Options{Manager: a.manager, Sessions: a.sessions,
+		RateLimit: middleware.RateLimit{PerKey: cfg.RateLimit, Algorithm: ratelimit.SlidingWindow, Limiter: b.limiter}})
 	if err != nil {
 		return err
 	}
 	if a.templates, err = template.New("").Funcs(templateFuncs).ParseFS(assets, "templates/*.html"); err != nil {
 		return err
 	}
-	a.handler = securityHeaders(sm.LoadAndSave(kc.Authenticate(a.routes(kc))))
+	// Keys are checked first; requests that carry one skip loading a
+	// session (an API call with a key needs none), everything else gets
+	// its session as usual.
+	a.handler = securityHeaders(kc.Authenticate(kc.SkipForKeys(sm.LoadAndSave)(a.routes(kc))))
 	return nil
 }
 

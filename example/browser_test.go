@@ -19,9 +19,10 @@ import (
 // TestBrowser walks through the page in headless Chromium as alice: she
 // logs in, sees only her grantable choices enabled, creates a read-only
 // key, copies it, the API accepts and refuses it as it should, a crafted
-// request beyond her role is refused with an explanation on the page, and
-// after she revokes the key the API refuses it. It saves screenshots in the
-// test's artifact directory (go test -artifacts keeps them), and in
+// request beyond her role is refused with an explanation on the page, she
+// rotates the key (the old one is refused at once, the new one works), and
+// after she revokes the key the API refuses it; the Activity panel tells
+// the story in sentences. It saves screenshots in the test's artifact directory (go test -artifacts keeps them), and in
 // docs/screenshots when KEYCAP_UPDATE_SCREENSHOTS=1.
 func TestBrowser(t *testing.T) {
 	b := startBrowser(t)
@@ -77,6 +78,8 @@ func TestBrowser(t *testing.T) {
 	assert.Empty(t, eval(`document.getElementById('new-key-value').value`), "the key leaves the page")
 	assert.Contains(t, b.text(`tr[data-key-id="`+token.ID+`"]`), "read files")
 	b.shot("keys", chromedp.FullScreenshot(100))
+	assert.Equal(t, true, eval(`document.querySelector('.table-wrap').scrollWidth <= document.querySelector('.table-wrap').clientWidth`),
+		"the key table fits at 1280 px, actions included")
 
 	// A request the form would not send: files:delete, beyond alice's role.
 	refused := eval(`fetch('/api-keys', {method: 'POST', credentials: 'same-origin',
@@ -93,6 +96,42 @@ func TestBrowser(t *testing.T) {
 	assert.Contains(t, message, "You may grant at most: read and write files; read projects.")
 	assert.Equal(t, "create-error", eval(`document.activeElement.id`))
 	b.shot("refused", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="create-title"]`)))
+
+	// Rotating asks, in a dialog, how long the old key may keep working;
+	// Escape cancels and focus comes back.
+	rotate := chromedp.CSS(`button[data-rotate="` + token.ID + `"]`)
+	run(chromedp.Click(rotate), chromedp.WaitVisible(chromedp.ID("rotate-dialog")))
+	assert.Equal(t, "grace-none", eval(`document.activeElement.id`), "focus starts on the choice, which is: now")
+	assert.Equal(t, true, eval(`document.getElementById('grace-none').checked`))
+	assert.Contains(t, b.text("#rotate-title"), "CI reader")
+	assert.Equal(t, "rotate-title", eval(`document.getElementById('rotate-dialog').getAttribute('aria-labelledby')`))
+	b.shot("rotate", chromedp.CaptureScreenshot())
+	run(chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("rotate-dialog")))
+	assert.Equal(t, token.ID, eval(`document.activeElement.dataset.rotate`))
+	assert.Equal(t, http.StatusOK, api.DoJSON(t, http.MethodGet, "/api/files", nil).StatusCode, "cancel rotates nothing")
+
+	// With no grace, the new key is shown once in the same panel as a new
+	// key; the old key is refused at once and the new one works.
+	run(chromedp.Click(rotate), chromedp.WaitVisible(chromedp.ID("rotate-dialog")),
+		chromedp.Click(chromedp.ID("grace-hour")), chromedp.Click(chromedp.ID("grace-none")),
+		chromedp.Click(chromedp.ID("rotate-confirm")), chromedp.WaitVisible(chromedp.ID("new-key")))
+	assert.Equal(t, "new-key-title", eval(`document.activeElement.id`))
+	assert.Equal(t, false, eval(`document.getElementById('rotate-dialog').open`))
+	assert.Contains(t, b.text("#new-key-note"), "The old key stopped working")
+	b.waitFor(`document.getElementById('status').textContent.includes('rotated')`)
+	rotated, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID("new-key-value")))
+	require.NoError(t, err)
+	rotatedToken, err := keys.Parse(rotated)
+	require.NoError(t, err, "the page shows a well-formed key")
+	assert.Equal(t, token.ID, rotatedToken.ID, "the same key record")
+	assert.NotEqual(t, key, rotated)
+	b.shot("rotated", chromedp.Screenshot(chromedp.ID("new-key")))
+	keycaptest.RequireCode(t, api.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyInvalid)
+	api = keycaptest.NewClient(t, srv.URL).WithKey(rotated)
+	assert.Equal(t, http.StatusOK, api.DoJSON(t, http.MethodGet, "/api/files", nil).StatusCode)
+	run(chromedp.Click(chromedp.ID("new-key-done")), chromedp.WaitNotVisible(chromedp.ID("new-key")))
+	assert.Equal(t, token.ID, eval(`document.activeElement.dataset.rotate`), "focus goes back to the key's Rotate button")
+	assert.Empty(t, eval(`document.getElementById('new-key-value').value`), "the key leaves the page")
 
 	// Revoking asks first, in a dialog; Escape cancels and focus comes back.
 	revoke := chromedp.CSS(`button[data-revoke="` + token.ID + `"]`)
@@ -111,17 +150,54 @@ func TestBrowser(t *testing.T) {
 	assert.Equal(t, "keys-title", eval(`document.activeElement.id`))
 	b.shot("revoked", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="keys-title"]`)))
 	keycaptest.RequireCode(t, api.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyInvalid)
+	assert.Equal(t, 0.0, eval(`document.querySelectorAll('tr[data-key-id="`+token.ID+`"] [data-rotate]').length`), "a revoked key has no Rotate button")
+
+	// The Activity panel tells what happened, newest first, in sentences;
+	// Refresh brings in the refusal the API just made. (The old key's
+	// refusal after the rotation names no owner, a wrong secret proving
+	// nothing, so it is in the log but not in alice's activity.)
+	run(chromedp.Click(chromedp.ID("activity-refresh")))
+	b.waitFor(`document.getElementById('status').textContent.includes('Activity refreshed')`)
+	assert.Equal(t, 1.0, eval(`document.querySelectorAll('#activity-list li[data-event="verification_denied"]').length`))
+	events := eval(`Array.from(document.querySelectorAll('#activity-list li'), li => li.dataset.event)`)
+	assert.Equal(t, []any{"verification_denied", "revoked", "rotated", "refused", "refused", "created"}, events)
+	activity := b.text("#activity-list")
+	for _, sentence := range []string{
+		"You created “CI reader”, allowed to read files.",
+		"Refused a new key: asked for files:delete, which your role (member) can’t grant.",
+		"You rotated “CI reader”: it has a new secret.",
+		"You revoked “CI reader”.",
+		"A request with “CI reader” was refused: the key is revoked",
+	} {
+		assert.Contains(t, activity, sentence)
+	}
+	sentences := eval(`[
+		{type: 'refused', actor: 'key:` + token.ID + `', after: {billing: ['read']}},
+		{type: 'refused', actor: 'alice', key_id: '` + token.ID + `', reason: 'requested lifetime 720h0m0s exceeds the maximum 168h0m0s'},
+		{type: 'disabled', actor: 'Bob', key_id: 'zzzzzzzzzzzzzzzz'},
+		{type: 'verification_denied', key_id: '` + token.ID + `', reason: 'keys: key expired'},
+	].map(window.keycap.eventText)`)
+	assert.Equal(t, []any{
+		"Refused a new key (asked by key “CI reader”): asked for billing:read, which your role (member) can’t grant.",
+		"Refused a change to “CI reader”: Requested lifetime 720h0m0s exceeds the maximum 168h0m0s.",
+		"Bob turned off key zzzzzzzzzzzzzzzz.",
+		"A request with “CI reader” was refused: the key has expired.",
+	}, sentences)
+	assert.NotContains(t, activity, key, "the activity never shows a key")
+	assert.NotContains(t, activity, rotated)
+	b.shot("activity", chromedp.Screenshot(chromedp.ID("activity")))
 
 	// At phone width the page fits: no sideways scrolling.
 	run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="true"]`)))
 	assert.Equal(t, true, eval(`document.documentElement.scrollWidth <= window.innerWidth`), "no horizontal overflow at 390 px")
 	b.shot("phone-keys", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="keys-title"]`)))
+	b.shot("phone-activity", chromedp.Screenshot(chromedp.ID("activity")))
 	run(chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
 	b.shot("phone", chromedp.CaptureScreenshot())
 
 	b.requireQuietConsole()
 	if os.Getenv("KEYCAP_UPDATE_SCREENSHOTS") == "1" {
-		b.publish(filepath.Join("..", "docs", "screenshots"), "keys", "new-key", "refused", "revoked", "phone")
+		b.publish(filepath.Join("..", "docs", "screenshots"), "keys", "new-key", "refused", "revoked", "activity", "phone")
 	}
 }

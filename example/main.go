@@ -8,6 +8,18 @@
 // SQLite file, and KEYCAP_SECRET (hex or base64, at least 32 bytes) the
 // server secret; without it a secret is generated once and kept in the
 // file KEYCAP_DB.secret.
+//
+// For several instances sharing one database:
+//
+//	DATABASE_URL=postgres://...   keys, sessions and users in Postgres (KEYCAP_SECRET required)
+//	REDIS_URL=redis://...         and the coherent Redis cache, sessions and rate limits
+//	KEYCAP_TABLE_PREFIX           of every table (default keycap_)
+//	KEYCAP_REDIS_PREFIX           of every Redis key (default keycap:)
+//	KEYCAP_RATE_LIMIT=600/1m      each key's budget, a sliding window (default none)
+//
+// For scripts/loadtest.sh: KEYCAP_CACHE=off turns the in-process key cache
+// off, and KEYCAP_BARE_ADDR=127.0.0.1:18081 also serves the demo API with
+// no keycap (and no authentication) in front, as the baseline.
 package main
 
 import (
@@ -51,7 +63,16 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		return err
 	}
 
-	a, err := newApp(config{DBPath: *dbPath, Secret: getenv("KEYCAP_SECRET"), Logger: logger})
+	rateLimit, err := parseRateLimit(getenv("KEYCAP_RATE_LIMIT"))
+	if err != nil {
+		return err
+	}
+	a, err := newApp(config{
+		DBPath: *dbPath, Secret: getenv("KEYCAP_SECRET"), Logger: logger,
+		DatabaseURL: getenv("DATABASE_URL"), RedisURL: getenv("REDIS_URL"),
+		TablePrefix: getenv("KEYCAP_TABLE_PREFIX"), RedisPrefix: getenv("KEYCAP_REDIS_PREFIX"),
+		RateLimit: rateLimit, NoCache: getenv("KEYCAP_CACHE") == "off",
+	})
 	if err != nil {
 		return err
 	}
@@ -64,7 +85,19 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
-	printWelcome(out, a, baseURL(ln.Addr()), *dbPath)
+	if bare := getenv("KEYCAP_BARE_ADDR"); bare != "" {
+		// For the load test only: the demo API with nothing in front, the
+		// baseline keycap is compared with. No authentication: never expose.
+		bareLn, err := net.Listen("tcp", bare)
+		if err != nil {
+			return err
+		}
+		logger.Warn("serving the demo API WITHOUT authentication for load tests", "addr", bareLn.Addr().String())
+		bareSrv := &http.Server{Handler: bareRoutes(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = bareSrv.Serve(bareLn) }()
+		defer bareSrv.Close()
+	}
+	printWelcome(out, a, baseURL(ln.Addr()))
 
 	srv := &http.Server{
 		Handler:           a,
@@ -108,8 +141,8 @@ func baseURL(addr net.Addr) string {
 	return "http://" + tcp.String()
 }
 
-func printWelcome(out io.Writer, a *app, url, dbPath string) {
-	fmt.Fprintf(out, "keycap example on %s (keys in %s)\n", url, dbPath)
+func printWelcome(out io.Writer, a *app, url string) {
+	fmt.Fprintf(out, "keycap example on %s (keys in %s)\n", url, a.where)
 	fmt.Fprintln(out, "demo users (the password is the user name):")
 	for _, u := range a.users.sorted() {
 		fmt.Fprintf(out, "  %-6s password %-6s role %-7s may grant: %s\n", u.ID, u.ID, u.Role, roles[u.Role])

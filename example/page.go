@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/rediscache"
+	"github.com/keycaphq/keycap/keys/sqlstore"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -17,6 +22,7 @@ type pageData struct {
 	Users    []demoUser
 	Roles    map[string]policy.Permissions
 	Routes   []apiRoute
+	Activity bool // the Manager's Auditor lists events: show the Activity panel
 }
 
 // apiRoute documents one route of the demo API on the page.
@@ -44,6 +50,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, loginEr
 		if u, ok := a.users.lookup(id); ok {
 			data.User = &u
 			data.Cap, _ = a.manager.Cap(r.Context(), id)
+			_, data.Activity = a.manager.Auditor().(keys.EventLog)
 		}
 	}
 	var buf bytes.Buffer
@@ -111,4 +118,19 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// activityLog is the app's keys.Auditor: every event is logged, and when
+// keys live in a SQL store, also recorded in its events table, which the
+// page's Activity panel lists (GET /api-keys/activity), also behind the
+// Redis cache. Other stores get the log only, and no panel.
+func activityLog(store keys.Store, logger *slog.Logger) keys.Auditor {
+	logged := audit.Slog(logger)
+	if c, ok := store.(*rediscache.Store); ok {
+		store = c.Store // the events go to the database behind the cache
+	}
+	if s, ok := store.(*sqlstore.Store); ok {
+		return audit.Tee(sqlstore.NewAuditor(s), logged)
+	}
+	return logged
 }

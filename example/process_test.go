@@ -86,12 +86,17 @@ type process struct {
 	waitErr     error // set before exited closes
 }
 
-func startExample(t *testing.T, bin, dir, port string) *process {
+// startExample starts the example at bin in dir, listening on port, with
+// env (NAME=value) added to the environment. It keeps to SQLite unless env
+// sets DATABASE_URL, whatever the environment of the test says.
+func startExample(t *testing.T, bin, dir, port string, env ...string) *process {
 	t.Helper()
 	p := &process{out: &syncBuffer{}, errOut: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin)
 	p.cmd.Dir = dir
-	p.cmd.Env = append(os.Environ(), "PORT="+port, "KEYCAP_DB="+filepath.Join(dir, "keycap.db"), "KEYCAP_SECRET=")
+	p.cmd.Env = append(os.Environ(), "PORT="+port, "KEYCAP_DB="+filepath.Join(dir, "keycap.db"), "KEYCAP_SECRET=",
+		"DATABASE_URL=", "REDIS_URL=", "KEYCAP_TABLE_PREFIX=", "KEYCAP_REDIS_PREFIX=", "KEYCAP_RATE_LIMIT=")
+	p.cmd.Env = append(p.cmd.Env, env...) // the last value of a name wins
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
 	require.NoError(t, p.cmd.Start())
 	go func() { p.waitErr = p.cmd.Wait(); close(p.exited) }()

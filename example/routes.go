@@ -38,6 +38,18 @@ func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
 	return mux
 }
 
+// bareRoutes is the demo API with no keycap in front: the load test's
+// baseline, served only when KEYCAP_BARE_ADDR is set.
+func bareRoutes() *http.ServeMux {
+	mux := http.NewServeMux()
+	projects := newCollection("project", "Website redesign", "Mobile app", "Annual report")
+	files := newCollection("file", "roadmap.pdf", "logo.svg", "budget.xlsx")
+	mux.HandleFunc("GET /api/projects", projects.list)
+	mux.HandleFunc("GET /api/files", files.list)
+	mux.HandleFunc("GET /api/billing", billing)
+	return mux
+}
+
 // noCache makes browsers revalidate the embedded assets, which carry no
 // modification time, and lists no directory.
 func noCache(next http.Handler) http.Handler {

@@ -14,8 +14,9 @@ import (
 )
 
 // openStore opens (creating it if needed) the SQLite database at path and
-// migrates keycap's tables. The returned func closes the database.
-func openStore(path string) (keys.Store, func() error, error) {
+// migrates keycap's tables, named with prefix ("" means keycap_). The
+// returned func closes the database.
+func openStore(path, prefix string) (keys.Store, func() error, error) {
 	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		return nil, nil, err
@@ -26,7 +27,7 @@ func openStore(path string) (keys.Store, func() error, error) {
 		db.Close()
 		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
+	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: prefix})
 	if err != nil {
 		db.Close()
 		return nil, nil, err

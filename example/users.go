@@ -11,19 +11,32 @@ import (
 )
 
 // The demo's roles. The policy's maximum is the owner role: nobody may
-// grant more than an owner holds.
+// grant more than an owner holds. No demo user starts as a viewer: it is
+// what a demotion in the users table (DATABASE_URL) looks like.
 var (
 	memberRole = policy.MustParse("projects:read", "files:read", "files:write")
 	ownerRole  = policy.MustParse("projects:read", "projects:write", "projects:delete",
 		"files:read", "files:write", "files:delete", "billing:read")
-	roles = map[string]policy.Permissions{"member": memberRole, "owner": ownerRole}
+	viewerRole = policy.MustParse("projects:read", "files:read")
+	roles      = map[string]policy.Permissions{"viewer": viewerRole, "member": memberRole, "owner": ownerRole}
 )
 
 // demoUser is a user of the demo: the password is the user name.
 type demoUser struct {
-	ID   string
-	Role string
-	hash []byte
+	ID       string
+	Role     string // a role of roles; in a users table, a comma-separated list ("" for none)
+	Disabled bool   // may not log in, and their keys are refused
+	hash     []byte
+}
+
+// userDirectory is where the demo users live: in memory ([directory]) or
+// in a table shared by every instance ([userTable]). Implementations are
+// safe for concurrent use.
+type userDirectory interface {
+	keys.Subjects
+	authenticate(username, password string) (demoUser, bool)
+	lookup(id string) (demoUser, bool)
+	sorted() []demoUser
 }
 
 // directory holds the demo users. It implements keys.Subjects and is

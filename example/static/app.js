@@ -13,9 +13,16 @@
   var createError = $('create-error');
   var pageError = $('page-error');
   var dialog = $('revoke-dialog');
+  var rotateDialog = $('rotate-dialog');
+  var rotateForm = $('rotate-form');
+  var rotateError = $('rotate-error');
   var newKeyPanel = $('new-key');
-  var returnFocusTo = null; // where focus goes when a panel or dialog closes
-  var revoking = null;      // the key the dialog asks about
+  var activityBody = $('activity-body'); // absent when the app keeps no activity log
+  var returnFocusTo = null; // where focus goes when a panel or dialog closes: an element or a CSS selector
+  var revoking = null;      // the key the revoke dialog asks about
+  var rotating = null;      // the key the rotate dialog asks about
+  var rotateBack = null;    // where focus goes when the rotate dialog is cancelled
+  var keyNames = {};        // key id → name, from the last list, for the activity
 
   // api sends a JSON request and resolves to {ok, status, data} or
   // {ok: false, status, error: {code, message, details}}; it never rejects.
@@ -102,6 +109,8 @@
         return 'That key no longer exists.';
       case 'KEY_REVOKED':
         return 'That key is already revoked.';
+      case 'KEY_EXPIRED':
+        return 'That key has expired: create a new one instead.';
       case 'SUBJECT_DISABLED':
         return 'Your account may not manage API keys. Ask an administrator.';
       case 'RATE_LIMITED':
@@ -189,35 +198,89 @@
     if (!iso) { return document.createTextNode(none); }
     var d = new Date(iso);
     var text = d.toLocaleDateString(undefined, { dateStyle: 'medium' });
-    var seconds = Math.round((d.getTime() - Date.now()) / 1000);
-    if (ago && relative && Math.abs(seconds) < 86400) {
-      text = Math.abs(seconds) < 60 ? relative.format(seconds, 'second')
-        : Math.abs(seconds) < 3600 ? relative.format(Math.round(seconds / 60), 'minute')
-          : relative.format(Math.round(seconds / 3600), 'hour');
+    if (ago && relative && Math.abs(d.getTime() - Date.now()) < 86400000) {
+      text = fromNow(d);
     }
     return el('time', { datetime: iso, title: d.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' }), text: text });
+  }
+
+  // fromNow says how far d is: "5 minutes ago", "in 3 hours", "in 7 days".
+  function fromNow(d) {
+    var seconds = Math.round((d.getTime() - Date.now()) / 1000);
+    var abs = Math.abs(seconds);
+    if (!relative) { return d.toLocaleString(); }
+    return abs < 60 ? relative.format(seconds, 'second')
+      : abs < 3570 ? relative.format(Math.round(seconds / 60), 'minute')
+        : abs < 2 * 86400 ? relative.format(Math.round(seconds / 3600), 'hour')
+          : relative.format(Math.round(seconds / 86400), 'day');
+  }
+
+  // note is a small line under a cell's value: "expired 2 days ago".
+  function note(children, cls) {
+    return el('span', { class: 'when small ' + (cls || 'muted') }, children);
   }
 
   function cell(label, children, cls) {
     return el('td', { 'data-label': label, class: cls || '' }, children);
   }
 
-  function keyRow(k) {
-    var actions = null;
-    if (k.status !== 'revoked') {
-      actions = el('button', { type: 'button', class: 'button danger small', 'data-revoke': k.id }, [
-        document.createTextNode('Revoke'), el('span', { class: 'visually-hidden', text: ' ' + k.name })]);
-      actions.addEventListener('click', function () { askRevoke(k, actions); });
+  // statusNote says why a key is not active, or that its old secret
+  // still works for a while after a rotation.
+  function statusNote(k) {
+    switch (k.status) {
+      case 'revoked':
+        return note([document.createTextNode('on '), when(k.revoked_at, ''),
+          document.createTextNode(k.revoked_reason ? ': ' + k.revoked_reason : '')]);
+      case 'expired':
+        return note([document.createTextNode('on '), when(k.expires_at, '')]);
+      case 'disabled':
+        return note([document.createTextNode('turned off')]);
     }
+    if (k.previous_secret_expires_at) {
+      var until = new Date(k.previous_secret_expires_at);
+      return note([document.createTextNode('rotated: the old key stops working '), el('time', {
+        datetime: k.previous_secret_expires_at, text: fromNow(until),
+        title: until.toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'short' })
+      })], 'warn');
+    }
+    return null;
+  }
+
+  function expiry(k) {
+    if (!k.expires_at) { return [document.createTextNode('never')]; }
+    var d = new Date(k.expires_at);
+    var soon = d.getTime() - Date.now() < 14 * 86400000;
+    return [when(k.expires_at, ''), k.status === 'active' && soon ? note([document.createTextNode(fromNow(d))], 'warn') : null];
+  }
+
+  function actionButton(kind, label, cls, k) {
+    var button = el('button', { type: 'button', class: 'button small ' + cls }, [
+      document.createTextNode(label), el('span', { class: 'visually-hidden', text: ' ' + k.name })]);
+    button.setAttribute('data-' + kind, k.id);
+    return button;
+  }
+
+  function keyRow(k) {
+    var buttons = [];
+    if (k.status === 'active') {
+      var rotate = actionButton('rotate', 'Rotate', 'secondary', k);
+      rotate.addEventListener('click', function () { askRotate(k, rotate); });
+      buttons.push(rotate);
+    }
+    if (k.status !== 'revoked') {
+      var revoke = actionButton('revoke', 'Revoke', 'danger', k);
+      revoke.addEventListener('click', function () { askRevoke(k, revoke); });
+      buttons.push(revoke);
+    }
+    var actions = buttons.length ? el('div', { class: 'action-buttons' }, buttons) : null;
     return el('tr', { 'data-key-id': k.id, class: 'status-' + k.status }, [
       el('th', { scope: 'row', 'data-label': 'Name', text: k.name }),
       cell('Key', [el('code', { class: 'hint', text: k.hint })]),
       cell('Permissions', [el('span', { text: describe(k.permissions) })]),
       cell('Created', [when(k.created_at, '')]),
       cell('Last used', [when(k.last_used_at, 'never', true)]),
-      cell('Expires', [when(k.expires_at, 'never')]),
-      cell('Status', [el('span', { class: 'badge ' + k.status, text: k.status }),
-        k.revoked_at ? el('span', { class: 'when small muted' }, [document.createTextNode('on '), when(k.revoked_at, '')]) : null]),
+      cell('Expires', expiry(k)),
+      cell('Status', [el('span', { class: 'badge ' + k.status, text: k.status }), statusNote(k)]),
       cell('Actions', [actions], 'actions')
     ]);
   }
@@ -228,6 +291,7 @@
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
       body.replaceChildren();
       var list = res.data.keys || [];
+      list.forEach(function (k) { keyNames[k.id] = k.name; });
       if (list.length === 0) {
         body.append(el('p', { class: 'muted', id: 'no-keys', text: 'You have no keys yet. Create one above.' }));
         return;
@@ -258,16 +322,22 @@
       if (!res.ok) {
         showError(createError, humanize(res.error));
         createError.focus();
-        return res;
+        return loadActivity().then(function () { return res; }); // a refusal is audited too
       }
       form.reset();
-      showNewKey(res.data);
-      return loadKeys().then(function () { return res; });
+      showNewKey(res.data, $('create-submit'), '');
+      announce('Key “' + res.data.name + '” created. Copy it now: it is shown only once.');
+      return refresh().then(function () { return res; });
     });
   }
 
-  function showNewKey(k) {
-    returnFocusTo = $('create-submit');
+  // showNewKey shows a created or rotated key once, with a note (or none),
+  // and moves focus to it; closing the panel focuses back.
+  function showNewKey(k, back, text) {
+    returnFocusTo = back;
+    var keyNote = $('new-key-note');
+    keyNote.textContent = text;
+    keyNote.hidden = !text;
     $('new-key-name').textContent = k.name;
     $('new-key-value').value = k.key;
     var path = '/api/files';
@@ -278,14 +348,21 @@
     $('curl-line').textContent = 'curl -H "Authorization: Bearer ' + k.key + '" ' + window.location.origin + path;
     newKeyPanel.hidden = false;
     $('new-key-title').focus();
-    announce('Key “' + k.name + '” created. Copy it now: it is shown only once.');
   }
 
   function closeNewKey() {
     $('new-key-value').value = '';
     $('curl-line').textContent = '';
     newKeyPanel.hidden = true;
-    (returnFocusTo || $('key-name')).focus();
+    focusBack($('key-name'));
+  }
+
+  // focusBack focuses returnFocusTo (an element, or a selector for one the
+  // key list re-rendered), or fallback when it is gone.
+  function focusBack(fallback) {
+    var target = typeof returnFocusTo === 'string' ? document.querySelector(returnFocusTo) : returnFocusTo;
+    returnFocusTo = null;
+    (target && document.contains(target) ? target : fallback).focus();
   }
 
   function copyKey() {
@@ -340,6 +417,127 @@
     createKey(body);
   }
 
+  // --- activity ---------------------------------------------------------
+
+  // keyLabel names a key in a sentence: “CI reader”, or its id once the key
+  // is off the list.
+  function keyLabel(id) {
+    if (!id) { return 'a key'; }
+    return keyNames[id] ? '“' + keyNames[id] + '”' : 'key ' + id;
+  }
+
+  // who says who acted: "You", "Key “CI”", "bob", or within a sentence
+  // (inside) "you", "key “CI”", "bob". A user id is never changed.
+  function who(actor, inside) {
+    var phrase;
+    if (actor === main.dataset.user) {
+      phrase = 'You';
+    } else if (actor && actor.indexOf('key:') === 0) {
+      phrase = 'Key ' + keyLabel(actor.slice(4));
+    } else if (!actor) {
+      phrase = 'Someone';
+    } else {
+      return actor;
+    }
+    return inside ? phrase.charAt(0).toLowerCase() + phrase.slice(1) : phrase;
+  }
+
+  // names lists permissions as written in guards: "files:delete".
+  function names(perms) {
+    var out = [];
+    Object.keys(perms || {}).sort().forEach(function (r) {
+      perms[r].slice().sort(byRank).forEach(function (a) { out.push(r + ':' + a); });
+    });
+    return andList(out);
+  }
+
+  function same(a, b) { return JSON.stringify(a || {}) === JSON.stringify(b || {}); }
+
+  // denial explains why a request with a key was refused, from the
+  // audited reason.
+  function denial(reason) {
+    switch (reason) {
+      case 'keys: invalid key': return 'the key did not match (an old key after a rotation, or a copy with a typo)';
+      case 'keys: invalid key: revoked': return 'the key is revoked';
+      case 'keys: invalid key: disabled': return 'the key is turned off';
+      case 'keys: invalid key: owner unknown or disabled': return 'its owner may no longer use keys';
+      case 'keys: key expired': return 'the key has expired';
+      case 'keys: malformed key': return 'the key is mistyped';
+    }
+    return stripPrefix(reason).replace(/[.]$/, '');
+  }
+
+  function stripPrefix(reason) { return String(reason || '').replace(/^keys: /, ''); }
+
+  // eventText says what an audit event means, in a sentence.
+  function eventText(e) {
+    var key = keyLabel(e.key_id);
+    var actor = who(e.actor);
+    switch (e.type) {
+      case 'created':
+        return actor + ' created ' + key + ', allowed to ' + (andList(phrases(e.after)) || 'do nothing') + '.';
+      case 'updated':
+        return same(e.before, e.after) ? actor + ' changed ' + key + '.'
+          : actor + ' changed ' + key + ': it may now ' + (andList(phrases(e.after)) || 'do nothing') +
+            ' (before: ' + (andList(phrases(e.before)) || 'nothing') + ').';
+      case 'rotated':
+        return actor + ' rotated ' + key + ': it has a new secret' +
+          (same(e.before, e.after) ? '' : ' and may now ' + (andList(phrases(e.after)) || 'do nothing')) + '.';
+      case 'revoked':
+        return actor + ' revoked ' + key + (e.reason ? ' (reason: “' + e.reason + '”)' : '') + '.';
+      case 'disabled':
+        return actor + ' turned off ' + key + '.';
+      case 'enabled':
+        return actor + ' turned ' + key + ' back on.';
+      case 'refused':
+        var what = (e.key_id ? 'a change to ' + key : 'a new key') + (actor === 'You' ? '' : ' (asked by ' + who(e.actor, true) + ')');
+        if (e.after && Object.keys(e.after).length) {
+          return 'Refused ' + what + ': asked for ' + names(e.after) + ', which your role (' + role + ') can’t grant.';
+        }
+        return 'Refused ' + what + ': ' + sentence(stripPrefix(e.reason));
+      case 'verification_denied':
+        return 'A request with ' + key + ' was refused: ' + denial(e.reason) + (e.ip ? ' (from ' + e.ip + ').' : '.');
+    }
+    return sentence(e.type.replace(/_/g, ' ') + ' ' + key);
+  }
+
+  var eventLabels = {
+    created: 'Created', updated: 'Changed', rotated: 'Rotated', revoked: 'Revoked', disabled: 'Turned off',
+    enabled: 'Turned on', refused: 'Refused', verification_denied: 'Request refused'
+  };
+
+  function eventItem(e) {
+    return el('li', { class: 'event event-' + e.type, 'data-event': e.type, 'data-key-id': e.key_id || '' }, [
+      el('span', { class: 'event-type', 'aria-hidden': 'true', text: eventLabels[e.type] || e.type }), // the sentence says it
+      el('span', { class: 'event-text', text: eventText(e) }),
+      el('span', { class: 'event-time small muted' }, [when(e.time, '', true)])
+    ]);
+  }
+
+  function loadActivity() {
+    if (!activityBody) { return Promise.resolve(); }
+    activityBody.setAttribute('aria-busy', 'true');
+    return api('GET', '/api-keys/activity?limit=20').then(function (res) {
+      activityBody.removeAttribute('aria-busy');
+      if (!res.ok) {
+        activityBody.replaceChildren(el('p', { class: 'alert error', text: 'The activity could not be loaded. ' + humanize(res.error) }));
+        return;
+      }
+      var events = res.data.events || [];
+      if (events.length === 0) {
+        activityBody.replaceChildren(el('p', { class: 'muted', id: 'no-activity', text: 'Nothing yet: creating a key will show here.' }));
+        return;
+      }
+      activityBody.replaceChildren(el('ol', { class: 'activity', id: 'activity-list', 'aria-label': 'Recent activity, newest first' },
+        events.map(eventItem)));
+    });
+  }
+
+  // refresh reloads the keys, then the activity (which names them).
+  function refresh() {
+    return loadKeys().then(loadActivity);
+  }
+
   // --- revoking a key ----------------------------------------------------
 
   function askRevoke(k, button) {
@@ -359,22 +557,73 @@
       dialog.close();
       if (!res.ok) {
         showError(pageError, humanize(res.error));
-        return loadKeys();
+        return refresh();
       }
       hideError(pageError);
       announce('Key “' + k.name + '” revoked. Requests with it are now refused.');
-      return loadKeys();
+      return refresh();
     });
   }
 
   dialog.addEventListener('close', function () {
     revoking = null;
-    if (returnFocusTo && document.contains(returnFocusTo)) {
-      returnFocusTo.focus();
-    } else {
-      $('keys-title').focus();
+    focusBack($('keys-title'));
+  });
+
+  // --- rotating a key ----------------------------------------------------
+
+  function askRotate(k, button) {
+    rotating = k;
+    rotateBack = '[data-rotate="' + k.id + '"]'; // a selector: the list may be drawn again meanwhile
+    $('rotate-name').textContent = k.name;
+    hideError(rotateError);
+    rotateForm.reset(); // "now" again
+    rotateDialog.showModal(); // focus moves to the checked choice (autofocus)
+  }
+
+  function graceText(seconds, k) {
+    if (!seconds) { return 'The old key stopped working: scripts must use this one.'; }
+    var until = k.previous_secret_expires_at ? new Date(k.previous_secret_expires_at) : new Date(Date.now() + seconds * 1000);
+    return 'The old key keeps working until ' + until.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) +
+      ' (' + duration(seconds) + '); switch your scripts to this one before then.';
+  }
+
+  function confirmRotate(event) {
+    event.preventDefault();
+    var k = rotating;
+    var grace = Number(rotateForm.elements.grace.value);
+    var confirmButton = $('rotate-confirm');
+    confirmButton.disabled = true;
+    rotateForm.setAttribute('aria-busy', 'true');
+    hideError(rotateError);
+    api('POST', '/api-keys/' + encodeURIComponent(k.id) + '/rotate', { grace_seconds: grace }).then(function (res) {
+      confirmButton.disabled = false;
+      rotateForm.removeAttribute('aria-busy');
+      if (!res.ok) {
+        showError(rotateError, humanize(res.error));
+        rotateError.focus();
+        return loadActivity();
+      }
+      var back = rotateBack;
+      rotateBack = null; // the dialog's close event leaves focus to the panel
+      rotateDialog.close();
+      hideError(pageError);
+      showNewKey(res.data, back, graceText(grace, res.data));
+      announce('Key “' + k.name + '” rotated. Copy the new key now: it is shown only once.');
+      return refresh();
+    });
+  }
+
+  rotateDialog.addEventListener('close', function () {
+    rotating = null;
+    if (rotateBack) {
+      returnFocusTo = rotateBack;
+      rotateBack = null;
+      focusBack($('keys-title'));
     }
   });
+  rotateForm.addEventListener('submit', confirmRotate);
+  $('rotate-cancel').addEventListener('click', function () { rotateDialog.close(); });
   $('revoke-cancel').addEventListener('click', function () { dialog.close(); });
   $('revoke-confirm').addEventListener('click', confirmRevoke);
   $('copy-key').addEventListener('click', copyKey);
@@ -382,7 +631,12 @@
   form.addEventListener('submit', onSubmit);
   form.addEventListener('change', function () { hideError(createError); });
   $('keys-title').setAttribute('tabindex', '-1');
+  if (activityBody) {
+    $('activity-refresh').addEventListener('click', function () {
+      refresh().then(function () { announce('Activity refreshed.'); });
+    });
+  }
 
-  window.keycap = { createKey: createKey, loadKeys: loadKeys, humanize: humanize, describe: describe };
-  Promise.all([loadGrantable(), loadKeys()]).then(function () { main.dataset.ready = 'true'; });
+  window.keycap = { createKey: createKey, loadKeys: loadKeys, loadActivity: loadActivity, humanize: humanize, describe: describe, eventText: eventText };
+  Promise.all([loadGrantable(), refresh()]).then(function () { main.dataset.ready = 'true'; });
 })();
