@@ -86,14 +86,15 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		return err
 	}
 	if bare := getenv("KEYCAP_BARE_ADDR"); bare != "" {
-		// For the load test only: the demo API with nothing in front, the
-		// baseline keycap is compared with. No authentication: never expose.
+		// For the load test only: the demo API with everything but keycap in
+		// front (the same handlers and security headers), the baseline keycap
+		// is compared with. No authentication: never expose.
 		bareLn, err := net.Listen("tcp", bare)
 		if err != nil {
 			return err
 		}
 		logger.Warn("serving the demo API WITHOUT authentication for load tests", "addr", bareLn.Addr().String())
-		bareSrv := &http.Server{Handler: bareRoutes(), ReadHeaderTimeout: 5 * time.Second}
+		bareSrv := &http.Server{Handler: securityHeaders(bareRoutes()), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = bareSrv.Serve(bareLn) }()
 		defer bareSrv.Close()
 	}

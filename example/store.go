@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -21,6 +22,12 @@ func openStore(path, prefix string) (keys.Store, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// A few connections serve every request: SQLite runs one writer at a
+	// time anyway, and each extra connection is another page cache and
+	// another reader contending on the WAL's shared-memory locks.
+	conns := 2 * runtime.NumCPU()
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/keycaphq/keycap/keys"
 )
@@ -46,6 +48,9 @@ type Store struct {
 	prefix  string
 	table   string // prefix + "keys"
 	q       queries
+
+	getMu   sync.Mutex
+	getStmt atomic.Pointer[sql.Stmt] // s.q.get, prepared on first use
 }
 
 var (

@@ -36,7 +36,11 @@ func (s *Store) create(ctx context.Context, db execer, k *keys.Key) error {
 // Get implements [keys.Store]. Times come back in UTC, truncated to the
 // millisecond.
 func (s *Store) Get(ctx context.Context, id string) (*keys.Key, error) {
-	k, err := s.scanKey(s.db.QueryRowContext(ctx, s.q.get, id))
+	stmt, err := s.prepareGet(ctx)
+	if err != nil {
+		return nil, s.wrap(ctx, "get", err)
+	}
+	k, err := s.scanKey(stmt.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keys.ErrNotFound
 	}
@@ -44,6 +48,27 @@ func (s *Store) Get(ctx context.Context, id string) (*keys.Key, error) {
 		return nil, s.wrap(ctx, "get", err)
 	}
 	return k, nil
+}
+
+// prepareGet returns the prepared lookup by id, preparing it on first use
+// (not in New, which touches no table): every verification that misses
+// the cache runs it, and SQLite would otherwise compile it each time.
+// database/sql re-prepares it on new connections by itself.
+func (s *Store) prepareGet(ctx context.Context) (*sql.Stmt, error) {
+	if stmt := s.getStmt.Load(); stmt != nil {
+		return stmt, nil
+	}
+	s.getMu.Lock()
+	defer s.getMu.Unlock()
+	if stmt := s.getStmt.Load(); stmt != nil {
+		return stmt, nil
+	}
+	stmt, err := s.db.PrepareContext(ctx, s.q.get)
+	if err != nil {
+		return nil, err
+	}
+	s.getStmt.Store(stmt)
+	return stmt, nil
 }
 
 // List implements [keys.Store] with keyset pagination on the (owner_id,
