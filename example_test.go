@@ -48,7 +48,8 @@ func Example_wiring() {
 	mux.Handle("/api-keys/", kc.KeysHandler())
 	mux.Handle("GET /invoices", kc.Require("invoices:read")(http.HandlerFunc(listInvoices)))
 	mux.Handle("DELETE /invoices/{id}", kc.Require("invoices:delete")(http.HandlerFunc(deleteInvoice)))
-	log.Fatal(http.ListenAndServe(":8080", sm.LoadAndSave(kc.Authenticate(mux))))
+	// Keys are verified first; requests with one skip loading a session.
+	log.Fatal(http.ListenAndServe(":8080", kc.Authenticate(kc.SkipForKeys(sm.LoadAndSave)(mux))))
 }
 
 func listInvoices(w http.ResponseWriter, r *http.Request)  {}

@@ -190,6 +190,8 @@ func TestMisconfigured(t *testing.T) {
 		{"delegating keys handler outside LoadAndSave, session", delegating.KeysHandler(), "", true, http.MethodGet, "/api-keys", keycap.CodeMisconfigured, "LoadAndSave"},
 		{"LoadAndSave inside Authenticate", kc.Authenticate(sm.LoadAndSave(middleware.Require("files:read")(files))), "", true, http.MethodGet, "/", "", ""},
 		{"sessions skipped for keys", kc.Authenticate(kc.SkipForKeys(sm.LoadAndSave)(middleware.Require("files:read")(files))), f.aliceKey.Key, false, http.MethodGet, "/", "", ""},
+		{"sessions still loaded without a key", kc.Authenticate(kc.SkipForKeys(sm.LoadAndSave)(middleware.Require("files:read")(files))), "", true, http.MethodGet, "/", "", ""},
+		{"no key, no session", kc.Authenticate(kc.SkipForKeys(sm.LoadAndSave)(middleware.Require("files:read")(files))), "", false, http.MethodGet, "/", keycap.CodeUnauthenticated, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
