@@ -1,6 +1,6 @@
 module github.com/keycaphq/keycap
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/alexedwards/scs/postgresstore v0.0.0-20251002162104-209de6e426de
