@@ -168,3 +168,28 @@ func TestQuotaStricterOnly(t *testing.T) {
 	refill := alice.DoJSON(t, "POST", "/api-keys", map[string]any{"name": "x", "refill_amount": 5})
 	keycaptest.RequireCode(t, refill, keycap.CodeInvalidBody)
 }
+
+// TestRateLimitedRequestsSpendNoQuota: a request refused by the rate limit
+// never reaches the quota.
+func TestRateLimitedRequestsSpendNoQuota(t *testing.T) {
+	srv := keycaptest.NewServer(t, keycaptest.WithRoutes(filesRoutes), keycaptest.WithMiddleware(func(o *middleware.Options) {
+		o.RateLimit = middleware.RateLimit{PerKey: ratelimit.Limit{Requests: 2, Window: time.Hour}}
+	}))
+	alice := srv.LogIn(t, "alice")
+	resp := alice.DoJSON(t, "POST", "/api-keys", map[string]any{"name": "q", "permissions": filesRead, "remaining": 5})
+	require.Equal(t, http.StatusCreated, resp.StatusCode, string(resp.Body))
+	var k keycaptest.CreatedKey
+	resp.JSON(t, &k)
+	c := srv.Anonymous(t).WithKey(k.Key)
+	for range 2 {
+		resp := c.DoJSON(t, "GET", "/api/files", nil)
+		require.Equal(t, 200, resp.StatusCode)
+	}
+	for range 3 {
+		keycaptest.RequireCode(t, c.DoJSON(t, "GET", "/api/files", nil), keycap.CodeRateLimited)
+	}
+	var record struct{ Remaining *int64 }
+	alice.DoJSON(t, "GET", "/api-keys/"+k.ID, nil).JSON(t, &record)
+	require.NotNil(t, record.Remaining)
+	assert.Equal(t, int64(3), *record.Remaining, "only the two admitted requests spent quota")
+}
