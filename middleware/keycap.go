@@ -25,7 +25,9 @@ type Options struct {
 	Path string
 	// RequireKey makes Authenticate refuse requests that carry no key with
 	// 401 UNAUTHENTICATED. By default they pass through untouched, so
-	// session-authenticated browser requests keep working.
+	// session-authenticated browser requests keep working. Use it on a
+	// Keycap that wraps only API routes: around the whole app it also
+	// refuses the logged-in users of the keys handler, who have no key yet.
 	RequireKey bool
 	// AllowDelegation lets a request authenticated by an API key use the
 	// keys handler. Such a key reaches only itself and the keys it created
