@@ -3,6 +3,8 @@ package keys
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"math"
+	"sync"
 	"time"
 )
 
@@ -12,20 +14,24 @@ const (
 	// order, so fixed-width encodings sort like the numbers they encode.
 	base32Alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 
-	idLength       = 16 // base32 characters: 80 bits, 48 of time and 32 random
+	idLength       = 16 // base32 characters: 80 bits, 48 of time and 32 random or counting
 	secretLength   = 32 // base62 characters: 190 bits
 	checksumLength = 6  // base62 characters: a CRC32
 )
 
 // newID returns a time-ordered id: 48 bits of Unix milliseconds and 32
-// random bits, in 16 base32 characters. Ids sort by creation time, which
-// keyset pagination relies on.
+// bits that are random for the first id of a millisecond and count up from
+// there for the next ones this process makes in it, in 16 base32
+// characters. Ids sort by creation time, which keyset pagination and
+// "newest first" rely on, also for keys made in the same millisecond.
 func newID(now time.Time) (string, error) {
-	var b [10]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	if _, err := rand.Read(b[6:]); err != nil {
+	ms, seq, err := idClock.next(now.UnixMilli())
+	if err != nil {
 		return "", err
 	}
+	var b [10]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(ms)<<16)
+	binary.BigEndian.PutUint32(b[6:], seq)
 	var out [idLength]byte
 	// 80 bits, 5 at a time from the top.
 	hi := binary.BigEndian.Uint64(b[:8])
@@ -36,6 +42,35 @@ func newID(now time.Time) (string, error) {
 		hi >>= 5
 	}
 	return string(out[:]), nil
+}
+
+// idClock makes this process's ids strictly increasing, even within a
+// millisecond or when the wall clock steps back.
+var idClock monotonic
+
+type monotonic struct {
+	mu      sync.Mutex
+	lastMS  int64
+	lastSeq uint32
+}
+
+func (m *monotonic) next(ms int64) (int64, uint32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ms <= m.lastMS {
+		if m.lastSeq < math.MaxUint32 {
+			m.lastSeq++
+			return m.lastMS, m.lastSeq, nil
+		}
+		ms = m.lastMS + 1 // 4 billion ids in a millisecond: borrow the next one
+	}
+	var r [4]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		return 0, 0, err
+	}
+	// The top bit stays clear, leaving room to count up within the millisecond.
+	m.lastMS, m.lastSeq = ms, binary.BigEndian.Uint32(r[:])>>1
+	return m.lastMS, m.lastSeq, nil
 }
 
 // newSecret returns secretLength base62 characters drawn uniformly with

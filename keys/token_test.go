@@ -258,3 +258,18 @@ func FuzzParse(f *testing.F) {
 		require.NotEmpty(t, tok.Hint())
 	})
 }
+
+// Ids made in the same millisecond still sort in creation order.
+func TestIDsIncreaseWithinAMillisecond(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	prev := ""
+	for i := range 1000 {
+		id, err := keys.NewID(now)
+		require.NoError(t, err)
+		require.Greater(t, id, prev, "id %d", i)
+		prev = id
+	}
+	earlier, err := keys.NewID(now.Add(-time.Hour)) // the clock stepped back
+	require.NoError(t, err)
+	assert.Greater(t, earlier, prev)
+}
