@@ -111,7 +111,11 @@ func requireIndexPlan(t *testing.T, db *sql.DB, s *sqlstore.Store, cursor string
 		scan := plans[0].Plan.find(func(p pgPlan) bool { return p.IndexName != "" })
 		require.NotNil(t, scan, "no index scan in %s", out)
 		t.Logf("plan: %s %s using %s, %d rows read", scan.NodeType, scan.ScanDirection, scan.IndexName, scan.ActualRows)
-		require.Equal(t, index, scan.IndexName)
+		// The planner may walk the primary key instead when this owner's ids
+		// are contiguous (ids increase with time, and the test loads one
+		// owner after the other); what matters is that the scan is bounded
+		// by the cursor and reads no more rows than the page.
+		require.Contains(t, []string{index, s.TablePrefix() + "keys_pkey"}, scan.IndexName)
 		require.Equal(t, "Backward", scan.ScanDirection)
 		require.LessOrEqual(t, scan.ActualRows, limit, "rows read")
 		require.Nil(t, plans[0].Plan.find(func(p pgPlan) bool { return p.NodeType == "Sort" || p.NodeType == "Seq Scan" }), out)
