@@ -178,6 +178,8 @@ func From(err error) *Error {
 		return &Error{Code: CodeKeyInvalid, Status: http.StatusUnauthorized, Err: err, Message: "the API key is not valid"}
 	case errors.Is(err, keys.ErrQuotaExceeded):
 		return &Error{Code: CodeQuotaExceeded, Status: http.StatusTooManyRequests, Err: err, Message: "this key's request quota is spent"}
+	case errors.Is(err, keys.ErrDisabledByAdmin):
+		return &Error{Code: CodeForbidden, Status: http.StatusForbidden, Err: err, Message: "an administrator disabled this key; ask them to enable it"}
 	case errors.Is(err, keys.ErrAlreadyRevoked):
 		return &Error{Code: CodeKeyRevoked, Status: http.StatusConflict, Err: err, Message: "the key is revoked and cannot be changed; create a new one"}
 	case errors.Is(err, keys.ErrNotFound):

@@ -98,3 +98,28 @@ func TestDeniedVerificationsAreCoalesced(t *testing.T) {
 	_, _ = f.m.Verify(context.Background(), token)
 	assert.Equal(t, 2, count(), "audited again after the interval")
 }
+
+// An admin's disable holds against the owner and the owner's keys; the
+// owner's own disable does not.
+func TestAdminDisableIsSticky(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, _ := f.create(t, "alice", "files:read")
+	_, err := f.m.SetDisabled(ctx, "alice", k.ID, true, "admin-1")
+	require.NoError(t, err)
+	writes := f.store.writes()
+	for _, actor := range []string{"", "alice", "key:" + k.ID} {
+		_, err = f.m.SetDisabled(ctx, "alice", k.ID, false, actor)
+		require.ErrorIs(t, err, keys.ErrDisabledByAdmin, "actor %q", actor)
+	}
+	assert.Equal(t, writes, f.store.writes(), "a refusal writes nothing")
+	enabled, err := f.m.SetDisabled(ctx, "alice", k.ID, false, "admin-2")
+	require.NoError(t, err)
+	assert.False(t, enabled.Disabled)
+	assert.Empty(t, enabled.DisabledBy)
+
+	_, err = f.m.SetDisabled(ctx, "alice", k.ID, true, "alice")
+	require.NoError(t, err)
+	_, err = f.m.SetDisabled(ctx, "alice", k.ID, false, "alice")
+	require.NoError(t, err, "the owner undoes their own disable")
+}

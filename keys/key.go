@@ -37,7 +37,8 @@ type Key struct {
 	RevokedAt     time.Time // zero: not revoked; revoked keys are kept for the record
 	RevokedBy     string
 	RevokedReason string
-	Disabled      bool // turned off by an admin; can be turned back on
+	Disabled      bool   // turned off; can be turned back on
+	DisabledBy    string // who turned it off; an admin's disable holds against the owner
 
 	// Quota: when Remaining is set, each admitted request spends one.
 	Remaining      *int64

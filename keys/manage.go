@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/keycaphq/keycap/policy"
@@ -141,8 +142,11 @@ func (m *Manager) Revoke(ctx context.Context, owner, id string, r RevokeRequest)
 	return k, nil
 }
 
-// SetDisabled turns owner's key id off (true) or back on (false); a
-// disabled key is refused like a revoked one but can be enabled again.
+// SetDisabled turns owner's key id off (true) or back on (false) as actor
+// ("" means the owner); a disabled key is refused like a revoked one but
+// can be enabled again. A key disabled by someone other than its owner
+// (an admin) cannot be enabled by the owner or the owner's keys:
+// [ErrDisabledByAdmin].
 func (m *Manager) SetDisabled(ctx context.Context, owner, id string, disabled bool, actor string) (*Key, error) {
 	k, err := m.Get(ctx, owner, id)
 	if err != nil {
@@ -154,8 +158,15 @@ func (m *Manager) SetDisabled(ctx context.Context, owner, id string, disabled bo
 	if k.Disabled == disabled {
 		return k, nil
 	}
+	actor = or(actor, owner)
+	if !disabled && !ownerSide(k.DisabledBy, owner) && ownerSide(actor, owner) {
+		return nil, ErrDisabledByAdmin
+	}
 	now := m.now().UTC().Truncate(time.Millisecond)
-	k.Disabled, k.UpdatedAt = disabled, now
+	k.Disabled, k.UpdatedAt, k.DisabledBy = disabled, now, ""
+	if disabled {
+		k.DisabledBy = actor
+	}
 	if err := m.store.Update(ctx, k); err != nil {
 		return nil, err
 	}
@@ -164,8 +175,14 @@ func (m *Manager) SetDisabled(ctx context.Context, owner, id string, disabled bo
 	if disabled {
 		t = EventDisabled
 	}
-	m.audit(ctx, Event{Type: t, Time: now, Actor: or(actor, owner), OwnerID: owner, KeyID: id})
+	m.audit(ctx, Event{Type: t, Time: now, Actor: actor, OwnerID: owner, KeyID: id})
 	return k, nil
+}
+
+// ownerSide reports whether actor acts as owner: the owner, one of the
+// owner's keys ("key:<id>", delegation), or nobody recorded.
+func ownerSide(actor, owner string) bool {
+	return actor == "" || actor == owner || strings.HasPrefix(actor, "key:")
 }
 
 // Rotate gives owner's key id a new secret, returned once. The old secret

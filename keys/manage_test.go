@@ -389,12 +389,14 @@ func TestSetDisabled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, updates, f.store.n("Update"), "no change, no write")
 
-	got, err = f.m.SetDisabled(ctx, "bob", k.ID, false, "")
+	_, err = f.m.SetDisabled(ctx, "bob", k.ID, false, "")
+	require.ErrorIs(t, err, keys.ErrDisabledByAdmin, "an admin's disable holds against the owner")
+	got, err = f.m.SetDisabled(ctx, "bob", k.ID, false, "admin-1")
 	require.NoError(t, err)
 	assert.False(t, got.Disabled)
 	e := f.audit.last(t)
 	assert.Equal(t, keys.EventEnabled, e.Type)
-	assert.Equal(t, "bob", e.Actor)
+	assert.Equal(t, "admin-1", e.Actor)
 	_, err = f.m.Verify(ctx, token)
 	assert.NoError(t, err, "enabled again")
 

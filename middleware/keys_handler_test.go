@@ -242,6 +242,9 @@ func TestAdmin(t *testing.T) {
 	resp.JSON(t, &k)
 	assert.Equal(t, "disabled", k.Status)
 	keycaptest.RequireCode(t, aliceKey.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyInvalid)
+	// The admin's disable holds against the owner.
+	keycaptest.RequireCode(t, f.alice.DoJSON(t, http.MethodPatch, "/api-keys/"+f.aliceKey.ID, map[string]any{"disabled": false}), keycap.CodeForbidden)
+	keycaptest.RequireCode(t, aliceKey.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyInvalid)
 	keycaptest.RequireCode(t, f.root.DoJSON(t, http.MethodPatch, "/api-keys/"+f.aliceKey.ID+q, map[string]any{"disabled": false}), "")
 	keycaptest.RequireCode(t, aliceKey.DoJSON(t, http.MethodGet, "/api/files", nil), "")
 

@@ -46,7 +46,7 @@ func (s *Store) args(k *keys.Key) ([]any, error) {
 		k.ID, k.OwnerID, k.Name, k.Prefix, k.Hint, k.Hash, string(permissions),
 		s.timeArg(k.CreatedAt), s.timeArg(k.UpdatedAt), s.timeArg(k.ExpiresAt), k.CreatedBy, k.ParentID,
 		previous, s.timeArg(k.PreviousExpiresAt), s.timeArg(k.LastUsedAt), k.LastUsedIP,
-		s.timeArg(k.RevokedAt), k.RevokedBy, k.RevokedReason, k.Disabled,
+		s.timeArg(k.RevokedAt), k.RevokedBy, k.RevokedReason, k.Disabled, k.DisabledBy,
 		remaining, k.RefillAmount, k.RefillInterval.Milliseconds(), s.timeArg(k.LastRefillAt),
 	}, nil
 }
@@ -79,7 +79,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 		&k.ID, &k.OwnerID, &k.Name, &k.Prefix, &k.Hint, &k.Hash, &permissions,
 		s.timeDest(&k.CreatedAt), s.timeDest(&k.UpdatedAt), s.timeDest(&k.ExpiresAt), &k.CreatedBy, &k.ParentID,
 		&k.PreviousHash, s.timeDest(&k.PreviousExpiresAt), s.timeDest(&k.LastUsedAt), &k.LastUsedIP,
-		s.timeDest(&k.RevokedAt), &k.RevokedBy, &k.RevokedReason, &k.Disabled,
+		s.timeDest(&k.RevokedAt), &k.RevokedBy, &k.RevokedReason, &k.Disabled, &k.DisabledBy,
 		&remaining, &k.RefillAmount, &intervalMS, s.timeDest(&k.LastRefillAt),
 	)
 	if err != nil {

@@ -98,6 +98,28 @@ func statements(sql string) []string {
 // start at once: they take turns under a lock (pg_advisory_xact_lock on
 // Postgres, GET_LOCK on MySQL, BEGIN IMMEDIATE on SQLite).
 func (s *Store) Migrate(ctx context.Context) error {
+	// SQLite can answer BUSY without waiting for busy_timeout while several
+	// processes open a new database at once (switching it to WAL): retry.
+	for attempt := 1; ; attempt++ {
+		err := s.migrate(ctx)
+		if err == nil || s.dialect != SQLite || attempt == 20 || !sqliteBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 25 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy reports a SQLITE_BUSY or SQLITE_LOCKED error.
+func sqliteBusy(err error) bool {
+	var code interface{ Code() int } // modernc.org/sqlite's *Error
+	return errors.As(err, &code) && (code.Code()&0xff == 5 || code.Code()&0xff == 6)
+}
+
+func (s *Store) migrate(ctx context.Context) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return s.wrapOther(ctx, "migrate", err)

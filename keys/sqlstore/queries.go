@@ -7,7 +7,7 @@ var columns = []string{
 	"id", "owner_id", "name", "prefix", "hint", "hash", "permissions",
 	"created_at", "updated_at", "expires_at", "created_by", "parent_id",
 	"previous_hash", "previous_expires_at", "last_used_at", "last_used_ip",
-	"revoked_at", "revoked_by", "revoked_reason", "disabled",
+	"revoked_at", "revoked_by", "revoked_reason", "disabled", "disabled_by",
 	"remaining", "refill_amount", "refill_interval_ms", "last_refill_at",
 }
 

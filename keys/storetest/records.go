@@ -27,6 +27,7 @@ func fullKey(t *testing.T) *keys.Key {
 	k.RevokedBy = "admin-7"
 	k.RevokedReason = "leaked in a build log"
 	k.Disabled = true
+	k.DisabledBy = "admin-1"
 	k.Remaining = ptr(42)
 	k.RefillAmount = 100
 	k.RefillInterval = time.Hour

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS keycap_keys (
     revoked_by          VARCHAR(255)   NOT NULL,
     revoked_reason      TEXT           NOT NULL,
     disabled            BOOLEAN        NOT NULL,
+    disabled_by         VARCHAR(255)   NOT NULL, -- who disabled it; '' when enabled
     remaining           BIGINT         NULL,     -- NULL: no quota
     refill_amount       BIGINT         NOT NULL,
     refill_interval_ms  BIGINT         NOT NULL, -- 0: no refill

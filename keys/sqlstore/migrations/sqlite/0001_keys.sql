@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS keycap_keys (
     revoked_by          TEXT    NOT NULL,
     revoked_reason      TEXT    NOT NULL,
     disabled            INTEGER NOT NULL,     -- 0 or 1
+    disabled_by         TEXT    NOT NULL,     -- who disabled it; '' when enabled
     remaining           INTEGER,              -- NULL: no quota
     refill_amount       INTEGER NOT NULL,
     refill_interval_ms  INTEGER NOT NULL,     -- 0: no refill
