@@ -39,8 +39,8 @@ const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, a
 // the database write. Put an Auditor first in an audit.Tee with
 // audit.Slog to log those too.
 type Auditor struct {
-	s            *Store
-	insert, list string
+	s                   *Store
+	insert, list, prune string
 }
 
 var _ keys.EventLog = (*Auditor)(nil)
@@ -54,7 +54,23 @@ func NewAuditor(s *Store) *Auditor {
 		s:      s,
 		insert: rebind(s.dialect, "INSERT INTO "+table+" ("+eventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		list:   rebind(s.dialect, "SELECT "+eventColumns+" FROM "+table+" WHERE owner_id = ? ORDER BY id DESC LIMIT ?"),
+		prune:  rebind(s.dialect, "DELETE FROM "+table+" WHERE time < "+timePlaceholder(s.dialect)),
 	}
+}
+
+// Prune deletes the events recorded before before and returns how many it
+// deleted. The events table has no retention of its own: call Prune from a
+// periodic job (say, daily, keeping 90 days).
+func (a *Auditor) Prune(ctx context.Context, before time.Time) (int64, error) {
+	res, err := a.s.db.ExecContext(ctx, a.prune, a.s.timeArg(before))
+	if err != nil {
+		return 0, a.s.wrapOther(ctx, "prune events", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, a.s.wrapOther(ctx, "prune events", err)
+	}
+	return n, nil
 }
 
 // Audit implements [keys.Auditor]: it inserts e, waiting at most

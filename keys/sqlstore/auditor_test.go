@@ -327,3 +327,24 @@ func TestMigrateUpgrades(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditorPrune deletes what is older than the cut-off, on every dialect.
+func TestAuditorPrune(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			a := sqlstore.NewAuditor(newStore(t, d.open(t), d.dialect))
+			base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			for i := range 5 {
+				a.Audit(t.Context(), keys.Event{Type: keys.EventCreated, Time: base.Add(time.Duration(i) * 24 * time.Hour), OwnerID: "alice", KeyID: "k"})
+			}
+			n, err := a.Prune(t.Context(), base.Add(2*24*time.Hour))
+			require.NoError(t, err)
+			assert.Equal(t, int64(2), n)
+			left, err := a.Events(t.Context(), "alice", 10)
+			require.NoError(t, err)
+			require.Len(t, left, 3)
+			assert.Equal(t, base.Add(2*24*time.Hour), left[2].Time, "the event at the cut-off stays")
+		})
+	}
+}

@@ -21,12 +21,7 @@ func newQueries(d Dialect, table string) queries {
 	cols := strings.Join(columns, ", ")
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ")
 	sets := strings.Join(columns[1:], " = ?, ") + " = ?"
-	// t is the placeholder of a time compared in SQL: MySQL gets times as
-	// UTC text (see timeArg) and compares them as DATETIME(3).
-	t := "?"
-	if d == MySQL {
-		t = "CAST(? AS DATETIME(3))"
-	}
+	t := timePlaceholder(d)
 	// MariaDB, asked for whole rows, may read the index by owner_id alone
 	// and filter id, so a deep page reads every row before it: name the
 	// index so that the cursor bounds the range.
@@ -77,4 +72,13 @@ func newQueries(d Dialect, table string) queries {
 		*p = rebind(d, *p)
 	}
 	return q
+}
+
+// timePlaceholder is the placeholder of a time compared in SQL: MySQL gets
+// times as UTC text (see timeArg) and compares them as DATETIME(3).
+func timePlaceholder(d Dialect) string {
+	if d == MySQL {
+		return "CAST(? AS DATETIME(3))"
+	}
+	return "?"
 }
