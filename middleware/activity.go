@@ -2,7 +2,6 @@ package middleware
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/keycaphq/keycap"
@@ -33,13 +32,9 @@ func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) 
 	if err != nil {
 		return err
 	}
-	limit := 50
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > keys.MaxPageLimit {
-			return fieldError("limit", "limit must be a whole number from 1 to "+strconv.Itoa(keys.MaxPageLimit))
-		}
-		limit = n
+	limit, err := pageLimit(r, 50)
+	if err != nil {
+		return err
 	}
 	events, err := log.Events(r.Context(), owner, limit)
 	if err != nil {

@@ -66,14 +66,11 @@ func (kc *Keycap) list(w http.ResponseWriter, r *http.Request, p Principal) erro
 		return err
 	}
 	q := r.URL.Query()
-	page := keys.Page{Before: q.Get("cursor")}
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > keys.MaxPageLimit {
-			return fieldError("limit", "limit must be a whole number from 1 to "+strconv.Itoa(keys.MaxPageLimit))
-		}
-		page.Limit = n
+	limit, err := pageLimit(r, 0)
+	if err != nil {
+		return err
 	}
+	page := keys.Page{Before: q.Get("cursor"), Limit: limit}
 	list, next, err := kc.manager.List(r.Context(), owner, page)
 	if err != nil {
 		return err
@@ -111,11 +108,8 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 }
 
 func (kc *Keycap) get(w http.ResponseWriter, r *http.Request, p Principal) error {
-	owner, err := kc.owner(r, p)
+	owner, err := kc.keyOwner(r, p)
 	if err != nil {
-		return err
-	}
-	if err := kc.inScope(r, p, owner); err != nil {
 		return err
 	}
 	k, err := kc.manager.Get(r.Context(), owner, r.PathValue("id"))
@@ -127,11 +121,8 @@ func (kc *Keycap) get(w http.ResponseWriter, r *http.Request, p Principal) error
 }
 
 func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) error {
-	owner, err := kc.owner(r, p)
+	owner, err := kc.keyOwner(r, p)
 	if err != nil {
-		return err
-	}
-	if err := kc.inScope(r, p, owner); err != nil {
 		return err
 	}
 	var u keys.UpdateRequest
@@ -177,11 +168,8 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 }
 
 func (kc *Keycap) revoke(w http.ResponseWriter, r *http.Request, p Principal) error {
-	owner, err := kc.owner(r, p)
+	owner, err := kc.keyOwner(r, p)
 	if err != nil {
-		return err
-	}
-	if err := kc.inScope(r, p, owner); err != nil {
 		return err
 	}
 	var reason *string
@@ -223,6 +211,29 @@ func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) er
 	j.Key = token
 	writeJSON(w, http.StatusOK, j)
 	return nil
+}
+
+// keyOwner returns the owner of the key the request names, refusing what
+// is out of the caller's reach (see owner and inScope).
+func (kc *Keycap) keyOwner(r *http.Request, p Principal) (string, error) {
+	owner, err := kc.owner(r, p)
+	if err != nil {
+		return "", err
+	}
+	return owner, kc.inScope(r, p, owner)
+}
+
+// pageLimit reads ?limit= (1 to keys.MaxPageLimit), or returns fallback.
+func pageLimit(r *http.Request, fallback int) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return fallback, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > keys.MaxPageLimit {
+		return 0, fieldError("limit", "limit must be a whole number from 1 to "+strconv.Itoa(keys.MaxPageLimit))
+	}
+	return n, nil
 }
 
 // owner returns whose keys the request is about: the caller's, or with
