@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/keycaphq/keycap/keys"
@@ -15,49 +16,75 @@ import (
 // the README lists them all.
 type Code string
 
-// Error codes, with the HTTP status [WriteError] uses for each.
+// Error codes. The status each is answered with is [Code.Status]; the
+// details type, where there is one, is named beside it.
 const (
-	CodeExceedsMaximum          Code = "PERMISSIONS_EXCEED_MAXIMUM" // 403, *ExceedsMaximumDetails
-	CodeInvalidPermissions      Code = "INVALID_PERMISSIONS"        // 400, *InvalidPermissionsDetails
-	CodeLifetimeExceedsMaximum  Code = "LIFETIME_EXCEEDS_MAXIMUM"   // 403, *LifetimeDetails
-	CodeInvalidBody             Code = "INVALID_BODY"               // 400, *InvalidBodyDetails
-	CodeInvalidField            Code = "INVALID_FIELD"              // 400, *InvalidFieldDetails
-	CodeUnauthenticated         Code = "UNAUTHENTICATED"            // 401
-	CodeKeyInvalid              Code = "KEY_INVALID"                // 401: malformed, unknown, wrong secret, revoked, disabled
-	CodeKeyExpired              Code = "KEY_EXPIRED"                // 401
-	CodeKeyNotFound             Code = "KEY_NOT_FOUND"              // 404
-	CodeKeyRevoked              Code = "KEY_REVOKED"                // 409: a revoked key cannot be changed
-	CodeInsufficientPermissions Code = "INSUFFICIENT_PERMISSIONS"   // 403, *InsufficientDetails
-	CodeDelegationNotAllowed    Code = "DELEGATION_NOT_ALLOWED"     // 403: a key may not manage keys here
-	CodeDelegationExceedsKey    Code = "DELEGATION_EXCEEDS_KEY"     // 403, *DelegationDetails
-	CodeSubjectDisabled         Code = "SUBJECT_DISABLED"           // 403
-	CodeCSRF                    Code = "CSRF"                       // 403
-	CodeForbidden               Code = "FORBIDDEN"                  // 403
-	CodeRateLimited             Code = "RATE_LIMITED"               // 429, *RateLimitDetails
-	CodeQuotaExceeded           Code = "QUOTA_EXCEEDED"             // 429
-	CodeNotFound                Code = "NOT_FOUND"                  // 404: no such route
-	CodeMethodNotAllowed        Code = "METHOD_NOT_ALLOWED"         // 405
-	CodeStoreUnavailable        Code = "STORE_UNAVAILABLE"          // 503
-	CodeMisconfigured           Code = "MISCONFIGURED"              // 500: the app's wiring is wrong
-	CodeInternal                Code = "INTERNAL"                   // 500
+	CodeExceedsMaximum          Code = "PERMISSIONS_EXCEED_MAXIMUM" // *ExceedsMaximumDetails
+	CodeInvalidPermissions      Code = "INVALID_PERMISSIONS"        // *InvalidPermissionsDetails
+	CodeLifetimeExceedsMaximum  Code = "LIFETIME_EXCEEDS_MAXIMUM"   // *LifetimeDetails
+	CodeInvalidBody             Code = "INVALID_BODY"               // *InvalidBodyDetails
+	CodeInvalidField            Code = "INVALID_FIELD"              // *InvalidFieldDetails
+	CodeUnauthenticated         Code = "UNAUTHENTICATED"            // no key and nobody logged in
+	CodeKeyInvalid              Code = "KEY_INVALID"                // malformed, unknown, wrong secret, revoked, disabled
+	CodeKeyExpired              Code = "KEY_EXPIRED"                // the presented key has expired
+	CodeKeyNotFound             Code = "KEY_NOT_FOUND"              // no such key within the caller's reach
+	CodeKeyRevoked              Code = "KEY_REVOKED"                // a revoked key cannot be changed
+	CodeKeyHasExpired           Code = "KEY_HAS_EXPIRED"            // an expired key cannot be changed
+	CodeConflict                Code = "CONFLICT"                   // the key changed at the same time; retry
+	CodeKeyLimitReached         Code = "KEY_LIMIT_REACHED"          // *KeyLimitDetails
+	CodeInsufficientPermissions Code = "INSUFFICIENT_PERMISSIONS"   // *InsufficientDetails
+	CodeDelegationNotAllowed    Code = "DELEGATION_NOT_ALLOWED"     // a key may not manage keys here
+	CodeDelegationExceedsKey    Code = "DELEGATION_EXCEEDS_KEY"     // *DelegationDetails
+	CodeDelegationTooDeep       Code = "DELEGATION_TOO_DEEP"        // *DelegationDepthDetails
+	CodeSubjectDisabled         Code = "SUBJECT_DISABLED"           // the user may not manage keys
+	CodeCSRF                    Code = "CSRF"                       // a cross-origin browser request that changes state
+	CodeForbidden               Code = "FORBIDDEN"                  // not allowed for this caller
+	CodeRateLimited             Code = "RATE_LIMITED"               // *RateLimitDetails
+	CodeQuotaExceeded           Code = "QUOTA_EXCEEDED"             // the key's request quota is spent
+	CodeNotFound                Code = "NOT_FOUND"                  // no such route
+	CodeMethodNotAllowed        Code = "METHOD_NOT_ALLOWED"         // see the Allow header
+	CodeStoreUnavailable        Code = "STORE_UNAVAILABLE"          // the store could not be asked; retry
+	CodeMisconfigured           Code = "MISCONFIGURED"              // the app's wiring is wrong
+	CodeInternal                Code = "INTERNAL"                   // anything else; the cause is logged, not sent
 )
 
-// codeStatus is the status of each code, for an *Error that has none.
+// codeStatus is the one table of codes and HTTP statuses.
 var codeStatus = map[Code]int{
 	CodeExceedsMaximum: 403, CodeInvalidPermissions: 400, CodeLifetimeExceedsMaximum: 403, CodeInvalidBody: 400,
 	CodeInvalidField: 400, CodeUnauthenticated: 401, CodeKeyInvalid: 401, CodeKeyExpired: 401, CodeKeyNotFound: 404,
-	CodeKeyRevoked: 409, CodeInsufficientPermissions: 403, CodeDelegationNotAllowed: 403, CodeDelegationExceedsKey: 403,
-	CodeSubjectDisabled: 403, CodeCSRF: 403, CodeForbidden: 403, CodeRateLimited: 429, CodeQuotaExceeded: 429,
-	CodeNotFound: 404, CodeMethodNotAllowed: 405, CodeStoreUnavailable: 503, CodeMisconfigured: 500, CodeInternal: 500,
+	CodeKeyRevoked: 409, CodeKeyHasExpired: 409, CodeConflict: 409, CodeKeyLimitReached: 409,
+	CodeInsufficientPermissions: 403, CodeDelegationNotAllowed: 403, CodeDelegationExceedsKey: 403,
+	CodeDelegationTooDeep: 403, CodeSubjectDisabled: 403, CodeCSRF: 403, CodeForbidden: 403, CodeRateLimited: 429,
+	CodeQuotaExceeded: 429, CodeNotFound: 404, CodeMethodNotAllowed: 405, CodeStoreUnavailable: 503,
+	CodeMisconfigured: 500, CodeInternal: 500,
+}
+
+// Status returns the HTTP status keycap answers the code with; 500 for a
+// code keycap does not define.
+func (c Code) Status() int {
+	if s, ok := codeStatus[c]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Codes returns every code keycap defines, sorted.
+func Codes() []Code {
+	out := make([]Code, 0, len(codeStatus))
+	for c := range codeStatus {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Error is the error keycap answers with. Over HTTP it is written by
-// [WriteError] as {"code", "message", "details"}; Err is logged, never sent.
+// [WriteError] as {"code", "message", "details"} with the code's status;
+// Err is logged, never sent.
 type Error struct {
 	Code    Code   // stable
-	Message string // for humans; safe to show
+	Message string // for humans; safe to show; says what to change
 	Details any    // typed per code, or nil
-	Status  int    // the HTTP status
 	Err     error  // internal cause
 }
 
@@ -82,6 +109,7 @@ var (
 	ErrKeyNotFound             = &Error{Code: CodeKeyNotFound}
 	ErrInsufficientPermissions = &Error{Code: CodeInsufficientPermissions}
 	ErrStoreUnavailable        = &Error{Code: CodeStoreUnavailable}
+	ErrConflict                = &Error{Code: CodeConflict}
 )
 
 // ExceedsMaximumDetails are the details of PERMISSIONS_EXCEED_MAXIMUM.
@@ -125,6 +153,16 @@ type DelegationDetails struct {
 	ExpiresAt string `json:"expires_at,omitempty"` // RFC 3339: the calling key's expiry
 }
 
+// KeyLimitDetails are the details of KEY_LIMIT_REACHED.
+type KeyLimitDetails struct {
+	Limit int `json:"limit"` // live keys an owner may hold
+}
+
+// DelegationDepthDetails are the details of DELEGATION_TOO_DEEP.
+type DelegationDepthDetails struct {
+	MaxDepth int `json:"max_depth"` // keys a key may be created through
+}
+
 // RateLimitDetails are the details of RATE_LIMITED.
 type RateLimitDetails struct {
 	Scope             string `json:"scope"` // "key" or "owner"
@@ -132,9 +170,9 @@ type RateLimitDetails struct {
 	RetryAfterSeconds int64  `json:"retry_after_seconds"`
 }
 
-// New returns an *Error with code, status and message.
-func New(code Code, status int, message string) *Error {
-	return &Error{Code: code, Status: status, Message: message}
+// New returns an *Error with code and message.
+func New(code Code, message string) *Error {
+	return &Error{Code: code, Message: message}
 }
 
 // From maps any error to an *Error: an *Error is returned as is, the typed
@@ -145,67 +183,87 @@ func From(err error) *Error {
 	if errors.As(err, &kerr) {
 		return kerr
 	}
+	if e := fromTyped(err); e != nil {
+		return e
+	}
+	for _, m := range sentinels {
+		if errors.Is(err, m.err) {
+			return &Error{Code: m.code, Err: err, Message: m.message}
+		}
+	}
+	return &Error{Code: CodeInternal, Err: err, Message: "internal error"}
+}
+
+// fromTyped maps the typed errors of policy and keys, which carry details.
+func fromTyped(err error) *Error {
 	var exceeds *policy.ExceedsError
 	var invalid *policy.InvalidError
 	var lifetime *policy.LifetimeError
 	var field *keys.FieldError
 	var delegation *keys.DelegationError
+	var limit *keys.KeyLimitError
 	switch {
 	case errors.As(err, &exceeds):
-		return &Error{Code: CodeExceedsMaximum, Status: http.StatusForbidden, Err: err,
+		return &Error{Code: CodeExceedsMaximum, Err: err,
 			Message: "requested permissions exceed your maximum: " + exceeds.Exceeded.String(),
 			Details: &ExceedsMaximumDetails{Exceeded: exceeds.Exceeded, Maximum: exceeds.Maximum}}
 	case errors.As(err, &invalid):
-		return &Error{Code: CodeInvalidPermissions, Status: http.StatusBadRequest, Err: err,
+		return &Error{Code: CodeInvalidPermissions, Err: err,
 			Message: invalid.Error(), Details: &InvalidPermissionsDetails{Path: invalid.Path, Reason: invalid.Reason}}
 	case errors.As(err, &lifetime):
-		return &Error{Code: CodeLifetimeExceedsMaximum, Status: http.StatusForbidden, Err: err,
+		return &Error{Code: CodeLifetimeExceedsMaximum, Err: err,
 			Message: "the key may live at most " + strconv.FormatInt(int64(lifetime.Maximum.Seconds()), 10) + " seconds; ask for a shorter expires_in",
 			Details: &LifetimeDetails{RequestedSeconds: int64(lifetime.Requested.Seconds()), MaximumSeconds: int64(lifetime.Maximum.Seconds())}}
 	case errors.As(err, &field):
-		return &Error{Code: CodeInvalidField, Status: http.StatusBadRequest, Err: err,
+		return &Error{Code: CodeInvalidField, Err: err,
 			Message: field.Field + ": " + field.Reason, Details: &InvalidFieldDetails{Field: field.Field, Reason: field.Reason}}
 	case errors.As(err, &delegation):
 		d := &DelegationDetails{Reason: delegation.Reason}
 		if !delegation.ExpiresAt.IsZero() {
 			d.ExpiresAt = delegation.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
-		return &Error{Code: CodeDelegationExceedsKey, Status: http.StatusForbidden, Err: err, Message: delegation.Reason, Details: d}
-	case errors.Is(err, keys.ErrExpired):
-		return &Error{Code: CodeKeyExpired, Status: http.StatusUnauthorized, Err: err, Message: "the API key has expired; create a new one"}
-	case errors.Is(err, keys.ErrMalformed), errors.Is(err, keys.ErrInvalid):
-		// Unknown, wrong secret, revoked, disabled: one answer, no oracle.
-		return &Error{Code: CodeKeyInvalid, Status: http.StatusUnauthorized, Err: err, Message: "the API key is not valid"}
-	case errors.Is(err, keys.ErrQuotaExceeded):
-		return &Error{Code: CodeQuotaExceeded, Status: http.StatusTooManyRequests, Err: err, Message: "this key's request quota is spent"}
-	case errors.Is(err, keys.ErrDisabledByAdmin):
-		return &Error{Code: CodeForbidden, Status: http.StatusForbidden, Err: err, Message: "an administrator disabled this key; ask them to enable it"}
-	case errors.Is(err, keys.ErrAlreadyRevoked):
-		return &Error{Code: CodeKeyRevoked, Status: http.StatusConflict, Err: err, Message: "the key is revoked and cannot be changed; create a new one"}
-	case errors.Is(err, keys.ErrNotFound):
-		return &Error{Code: CodeKeyNotFound, Status: http.StatusNotFound, Err: err, Message: "no such key"}
-	case errors.Is(err, policy.ErrSubjectDisabled), errors.Is(err, keys.ErrUnknownSubject):
-		return &Error{Code: CodeSubjectDisabled, Status: http.StatusForbidden, Err: err, Message: "your account may not manage API keys"}
-	case errors.Is(err, keys.ErrStoreUnavailable):
-		return &Error{Code: CodeStoreUnavailable, Status: http.StatusServiceUnavailable, Err: err, Message: "the key store is unavailable; try again shortly"}
+		return &Error{Code: CodeDelegationExceedsKey, Err: err, Message: delegation.Reason, Details: d}
+	case errors.As(err, &limit):
+		return &Error{Code: CodeKeyLimitReached, Err: err, Details: &KeyLimitDetails{Limit: limit.Limit},
+			Message: "you already have " + strconv.Itoa(limit.Limit) + " live keys, the most allowed; revoke one you no longer use, then try again"}
+	case errors.Is(err, keys.ErrDelegationTooDeep):
+		return &Error{Code: CodeDelegationTooDeep, Err: err, Details: &DelegationDepthDetails{MaxDepth: keys.MaxDelegationDepth},
+			Message: "a key may be created through at most " + strconv.Itoa(keys.MaxDelegationDepth) + " keys; create this one from a key closer to a person, or log in"}
 	}
-	return &Error{Code: CodeInternal, Status: http.StatusInternalServerError, Err: err, Message: "internal error"}
+	return nil
 }
 
-// WriteError writes err as keycap's JSON error body with its status:
-// {"code": "...", "message": "...", "details": {...}}. An *Error without a
-// Status (a sentinel such as [ErrKeyNotFound]) gets its code's status. The
-// cause of an error (Err) is logged with slog at error level for 5xx
-// answers, never written. A 401 also gets a WWW-Authenticate header.
+// sentinels maps the sentinel errors of keys and policy, in order: the
+// first that matches wins.
+var sentinels = []struct {
+	err     error
+	code    Code
+	message string
+}{
+	{keys.ErrExpired, CodeKeyExpired, "the API key has expired; create a new one"},
+	// Unknown, wrong secret, revoked, disabled: one answer, no oracle.
+	{keys.ErrMalformed, CodeKeyInvalid, "the API key is not valid"},
+	{keys.ErrInvalid, CodeKeyInvalid, "the API key is not valid"},
+	{keys.ErrQuotaExceeded, CodeQuotaExceeded, "this key's request quota is spent"},
+	{keys.ErrDisabledByAdmin, CodeForbidden, "an administrator disabled this key; ask them to enable it"},
+	{keys.ErrAdminChange, CodeForbidden, "admins may only disable, enable or revoke another user's key"},
+	{keys.ErrPreviousSecret, CodeDelegationNotAllowed, "this key was presented with its previous secret, which works only until its rotation's grace period ends and cannot manage keys; use the new secret"},
+	{keys.ErrAlreadyRevoked, CodeKeyRevoked, "the key is revoked and cannot be changed; create a new one"},
+	{keys.ErrAlreadyExpired, CodeKeyHasExpired, "the key has expired and cannot be changed; create a new one"},
+	{keys.ErrConflict, CodeConflict, "the key was changed by another request at the same time; read it again and retry"},
+	{keys.ErrNotFound, CodeKeyNotFound, "no such key"},
+	{policy.ErrSubjectDisabled, CodeSubjectDisabled, "your account may not manage API keys"},
+	{keys.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
+	{keys.ErrStoreUnavailable, CodeStoreUnavailable, "the key store is unavailable; try again shortly"},
+}
+
+// WriteError writes err as keycap's JSON error body with its code's status:
+// {"code": "...", "message": "...", "details": {...}}. The cause of an
+// error (Err) is logged with slog at error level for 5xx answers, never
+// written. A 401 also gets a WWW-Authenticate header.
 func WriteError(w http.ResponseWriter, err error) {
 	e := From(err)
-	status, message := e.Status, e.Message
-	if status == 0 { // e.g. a sentinel: the code's own status, not a 500
-		status = codeStatus[e.Code]
-	}
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
+	status, message := e.Code.Status(), e.Message
 	if message == "" {
 		message = http.StatusText(status)
 	}

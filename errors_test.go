@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -58,14 +59,21 @@ func TestFrom(t *testing.T) {
 		{"unknown subject", keys.ErrUnknownSubject, keycap.CodeSubjectDisabled, 403, nil},
 		{"store", fmt.Errorf("sql: %w", keys.ErrStoreUnavailable), keycap.CodeStoreUnavailable, 503, nil},
 		{"unknown", errors.New("boom"), keycap.CodeInternal, 500, nil},
-		{"an *Error as is", keycap.New(keycap.CodeCSRF, 403, "no"), keycap.CodeCSRF, 403, nil},
+		{"an *Error as is", keycap.New(keycap.CodeCSRF, "no"), keycap.CodeCSRF, 403, nil},
+		{"conflict", fmt.Errorf("update: %w", keys.ErrConflict), keycap.CodeConflict, 409, nil},
+		{"already expired", keys.ErrAlreadyExpired, keycap.CodeKeyHasExpired, 409, nil},
+		{"key limit", &keys.KeyLimitError{Limit: 100}, keycap.CodeKeyLimitReached, 409, &keycap.KeyLimitDetails{Limit: 100}},
+		{"too deep", keys.ErrDelegationTooDeep, keycap.CodeDelegationTooDeep, 403, &keycap.DelegationDepthDetails{MaxDepth: keys.MaxDelegationDepth}},
+		{"previous secret", keys.ErrPreviousSecret, keycap.CodeDelegationNotAllowed, 403, nil},
+		{"admin change", keys.ErrAdminChange, keycap.CodeForbidden, 403, nil},
+		{"parent invalid", keys.ErrParentInvalid, keycap.CodeKeyInvalid, 401, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := keycap.From(tt.err)
 			assert.Equal(t, tt.code, e.Code)
-			assert.Equal(t, tt.status, e.Status)
+			assert.Equal(t, tt.status, e.Code.Status())
 			assert.NotEmpty(t, e.Message)
 			if tt.details == nil {
 				assert.Nil(t, e.Details)
@@ -98,7 +106,7 @@ func TestErrorIs(t *testing.T) {
 		keycap.ErrKeyExpired:              keys.ErrExpired,
 		keycap.ErrKeyNotFound:             keys.ErrNotFound,
 		keycap.ErrStoreUnavailable:        keys.ErrStoreUnavailable,
-		keycap.ErrInsufficientPermissions: keycap.New(keycap.CodeInsufficientPermissions, 403, "x"),
+		keycap.ErrInsufficientPermissions: keycap.New(keycap.CodeInsufficientPermissions, "x"),
 	} {
 		assert.ErrorIs(t, keycap.From(cause), sentinel)
 		assert.NotErrorIs(t, keycap.From(errors.New("other")), sentinel)
@@ -131,7 +139,7 @@ func TestWriteError(t *testing.T) {
 	assert.JSONEq(t, `"PERMISSIONS_EXCEED_MAXIMUM"`, string(fields["code"]))
 
 	// No details: an empty object, never null.
-	_, fields, _ = record(keycap.New(keycap.CodeForbidden, 403, "no"))
+	_, fields, _ = record(keycap.New(keycap.CodeForbidden, "no"))
 	assert.JSONEq(t, `{}`, string(fields["details"]))
 
 	// A 401 gets a challenge; one set by the app is kept.
@@ -149,7 +157,7 @@ func TestWriteError(t *testing.T) {
 	assert.JSONEq(t, `"INTERNAL"`, string(fields["code"]))
 	assert.NotContains(t, string(body), "hunter2")
 	assert.NotContains(t, string(body), "refused")
-	_, _, body = record(&keycap.Error{Code: keycap.CodeMisconfigured, Status: 500, Message: "wrap it", Err: errors.New("secret cause")})
+	_, _, body = record(&keycap.Error{Code: keycap.CodeMisconfigured, Message: "wrap it", Err: errors.New("secret cause")})
 	assert.NotContains(t, string(body), "secret cause")
 }
 
@@ -168,19 +176,19 @@ func TestWriteErrorSentinels(t *testing.T) {
 }
 
 // TestWriteErrorStatuses checks, for every code, that WriteError's status
-// for a bare code and keycaptest.RequireCode agree.
+// for a bare code and keycaptest.RequireCode agree, and that the README's
+// table lists the code with its status.
 func TestWriteErrorStatuses(t *testing.T) {
 	t.Parallel()
-	codes := []keycap.Code{
-		keycap.CodeExceedsMaximum, keycap.CodeInvalidPermissions, keycap.CodeLifetimeExceedsMaximum, keycap.CodeInvalidBody,
-		keycap.CodeInvalidField, keycap.CodeUnauthenticated, keycap.CodeKeyInvalid, keycap.CodeKeyExpired, keycap.CodeKeyNotFound,
-		keycap.CodeKeyRevoked, keycap.CodeInsufficientPermissions, keycap.CodeDelegationNotAllowed, keycap.CodeDelegationExceedsKey,
-		keycap.CodeSubjectDisabled, keycap.CodeCSRF, keycap.CodeForbidden, keycap.CodeRateLimited, keycap.CodeQuotaExceeded,
-		keycap.CodeNotFound, keycap.CodeMethodNotAllowed, keycap.CodeStoreUnavailable, keycap.CodeMisconfigured, keycap.CodeInternal,
-	}
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	codes := keycap.Codes()
+	require.Len(t, codes, 27)
 	for _, code := range codes {
 		resp, _, body := record(&keycap.Error{Code: code})
 		keycaptest.RequireCode(t, &keycaptest.Response{Response: resp, Body: body}, code)
+		row := fmt.Sprintf("| `%s` | %d |", code, code.Status())
+		assert.Contains(t, string(readme), row, "the README's table of error codes")
 	}
 }
 

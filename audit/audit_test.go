@@ -20,7 +20,7 @@ import (
 func TestSlog(t *testing.T) {
 	var buf bytes.Buffer
 	a := audit.Slog(slog.New(slog.NewJSONHandler(&buf, nil)))
-	a.Audit(context.Background(), keys.Event{Type: keys.EventRefused, Actor: "alice", OwnerID: "alice", After: policy.MustParse("files:delete"), Reason: "exceeds"})
+	a.Audit(context.Background(), keys.Event{Type: keys.EventRefused, Actor: keys.UserActor("alice"), OwnerID: "alice", After: policy.MustParse("files:delete"), Reason: "exceeds"})
 	var line map[string]any
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
 	assert.Equal(t, "WARN", line["level"])

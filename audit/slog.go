@@ -21,7 +21,7 @@ func Slog(logger *slog.Logger) keys.Auditor {
 		}
 		attrs := []slog.Attr{slog.String("event", string(e.Type)), slog.Time("time", e.Time)}
 		for _, a := range []struct{ name, value string }{
-			{"actor", e.Actor}, {"owner", e.OwnerID}, {"key_id", e.KeyID}, {"reason", e.Reason}, {"ip", e.IP},
+			{"actor", e.Actor.String()}, {"owner", e.OwnerID}, {"key_id", e.KeyID}, {"reason", e.Reason}, {"ip", e.IP},
 		} {
 			if a.value != "" {
 				attrs = append(attrs, slog.String(a.name, a.value))

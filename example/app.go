@@ -94,7 +94,7 @@ func (a *app) build(cfg config) (err error) {
 		Store: b.store, Policy: pol, Subjects: a.users, Secret: b.secret,
 		Cache:            b.cache, // in process for SQLite only: see backends
 		LastUsedInterval: interval,
-		Auditor:          activityLog(b.store, a.logger), // see page.go: the Activity panel lists it
+		Auditor:          activityLog(b.events, a.logger), // see page.go: the Activity panel lists it
 	})
 	if err != nil {
 		return err

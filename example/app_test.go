@@ -52,6 +52,17 @@ func TestLogOut(t *testing.T) {
 	assert.Contains(t, string(page.Body), `action="/login"`)
 }
 
+// A request made with a key carries no session: logging out is a no-op,
+// never a 500, and the browser's session lives on.
+func TestLogOutWithKey(t *testing.T) {
+	_, srv := newTestApp(t)
+	alice := mustLogIn(t, srv.URL, "alice")
+	k := alice.CreateKey(t, "/api-keys", "ci", policy.Permissions{"files": {"read"}})
+	resp := alice.WithKey(k.Key).DoJSON(t, http.MethodPost, "/logout", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "%s", resp.Body)
+	keycaptest.RequireCode(t, alice.DoJSON(t, http.MethodGet, "/api-keys", nil), "")
+}
+
 func TestGrantDependsOnRole(t *testing.T) {
 	_, srv := newTestApp(t)
 	tests := []struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/alexedwards/scs/v2/memstore"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/sqlstore"
 	"github.com/keycaphq/keycap/ratelimit"
 )
 
@@ -28,6 +29,7 @@ import (
 //     cache (keys/rediscache), sessions and rate-limit counters in Redis.
 type backends struct {
 	store    keys.Store
+	events   *sqlstore.Store // where audit events are kept: the database behind any cache
 	cache    keys.CacheConfig
 	users    userDirectory
 	sessions scs.Store
@@ -73,7 +75,7 @@ func (b *backends) openSQLite(cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	b.store, b.closers = store, append(b.closers, closeStore)
+	b.store, b.events, b.closers = store, store, append(b.closers, closeStore)
 	b.cache = keys.CacheConfig{SingleInstance: true} // one process owns the SQLite file
 	// Sessions live in memory: a restart logs everybody out (keys stay).
 	// The store's cleanup goroutine is never stopped: its StopCleanup races
@@ -105,7 +107,7 @@ func (b *backends) openShared(cfg config, logger *slog.Logger) error {
 		return err
 	}
 	b.closers = append(b.closers, pg.close)
-	b.store, b.users, b.sessions = pg.store, pg.users, pg.sessions
+	b.store, b.events, b.users, b.sessions = pg.store, pg.store, pg.users, pg.sessions
 	// Another instance may change a record at any time: no in-process
 	// cache, every verification reads the store (Redis or Postgres).
 	b.cache = keys.CacheConfig{Disabled: true}
@@ -113,7 +115,7 @@ func (b *backends) openShared(cfg config, logger *slog.Logger) error {
 	keysAt, sessionsAt, countedIn := "postgres (no cache: one SELECT per verification)", "postgres table "+pg.sessionsTable,
 		"memory, per instance"
 	if cfg.RedisURL != "" {
-		r, err := openRedis(cfg.RedisURL, cfg.RedisPrefix, b.store)
+		r, err := openRedis(cfg.RedisURL, cfg.RedisPrefix, b.store, b.secret, logger)
 		if err != nil {
 			return err
 		}

@@ -77,8 +77,7 @@ func (c *collection) remove(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Unlock()
 	if !found {
-		keycap.WriteError(w, keycap.New(keycap.CodeNotFound, http.StatusNotFound,
-			"no "+c.kind+" with id "+strconv.Quote(r.PathValue("id"))))
+		keycap.WriteError(w, keycap.New(keycap.CodeNotFound, "no "+c.kind+" with id "+strconv.Quote(r.PathValue("id"))))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -115,7 +114,7 @@ func decodeName(w http.ResponseWriter, r *http.Request) (string, error) {
 }
 
 func invalidBody(reason, field string) error {
-	return &keycap.Error{Code: keycap.CodeInvalidBody, Status: http.StatusBadRequest,
+	return &keycap.Error{Code: keycap.CodeInvalidBody,
 		Message: "invalid request body: " + reason, Details: &keycap.InvalidBodyDetails{Reason: reason, Field: field}}
 }
 

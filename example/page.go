@@ -2,15 +2,16 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
-	"github.com/keycaphq/keycap/keys/rediscache"
 	"github.com/keycaphq/keycap/keys/sqlstore"
 	"github.com/keycaphq/keycap/policy"
+	"github.com/keycaphq/keycap/session"
 )
 
 // pageData is what templates/page.html renders.
@@ -88,9 +89,10 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// logout serves POST /logout.
+// logout serves POST /logout. A request made with an API key carries no
+// session (SkipForKeys): there is nobody to log out.
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	if err := a.sessions.LogOut(r.Context()); err != nil {
+	if err := a.sessions.LogOut(r.Context()); err != nil && !errors.Is(err, session.ErrNoSession) {
 		a.logger.Error("logging out", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -121,16 +123,13 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 // activityLog is the app's keys.Auditor: every event is logged, and when
-// keys live in a SQL store, also recorded in its events table, which the
-// page's Activity panel lists (GET /api-keys/activity), also behind the
-// Redis cache. Other stores get the log only, and no panel.
-func activityLog(store keys.Store, logger *slog.Logger) keys.Auditor {
+// keys live in a SQL database (behind the Redis cache or not), also recorded
+// in its events table, which the page's Activity panel lists (GET
+// /api-keys/activity).
+func activityLog(events *sqlstore.Store, logger *slog.Logger) keys.Auditor {
 	logged := audit.Slog(logger)
-	if c, ok := store.(*rediscache.Store); ok {
-		store = c.Store // the events go to the database behind the cache
+	if events == nil {
+		return logged
 	}
-	if s, ok := store.(*sqlstore.Store); ok {
-		return audit.Tee(sqlstore.NewAuditor(s), logged)
-	}
-	return logged
+	return audit.Tee(sqlstore.NewAuditor(events), logged)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/alexedwards/scs/redisstore"
@@ -31,7 +32,7 @@ type redisBackend struct {
 // openRedis connects to rawURL (redis://[:password@]host:6379/db) and puts
 // the coherent Redis cache in front of store. prefix "" means "keycap:".
 // scs's redisstore needs a redigo pool; keycap's packages use go-redis.
-func openRedis(rawURL, prefix string, store keys.Store) (*redisBackend, error) {
+func openRedis(rawURL, prefix string, store keys.Store, secret []byte, logger *slog.Logger) (*redisBackend, error) {
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
@@ -46,13 +47,18 @@ func openRedis(rawURL, prefix string, store keys.Store) (*redisBackend, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	cache, err := rediscache.New(store, rdb, rediscache.Options{Prefix: prefix, Secret: secret, Logger: logger}) // records cached 5 minutes
+	if err != nil {
+		rdb.Close()
+		return nil, err
+	}
 	pool := &redigo.Pool{
 		MaxIdle:     10,
 		IdleTimeout: 5 * time.Minute,
 		DialContext: func(ctx context.Context) (redigo.Conn, error) { return redigo.DialURLContext(ctx, rawURL) },
 	}
 	return &redisBackend{
-		store:    rediscache.New(store, rdb, rediscache.Options{Prefix: prefix}), // records cached 5 minutes
+		store:    cache,
 		sessions: redisstore.NewWithPrefix(pool, prefix+"session:"),
 		limiter:  redislimit.New(rdb, prefix+"rl:"),
 		describe: fmt.Sprintf("%s db %d prefix %q", opts.Addr, opts.DB, prefix),

@@ -10,14 +10,13 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 
-	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/sqlstore"
 )
 
 // openStore opens (creating it if needed) the SQLite database at path and
 // migrates keycap's tables, named with prefix ("" means keycap_). The
 // returned func closes the database.
-func openStore(path, prefix string) (keys.Store, func() error, error) {
+func openStore(path, prefix string) (*sqlstore.Store, func() error, error) {
 	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		return nil, nil, err

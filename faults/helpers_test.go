@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/internal/keyforge"
+
 	"github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
@@ -168,11 +170,15 @@ func newStore(t *testing.T, db, direct *sql.DB, d sqlstore.Dialect) *sqlstore.St
 var secret = []byte(rand.Text() + rand.Text())
 
 // newServer starts a test app on store, with no in-process cache (every
-// verification asks the store) and GET /api/files guarded by files:read.
+// verification asks the store), no key limit, and GET /api/files guarded
+// by files:read.
 func newServer(t *testing.T, store keys.Store) *keycaptest.Server {
 	t.Helper()
+	unlimited := keycaptest.DefaultPolicy()
+	unlimited.MaxKeys = -1 // bursts of creates test faults, not the key limit
 	return keycaptest.NewServer(t,
 		keycaptest.WithStore(store),
+		keycaptest.WithPolicy(unlimited),
 		keycaptest.WithManager(func(c *keys.Config) {
 			c.Cache.Disabled = true
 			c.Secret = secret
@@ -224,11 +230,7 @@ func createBody(name string) map[string]any {
 // passes, so only the store can say it is unknown.
 func unknownKey(t *testing.T) string {
 	t.Helper()
-	id, err := keys.NewID(time.Now())
-	require.NoError(t, err)
-	tok, err := keys.Generate(keys.DefaultPrefix, id)
-	require.NoError(t, err)
-	return tok.String()
+	return keyforge.Key(keys.DefaultPrefix, keyforge.ID(time.Now()))
 }
 
 // timed runs do and requires that it answered within failFast.

@@ -35,7 +35,9 @@ func newRedisFixture(t *testing.T) *redisFixture {
 		rdb := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1,
 			DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
 		t.Cleanup(func() { rdb.Close() })
-		return newServer(t, rediscache.New(store, rdb, rediscache.Options{Prefix: prefix}))
+		cache, err := rediscache.New(store, rdb, rediscache.Options{Prefix: prefix, Secret: secret})
+		require.NoError(t, err)
+		return newServer(t, cache)
 	}
 	f := &redisFixture{proxy: p, direct: direct, prefix: prefix, a: instance(), b: instance()}
 	t.Cleanup(p.Heal)

@@ -61,7 +61,7 @@ func TestNewServerDefaults(t *testing.T) {
 	assert.Equal(t, whoami{OwnerID: "alice", KeyID: k.ID, Permissions: "files:read"}, w)
 
 	// The key is in the server's store, through its Manager.
-	got, err := srv.Manager.Get(context.Background(), "alice", k.ID)
+	got, err := srv.Manager.Get(context.Background(), keys.Ref{Owner: "alice", ID: k.ID})
 	require.NoError(t, err)
 	assert.Equal(t, "ci", got.Name)
 	_, err = srv.Store.Get(context.Background(), k.ID)
@@ -260,19 +260,19 @@ func TestRequireCode(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return &keycaptest.Response{Response: resp, Body: body}
 	}
-	notFound := write(keycap.New(keycap.CodeKeyNotFound, http.StatusNotFound, "no such key"))
+	notFound := write(keycap.New(keycap.CodeKeyNotFound, "no such key"))
 	assert.False(t, fails(t, func(t testing.TB) { keycaptest.RequireCode(t, notFound, keycap.CodeKeyNotFound) }))
 	assert.True(t, fails(t, func(t testing.TB) { keycaptest.RequireCode(t, notFound, keycap.CodeKeyInvalid) }), "another code")
 	assert.True(t, fails(t, func(t testing.TB) { keycaptest.RequireCode(t, notFound, "") }), "not a 2xx")
 
-	wrongStatus := write(keycap.New(keycap.CodeKeyNotFound, http.StatusGone, "no such key"))
+	wrongStatus := &keycaptest.Response{Response: &http.Response{StatusCode: http.StatusGone, Header: notFound.Header}, Body: notFound.Body}
 	assert.True(t, fails(t, func(t testing.TB) { keycaptest.RequireCode(t, wrongStatus, keycap.CodeKeyNotFound) }), "the code's status is checked")
 
 	noMessage := &keycaptest.Response{Response: &http.Response{StatusCode: http.StatusNotFound, Header: notFound.Header},
 		Body: []byte(`{"code":"KEY_NOT_FOUND","message":"","details":{}}`)}
 	assert.True(t, fails(t, func(t testing.TB) { keycaptest.RequireCode(t, noMessage, keycap.CodeKeyNotFound) }), "a message is required")
 
-	unauthorized := write(keycap.New(keycap.CodeKeyInvalid, http.StatusUnauthorized, "bad key"))
+	unauthorized := write(keycap.New(keycap.CodeKeyInvalid, "bad key"))
 	assert.False(t, fails(t, func(t testing.TB) { keycaptest.RequireCode(t, unauthorized, keycap.CodeKeyInvalid) }))
 	unauthorized.Header.Del("WWW-Authenticate")
 	assert.True(t, fails(t, func(t testing.TB) { keycaptest.RequireCode(t, unauthorized, keycap.CodeKeyInvalid) }), "a 401 needs WWW-Authenticate")

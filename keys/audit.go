@@ -26,7 +26,7 @@ const (
 type Event struct {
 	Type    EventType
 	Time    time.Time
-	Actor   string // who acted: a user id, "key:<id>", or "" for an anonymous client
+	Actor   Actor  // who acted; zero for an anonymous client (a refused verification)
 	OwnerID string // the key's owner, when known
 	KeyID   string // the key, when known
 	Before  policy.Permissions

@@ -20,6 +20,7 @@ func benchManager(b *testing.B, n int, cache keys.CacheConfig) (*keys.Manager, s
 		AllowClientPermissions: true,
 		Max:                    policy.Permissions{"projects": {"read", "write", "delete"}, "files": {"read", "write", "delete"}},
 		Roles:                  map[string]policy.Permissions{"member": member},
+		MaxKeys:                -1, // n keys for one user
 	})
 	subjects := keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 		return policy.Subject{ID: id, Roles: []string{"member"}}, nil
@@ -33,7 +34,7 @@ func benchManager(b *testing.B, n int, cache keys.CacheConfig) (*keys.Manager, s
 	}
 	var key string
 	for i := 0; i < n; i++ {
-		_, k, err := m.Create(context.Background(), keys.CreateRequest{OwnerID: "u1", Name: "bench", Permissions: policy.Permissions{"files": {"read"}}})
+		_, k, err := m.Create(context.Background(), keys.CreateRequest{Owner: "u1", Name: "bench", Permissions: policy.Permissions{"files": {"read"}}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -49,7 +50,7 @@ func benchManager(b *testing.B, n int, cache keys.CacheConfig) (*keys.Manager, s
 type nonLocal struct{ *memstore.Store }
 
 func BenchmarkParse(b *testing.B) {
-	t, _ := keys.Generate("kc", mustID(b))
+	t, _ := keys.GenerateForTest("kc", mustID(b))
 	s := t.String()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -60,7 +61,7 @@ func BenchmarkParse(b *testing.B) {
 }
 
 func BenchmarkParseBadChecksum(b *testing.B) {
-	t, _ := keys.Generate("kc", mustID(b))
+	t, _ := keys.GenerateForTest("kc", mustID(b))
 	s := []byte(t.String())
 	s[len(s)-1] ^= 1
 	bad := string(s)
@@ -74,7 +75,7 @@ func BenchmarkParseBadChecksum(b *testing.B) {
 
 func BenchmarkHash(b *testing.B) {
 	h, _ := keys.NewHasher(make([]byte, 32))
-	t, _ := keys.Generate("kc", mustID(b))
+	t, _ := keys.GenerateForTest("kc", mustID(b))
 	s := t.String()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -3,90 +3,91 @@ package keys
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/keycaphq/keycap/policy"
 )
 
-// MaxNameLength is the longest key name, in characters.
-const MaxNameLength = 100
-
 // CreateRequest describes a key to create.
 type CreateRequest struct {
-	OwnerID string
-	Name    string // 1 to 100 printable characters
+	Owner string
+	Name  string // 1 to 100 printable characters
 	// Permissions asked for; nil means the policy's default.
 	Permissions policy.Permissions
 	// Lifetime asked for; 0 means the policy's default.
 	Lifetime time.Duration
-	// Caller is the key that authenticated the request, for delegation: the
-	// new key stays within its permissions and expires no later. nil for a
-	// request authenticated by a session.
-	Caller *Verified
-	// Actor is who asks, for the audit; "" means OwnerID.
-	Actor string
 	// Quota asked for; nil means the default (Config.Quota). It may only be
 	// stricter than the default.
 	Quota *Quota
+	// Caller is the key that authenticated the request, for delegation: the
+	// new key stays within its permissions and expires no later. nil for a
+	// request made by a person.
+	Caller *Verified
+	// Actor is who asks, for the record and the audit; zero means the
+	// calling key, or the owner.
+	Actor Actor
 }
 
 // Create grants the request's permissions through the policy and stores a
 // new key. It returns the record and the key itself, which is shown once
 // and never stored. On any refusal nothing is stored; the error is a
 // [*policy.InvalidError], [*policy.ExceedsError], [*policy.LifetimeError],
-// [*FieldError], [*DelegationError], [ErrUnknownSubject],
+// [*FieldError], [*DelegationError], [*KeyLimitError],
+// [ErrDelegationTooDeep], [ErrPreviousSecret], [ErrUnknownSubject],
 // [policy.ErrSubjectDisabled] or a Store error.
 func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, error) {
-	actor := r.Actor
-	if actor == "" {
-		actor = r.OwnerID
-	}
 	name, err := checkName(r.Name)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := checkCaller(r.Caller, r.OwnerID); err != nil {
+	if err := checkManager(r.Caller, r.Owner); err != nil {
 		return nil, "", err
 	}
-	subject, err := m.subjects.Subject(ctx, r.OwnerID)
-	if err != nil {
-		return nil, "", err
+	actor := actorFor(r.Actor, r.Caller, r.Owner) // after checkManager: Caller.Key may be nil
+	if !actor.actsFor(r.Owner) {
+		// An admin or an operator stops keys; minting one would hand them a
+		// secret that acts as the owner.
+		return nil, "", ErrAdminChange
+	}
+	if r.Lifetime < 0 || (r.Lifetime > 0 && r.Lifetime < time.Second) {
+		return nil, "", &FieldError{Field: "expires_in", Reason: "at least 1 second; leave it out for the default"}
+	}
+	var ancestors []string
+	var parentGeneration int64
+	if c := r.Caller; c != nil {
+		if len(c.Key.Ancestors) >= MaxDelegationDepth {
+			return nil, "", ErrDelegationTooDeep
+		}
+		ancestors = append(append(make([]string, 0, len(c.Key.Ancestors)+1), c.Key.Ancestors...), c.Key.ID)
+		parentGeneration = c.Key.Generation
 	}
 	quota, err := m.quotaFor(r.Quota)
 	if err != nil {
 		return nil, "", err
 	}
-	if !quota.IsZero() {
-		if _, ok := m.store.(QuotaStore); !ok {
-			return nil, "", errors.New("keys: quotas need a Store that implements QuotaStore")
-		}
-	}
-	granted, err := m.policy.Grant(ctx, subject, r.Permissions, callerBounds(r.Caller)...)
+	granted, err := m.grant(ctx, r.Owner, r.Permissions, r.Caller)
 	if err != nil {
-		m.auditRefusal(ctx, actor, r.OwnerID, "", err)
+		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
 	}
-	now := m.now().UTC().Truncate(time.Millisecond)
+	now := m.stamp()
 	expiresAt, err := m.expiry(granted, r.Lifetime, now, now, r.Caller)
 	if err != nil {
-		m.auditRefusal(ctx, actor, r.OwnerID, "", err)
+		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
 	}
 	k := &Key{
-		OwnerID:     r.OwnerID,
-		Name:        name,
-		Prefix:      m.prefix,
-		Permissions: granted,
-		CreatedAt:   now,
-		UpdatedAt:   now,
-		ExpiresAt:   expiresAt,
-		CreatedBy:   actor,
-	}
-	if r.Caller != nil {
-		k.ParentID = r.Caller.Key.ID
+		OwnerID:          r.Owner,
+		Name:             name,
+		Prefix:           m.prefix,
+		Permissions:      granted,
+		Version:          1,
+		CreatedAt:        now,
+		UpdatedAt:        now,
+		ExpiresAt:        expiresAt,
+		CreatedBy:        actor,
+		Ancestors:        ancestors,
+		ParentGeneration: parentGeneration,
 	}
 	quota.apply(k)
 	token, err := m.insert(ctx, k, now)
@@ -97,6 +98,16 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	return k, token, nil
 }
 
+// grant returns what owner may put on a key when asking for requested
+// (nil: the default), within the caller's permissions.
+func (m *Manager) grant(ctx context.Context, owner string, requested policy.Permissions, caller *Verified) (policy.Permissions, error) {
+	subject, err := m.subjects.Subject(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	return m.policy.Grant(ctx, subject, requested, callerBounds(caller)...)
+}
+
 // insert gives k a fresh id and secret and stores it, retrying on the
 // (astronomically unlikely) collision of an id or a hash.
 func (m *Manager) insert(ctx context.Context, k *Key, now time.Time) (string, error) {
@@ -105,13 +116,13 @@ func (m *Manager) insert(ctx context.Context, k *Key, now time.Time) (string, er
 		if err != nil {
 			return "", err
 		}
-		t, err := Generate(m.prefix, id)
+		t, err := generate(m.prefix, id)
 		if err != nil {
 			return "", err
 		}
 		d := m.hasher.Sum(t.String())
 		k.ID, k.Hint, k.Hash = id, t.Hint(), d[:]
-		err = m.store.Create(ctx, k)
+		err = m.store.Create(ctx, k, m.policy.MaxKeys())
 		if err == nil {
 			return t.String(), nil
 		}
@@ -132,11 +143,11 @@ func (m *Manager) expiry(perms policy.Permissions, lifetime time.Duration, creat
 	if d > 0 {
 		expiresAt = now.Add(d)
 	}
-	if max := m.policy.MaxLifetime(perms); max > 0 && expiresAt.After(createdAt.Add(max)) {
+	if maxAge := m.policy.MaxLifetime(perms); maxAge > 0 && expiresAt.After(createdAt.Add(maxAge)) {
 		if lifetime == 0 { // the default, on an older key: cut, as the policy cuts it
-			expiresAt = createdAt.Add(max)
+			expiresAt = createdAt.Add(maxAge)
 		} else {
-			return time.Time{}, &policy.LifetimeError{Requested: expiresAt.Sub(createdAt), Maximum: max}
+			return time.Time{}, &policy.LifetimeError{Requested: expiresAt.Sub(createdAt), Maximum: maxAge}
 		}
 	}
 	if caller != nil && !caller.Key.ExpiresAt.IsZero() {
@@ -151,14 +162,6 @@ func (m *Manager) expiry(perms policy.Permissions, lifetime time.Duration, creat
 	return expiresAt, nil
 }
 
-// checkCaller refuses a calling key that belongs to another owner.
-func checkCaller(caller *Verified, owner string) error {
-	if caller != nil && (caller.Key == nil || caller.Key.OwnerID != owner) {
-		return &DelegationError{Reason: "a key may only manage its own owner's keys"}
-	}
-	return nil
-}
-
 func callerBounds(caller *Verified) []policy.Permissions {
 	if caller == nil {
 		return nil
@@ -166,26 +169,22 @@ func callerBounds(caller *Verified) []policy.Permissions {
 	return []policy.Permissions{caller.Permissions}
 }
 
-func checkName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", &FieldError{Field: "name", Reason: "give the key a name"}
-	case !utf8.ValidString(name):
-		return "", &FieldError{Field: "name", Reason: "the name must be valid UTF-8"}
-	case utf8.RuneCountInString(name) > MaxNameLength:
-		return "", &FieldError{Field: "name", Reason: "the name is at most 100 characters"}
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", &FieldError{Field: "name", Reason: "the name must not contain control characters"}
-	}
-	return name, nil
-}
-
-func (m *Manager) auditRefusal(ctx context.Context, actor, owner, keyID string, err error) {
-	e := Event{Type: EventRefused, Time: m.now(), Actor: actor, OwnerID: owner, KeyID: keyID, Reason: err.Error()}
+// auditRefusal audits a refusal the policy or delegation made: a request
+// beyond a bound, which an owner's security review wants to see.
+func (m *Manager) auditRefusal(ctx context.Context, actor Actor, owner, keyID string, err error) {
 	var exceeds *policy.ExceedsError
-	if errors.As(err, &exceeds) {
+	var invalid *policy.InvalidError
+	var lifetime *policy.LifetimeError
+	var delegation *DelegationError
+	if !errors.As(err, &exceeds) && !errors.As(err, &invalid) && !errors.As(err, &lifetime) && !errors.As(err, &delegation) {
+		return
+	}
+	e := Event{Type: EventRefused, Time: m.now(), Actor: actor, OwnerID: owner, KeyID: keyID, Reason: err.Error()}
+	if exceeds != nil {
 		e.After = exceeds.Exceeded
 	}
 	m.audit(ctx, e)
 }
+
+// stamp returns now as records keep it: UTC, whole milliseconds.
+func (m *Manager) stamp() time.Time { return m.now().UTC().Truncate(time.Millisecond) }

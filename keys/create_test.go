@@ -61,7 +61,7 @@ func TestCreate(t *testing.T) {
 	now := f.clock.Now().UTC().Truncate(time.Millisecond)
 
 	k, token, err := f.m.Create(ctx, keys.CreateRequest{
-		OwnerID:     "alice",
+		Owner:       "alice",
 		Name:        "  CI deploy  ",
 		Permissions: policy.Permissions{"files": {"write", "read", "write"}},
 	})
@@ -82,21 +82,24 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, now, k.CreatedAt)
 	assert.Equal(t, now, k.UpdatedAt)
 	assert.Equal(t, now.Add(30*day), k.ExpiresAt, "the policy's default lifetime")
-	assert.Equal(t, "alice", k.CreatedBy)
+	assert.Equal(t, keys.UserActor("alice"), k.CreatedBy)
+	assert.Equal(t, int64(1), k.Version)
+	assert.Zero(t, k.Generation)
+	assert.Nil(t, k.Ancestors, "created by a person")
 	assert.False(t, k.IsRevoked())
 
 	stored := f.stored(t, "alice")
 	require.Len(t, stored, 1)
 	assert.Equal(t, k, stored[0])
 	secret := strings.Split(token, "_")[2]
-	for _, field := range []string{stored[0].ID, stored[0].Name, stored[0].Hint, stored[0].CreatedBy, string(stored[0].Hash)} {
+	for _, field := range []string{stored[0].ID, stored[0].Name, stored[0].Hint, stored[0].CreatedBy.String(), string(stored[0].Hash)} {
 		assert.NotContains(t, field, secret, "the key itself is never stored")
 	}
 	assert.Equal(t, 1, f.store.n("Create"))
 
 	e := f.audit.last(t)
 	assert.Equal(t, keys.EventCreated, e.Type)
-	assert.Equal(t, "alice", e.Actor)
+	assert.Equal(t, keys.UserActor("alice"), e.Actor)
 	assert.Equal(t, "alice", e.OwnerID)
 	assert.Equal(t, k.ID, e.KeyID)
 	assert.Equal(t, k.Permissions, e.After)
@@ -112,25 +115,23 @@ func TestCreateChoices(t *testing.T) {
 		req         keys.CreateRequest
 		wantPerms   policy.Permissions
 		wantExpiry  time.Duration // from creation; 0: never
-		wantCreator string
+		wantCreator keys.Actor
 		wantPrefix  string
 	}{
-		{"default permissions", nil, keys.CreateRequest{OwnerID: "bob", Name: "k"},
-			policy.MustParse("files:read"), 30 * day, "bob", "kc"},
-		{"chosen lifetime", nil, keys.CreateRequest{OwnerID: "bob", Name: "k", Lifetime: 10 * day},
-			policy.MustParse("files:read"), 10 * day, "bob", "kc"},
-		{"exactly the maximum lifetime", nil, keys.CreateRequest{OwnerID: "bob", Name: "k", Lifetime: 90 * day},
-			policy.MustParse("files:read"), 90 * day, "bob", "kc"},
-		{"delete: default cut to its rule", nil, keys.CreateRequest{OwnerID: "alice", Name: "k", Permissions: policy.MustParse("files:delete")},
-			policy.MustParse("files:delete"), 7 * day, "alice", "kc"},
-		{"an admin acting for the owner", nil, keys.CreateRequest{OwnerID: "bob", Name: "k", Actor: "root"},
-			policy.MustParse("files:read"), 30 * day, "root", "kc"},
+		{"default permissions", nil, keys.CreateRequest{Owner: "bob", Name: "k"},
+			policy.MustParse("files:read"), 30 * day, keys.UserActor("bob"), "kc"},
+		{"chosen lifetime", nil, keys.CreateRequest{Owner: "bob", Name: "k", Lifetime: 10 * day},
+			policy.MustParse("files:read"), 10 * day, keys.UserActor("bob"), "kc"},
+		{"exactly the maximum lifetime", nil, keys.CreateRequest{Owner: "bob", Name: "k", Lifetime: 90 * day},
+			policy.MustParse("files:read"), 90 * day, keys.UserActor("bob"), "kc"},
+		{"delete: default cut to its rule", nil, keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:delete")},
+			policy.MustParse("files:delete"), 7 * day, keys.UserActor("alice"), "kc"},
 		{"no lifetime bound: never expires", []func(*keys.Config){func(c *keys.Config) { c.Policy = unbounded }},
-			keys.CreateRequest{OwnerID: "bob", Name: "k", Permissions: policy.MustParse("files:read")}, policy.MustParse("files:read"), 0, "bob", "kc"},
+			keys.CreateRequest{Owner: "bob", Name: "k", Permissions: policy.MustParse("files:read")}, policy.MustParse("files:read"), 0, keys.UserActor("bob"), "kc"},
 		{"configured prefix", []func(*keys.Config){func(c *keys.Config) { c.Prefix = "acme" }},
-			keys.CreateRequest{OwnerID: "bob", Name: "k"}, policy.MustParse("files:read"), 30 * day, "bob", "acme"},
-		{"a 100-character name", nil, keys.CreateRequest{OwnerID: "bob", Name: strings.Repeat("é", 100)},
-			policy.MustParse("files:read"), 30 * day, "bob", "kc"},
+			keys.CreateRequest{Owner: "bob", Name: "k"}, policy.MustParse("files:read"), 30 * day, keys.UserActor("bob"), "acme"},
+		{"a 100-character name", nil, keys.CreateRequest{Owner: "bob", Name: strings.Repeat("é", 100)},
+			policy.MustParse("files:read"), 30 * day, keys.UserActor("bob"), "kc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,27 +224,35 @@ func TestCreateRefusals(t *testing.T) {
 		{"lifetime beyond a rule", reqWith("alice", func(r *keys.CreateRequest) {
 			r.Permissions, r.Lifetime = policy.MustParse("files:delete"), 8*day
 		}), tooLong(7 * day), true},
+		// Lifetimes are checked before the policy is asked (they were a
+		// policy.InvalidError, audited); under a second a key is born expired.
 		{"negative lifetime", reqWith("alice", func(r *keys.CreateRequest) { r.Lifetime = -time.Second }),
-			invalid("expires_in"), true},
+			badField("expires_in"), false},
+		{"a lifetime of a nanosecond", reqWith("alice", func(r *keys.CreateRequest) { r.Lifetime = time.Nanosecond }),
+			badField("expires_in"), false},
+		{"a lifetime just under a second", reqWith("alice", func(r *keys.CreateRequest) { r.Lifetime = time.Second - time.Millisecond }),
+			badField("expires_in"), false},
 		{"empty name", reqWith("alice", func(r *keys.CreateRequest) { r.Name = "" }), badField("name"), false},
 		{"blank name", reqWith("alice", func(r *keys.CreateRequest) { r.Name = " \t " }), badField("name"), false},
 		{"101-character name", reqWith("alice", func(r *keys.CreateRequest) { r.Name = strings.Repeat("é", 101) }), badField("name"), false},
 		{"control character in the name", reqWith("alice", func(r *keys.CreateRequest) { r.Name = "ci\x00deploy" }), badField("name"), false},
 		{"newline in the name", reqWith("alice", func(r *keys.CreateRequest) { r.Name = "ci\ndeploy" }), badField("name"), false},
 		{"invalid UTF-8 in the name", reqWith("alice", func(r *keys.CreateRequest) { r.Name = "ci\xffdeploy" }), badField("name"), false},
-		{"disabled subject", req("dave", "files:read"), is(policy.ErrSubjectDisabled), true},
+		// Only refusals beyond a bound are audited now; a disabled subject was
+		// audited because its refusal came out of policy.Grant.
+		{"disabled subject", req("dave", "files:read"), is(policy.ErrSubjectDisabled), false},
 		{"unknown subject", req("zoe", "files:read"), is(keys.ErrUnknownSubject), false},
 		{"beyond the calling key", func(t *testing.T, f *fixture) keys.CreateRequest {
-			return keys.CreateRequest{OwnerID: "alice", Name: "k", Permissions: policy.MustParse("files:write"),
+			return keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:write"),
 				Caller: f.verified(t, "alice", day, "files:read")}
 		}, exceeds(policy.MustParse("files:write"), policy.MustParse("files:read")), true},
 		{"the calling key's effective permissions, not its stored ones", func(t *testing.T, f *fixture) keys.CreateRequest {
 			caller := f.verified(t, "alice", day, "files:read", "invoices:read")
 			caller.Permissions = policy.MustParse("files:read") // as after a demotion
-			return keys.CreateRequest{OwnerID: "alice", Name: "k", Permissions: policy.MustParse("invoices:read"), Caller: caller}
+			return keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("invoices:read"), Caller: caller}
 		}, exceeds(policy.MustParse("invoices:read"), policy.MustParse("files:read")), true},
 		{"expiring after the calling key", func(t *testing.T, f *fixture) keys.CreateRequest {
-			return keys.CreateRequest{OwnerID: "alice", Name: "k", Permissions: policy.MustParse("files:read"), Lifetime: 2 * day,
+			return keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:read"), Lifetime: 2 * day,
 				Caller: f.verified(t, "alice", day, "files:read")}
 		}, func(t *testing.T, err error) {
 			e, ok := errorAs[*keys.DelegationError](err)
@@ -255,7 +264,7 @@ func TestCreateRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			r := tt.req(t, f)
-			before, keysBefore, events := f.store.snapshot(), len(f.stored(t, r.OwnerID)), f.audit.len()
+			before, keysBefore, events := f.store.snapshot(), len(f.stored(t, r.Owner)), f.audit.len()
 
 			k, token, err := f.m.Create(ctx, r)
 			require.Error(t, err)
@@ -264,12 +273,12 @@ func TestCreateRefusals(t *testing.T) {
 			assert.Empty(t, token)
 
 			assert.Equal(t, before, f.store.snapshot(), "a refusal does not touch the store")
-			assert.Len(t, f.stored(t, r.OwnerID), keysBefore, "nothing stored")
+			assert.Len(t, f.stored(t, r.Owner), keysBefore, "nothing stored")
 			if tt.audited {
 				require.Equal(t, events+1, f.audit.len())
 				e := f.audit.last(t)
 				assert.Equal(t, keys.EventRefused, e.Type)
-				assert.Equal(t, r.OwnerID, e.OwnerID)
+				assert.Equal(t, r.Owner, e.OwnerID)
 				assert.Equal(t, err.Error(), e.Reason)
 				if x, ok := errorAs[*policy.ExceedsError](err); ok {
 					assert.Equal(t, x.Exceeded, e.After)
@@ -283,13 +292,13 @@ func TestCreateRefusals(t *testing.T) {
 
 func req(owner string, perms ...string) func(*testing.T, *fixture) keys.CreateRequest {
 	return func(*testing.T, *fixture) keys.CreateRequest {
-		return keys.CreateRequest{OwnerID: owner, Name: "k", Permissions: policy.MustParse(perms...)}
+		return keys.CreateRequest{Owner: owner, Name: "k", Permissions: policy.MustParse(perms...)}
 	}
 }
 
 func reqWith(owner string, change func(*keys.CreateRequest)) func(*testing.T, *fixture) keys.CreateRequest {
 	return func(*testing.T, *fixture) keys.CreateRequest {
-		r := keys.CreateRequest{OwnerID: owner, Name: "k"}
+		r := keys.CreateRequest{Owner: owner, Name: "k"}
 		change(&r)
 		return r
 	}
@@ -328,12 +337,14 @@ func TestCreateDelegation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := tt.req
-			r.OwnerID, r.Name, r.Caller, r.Actor = "alice", "delegated", caller, "key:"+caller.Key.ID
+			r.Owner, r.Name, r.Caller = "alice", "delegated", caller
 			k, _, err := f.m.Create(ctx, r)
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantPerms, k.Permissions)
 			assert.Equal(t, tt.wantExpiry(k.CreatedAt), k.ExpiresAt)
-			assert.Equal(t, "key:"+caller.Key.ID, k.CreatedBy)
+			assert.Equal(t, keys.KeyActor(caller.Key.ID), k.CreatedBy, "the calling key acts")
+			assert.Equal(t, []string{caller.Key.ID}, k.Ancestors)
+			assert.Equal(t, caller.Key.Generation, k.ParentGeneration)
 		})
 	}
 
@@ -342,7 +353,7 @@ func TestCreateDelegation(t *testing.T) {
 	g := newFixture(t, func(c *keys.Config) { c.Policy = unbounded })
 	forever := g.verified(t, "bob", 0, "files:read")
 	require.True(t, forever.Key.ExpiresAt.IsZero())
-	k, _, err := g.m.Create(ctx, keys.CreateRequest{OwnerID: "bob", Name: "k", Permissions: policy.MustParse("files:read"), Caller: forever})
+	k, _, err := g.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "k", Permissions: policy.MustParse("files:read"), Caller: forever})
 	require.NoError(t, err)
 	assert.True(t, k.ExpiresAt.IsZero())
 }
@@ -354,13 +365,13 @@ type flakyStore struct {
 	ids       []string
 }
 
-func (s *flakyStore) Create(ctx context.Context, k *keys.Key) error {
+func (s *flakyStore) Create(ctx context.Context, k *keys.Key, maxLive int) error {
 	s.ids = append(s.ids, k.ID)
 	if s.conflicts > 0 {
 		s.conflicts--
 		return keys.ErrConflict
 	}
-	return s.Store.Create(ctx, k)
+	return s.Store.Create(ctx, k, maxLive)
 }
 
 func TestCreateRetriesConflicts(t *testing.T) {
@@ -372,7 +383,7 @@ func TestCreateRetriesConflicts(t *testing.T) {
 		store := &flakyStore{Store: memstore.New(), conflicts: tt.conflicts}
 		m, err := keys.NewManager(keys.Config{Store: store, Policy: testPolicy, Subjects: keys.SubjectsFunc(newDirectory().lookup), Secret: testSecret})
 		require.NoError(t, err)
-		k, token, err := m.Create(ctx, keys.CreateRequest{OwnerID: "bob", Name: "k"})
+		k, token, err := m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "k"})
 		if !tt.ok {
 			assert.ErrorIs(t, err, keys.ErrConflict)
 			assert.Nil(t, k)
@@ -385,4 +396,17 @@ func TestCreateRetriesConflicts(t *testing.T) {
 		_, err = m.Verify(ctx, token)
 		assert.NoError(t, err)
 	}
+}
+
+// An admin (or an operator) may stop another user's keys, never mint one:
+// the secret would act as that user.
+func TestCreateByAnotherUserRefused(t *testing.T) {
+	f := newFixture(t)
+	for _, actor := range []keys.Actor{keys.UserActor("root"), {Kind: keys.ActorOperator, ID: "ops"}} {
+		_, _, err := f.m.Create(t.Context(), keys.CreateRequest{Owner: "bob", Name: "k", Actor: actor})
+		require.ErrorIs(t, err, keys.ErrAdminChange, "%v", actor)
+	}
+	list, _, err := f.m.List(t.Context(), keys.ListRequest{Owner: "bob"})
+	require.NoError(t, err)
+	require.Empty(t, list, "nothing stored")
 }

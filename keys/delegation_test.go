@@ -2,7 +2,6 @@ package keys_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -20,24 +19,26 @@ func TestDelegatedKeyFollowsItsParent(t *testing.T) {
 	for _, end := range []struct {
 		name string
 		stop func(f *fixture, parent *keys.Verified)
+		want error
 	}{
 		{"parent revoked", func(f *fixture, p *keys.Verified) {
-			_, err := f.m.Revoke(ctx, "alice", p.Key.ID, keys.RevokeRequest{})
+			_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("alice", p.Key.ID)})
 			require.NoError(t, err)
-		}},
+		}, keys.ErrParentInvalid},
 		{"parent disabled", func(f *fixture, p *keys.Verified) {
-			_, err := f.m.SetDisabled(ctx, "alice", p.Key.ID, true, "")
+			_, err := f.disable(ctx, "alice", p.Key.ID, true, keys.Actor{})
 			require.NoError(t, err)
-		}},
-		{"parent expired", func(f *fixture, p *keys.Verified) { f.clock.Advance(2 * day) }},
+		}, keys.ErrParentInvalid},
+		// The child's default expiry was cut to the parent's: it expires too.
+		{"parent expired", func(f *fixture, p *keys.Verified) { f.clock.Advance(2 * day) }, keys.ErrExpired},
 	} {
 		t.Run(end.name, func(t *testing.T) {
 			f := newFixture(t)
 			parent := f.verified(t, "alice", 2*day-1, "files:read", "files:write")
-			child, token, err := f.m.Create(ctx, keys.CreateRequest{OwnerID: "alice", Name: "child",
+			child, token, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child",
 				Permissions: policy.MustParse("files:read", "files:write"), Caller: parent})
 			require.NoError(t, err)
-			assert.Equal(t, parent.Key.ID, child.ParentID)
+			assert.Equal(t, parent.Key.ID, child.ParentID())
 			assert.Equal(t, parent.Key.ExpiresAt, child.ExpiresAt, "the default expiry is cut to the parent's")
 
 			v, err := f.m.Verify(ctx, token)
@@ -45,7 +46,7 @@ func TestDelegatedKeyFollowsItsParent(t *testing.T) {
 			assert.Equal(t, policy.MustParse("files:read", "files:write"), v.Permissions)
 
 			// Narrowing the parent narrows the child at its next request.
-			_, err = f.m.Update(ctx, "alice", parent.Key.ID, keys.UpdateRequest{Permissions: policy.MustParse("files:read")})
+			_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: ref("alice", parent.Key.ID), Permissions: policy.MustParse("files:read")})
 			require.NoError(t, err)
 			v, err = f.m.Verify(ctx, token)
 			require.NoError(t, err)
@@ -53,8 +54,7 @@ func TestDelegatedKeyFollowsItsParent(t *testing.T) {
 
 			end.stop(f, parent)
 			_, err = f.m.Verify(ctx, token)
-			require.Error(t, err)
-			assert.True(t, errors.Is(err, keys.ErrInvalid) || errors.Is(err, keys.ErrExpired), "got %v", err)
+			assert.ErrorIs(t, err, end.want)
 		})
 	}
 }
@@ -63,15 +63,23 @@ func TestCallerMustShareTheOwner(t *testing.T) {
 	f := newFixture(t)
 	bobs := f.verified(t, "bob", 0, "files:read")
 	before := f.store.writes()
-	_, _, err := f.m.Create(context.Background(), keys.CreateRequest{OwnerID: "alice", Name: "x", Permissions: policy.MustParse("files:read"), Caller: bobs})
+	_, _, err := f.m.Create(context.Background(), keys.CreateRequest{Owner: "alice", Name: "x", Permissions: policy.MustParse("files:read"), Caller: bobs})
 	var de *keys.DelegationError
 	require.ErrorAs(t, err, &de)
 	k, _ := f.create(t, "alice", "files:read")
-	_, err = f.m.Update(context.Background(), "alice", k.ID, keys.UpdateRequest{Caller: bobs, Name: ptr("y")})
+	alices := keys.Ref{Owner: "alice", ID: k.ID, Caller: bobs}
+	_, err = f.m.Update(context.Background(), keys.UpdateRequest{Ref: alices, Name: ptr("y")})
 	require.ErrorAs(t, err, &de)
-	_, _, err = f.m.Rotate(context.Background(), "alice", k.ID, 0, bobs, "")
+	_, _, err = f.m.Rotate(context.Background(), keys.RotateRequest{Ref: alices})
+	require.ErrorAs(t, err, &de)
+	_, err = f.m.Revoke(context.Background(), keys.RevokeRequest{Ref: alices})
+	require.ErrorAs(t, err, &de)
+	_, err = f.m.Get(context.Background(), alices)
+	require.ErrorAs(t, err, &de)
+	_, _, err = f.m.List(context.Background(), keys.ListRequest{Owner: "alice", Caller: bobs})
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, before+1, f.store.writes(), "only the setup key was written")
+	assert.False(t, f.record(t, k.ID).IsRevoked())
 }
 
 // A revoked key used in a loop is audited once per interval, not once per
@@ -79,7 +87,7 @@ func TestCallerMustShareTheOwner(t *testing.T) {
 func TestDeniedVerificationsAreCoalesced(t *testing.T) {
 	f := newFixture(t)
 	k, token := f.create(t, "alice", "files:read")
-	_, err := f.m.Revoke(context.Background(), "alice", k.ID, keys.RevokeRequest{})
+	_, err := f.m.Revoke(context.Background(), keys.RevokeRequest{Ref: ref("alice", k.ID)})
 	require.NoError(t, err)
 	count := func() (n int) {
 		for _, e := range f.audit.all() {
@@ -105,21 +113,57 @@ func TestAdminDisableIsSticky(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	k, _ := f.create(t, "alice", "files:read")
-	_, err := f.m.SetDisabled(ctx, "alice", k.ID, true, "admin-1")
+	_, err := f.disable(ctx, "alice", k.ID, true, keys.UserActor("admin-1"))
 	require.NoError(t, err)
 	writes := f.store.writes()
-	for _, actor := range []string{"", "alice", "key:" + k.ID} {
-		_, err = f.m.SetDisabled(ctx, "alice", k.ID, false, actor)
+	for _, actor := range []keys.Actor{{}, keys.UserActor("alice"), keys.KeyActor(k.ID)} {
+		_, err = f.disable(ctx, "alice", k.ID, false, actor)
 		require.ErrorIs(t, err, keys.ErrDisabledByAdmin, "actor %q", actor)
 	}
 	assert.Equal(t, writes, f.store.writes(), "a refusal writes nothing")
-	enabled, err := f.m.SetDisabled(ctx, "alice", k.ID, false, "admin-2")
+	enabled, err := f.disable(ctx, "alice", k.ID, false, keys.UserActor("admin-2"))
 	require.NoError(t, err)
 	assert.False(t, enabled.Disabled)
-	assert.Empty(t, enabled.DisabledBy)
+	assert.True(t, enabled.DisabledBy.IsZero())
 
-	_, err = f.m.SetDisabled(ctx, "alice", k.ID, true, "alice")
+	_, err = f.disable(ctx, "alice", k.ID, true, keys.UserActor("alice"))
 	require.NoError(t, err)
-	_, err = f.m.SetDisabled(ctx, "alice", k.ID, false, "alice")
+	_, err = f.disable(ctx, "alice", k.ID, false, keys.UserActor("alice"))
 	require.NoError(t, err, "the owner undoes their own disable")
+}
+
+// TestDelegationDepth: a chain of keys each created by the one before it
+// may hold MaxDelegationDepth (8) ancestors; the key that would have a 9th
+// is refused before anything is stored. (Create used to store any depth,
+// whose keys then failed every verification.)
+func TestDelegationDepth(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	_, root := f.create(t, "alice", "files:read", "files:write")
+	tokens := []string{root} // tokens[i] has i ancestors
+	var chain []string
+	for level := 1; level <= keys.MaxDelegationDepth; level++ {
+		caller := f.verify(t, tokens[level-1])
+		chain = append(chain, caller.Key.ID)
+		k, token := f.delegate(t, caller, "files:read")
+		require.Len(t, k.Ancestors, level)
+		assert.Equal(t, chain, k.Ancestors, "root first, the parent last")
+		tokens = append(tokens, token)
+	}
+	deepest := f.verify(t, tokens[keys.MaxDelegationDepth])
+	assert.Len(t, deepest.Key.Ancestors, keys.MaxDelegationDepth)
+	assert.Equal(t, policy.MustParse("files:read"), deepest.Permissions)
+
+	before, records, events := f.store.snapshot(), f.stored(t, "alice"), f.audit.len()
+	k, ninth, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "too deep", Caller: deepest})
+	assert.ErrorIs(t, err, keys.ErrDelegationTooDeep)
+	assert.Nil(t, k)
+	assert.Empty(t, ninth)
+	assert.Equal(t, before, f.store.snapshot(), "the store is not asked")
+	assert.Equal(t, records, f.stored(t, "alice"), "nothing stored")
+	assert.Equal(t, events, f.audit.len())
+
+	// The level above still mints a sibling at the deepest level.
+	sibling, _ := f.delegate(t, f.verify(t, tokens[keys.MaxDelegationDepth-1]))
+	assert.Len(t, sibling.Ancestors, keys.MaxDelegationDepth)
 }

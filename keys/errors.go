@@ -3,6 +3,7 @@ package keys
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -13,15 +14,29 @@ var (
 	ErrMalformed        = errors.New("keys: malformed key")                        // bad form or checksum; no storage was asked
 	ErrInvalid          = errors.New("keys: invalid key")                          // unknown, wrong secret, revoked, disabled or owner gone
 	ErrRevoked          = fmt.Errorf("%w: revoked", ErrInvalid)                    // the key was revoked
-	ErrDisabled         = fmt.Errorf("%w: disabled", ErrInvalid)                   // the key was disabled by an admin
+	ErrDisabled         = fmt.Errorf("%w: disabled", ErrInvalid)                   // the key was disabled
 	ErrOwnerGone        = fmt.Errorf("%w: owner unknown or disabled", ErrInvalid)  // the owner no longer exists or is disabled
 	ErrExpired          = errors.New("keys: key expired")                          // past its expiry or the policy's lifetime
 	ErrDisabledByAdmin  = errors.New("keys: key was disabled by an administrator") // the owner may not enable it
 	ErrAlreadyRevoked   = errors.New("keys: key is revoked")                       // a revoked key cannot be changed
-	ErrNotFound         = errors.New("keys: key not found")                        // no such key for this owner
-	ErrConflict         = errors.New("keys: id or hash already exists")            // returned by Store.Create
+	ErrAlreadyExpired   = errors.New("keys: key has expired")                      // an expired key cannot be changed
+	ErrNotFound         = errors.New("keys: key not found")                        // no such key for this owner, or out of the caller's reach
+	ErrConflict         = errors.New("keys: the key changed at the same time")     // a concurrent change won; decide again on fresh state
 	ErrStoreUnavailable = errors.New("keys: store unavailable")                    // the store could not be asked
 	ErrUnknownSubject   = errors.New("keys: unknown subject")                      // returned by a Subjects for a deleted user
+
+	// ErrAdminChange refuses a change to another user's key other than
+	// disabling, enabling or revoking it: admins stop keys, they do not
+	// shape them, nor take a secret that acts as their owner (rotation).
+	ErrAdminChange = errors.New("keys: only the owner may create, rename or rotate a key or change its permissions or expiry")
+	// ErrPreviousSecret refuses key management to a key presented with its
+	// previous secret (in a rotation's grace period): a secret on its way
+	// out may still call the API but may not mint, change, rotate or revoke
+	// keys, so a leaked old secret cannot lock out the new one.
+	ErrPreviousSecret = errors.New("keys: a key's previous secret cannot manage keys; use the new secret")
+	// ErrDelegationTooDeep refuses a key created through more than
+	// [MaxDelegationDepth] keys.
+	ErrDelegationTooDeep = errors.New("keys: a key may be created through at most " + strconv.Itoa(MaxDelegationDepth) + " keys")
 )
 
 // FieldError reports a field of a request that is not acceptable, such as
@@ -41,3 +56,13 @@ type DelegationError struct {
 }
 
 func (e *DelegationError) Error() string { return "keys: delegation: " + e.Reason }
+
+// KeyLimitError reports that the owner already has as many live keys as
+// the policy allows ([policy.Config].MaxKeys).
+type KeyLimitError struct {
+	Limit int
+}
+
+func (e *KeyLimitError) Error() string {
+	return "keys: the owner already has " + strconv.Itoa(e.Limit) + " live keys, the most allowed"
+}

@@ -27,11 +27,10 @@ func ExampleParse() {
 }
 
 func ExampleParse_roundTrip() {
-	id, _ := keys.NewID(time.Now())
-	tok, _ := keys.Generate("acme", id)
-	parsed, err := keys.Parse(tok.String())
-	fmt.Println(err, parsed.String() == tok.String(), parsed.ID == id)
-	// Output: <nil> true true
+	k, key, _ := exampleManager().Create(context.Background(), keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:read")})
+	parsed, err := keys.Parse(key)
+	fmt.Println(err, parsed.String() == key, parsed.ID == k.ID, parsed.Hint() == k.Hint)
+	// Output: <nil> true true true
 }
 
 func ExamplePattern() {
@@ -77,11 +76,11 @@ func ExampleManager_Create() {
 	ctx := context.Background()
 	m := exampleManager()
 
-	k, key, err := m.Create(ctx, keys.CreateRequest{OwnerID: "u1", Name: "CI", Permissions: policy.MustParse("files:write")})
+	k, key, err := m.Create(ctx, keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:write")})
 	fmt.Println(err, k.Permissions, k.ExpiresAt.Format(time.DateOnly))
 	fmt.Println(keys.Pattern.MatchString(key), strings.HasPrefix(key, "kc_"+k.ID+"_"))
 
-	_, _, err = m.Create(ctx, keys.CreateRequest{OwnerID: "u1", Name: "CI", Permissions: policy.MustParse("files:delete")})
+	_, _, err = m.Create(ctx, keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:delete")})
 	var exceeds *policy.ExceedsError
 	if errors.As(err, &exceeds) {
 		fmt.Println("refused:", exceeds.Exceeded, "is beyond", exceeds.Maximum)
@@ -95,7 +94,7 @@ func ExampleManager_Create() {
 func ExampleManager_Verify() {
 	ctx := context.Background()
 	m := exampleManager()
-	_, key, _ := m.Create(ctx, keys.CreateRequest{OwnerID: "u1", Name: "CI", Permissions: policy.MustParse("files:read", "files:write")})
+	_, key, _ := m.Create(ctx, keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:read", "files:write")})
 
 	v, err := m.Verify(ctx, key)
 	fmt.Println(v.Permissions, err)

@@ -120,7 +120,7 @@ type countingStore struct {
 	calls    map[string]int
 	lastPage keys.Page
 	getErr   error           // returned by Get when set
-	writeErr error           // returned by Create, Update, Touch and List when set
+	writeErr error           // returned by Create, Change, Consume, Touch and List when set
 	afterGet func(id string) // called after the inner Get, outside the lock
 }
 
@@ -128,22 +128,16 @@ func newCountingStore(inner keys.Store) *countingStore {
 	return &countingStore{Store: inner, calls: map[string]int{}}
 }
 
-func (s *countingStore) count(method string) {
-	s.mu.Lock()
-	s.calls[method]++
-	s.mu.Unlock()
-}
-
-func (s *countingStore) Create(ctx context.Context, k *keys.Key) error {
+func (s *countingStore) Create(ctx context.Context, k *keys.Key, maxLive int) error {
 	if err := s.fail("Create"); err != nil {
 		return err
 	}
-	return s.Store.Create(ctx, k)
+	return s.Store.Create(ctx, k, maxLive)
 }
 
 func (s *countingStore) Get(ctx context.Context, id string) (*keys.Key, error) {
-	s.count("Get")
 	s.mu.Lock()
+	s.calls["Get"]++
 	getErr, afterGet := s.getErr, s.afterGet
 	s.mu.Unlock()
 	if getErr != nil {
@@ -166,11 +160,18 @@ func (s *countingStore) List(ctx context.Context, owner string, page keys.Page) 
 	return s.Store.List(ctx, owner, page)
 }
 
-func (s *countingStore) Update(ctx context.Context, k *keys.Key) error {
-	if err := s.fail("Update"); err != nil {
-		return err
+func (s *countingStore) Change(ctx context.Context, id string, c keys.Change) (*keys.Key, error) {
+	if err := s.fail("Change"); err != nil {
+		return nil, err
 	}
-	return s.Store.Update(ctx, k)
+	return s.Store.Change(ctx, id, c)
+}
+
+func (s *countingStore) Consume(ctx context.Context, ids []string, now time.Time) (int64, bool, error) {
+	if err := s.fail("Consume"); err != nil {
+		return 0, false, err
+	}
+	return s.Store.Consume(ctx, ids, now)
 }
 
 func (s *countingStore) Touch(ctx context.Context, id string, t time.Time, ip string) error {
@@ -186,6 +187,20 @@ func (s *countingStore) fail(method string) error {
 	defer s.mu.Unlock()
 	s.calls[method]++
 	return s.writeErr
+}
+
+// setWriteErr makes every write (and List) fail with err; nil heals.
+func (s *countingStore) setWriteErr(err error) {
+	s.mu.Lock()
+	s.writeErr = err
+	s.mu.Unlock()
+}
+
+// setAfterGet installs (or, with nil, removes) the hook run after each Get.
+func (s *countingStore) setAfterGet(f func(id string)) {
+	s.mu.Lock()
+	s.afterGet = f
+	s.mu.Unlock()
 }
 
 // snapshot returns a copy of the call counts.
@@ -205,11 +220,11 @@ func (s *countingStore) n(method string) int {
 	return s.calls[method]
 }
 
-// writes counts the calls that change the store.
+// writes counts the calls that may change the store.
 func (s *countingStore) writes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.calls["Create"] + s.calls["Update"] + s.calls["Touch"]
+	return s.calls["Create"] + s.calls["Change"] + s.calls["Consume"] + s.calls["Touch"]
 }
 
 // auditLog records the events a Manager reports.
@@ -295,7 +310,7 @@ func withCache(c *keys.Config) { c.Cache = keys.CacheConfig{SingleInstance: true
 // policy's default lifetime.
 func (f *fixture) create(t testing.TB, owner string, perms ...string) (*keys.Key, string) {
 	t.Helper()
-	req := keys.CreateRequest{OwnerID: owner, Name: "test key"}
+	req := keys.CreateRequest{Owner: owner, Name: "test key"}
 	if len(perms) > 0 {
 		req.Permissions = policy.MustParse(perms...)
 	}
@@ -307,7 +322,7 @@ func (f *fixture) create(t testing.TB, owner string, perms ...string) (*keys.Key
 // verified creates a key for owner and verifies it, for delegation.
 func (f *fixture) verified(t testing.TB, owner string, lifetime time.Duration, perms ...string) *keys.Verified {
 	t.Helper()
-	req := keys.CreateRequest{OwnerID: owner, Name: "calling key", Permissions: policy.MustParse(perms...), Lifetime: lifetime}
+	req := keys.CreateRequest{Owner: owner, Name: "calling key", Permissions: policy.MustParse(perms...), Lifetime: lifetime}
 	_, token, err := f.m.Create(context.Background(), req)
 	require.NoError(t, err)
 	v, err := f.m.Verify(context.Background(), token)
@@ -334,4 +349,35 @@ func errorAs[T error](err error) (T, bool) {
 	var target T
 	ok := errors.As(err, &target)
 	return target, ok
+}
+
+// ref names owner's key id, asked by a person.
+func ref(owner, id string) keys.Ref { return keys.Ref{Owner: owner, ID: id} }
+
+// record returns the stored record of id, straight from the memstore.
+func (f *fixture) record(t testing.TB, id string) *keys.Key {
+	t.Helper()
+	k, err := f.mem.Get(context.Background(), id)
+	require.NoError(t, err)
+	return k
+}
+
+// verify verifies token, which must work, and returns it as a Caller.
+func (f *fixture) verify(t testing.TB, token string) *keys.Verified {
+	t.Helper()
+	v, err := f.m.Verify(context.Background(), token)
+	require.NoError(t, err)
+	return &v
+}
+
+// delegate creates a key through caller with perms ("" for the default).
+func (f *fixture) delegate(t testing.TB, caller *keys.Verified, perms ...string) (*keys.Key, string) {
+	t.Helper()
+	req := keys.CreateRequest{Owner: caller.Key.OwnerID, Name: "delegated", Caller: caller}
+	if len(perms) > 0 {
+		req.Permissions = policy.MustParse(perms...)
+	}
+	k, token, err := f.m.Create(context.Background(), req)
+	require.NoError(t, err)
+	return k, token
 }

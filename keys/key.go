@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"slices"
 	"time"
 
 	"github.com/keycaphq/keycap/policy"
@@ -18,15 +19,28 @@ type Key struct {
 	Hash        []byte             // HMAC-SHA256 of the key
 	Permissions policy.Permissions // as granted, normalized; capped again at every verification
 
+	// Version counts the changes made to the record (1 when created). A
+	// [Change] names the version its decision was made on and is refused
+	// with [ErrConflict] if the record has moved on. Touch and Consume do
+	// not count: they change no field a decision reads.
+	Version int64
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	ExpiresAt time.Time // zero: never
-	CreatedBy string    // who created it: the owner, an admin, or "key:<id>" for a delegated key
-	// ParentID is the key that created this one (delegation), or "". A
-	// delegated key is capped by its parent at every verification and stops
-	// working when the parent is revoked, disabled or expired.
-	ParentID string
+	CreatedBy Actor     // the owner, an admin, or a key (delegation)
 
+	// Ancestors are the keys that created this one (delegation), the first
+	// created directly by a person, the last this key's parent; nil for a
+	// key created by a person. A delegated key is capped by each of them at
+	// every verification and stops working when any stops working.
+	Ancestors []string
+	// ParentGeneration is the parent's Generation when it created this key:
+	// the key works only while the parent's secret of that generation does.
+	ParentGeneration int64
+
+	// Generation counts rotations: 0 for the first secret.
+	Generation int64
 	// Rotation: the previous secret's hash keeps working until PreviousExpiresAt.
 	PreviousHash      []byte
 	PreviousExpiresAt time.Time
@@ -35,16 +49,24 @@ type Key struct {
 	LastUsedIP string
 
 	RevokedAt     time.Time // zero: not revoked; revoked keys are kept for the record
-	RevokedBy     string
+	RevokedBy     Actor
 	RevokedReason string
-	Disabled      bool   // turned off; can be turned back on
-	DisabledBy    string // who turned it off; an admin's disable holds against the owner
+	Disabled      bool  // turned off; can be turned back on
+	DisabledBy    Actor // who turned it off; an admin's disable holds against the owner
 
 	// Quota: when Remaining is set, each admitted request spends one.
 	Remaining      *int64
 	RefillAmount   int64         // Remaining is reset to this every RefillInterval (0: no refill)
 	RefillInterval time.Duration // 0: no refill
 	LastRefillAt   time.Time
+}
+
+// ParentID returns the key that created this one, or "".
+func (k *Key) ParentID() string {
+	if len(k.Ancestors) == 0 {
+		return ""
+	}
+	return k.Ancestors[len(k.Ancestors)-1]
 }
 
 // IsRevoked reports whether the key was revoked.
@@ -55,14 +77,23 @@ func (k *Key) IsExpired(now time.Time) bool {
 	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
 }
 
+// IsLive reports whether the key counts against its owner's key limit at
+// now: not revoked and not expired (a disabled key can be enabled again, so
+// it counts).
+func (k *Key) IsLive(now time.Time) bool { return !k.IsRevoked() && !k.IsExpired(now) }
+
+// Reaches reports whether a request made with key id may manage k: k is
+// that key or was created through it (delegation).
+func (k *Key) Reaches(id string) bool {
+	return k.ID == id || slices.Contains(k.Ancestors, id)
+}
+
 // Clone returns a deep copy of k.
 func (k *Key) Clone() *Key {
 	c := *k
-	c.Hash = append([]byte(nil), k.Hash...)
-	c.PreviousHash = append([]byte(nil), k.PreviousHash...)
-	if k.PreviousHash == nil {
-		c.PreviousHash = nil
-	}
+	c.Hash = slices.Clone(k.Hash)
+	c.PreviousHash = slices.Clone(k.PreviousHash)
+	c.Ancestors = slices.Clone(k.Ancestors)
 	c.Permissions = k.Permissions.Clone()
 	if k.Remaining != nil {
 		r := *k.Remaining

@@ -56,24 +56,22 @@ func (q Quota) apply(k *Key) {
 	k.Remaining, k.RefillAmount, k.RefillInterval = &r, q.RefillAmount, q.RefillInterval
 }
 
-// ErrQuotaExceeded is returned by [Manager.Consume] when a key's quota is
-// spent.
+// ErrQuotaExceeded is returned by [Manager.Consume] when a key's quota (or
+// an ancestor's) is spent.
 var ErrQuotaExceeded = errors.New("keys: quota exceeded")
 
-// Consume spends one request of a verified key's quota, atomically in the
-// Store (exact across instances sharing it). A key without a quota spends
-// nothing and returns -1. It returns [ErrQuotaExceeded] when the quota is
-// spent. Keys with a quota cost one Store write per consumed request;
-// keys without one, none.
+// Consume spends one request of a verified key's quota, and of the quota
+// of each of its ancestors that has one: a request made with a delegated
+// key counts against every key it was created through, so minting keys
+// buys no requests. It is atomic in the Store (exact across instances
+// sharing it) and all or nothing. It returns what is left of the
+// tightest quota, or -1 when none applies, and [ErrQuotaExceeded] when a
+// quota is spent. Keys without any quota cost no Store call.
 func (m *Manager) Consume(ctx context.Context, v Verified) (remaining int64, err error) {
-	if v.Key == nil || v.Key.Remaining == nil {
+	if len(v.quota) == 0 {
 		return -1, nil
 	}
-	qs, ok := m.store.(QuotaStore)
-	if !ok {
-		return 0, errors.New("keys: the Store does not implement QuotaStore, so quotas cannot be enforced")
-	}
-	remaining, ok, err = qs.Consume(ctx, v.Key.ID, m.now())
+	remaining, ok, err := m.store.Consume(ctx, v.quota, m.now())
 	if err != nil {
 		return 0, err
 	}
@@ -82,3 +80,6 @@ func (m *Manager) Consume(ctx context.Context, v Verified) (remaining int64, err
 	}
 	return remaining, nil
 }
+
+// HasQuota reports whether a request made with v spends a quota.
+func (v Verified) HasQuota() bool { return len(v.quota) > 0 }

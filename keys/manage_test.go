@@ -19,7 +19,7 @@ func TestGet(t *testing.T) {
 	f := newFixture(t)
 	k, _ := f.create(t, "bob")
 
-	got, err := f.m.Get(ctx, "bob", k.ID)
+	got, err := f.m.Get(ctx, ref("bob", k.ID))
 	require.NoError(t, err)
 	assert.Equal(t, k, got)
 
@@ -30,16 +30,37 @@ func TestGet(t *testing.T) {
 		{"empty id", "bob", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := f.m.Get(ctx, tt.owner, tt.id)
+			got, err := f.m.Get(ctx, ref(tt.owner, tt.id))
 			assert.ErrorIs(t, err, keys.ErrNotFound)
 			assert.Nil(t, got)
 		})
 	}
+}
 
-	// Lookup, for admin tools, ignores the owner.
-	got, err = f.m.Lookup(ctx, k.ID)
-	require.NoError(t, err)
-	assert.Equal(t, k, got)
+// TestGetByCaller: a calling key reaches itself and the keys created
+// through it; any other key of its owner answers like a missing one.
+func TestGetByCaller(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	caller := f.verified(t, "bob", day, "files:read")
+	child, childToken := f.delegate(t, caller)
+	grandchild, _ := f.delegate(t, f.verify(t, childToken))
+	sibling, _ := f.create(t, "bob")
+	for _, id := range []string{caller.Key.ID, child.ID, grandchild.ID} {
+		got, err := f.m.Get(ctx, keys.Ref{Owner: "bob", ID: id, Caller: caller})
+		require.NoError(t, err)
+		assert.Equal(t, id, got.ID)
+	}
+	got, err := f.m.Get(ctx, keys.Ref{Owner: "bob", ID: sibling.ID, Caller: caller})
+	assert.ErrorIs(t, err, keys.ErrNotFound, "out of reach")
+	assert.Nil(t, got)
+	_, err = f.m.Get(ctx, keys.Ref{Owner: "bob", ID: caller.Key.ID, Caller: f.verify(t, childToken)})
+	assert.ErrorIs(t, err, keys.ErrNotFound, "a key does not reach its parent")
+
+	alices := f.verified(t, "alice", day, "files:read")
+	_, err = f.m.Get(ctx, keys.Ref{Owner: "bob", ID: sibling.ID, Caller: alices})
+	var de *keys.DelegationError
+	assert.ErrorAs(t, err, &de, "another owner's calling key")
 }
 
 func TestList(t *testing.T) {
@@ -62,7 +83,7 @@ func TestList(t *testing.T) {
 	)
 	for page := 0; ; page++ {
 		require.Less(t, page, 10, "pagination terminates")
-		list, next, err := f.m.List(ctx, "bob", keys.Page{Before: cursor, Limit: 10})
+		list, next, err := f.m.List(ctx, keys.ListRequest{Owner: "bob", Before: cursor, Limit: 10})
 		require.NoError(t, err)
 		sizes = append(sizes, len(list))
 		for _, k := range list {
@@ -109,7 +130,7 @@ func TestListLimits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			list, next, err := f.m.List(ctx, "bob", keys.Page{Limit: tt.limit})
+			list, next, err := f.m.List(ctx, keys.ListRequest{Owner: "bob", Limit: tt.limit})
 			require.NoError(t, err)
 			assert.Len(t, list, tt.wantLen)
 			assert.Equal(t, tt.wantNext, next != "")
@@ -117,7 +138,7 @@ func TestListLimits(t *testing.T) {
 		})
 	}
 
-	list, next, err := f.m.List(ctx, "nobody", keys.Page{})
+	list, next, err := f.m.List(ctx, keys.ListRequest{Owner: "nobody"})
 	require.NoError(t, err)
 	assert.Empty(t, list)
 	assert.Empty(t, next)
@@ -127,9 +148,9 @@ func TestListIncludesRevoked(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	k, _ := f.create(t, "bob")
-	_, err := f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{})
+	_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 	require.NoError(t, err)
-	list, _, err := f.m.List(ctx, "bob", keys.Page{})
+	list, _, err := f.m.List(ctx, keys.ListRequest{Owner: "bob"})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 	assert.True(t, list[0].IsRevoked())
@@ -161,24 +182,16 @@ func TestUpdate(t *testing.T) {
 		{"shorter lifetime", []string{"files:read"}, time.Hour, keys.UpdateRequest{Lifetime: ptr(10 * day)}, func(t *testing.T, b, a *keys.Key) {
 			assert.Equal(t, a.UpdatedAt.Add(10*day), a.ExpiresAt, "counted from now")
 		}},
-		{"longer lifetime within the maximum from creation", []string{"files:read"}, 50 * day, keys.UpdateRequest{Lifetime: ptr(40 * day)}, func(t *testing.T, b, a *keys.Key) {
+		{"longer lifetime within the maximum from creation", []string{"files:read"}, 25 * day, keys.UpdateRequest{Lifetime: ptr(65 * day)}, func(t *testing.T, b, a *keys.Key) {
 			assert.Equal(t, b.CreatedAt.Add(90*day), a.ExpiresAt)
 		}},
-		{"default lifetime is cut to the maximum from creation", []string{"files:read"}, 70 * day, keys.UpdateRequest{Lifetime: ptr(time.Duration(0))}, func(t *testing.T, b, a *keys.Key) {
-			assert.Equal(t, b.CreatedAt.Add(90*day), a.ExpiresAt, "30 days from now would pass the 90 from creation")
-		}},
-		{"default lifetime", []string{"files:read"}, time.Hour, keys.UpdateRequest{Lifetime: ptr(time.Duration(0))}, func(t *testing.T, b, a *keys.Key) {
-			assert.Equal(t, a.UpdatedAt.Add(30*day), a.ExpiresAt)
+		{"the shortest lifetime", []string{"files:read"}, time.Hour, keys.UpdateRequest{Lifetime: ptr(time.Second)}, func(t *testing.T, b, a *keys.Key) {
+			assert.Equal(t, a.UpdatedAt.Add(time.Second), a.ExpiresAt)
 		}},
 		{"everything at once", []string{"files:read"}, time.Hour, keys.UpdateRequest{Name: ptr("n"), Permissions: policy.MustParse("files:delete"), Lifetime: ptr(day)}, func(t *testing.T, b, a *keys.Key) {
 			assert.Equal(t, "n", a.Name)
 			assert.Equal(t, policy.MustParse("files:delete"), a.Permissions)
 			assert.Equal(t, a.UpdatedAt.Add(day), a.ExpiresAt)
-		}},
-		{"nothing", []string{"files:read"}, time.Hour, keys.UpdateRequest{}, func(t *testing.T, b, a *keys.Key) {
-			assert.Equal(t, b.Name, a.Name)
-			assert.Equal(t, b.Permissions, a.Permissions)
-			assert.Equal(t, b.ExpiresAt, a.ExpiresAt)
 		}},
 	}
 	for _, tt := range tests {
@@ -189,16 +202,18 @@ func TestUpdate(t *testing.T) {
 			require.NoError(t, err)
 			f.clock.Advance(tt.after)
 
-			got, err := f.m.Update(ctx, "alice", k.ID, tt.u)
+			u := tt.u
+			u.Ref = ref("alice", k.ID)
+			got, err := f.m.Update(ctx, u)
 			require.NoError(t, err)
 			tt.check(t, k, got)
 			assert.Equal(t, f.clock.Now().UTC().Truncate(time.Millisecond), got.UpdatedAt)
 			assert.Equal(t, k.CreatedAt, got.CreatedAt)
 			assert.Equal(t, k.Hash, got.Hash)
+			assert.Equal(t, k.Version+1, got.Version, "one write")
+			assert.Equal(t, 1, f.store.n("Change"), "one write")
 
-			stored, err := f.mem.Get(ctx, k.ID)
-			require.NoError(t, err)
-			assert.Equal(t, got, stored)
+			assert.Equal(t, got, f.record(t, k.ID))
 
 			v, err := f.m.Verify(ctx, token)
 			require.NoError(t, err, "the key still works")
@@ -206,10 +221,31 @@ func TestUpdate(t *testing.T) {
 
 			e := f.audit.last(t)
 			assert.Equal(t, keys.EventUpdated, e.Type)
+			assert.Equal(t, keys.UserActor("alice"), e.Actor)
 			assert.Equal(t, k.Permissions, e.Before)
 			assert.Equal(t, got.Permissions, e.After)
 		})
 	}
+}
+
+// TestUpdateNothing: a request that changes nothing writes nothing and is
+// not audited (the old Update wrote the record back and audited an
+// update).
+func TestUpdateNothing(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, _ := f.create(t, "alice", "files:read")
+	events := f.audit.len()
+	f.clock.Advance(time.Hour)
+	for _, u := range []keys.UpdateRequest{{}, {Disabled: ptr(false)}} {
+		u.Ref = ref("alice", k.ID)
+		got, err := f.m.Update(ctx, u)
+		require.NoError(t, err)
+		assert.Equal(t, k, got)
+	}
+	assert.Zero(t, f.store.n("Change"))
+	assert.Equal(t, k, f.record(t, k.ID))
+	assert.Equal(t, events, f.audit.len())
 }
 
 // TestUpdateAfterPolicyTightened: a key whose expiry a newer policy would
@@ -223,44 +259,51 @@ func TestUpdateAfterPolicyTightened(t *testing.T) {
 
 	tight := policy.MustNew(policy.Config{AllowClientPermissions: true, Max: policy.MustParse("files:read"), MaxLifetime: 30 * day})
 	m := f.withPolicy(t, tight)
-	got, err := m.Update(ctx, "bob", k.ID, keys.UpdateRequest{Name: ptr("renamed")})
+	got, err := m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Name: ptr("renamed")})
 	require.NoError(t, err)
 	assert.Equal(t, "renamed", got.Name)
 
-	_, err = m.Update(ctx, "bob", k.ID, keys.UpdateRequest{Lifetime: ptr(31 * day)})
+	_, err = m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Lifetime: ptr(31 * day)})
 	var lifetime *policy.LifetimeError
 	assert.ErrorAs(t, err, &lifetime, "a new expiry must follow the current policy")
 }
 
 func TestUpdateRefusals(t *testing.T) {
 	ctx := context.Background()
+	asKey := func(u keys.UpdateRequest) func(*testing.T, *fixture, *keys.Key, string) keys.UpdateRequest {
+		return func(t *testing.T, f *fixture, _ *keys.Key, token string) keys.UpdateRequest {
+			u.Caller = f.verify(t, token) // the key changes itself
+			return u
+		}
+	}
 	tests := []struct {
 		name  string
 		owner string // who asks; the key is alice's, with files:read
-		setup func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest
+		setup func(t *testing.T, f *fixture, k *keys.Key, token string) keys.UpdateRequest
 		want  refusal
 	}{
 		{"permissions beyond the cap", "alice", update(keys.UpdateRequest{Permissions: policy.MustParse("notes:read")}),
 			exceeds(policy.MustParse("notes:read"), policy.MustParse("files:read", "files:write", "files:delete", "invoices:read", "invoices:write"))},
-		{"permissions beyond a demoted owner's cap", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+		{"permissions beyond a demoted owner's cap", "alice", func(t *testing.T, f *fixture, k *keys.Key, _ string) keys.UpdateRequest {
 			f.users.set("alice", policy.Subject{Roles: []string{"viewer"}})
 			return keys.UpdateRequest{Permissions: policy.MustParse("files:read", "files:write")}
 		}, exceeds(policy.MustParse("files:write"), policy.MustParse("files:read"))},
-		{"permissions beyond the calling key", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
-			return keys.UpdateRequest{Permissions: policy.MustParse("files:write"), Caller: f.verified(t, "alice", day, "files:read")}
-		}, exceeds(policy.MustParse("files:write"), policy.MustParse("files:read"))},
+		{"permissions beyond the calling key", "alice", asKey(keys.UpdateRequest{Permissions: policy.MustParse("files:write")}),
+			exceeds(policy.MustParse("files:write"), policy.MustParse("files:read"))},
 		{"malformed permissions", "alice", update(keys.UpdateRequest{Permissions: policy.Permissions{"files": {"READ"}}}), invalid("files[0]")},
 		{"a wildcard", "alice", update(keys.UpdateRequest{Permissions: policy.Permissions{"*": {"read"}}}), invalid("*")},
 		{"empty permissions", "alice", update(keys.UpdateRequest{Permissions: policy.Permissions{}}), is(policy.ErrEmpty)},
-		{"lifetime beyond the maximum from creation", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
-			f.clock.Advance(80 * day)
-			return keys.UpdateRequest{Lifetime: ptr(20 * day)}
+		{"lifetime beyond the maximum from creation", "alice", func(t *testing.T, f *fixture, k *keys.Key, _ string) keys.UpdateRequest {
+			f.clock.Advance(20 * day) // not expired: an expired key cannot be changed at all
+			return keys.UpdateRequest{Lifetime: ptr(70*day + time.Millisecond)}
 		}, tooLong(90 * day)},
-		{"negative lifetime", "alice", update(keys.UpdateRequest{Lifetime: ptr(-time.Hour)}), invalid("expires_in")},
+		// Lifetimes are checked before the policy is asked: negative was a
+		// policy.InvalidError; 0 used to mean the policy's default.
+		{"negative lifetime", "alice", update(keys.UpdateRequest{Lifetime: ptr(-time.Hour)}), badField("expires_in")},
+		{"a lifetime of zero", "alice", update(keys.UpdateRequest{Lifetime: ptr(time.Duration(0))}), badField("expires_in")},
+		{"a lifetime under a second", "alice", update(keys.UpdateRequest{Lifetime: ptr(999 * time.Millisecond)}), badField("expires_in")},
 		{"permissions whose rule is shorter than the expiry", "alice", update(keys.UpdateRequest{Permissions: policy.MustParse("files:delete")}), tooLong(7 * day)},
-		{"lifetime beyond the calling key", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
-			return keys.UpdateRequest{Lifetime: ptr(2 * day), Caller: f.verified(t, "alice", day, "files:read")}
-		}, func(t *testing.T, err error) {
+		{"lifetime beyond the calling key", "alice", asKey(keys.UpdateRequest{Lifetime: ptr(31 * day)}), func(t *testing.T, err error) {
 			_, ok := errorAs[*keys.DelegationError](err)
 			assert.True(t, ok, "want *keys.DelegationError, got %T: %v", err, err)
 		}},
@@ -268,45 +311,46 @@ func TestUpdateRefusals(t *testing.T) {
 		{"long name", "alice", update(keys.UpdateRequest{Name: ptr(strings.Repeat("x", 101))}), badField("name")},
 		{"control character in the name", "alice", update(keys.UpdateRequest{Name: ptr("a\tb")}), badField("name")},
 		{"another owner's key", "bob", update(keys.UpdateRequest{Name: ptr("mine now")}), is(keys.ErrNotFound)},
-		{"a revoked key", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
-			_, err := f.m.Revoke(ctx, "alice", k.ID, keys.RevokeRequest{})
+		{"a revoked key", "alice", func(t *testing.T, f *fixture, k *keys.Key, _ string) keys.UpdateRequest {
+			_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("alice", k.ID)})
 			require.NoError(t, err)
 			return keys.UpdateRequest{Name: ptr("again")}
 		}, is(keys.ErrAlreadyRevoked)},
-		{"disabled owner", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+		{"disabled owner", "alice", func(t *testing.T, f *fixture, k *keys.Key, _ string) keys.UpdateRequest {
 			f.users.set("alice", policy.Subject{Roles: []string{"admin"}, Disabled: true})
 			return keys.UpdateRequest{Permissions: policy.MustParse("files:read")}
 		}, is(policy.ErrSubjectDisabled)},
-		{"deleted owner", "alice", func(t *testing.T, f *fixture, k *keys.Key) keys.UpdateRequest {
+		{"deleted owner", "alice", func(t *testing.T, f *fixture, k *keys.Key, _ string) keys.UpdateRequest {
 			f.users.remove("alice")
 			return keys.UpdateRequest{Permissions: policy.MustParse("files:read")}
 		}, is(keys.ErrUnknownSubject)},
+		{"an admin renaming another user's key", "alice", update(keys.UpdateRequest{Actor: keys.UserActor("root"), Name: ptr("mine")}), is(keys.ErrAdminChange)},
+		{"an admin changing another user's permissions", "alice", update(keys.UpdateRequest{Actor: keys.UserActor("root"), Permissions: policy.MustParse("files:read")}), is(keys.ErrAdminChange)},
+		{"an operator changing another user's expiry", "alice", update(keys.UpdateRequest{Actor: keys.Actor{Kind: keys.ActorOperator, ID: "ops"}, Lifetime: ptr(day)}), is(keys.ErrAdminChange)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			k, _ := f.create(t, "alice", "files:read")
-			u := tt.setup(t, f, k)
+			k, token := f.create(t, "alice", "files:read")
+			u := tt.setup(t, f, k, token)
+			u.Owner, u.ID = tt.owner, k.ID
 			before := f.store.snapshot()
-			record, err := f.mem.Get(ctx, k.ID)
-			require.NoError(t, err)
+			record := f.record(t, k.ID)
 
-			got, err := f.m.Update(ctx, tt.owner, k.ID, u)
+			got, err := f.m.Update(ctx, u)
 			require.Error(t, err)
 			tt.want(t, err)
 			assert.Nil(t, got)
 
-			assert.Equal(t, before["Update"], f.store.snapshot()["Update"], "nothing written")
-			assert.Equal(t, before["Create"], f.store.snapshot()["Create"], "nothing written")
-			after, err := f.mem.Get(ctx, k.ID)
-			require.NoError(t, err)
-			assert.Equal(t, record, after, "the record is unchanged")
+			assert.Equal(t, before["Change"], f.store.n("Change"), "nothing written")
+			assert.Equal(t, before["Create"], f.store.n("Create"), "nothing written")
+			assert.Equal(t, record, f.record(t, k.ID), "the record is unchanged")
 		})
 	}
 }
 
-func update(u keys.UpdateRequest) func(*testing.T, *fixture, *keys.Key) keys.UpdateRequest {
-	return func(*testing.T, *fixture, *keys.Key) keys.UpdateRequest { return u }
+func update(u keys.UpdateRequest) func(*testing.T, *fixture, *keys.Key, string) keys.UpdateRequest {
+	return func(*testing.T, *fixture, *keys.Key, string) keys.UpdateRequest { return u }
 }
 
 func TestRevoke(t *testing.T) {
@@ -317,13 +361,15 @@ func TestRevoke(t *testing.T) {
 	require.NoError(t, err)
 	f.clock.Advance(time.Hour)
 
-	got, err := f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{Actor: "admin-1", Reason: "leaked in a log"})
+	admin := keys.UserActor("admin-1")
+	got, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID), Actor: admin, Reason: "leaked in a log"})
 	require.NoError(t, err)
 	now := f.clock.Now().UTC().Truncate(time.Millisecond)
 	assert.Equal(t, now, got.RevokedAt)
-	assert.Equal(t, "admin-1", got.RevokedBy)
+	assert.Equal(t, admin, got.RevokedBy)
 	assert.Equal(t, "leaked in a log", got.RevokedReason)
 	assert.True(t, got.IsRevoked())
+	assert.Equal(t, got, f.record(t, k.ID))
 
 	_, err = f.m.Verify(ctx, token)
 	assert.ErrorIs(t, err, keys.ErrRevoked, "at once, cache or not")
@@ -332,23 +378,23 @@ func TestRevoke(t *testing.T) {
 	require.GreaterOrEqual(t, len(e), 2)
 	revoked := e[len(e)-2] // then the verification denial
 	assert.Equal(t, keys.EventRevoked, revoked.Type)
-	assert.Equal(t, "admin-1", revoked.Actor)
+	assert.Equal(t, admin, revoked.Actor)
 	assert.Equal(t, "leaked in a log", revoked.Reason)
 	assert.Equal(t, k.ID, revoked.KeyID)
 
 	// Revoking again returns the record as it is, and writes nothing.
-	updates := f.store.n("Update")
+	changes := f.store.n("Change")
 	f.clock.Advance(time.Hour)
-	again, err := f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{Reason: "again"})
+	again, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID), Reason: "again"})
 	require.NoError(t, err)
 	assert.Equal(t, got, again)
-	assert.Equal(t, updates, f.store.n("Update"))
+	assert.Equal(t, changes, f.store.n("Change"))
 
 	// The owner is the default actor.
 	k2, _ := f.create(t, "bob")
-	got, err = f.m.Revoke(ctx, "bob", k2.ID, keys.RevokeRequest{})
+	got, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k2.ID)})
 	require.NoError(t, err)
-	assert.Equal(t, "bob", got.RevokedBy)
+	assert.Equal(t, keys.UserActor("bob"), got.RevokedBy)
 }
 
 func TestRevokeRefusals(t *testing.T) {
@@ -357,58 +403,69 @@ func TestRevokeRefusals(t *testing.T) {
 	k, token := f.create(t, "bob")
 	before := f.store.snapshot()
 
-	_, err := f.m.Revoke(ctx, "alice", k.ID, keys.RevokeRequest{})
+	_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("alice", k.ID)})
 	assert.ErrorIs(t, err, keys.ErrNotFound, "another owner's key")
-	_, err = f.m.Revoke(ctx, "bob", newToken(t, "kc").ID, keys.RevokeRequest{})
+	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", newToken(t, "kc").ID)})
 	assert.ErrorIs(t, err, keys.ErrNotFound)
-	_, err = f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{Reason: strings.Repeat("x", 501)})
+	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID), Reason: strings.Repeat("x", 501)})
 	badField("reason")(t, err)
 
-	assert.Equal(t, before["Update"], f.store.snapshot()["Update"], "nothing written")
+	assert.Equal(t, before["Change"], f.store.n("Change"), "nothing written")
 	_, err = f.m.Verify(ctx, token)
 	assert.NoError(t, err, "still works")
 }
 
-func TestSetDisabled(t *testing.T) {
+// disable turns owner's key id off (true) or on as actor (zero: the owner).
+func (f *fixture) disable(ctx context.Context, owner, id string, disabled bool, actor keys.Actor) (*keys.Key, error) {
+	return f.m.Update(ctx, keys.UpdateRequest{Ref: ref(owner, id), Actor: actor, Disabled: ptr(disabled)})
+}
+
+// TestUpdateDisabled: what SetDisabled did, now folded into Update.
+func TestUpdateDisabled(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, withCache)
 	k, token := f.create(t, "bob")
 	_, err := f.m.Verify(ctx, token)
 	require.NoError(t, err)
+	admin := keys.UserActor("admin-1")
 
-	got, err := f.m.SetDisabled(ctx, "bob", k.ID, true, "admin-1")
+	got, err := f.disable(ctx, "bob", k.ID, true, admin)
 	require.NoError(t, err)
 	assert.True(t, got.Disabled)
+	assert.Equal(t, admin, got.DisabledBy)
 	_, err = f.m.Verify(ctx, token)
 	assert.ErrorIs(t, err, keys.ErrDisabled)
 	assert.ErrorIs(t, err, keys.ErrInvalid)
-	assert.Equal(t, keys.EventDisabled, f.audit.all()[f.audit.len()-2].Type)
+	disabled := f.audit.all()[f.audit.len()-2]
+	assert.Equal(t, keys.EventDisabled, disabled.Type)
+	assert.Equal(t, admin, disabled.Actor)
 
-	updates := f.store.n("Update")
-	_, err = f.m.SetDisabled(ctx, "bob", k.ID, true, "")
+	changes := f.store.n("Change")
+	_, err = f.disable(ctx, "bob", k.ID, true, keys.Actor{})
 	require.NoError(t, err)
-	assert.Equal(t, updates, f.store.n("Update"), "no change, no write")
+	assert.Equal(t, changes, f.store.n("Change"), "no change, no write")
 
-	_, err = f.m.SetDisabled(ctx, "bob", k.ID, false, "")
+	_, err = f.disable(ctx, "bob", k.ID, false, keys.Actor{})
 	require.ErrorIs(t, err, keys.ErrDisabledByAdmin, "an admin's disable holds against the owner")
-	got, err = f.m.SetDisabled(ctx, "bob", k.ID, false, "admin-1")
+	got, err = f.disable(ctx, "bob", k.ID, false, admin)
 	require.NoError(t, err)
 	assert.False(t, got.Disabled)
+	assert.True(t, got.DisabledBy.IsZero())
 	e := f.audit.last(t)
 	assert.Equal(t, keys.EventEnabled, e.Type)
-	assert.Equal(t, "admin-1", e.Actor)
+	assert.Equal(t, admin, e.Actor)
 	_, err = f.m.Verify(ctx, token)
 	assert.NoError(t, err, "enabled again")
 
-	updates = f.store.n("Update")
-	_, err = f.m.SetDisabled(ctx, "alice", k.ID, true, "")
+	changes = f.store.n("Change")
+	_, err = f.disable(ctx, "alice", k.ID, true, keys.Actor{})
 	assert.ErrorIs(t, err, keys.ErrNotFound, "another owner's key")
-	_, err = f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{})
+	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 	require.NoError(t, err)
-	updates++
-	_, err = f.m.SetDisabled(ctx, "bob", k.ID, false, "")
+	changes++
+	_, err = f.disable(ctx, "bob", k.ID, false, keys.Actor{})
 	assert.ErrorIs(t, err, keys.ErrAlreadyRevoked)
-	assert.Equal(t, updates, f.store.n("Update"))
+	assert.Equal(t, changes, f.store.n("Change"))
 }
 
 func TestRotate(t *testing.T) {
@@ -432,8 +489,11 @@ func TestRotate(t *testing.T) {
 			require.NoError(t, err)
 			f.clock.Advance(time.Minute)
 
-			got, newToken, err := f.m.Rotate(ctx, "bob", k.ID, tt.grace, nil, "")
+			got, newToken, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", k.ID), Grace: tt.grace})
 			require.NoError(t, err)
+			assert.Equal(t, int64(1), got.Generation, "the second secret")
+			assert.Equal(t, k.Version+1, got.Version)
+			assert.Equal(t, got, f.record(t, k.ID))
 			assert.NotEqual(t, oldToken, newToken)
 			assert.Equal(t, k.ID, got.ID, "the id stays")
 			assert.Equal(t, k.Name, got.Name)
@@ -448,6 +508,7 @@ func TestRotate(t *testing.T) {
 			e := f.audit.last(t)
 			assert.Equal(t, keys.EventRotated, e.Type)
 			assert.Equal(t, k.ID, e.KeyID)
+			assert.Equal(t, keys.UserActor("bob"), e.Actor)
 
 			_, err = f.m.Verify(ctx, newToken)
 			require.NoError(t, err, "the new secret works")
@@ -473,9 +534,9 @@ func TestRotateTwice(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	k, first := f.create(t, "bob")
-	_, second, err := f.m.Rotate(ctx, "bob", k.ID, time.Hour, nil, "")
+	_, second, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", k.ID), Grace: time.Hour})
 	require.NoError(t, err)
-	_, third, err := f.m.Rotate(ctx, "bob", k.ID, time.Hour, nil, "")
+	_, third, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", k.ID), Grace: time.Hour})
 	require.NoError(t, err)
 
 	_, err = f.m.Verify(ctx, first)
@@ -492,7 +553,7 @@ func TestRotateCutsToTheCap(t *testing.T) {
 	k, _ := f.create(t, "alice", "files:read", "invoices:read")
 	f.users.set("alice", policy.Subject{Roles: []string{"viewer"}})
 
-	got, token, err := f.m.Rotate(ctx, "alice", k.ID, 0, nil, "")
+	got, token, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("alice", k.ID)})
 	require.NoError(t, err)
 	assert.Equal(t, policy.MustParse("files:read"), got.Permissions)
 	e := f.audit.last(t)
@@ -509,56 +570,65 @@ func TestRotateRefusals(t *testing.T) {
 		name  string
 		owner string
 		grace time.Duration
-		setup func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified
+		// setup changes the world; it returns the key to rotate ("": bob's
+		// files:read key) and the calling key (nil: bob himself).
+		setup func(t *testing.T, f *fixture, k *keys.Key) (string, *keys.Verified)
 		want  refusal
 	}{
 		{"negative grace", "bob", -time.Second, nil, badField("grace_seconds")},
 		{"grace beyond the maximum", "bob", 24*time.Hour + time.Second, nil, badField("grace_seconds")},
 		{"another owner's key", "alice", 0, nil, is(keys.ErrNotFound)},
-		{"a revoked key", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
-			_, err := f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{})
+		{"a revoked key", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) (string, *keys.Verified) {
+			_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 			require.NoError(t, err)
-			return nil
+			return "", nil
 		}, is(keys.ErrAlreadyRevoked)},
-		{"nothing left within the cap", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
+		{"nothing left within the cap", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) (string, *keys.Verified) {
 			f.users.set("bob", policy.Subject{})
-			return nil
+			return "", nil
 		}, is(policy.ErrEmpty)},
-		{"nothing left within the calling key", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
-			return f.verified(t, "bob", day, "files:write")
+		// A calling key reaches only the keys made through it (it used to
+		// be handed any key of its owner): the key to rotate is its child,
+		// and the parent was narrowed to what the child does not hold.
+		{"nothing left within the calling key", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) (string, *keys.Verified) {
+			parent, parentToken := f.create(t, "bob", "files:read", "files:write")
+			child, _ := f.delegate(t, f.verify(t, parentToken), "files:read")
+			_, err := f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", parent.ID), Permissions: policy.MustParse("files:write")})
+			require.NoError(t, err)
+			return child.ID, f.verify(t, parentToken)
 		}, is(policy.ErrEmpty)},
-		{"disabled owner", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
+		{"disabled owner", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) (string, *keys.Verified) {
 			f.users.set("bob", policy.Subject{Roles: []string{"editor"}, Disabled: true})
-			return nil
+			return "", nil
 		}, is(policy.ErrSubjectDisabled)},
-		{"deleted owner", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) *keys.Verified {
+		{"deleted owner", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) (string, *keys.Verified) {
 			f.users.remove("bob")
-			return nil
+			return "", nil
 		}, is(keys.ErrUnknownSubject)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
 			k, token := f.create(t, "bob", "files:read")
-			var caller *keys.Verified
+			id, caller := k.ID, (*keys.Verified)(nil)
 			if tt.setup != nil {
-				caller = tt.setup(t, f, k)
+				var other string
+				if other, caller = tt.setup(t, f, k); other != "" {
+					id = other
+				}
 			}
-			updates := f.store.n("Update")
-			record, err := f.mem.Get(ctx, k.ID)
-			require.NoError(t, err)
+			changes := f.store.n("Change")
+			record := f.record(t, id)
 
-			got, newToken, err := f.m.Rotate(ctx, tt.owner, k.ID, tt.grace, caller, "")
+			got, newToken, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: keys.Ref{Owner: tt.owner, ID: id, Caller: caller}, Grace: tt.grace})
 			require.Error(t, err)
 			tt.want(t, err)
 			assert.Nil(t, got)
 			assert.Empty(t, newToken)
-			assert.Equal(t, updates, f.store.n("Update"), "nothing written")
-			after, err := f.mem.Get(ctx, k.ID)
-			require.NoError(t, err)
-			assert.Equal(t, record, after)
+			assert.Equal(t, changes, f.store.n("Change"), "nothing written")
+			assert.Equal(t, record, f.record(t, id))
 
-			if !record.IsRevoked() && tt.name != "disabled owner" && tt.name != "deleted owner" && tt.name != "nothing left within the cap" {
+			if id == k.ID && !record.IsRevoked() && tt.name != "disabled owner" && tt.name != "deleted owner" && tt.name != "nothing left within the cap" {
 				_, err = f.m.Verify(ctx, token)
 				assert.NoError(t, err, "the old secret still works")
 			}
@@ -591,32 +661,34 @@ func TestStoreErrorsPropagate(t *testing.T) {
 	k, token := f.create(t, "bob")
 	_, err := f.m.VerifyFrom(ctx, token, "203.0.113.9") // a use to flush later
 	require.NoError(t, err)
+	quota, quotaToken, err := f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "metered", Quota: &keys.Quota{Remaining: 5}})
+	require.NoError(t, err)
+	metered := f.verify(t, quotaToken)
 	down := errors.Join(keys.ErrStoreUnavailable, errors.New("connection refused"))
-	f.store.mu.Lock()
-	f.store.writeErr = down
-	f.store.mu.Unlock()
+	f.store.setWriteErr(down)
 	events := f.audit.len()
 
-	_, _, err = f.m.Create(ctx, keys.CreateRequest{OwnerID: "bob", Name: "k"})
+	_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "k"})
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	_, _, err = f.m.List(ctx, "bob", keys.Page{})
+	_, _, err = f.m.List(ctx, keys.ListRequest{Owner: "bob"})
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	_, err = f.m.Update(ctx, "bob", k.ID, keys.UpdateRequest{Name: ptr("n")})
+	_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Name: ptr("n")})
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	_, err = f.m.Revoke(ctx, "bob", k.ID, keys.RevokeRequest{})
+	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	_, err = f.m.SetDisabled(ctx, "bob", k.ID, true, "")
+	_, err = f.disable(ctx, "bob", k.ID, true, keys.Actor{})
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	_, _, err = f.m.Rotate(ctx, "bob", k.ID, 0, nil, "")
+	_, _, err = f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", k.ID)})
+	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	_, err = f.m.Consume(ctx, *metered)
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
 	assert.ErrorIs(t, f.m.Close(), keys.ErrStoreUnavailable, "a failed Touch is reported by Close")
 	assert.Equal(t, events, f.audit.len(), "nothing audited as done")
 
-	f.store.mu.Lock()
-	f.store.writeErr = nil
-	f.store.mu.Unlock()
+	f.store.setWriteErr(nil)
 	_, err = f.m.Verify(ctx, token)
 	assert.NoError(t, err, "the key is unchanged")
+	assert.Equal(t, int64(5), *f.record(t, quota.ID).Remaining, "no request spent")
 }
 
 func TestFieldError(t *testing.T) {
@@ -644,7 +716,7 @@ func TestVerifyCacheEvictsAfterDrops(t *testing.T) {
 		for i, k := range all {
 			if i%3 == round%3 {
 				disabled[i] = !disabled[i]
-				_, err := f.m.SetDisabled(ctx, "bob", k.record.ID, disabled[i], "")
+				_, err := f.disable(ctx, "bob", k.record.ID, disabled[i], keys.Actor{})
 				require.NoError(t, err)
 			}
 			v, err := f.m.Verify(ctx, k.token)

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -30,8 +31,7 @@ type Config struct {
 	MaxRotationGrace time.Duration
 	// Quota is the default quota of new keys; clients may ask for a
 	// stricter one, never a looser one. The zero value: keys have no quota
-	// unless their client asks for one. Quotas need a Store that
-	// implements [QuotaStore].
+	// unless their client asks for one.
 	Quota Quota
 	// Auditor receives an event for every change and refusal. nil: none.
 	// Denied verifications are audited once per key and reason per
@@ -76,7 +76,7 @@ type Manager struct {
 	maxGrace time.Duration
 	quota    Quota
 	auditor  Auditor // nil: none
-	denials  denialLog
+	denials  denials
 	now      func() time.Time
 }
 
@@ -97,9 +97,6 @@ func NewManager(c Config) (*Manager, error) {
 	if !c.Quota.IsZero() {
 		if c.Quota.Remaining < 1 || c.Quota.RefillAmount < 0 || c.Quota.RefillInterval < 0 || (c.Quota.RefillAmount > 0) != (c.Quota.RefillInterval > 0) {
 			return nil, errors.New("keys: Config.Quota needs Remaining >= 1, and RefillAmount and RefillInterval both set or both zero")
-		}
-		if _, ok := c.Store.(QuotaStore); !ok {
-			return nil, errors.New("keys: Config.Quota needs a Store that implements QuotaStore")
 		}
 	}
 	hasher, err := NewHasher(c.Secret)
@@ -148,7 +145,8 @@ func NewManager(c Config) (*Manager, error) {
 	if interval > 0 {
 		m.usage = newUsageRecorder(c.Store, interval, m.now)
 	}
-	m.denials.interval = max(interval, 0) // with bookkeeping off, every denial is audited
+	// Denials are coalesced per interval, also with the bookkeeping off.
+	m.denials.interval = cmp.Or(max(interval, 0), time.Minute)
 	return m, nil
 }
 

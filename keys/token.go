@@ -47,9 +47,9 @@ func ValidPrefix(s string) bool {
 	return true
 }
 
-// Generate returns a new random key with prefix and id. It fails only if
+// generate returns a new random key with prefix and id. It fails only if
 // the prefix is invalid or crypto/rand fails.
-func Generate(prefix, id string) (Token, error) {
+func generate(prefix, id string) (Token, error) {
 	if !ValidPrefix(prefix) {
 		return Token{}, ErrMalformed
 	}

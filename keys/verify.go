@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/keycaphq/keycap/policy"
@@ -15,8 +14,14 @@ type Verified struct {
 	Key     *Key           // the record; shared, do not modify
 	Subject policy.Subject // the owner as the Subjects returned them now
 	// Permissions are the key's effective permissions: what it was granted,
-	// cut to the owner's current cap. Read-only.
+	// cut to the owner's current cap and to every ancestor's. Read-only.
 	Permissions policy.Permissions
+	// PreviousSecret is set when the key was presented with its previous
+	// secret, in a rotation's grace period: such a request may call the
+	// API but not manage keys ([ErrPreviousSecret]).
+	PreviousSecret bool
+
+	quota []string // the key and ancestors whose quotas a request spends
 }
 
 // Verify checks a presented key and returns its effective permissions. See
@@ -31,9 +36,9 @@ func (m *Manager) Verify(ctx context.Context, raw string) (Verified, error) {
 // time, revoked or disabled, expiry (its own, and the policy's current
 // maximum lifetime counted from creation: [ErrExpired]), the owner (gone or
 // disabled: [ErrOwnerGone]), and last the owner's current cap: the effective
-// permissions are the stored ones cut to that cap. Unknown ids, wrong
-// secrets and revoked keys all wrap [ErrInvalid]. It never writes to the
-// Store on the request path.
+// permissions are the stored ones cut to that cap, and for a delegated key
+// to each ancestor's. Unknown ids, wrong secrets and revoked keys all wrap
+// [ErrInvalid]. It never writes to the Store on the request path.
 func (m *Manager) VerifyFrom(ctx context.Context, raw string, clientIP string) (Verified, error) {
 	v, err := m.verify(ctx, raw, clientIP)
 	if err != nil {
@@ -46,7 +51,8 @@ func (m *Manager) VerifyFrom(ctx context.Context, raw string, clientIP string) (
 }
 
 // verify returns the Verified key, or an error and, when the record was
-// found, a Verified holding only the record (for the audit).
+// found and the secret matched, a Verified holding only the record (for
+// the audit).
 func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Verified, error) {
 	t, err := Parse(raw)
 	if err != nil || t.Prefix != m.prefix {
@@ -56,13 +62,17 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	k, entry, err := m.lookup(ctx, t.ID, now)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return Verified{}, ErrInvalid
+			return Verified{}, errUnknownID
 		}
 		return Verified{}, err
 	}
 	d := m.hasher.Sum(raw)
-	if !d.Equal(k.Hash) && !(k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) && d.Equal(k.PreviousHash)) {
-		return Verified{}, ErrInvalid
+	previous := false
+	if !d.Equal(k.Hash) {
+		if k.PreviousHash == nil || !now.Before(k.PreviousExpiresAt) || !d.Equal(k.PreviousHash) {
+			return Verified{}, errWrongSecret
+		}
+		previous = true
 	}
 	found := Verified{Key: k} // the secret matched: the record may be audited
 	switch {
@@ -73,7 +83,7 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	case k.IsExpired(now):
 		return found, ErrExpired
 	}
-	if max := m.policy.MaxLifetime(k.Permissions); max > 0 && !now.Before(k.CreatedAt.Add(max)) {
+	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
 		return found, ErrExpired // the policy was tightened after the key was made
 	}
 	subject, err := m.subjects.Subject(ctx, k.OwnerID)
@@ -88,55 +98,84 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	} else if err != nil {
 		return found, err
 	}
-	var effective policy.Permissions
+	v := Verified{Key: k, Subject: subject, PreviousSecret: previous}
 	if entry != nil {
-		effective = entry.effective(cap)
+		v.Permissions = entry.effective(cap)
 	} else {
-		effective = cutTo(k.Permissions, cap)
+		v.Permissions = cutTo(k.Permissions, cap)
 	}
-	if k.ParentID != "" {
-		if effective, err = m.withinParents(ctx, k, effective, now); err != nil {
+	if k.Remaining != nil {
+		v.quota = []string{k.ID}
+	}
+	if len(k.Ancestors) > 0 {
+		if err := m.withinAncestors(ctx, k, &v, now); err != nil {
 			return found, err
 		}
 	}
 	if m.usage != nil {
 		m.usage.note(k.ID, now, clientIP)
 	}
-	return Verified{Key: k, Subject: subject, Permissions: effective}, nil
+	return v, nil
 }
 
-// MaxDelegationDepth bounds chains of keys created by keys.
+// Verification failures that are counted, not audited one by one: their
+// ids match no record or their secret no key, so they name nobody's key.
+var (
+	errUnknownID   = fmt.Errorf("%w: unknown id", ErrInvalid)
+	errWrongSecret = fmt.Errorf("%w: wrong secret", ErrInvalid)
+)
+
+// MaxDelegationDepth bounds chains of keys created by keys: a key has at
+// most this many ancestors.
 const MaxDelegationDepth = 8
 
 // ErrParentInvalid wraps [ErrInvalid] for a delegated key whose parent key
-// (or one of its ancestors) was revoked, disabled, expired or deleted.
+// (or one of its ancestors) was revoked, disabled, expired, deleted or
+// rotated past the secret that created it.
 var ErrParentInvalid = fmt.Errorf("%w: the key that created it no longer works", ErrInvalid)
 
-// withinParents cuts a delegated key's permissions to every ancestor's
-// and refuses it when an ancestor no longer works: a key made by a key
-// never outlives or outgrows it.
-func (m *Manager) withinParents(ctx context.Context, k *Key, effective policy.Permissions, now time.Time) (policy.Permissions, error) {
-	for depth, id := 0, k.ParentID; id != ""; depth++ {
-		if depth == MaxDelegationDepth {
-			return nil, ErrParentInvalid
-		}
-		parent, _, err := m.lookup(ctx, id, now)
+// withinAncestors cuts a delegated key's permissions to every ancestor's
+// and refuses it when an ancestor no longer works, or no longer works with
+// the secret that created its child: a key made by a key never outlives or
+// outgrows it, nor survives the rotation of a leaked secret that made it.
+func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now time.Time) error {
+	if len(k.Ancestors) > MaxDelegationDepth {
+		return ErrParentInvalid
+	}
+	child := k
+	for i := len(k.Ancestors) - 1; i >= 0; i-- {
+		parent, _, err := m.lookup(ctx, k.Ancestors[i], now)
 		if errors.Is(err, ErrNotFound) {
-			return nil, ErrParentInvalid
+			return ErrParentInvalid
 		} else if err != nil {
-			return nil, err
+			return err
 		}
 		maxAge := m.policy.MaxLifetime(parent.Permissions)
 		if parent.IsRevoked() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
-			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) {
-			return nil, ErrParentInvalid
+			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) || !madeBy(child, parent, now) {
+			return ErrParentInvalid
 		}
-		if !policy.Subset(effective, parent.Permissions) {
-			effective = policy.Intersect(effective, parent.Permissions)
+		if !policy.Subset(v.Permissions, parent.Permissions) {
+			v.Permissions = policy.Intersect(v.Permissions, parent.Permissions)
 		}
-		id = parent.ParentID
+		if parent.Remaining != nil {
+			v.quota = append(v.quota, parent.ID)
+		}
+		child = parent
 	}
-	return effective, nil
+	return nil
+}
+
+// madeBy reports whether the secret of parent that created child still
+// works: the current one, or the previous one within its grace period.
+func madeBy(child, parent *Key, now time.Time) bool {
+	switch child.ParentGeneration {
+	case parent.Generation:
+		return true
+	case parent.Generation - 1:
+		return parent.PreviousHash != nil && now.Before(parent.PreviousExpiresAt)
+	}
+	return false
 }
 
 // lookup returns the record with id from the cache (with its entry) or
@@ -157,48 +196,4 @@ func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, *
 		m.cache.put(k, now, gen)
 	}
 	return k, nil, nil
-}
-
-func (m *Manager) auditDenied(ctx context.Context, raw string, k *Key, err error, ip string) {
-	e := Event{Type: EventVerificationDenied, Time: m.now(), Reason: err.Error(), IP: ip}
-	if k != nil {
-		e.KeyID, e.OwnerID, e.Before = k.ID, k.OwnerID, k.Permissions
-	} else if t, perr := Parse(raw); perr == nil {
-		e.KeyID = t.ID // the id is not secret; the key never leaves this function
-	}
-	if e.KeyID != "" && !m.denials.first(e.KeyID+" "+e.Reason, e.Time) {
-		return // already audited within the interval: a revoked key used in a loop is one event, not a write per request
-	}
-	m.audit(ctx, e)
-}
-
-// denialLog remembers which denials were audited lately, so that each
-// (key, reason) is audited at most once per interval. Safe for concurrent
-// use; it forgets entries older than the interval as it goes.
-type denialLog struct {
-	mu       sync.Mutex
-	interval time.Duration
-	seen     map[string]time.Time
-}
-
-// first reports whether what was not seen within the interval before now,
-// and records it.
-func (d *denialLog) first(what string, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen == nil {
-		d.seen = map[string]time.Time{}
-	}
-	if last, ok := d.seen[what]; ok && now.Sub(last) < d.interval {
-		return false
-	}
-	if len(d.seen) >= 10_000 { // bounded: drop what has aged out
-		for k, t := range d.seen {
-			if now.Sub(t) >= d.interval {
-				delete(d.seen, k)
-			}
-		}
-	}
-	d.seen[what] = now
-	return true
 }

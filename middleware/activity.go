@@ -26,7 +26,12 @@ type eventJSON struct {
 func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) error {
 	log, ok := kc.manager.Auditor().(keys.EventLog)
 	if !ok {
-		return keycap.New(keycap.CodeNotFound, http.StatusNotFound, "no activity log is configured (keys.Config.Auditor is not a keys.EventLog)")
+		return keycap.New(keycap.CodeNotFound, "no activity log is configured (keys.Config.Auditor is not a keys.EventLog)")
+	}
+	if p.Kind == KindKey {
+		// The owner's activity names keys out of the calling key's reach
+		// (their ids, permissions, revocation reasons, client addresses).
+		return keycap.New(keycap.CodeDelegationNotAllowed, "the activity of your keys is for you, logged in, not for API keys")
 	}
 	owner, err := kc.owner(r, p)
 	if err != nil {
@@ -42,7 +47,7 @@ func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) 
 	}
 	out := make([]eventJSON, len(events))
 	for i, e := range events {
-		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: e.Actor, KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP}
+		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: actorJSON(e.Actor), KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out})
 	return nil

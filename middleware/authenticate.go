@@ -28,8 +28,7 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 		raw, ok := kc.keyFrom(r)
 		if !ok {
 			if kc.requireKey {
-				keycap.WriteError(w, keycap.New(keycap.CodeUnauthenticated, http.StatusUnauthorized,
-					"an API key is required: send Authorization: Bearer <key>"))
+				keycap.WriteError(w, keycap.New(keycap.CodeUnauthenticated, "an API key is required: send Authorization: Bearer <key>"))
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(&state{Context: r.Context(), kc: kc}))
@@ -112,10 +111,9 @@ func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
 }
 
 func misconfigured(message string, cause error) *keycap.Error {
-	return &keycap.Error{Code: keycap.CodeMisconfigured, Status: http.StatusInternalServerError, Message: message, Err: cause}
+	return &keycap.Error{Code: keycap.CodeMisconfigured, Message: message, Err: cause}
 }
 
 func unauthenticated() *keycap.Error {
-	return keycap.New(keycap.CodeUnauthenticated, http.StatusUnauthorized,
-		"log in, or send an API key as Authorization: Bearer <key>")
+	return keycap.New(keycap.CodeUnauthenticated, "log in, or send an API key as Authorization: Bearer <key>")
 }

@@ -309,15 +309,23 @@ func TestKeyExpiry(t *testing.T) {
 	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), "Bearer")
 	keycaptest.RequireCode(t, longKey.DoJSON(t, http.MethodGet, "/api/files", nil), "")
 
-	// An expired key can be renewed within the maximum counted from creation.
+	// An expired key stays expired: PATCH says so and writes nothing.
+	before := f.get(t, short.ID)
 	resp = f.alice.DoJSON(t, http.MethodPatch, "/api-keys/"+short.ID, map[string]any{"expires_in": 3600})
-	keycaptest.RequireCode(t, resp, "")
-	keycaptest.RequireCode(t, shortKey.DoJSON(t, http.MethodGet, "/api/files", nil), "")
+	keycaptest.RequireCode(t, resp, keycap.CodeKeyHasExpired)
+	assert.Equal(t, before, f.get(t, short.ID), "nothing written")
+	keycaptest.RequireCode(t, shortKey.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyExpired)
 
-	f.clock.Advance(30 * 24 * time.Hour)
+	// A live key can be renewed within the maximum counted from creation,
+	// not past it; past the maximum it has expired.
+	f.clock.Advance(29 * 24 * time.Hour)
+	resp = f.alice.DoJSON(t, http.MethodPatch, "/api-keys/"+long.ID, map[string]any{"expires_in": 2 * 24 * 3600})
+	keycaptest.RequireCode(t, resp, keycap.CodeLifetimeExceedsMaximum)
+	keycaptest.RequireCode(t, f.alice.DoJSON(t, http.MethodPatch, "/api-keys/"+long.ID, map[string]any{"expires_in": 12 * 3600}), "")
+	f.clock.Advance(13 * time.Hour)
 	keycaptest.RequireCode(t, longKey.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyExpired)
 	resp = f.alice.DoJSON(t, http.MethodPatch, "/api-keys/"+long.ID, map[string]any{"expires_in": 60})
-	keycaptest.RequireCode(t, resp, keycap.CodeLifetimeExceedsMaximum)
+	keycaptest.RequireCode(t, resp, keycap.CodeKeyHasExpired)
 }
 
 func TestStoreUnavailable(t *testing.T) {

@@ -39,7 +39,7 @@ func benchChain(b *testing.B) (bare, chain, skipping http.Handler, key string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, key, err = m.Create(context.Background(), keys.CreateRequest{OwnerID: "u1", Name: "bench", Permissions: policy.Permissions{"files": {"read"}}})
+	_, key, err = m.Create(context.Background(), keys.CreateRequest{Owner: "u1", Name: "bench", Permissions: policy.Permissions{"files": {"read"}}})
 	if err != nil {
 		b.Fatal(err)
 	}

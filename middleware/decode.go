@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/keycaphq/keycap"
 	"github.com/keycaphq/keycap/policy"
@@ -28,6 +29,9 @@ func (kc *Keycap) decodeObject(w http.ResponseWriter, r *http.Request, optionalB
 			return invalidBody("the body is larger than "+strconv.FormatInt(kc.maxBody, 10)+" bytes", "")
 		}
 		return invalidBody("the body could not be read", "")
+	}
+	if !utf8.Valid(data) {
+		return invalidBody("the body is not valid UTF-8", "")
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		if optionalBody {
@@ -92,7 +96,7 @@ func fieldList(fields map[string]fieldDecoder) string {
 }
 
 func invalidBody(reason, field string) *keycap.Error {
-	return &keycap.Error{Code: keycap.CodeInvalidBody, Status: http.StatusBadRequest,
+	return &keycap.Error{Code: keycap.CodeInvalidBody,
 		Message: "invalid request body: " + reason, Details: &keycap.InvalidBodyDetails{Reason: reason, Field: field}}
 }
 
@@ -127,6 +131,22 @@ func secondsField(name string, dst **int64) fieldDecoder {
 			return invalidBody(name+" must be a whole number of seconds from 0 to 3153600000", name)
 		}
 		*dst = &n
+		return nil
+	}
+}
+
+// lifetimeField accepts expires_in: a whole number of seconds from 1 to 100
+// years, the same on create and on PATCH (leave it out for the default).
+func lifetimeField(dst **int64) fieldDecoder {
+	seconds := secondsField("expires_in", dst)
+	return func(raw json.RawMessage) error {
+		if err := seconds(raw); err != nil {
+			return err
+		}
+		if **dst == 0 {
+			*dst = nil
+			return invalidBody("expires_in must be at least 1 second; leave it out for the default", "expires_in")
+		}
 		return nil
 	}
 }

@@ -53,20 +53,20 @@ type countingStore struct {
 
 func newCountingStore() *countingStore { return &countingStore{Store: memstore.New()} }
 
-func (s *countingStore) Create(ctx context.Context, k *keys.Key) error {
+func (s *countingStore) Create(ctx context.Context, k *keys.Key, maxLive int) error {
 	s.creates.Add(1)
 	if s.down.Load() {
 		return keys.ErrStoreUnavailable
 	}
-	return s.Store.Create(ctx, k)
+	return s.Store.Create(ctx, k, maxLive)
 }
 
-func (s *countingStore) Update(ctx context.Context, k *keys.Key) error {
+func (s *countingStore) Change(ctx context.Context, id string, c keys.Change) (*keys.Key, error) {
 	s.updates.Add(1)
 	if s.down.Load() {
-		return keys.ErrStoreUnavailable
+		return nil, keys.ErrStoreUnavailable
 	}
-	return s.Store.Update(ctx, k)
+	return s.Store.Change(ctx, id, c)
 }
 
 func (s *countingStore) Get(ctx context.Context, id string) (*keys.Key, error) {
@@ -83,7 +83,7 @@ func (s *countingStore) List(ctx context.Context, owner string, page keys.Page) 
 	return s.Store.List(ctx, owner, page)
 }
 
-// writes is the number of Create and Update calls so far.
+// writes is the number of Create and Change calls so far.
 func (s *countingStore) writes() int64 { return s.creates.Load() + s.updates.Load() }
 
 // snapshot returns every record of owners, without the last-used
@@ -206,7 +206,7 @@ func newFixture(t testing.TB, opts ...keycaptest.Option) *fixture {
 // whatever the HTTP options), living for lifetime (0: the default).
 func (f *fixture) mint(t testing.TB, owner string, perms policy.Permissions, lifetime time.Duration) keycaptest.CreatedKey {
 	t.Helper()
-	k, token, err := f.srv.Manager.Create(context.Background(), keys.CreateRequest{OwnerID: owner, Name: owner + " key", Permissions: perms, Lifetime: lifetime})
+	k, token, err := f.srv.Manager.Create(context.Background(), keys.CreateRequest{Owner: owner, Name: owner + " key", Permissions: perms, Lifetime: lifetime})
 	require.NoError(t, err)
 	return keycaptest.CreatedKey{ID: k.ID, Key: token, Hint: k.Hint, Permissions: k.Permissions}
 }
@@ -219,7 +219,7 @@ func (f *fixture) keyClient(t testing.TB, key string) *keycaptest.Client {
 // get returns the stored record of key id, whoever owns it.
 func (f *fixture) get(t testing.TB, id string) *keys.Key {
 	t.Helper()
-	k, err := f.srv.Manager.Lookup(context.Background(), id)
+	k, err := f.store.Store.Get(context.Background(), id)
 	require.NoError(t, err)
 	return k
 }
@@ -273,3 +273,5 @@ func sortedDesc(s []string) bool {
 	}
 	return true
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -31,17 +31,21 @@ func (t *tally) n(m string) int {
 	defer t.mu.Unlock()
 	return t.calls[m]
 }
-func (t *tally) Create(ctx context.Context, k *keys.Key) error {
+func (t *tally) Create(ctx context.Context, k *keys.Key, maxLive int) error {
 	t.add("Create")
-	return t.Store.Create(ctx, k)
+	return t.Store.Create(ctx, k, maxLive)
 }
 func (t *tally) Get(ctx context.Context, id string) (*keys.Key, error) {
 	t.add("Get")
 	return t.Store.Get(ctx, id)
 }
-func (t *tally) Update(ctx context.Context, k *keys.Key) error {
-	t.add("Update")
-	return t.Store.Update(ctx, k)
+func (t *tally) Change(ctx context.Context, id string, c keys.Change) (*keys.Key, error) {
+	t.add("Change")
+	return t.Store.Change(ctx, id, c)
+}
+func (t *tally) Consume(ctx context.Context, ids []string, now time.Time) (int64, bool, error) {
+	t.add("Consume")
+	return t.Store.Consume(ctx, ids, now)
 }
 func (t *tally) Touch(ctx context.Context, id string, at time.Time, ip string) error {
 	t.add("Touch")
@@ -62,7 +66,7 @@ func TestHotPathWritesNothing(t *testing.T) {
 		require.Equal(t, http.StatusOK, c.DoJSON(t, http.MethodGet, "/api/files", nil).StatusCode)
 	}
 	assert.Equal(t, 1, store.n("Create"))
-	assert.Zero(t, store.n("Update")+store.n("Touch"), "verification wrote to the store")
+	assert.Zero(t, store.n("Change")+store.n("Touch"), "verification wrote to the store")
 	assert.LessOrEqual(t, store.n("Get")-reads, 1, "the cache serves repeated verifications")
 	require.NoError(t, srv.Manager.Close())
 	assert.Equal(t, 1, store.n("Touch"), "a thousand uses, one last-used write")

@@ -67,6 +67,7 @@ type Keycap struct {
 	maxBody    int64
 	clientIP   func(*http.Request) string
 	rateLimit  RateLimit
+	keys       http.Handler // the keys API: see KeysHandler
 }
 
 // New validates o and returns a Keycap. Configuration errors are reported
@@ -115,6 +116,7 @@ func New(o Options) (*Keycap, error) {
 	if kc.clientIP == nil {
 		kc.clientIP = remoteHost
 	}
+	kc.keys = kc.keysRoutes()
 	return kc, nil
 }
 

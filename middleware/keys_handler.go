@@ -7,124 +7,125 @@ import (
 	"github.com/keycaphq/keycap"
 )
 
-// KeysHandler returns the handler for the keys API, mounted at
-// Options.Path (default "/api-keys"); register it for the path and the
-// path with a trailing slash:
+// KeysHandler returns the handler for the keys API at Options.Path
+// (default "/api-keys"). It serves the path itself and everything below
+// it, so mount it for both:
 //
-//	mux.Handle("/api-keys", h)  // POST and GET /api-keys
-//	mux.Handle("/api-keys/", h) // /api-keys/grantable, /api-keys/{id}, ...
+//	kc.Mount(mux)                               // http.ServeMux, gorilla/mux
+//	r.Mount("/api-keys", kc.KeysHandler())      // chi
 //
 // Routes, relative to the path, all answering JSON:
 //
-//	POST   /              create {"name", "permissions"?, "expires_in"?} → 201 with the key, shown once
+//	POST   /              create {"name", "permissions"?, "expires_in"?, "remaining"?,
+//	                      "refill_amount"?, "refill_interval_seconds"?} → 201 with the key, shown once
 //	GET    /              list the caller's keys (?limit=, ?cursor=) → {"keys", "next_cursor"}
-//	GET    /grantable     the caller's cap → {"permissions", "known", ...}
-//	GET    /{id}          one key
-//	PATCH  /{id}          {"name"?, "permissions"?, "expires_in"?, "disabled"?}
-//	DELETE /{id}          revoke (optional body {"reason"})
-//	POST   /{id}/rotate   {"grace_seconds"?} → the new key, shown once
+//	GET    /grantable     the caller's cap → {"permissions", "known", "allow_client_permissions",
+//	                      "max_lifetime_seconds"}
 //	GET    /activity      recent events about the caller's keys (?limit=), when the
 //	                      Manager's Auditor is a keys.EventLog → {"events"}
+//	GET    /{id}          one key
+//	PATCH  /{id}          {"name"?, "permissions"?, "expires_in"?, "disabled"?}: one change, all or nothing
+//	DELETE /{id}          revoke (optional body {"reason"})
+//	POST   /{id}/rotate   {"grace_seconds"?} → the new key, shown once
 //
 // The caller is the logged-in session user, or an API key when
 // Options.AllowDelegation is set. Another user's key answers 404 like a
 // missing one, unless the caller holds Options.AdminPermission and names
 // the owner with ?owner=. Cross-origin browser requests that change state
-// are refused (403 CSRF). Nothing is written on any refusal.
-func (kc *Keycap) KeysHandler() http.Handler {
-	return http.HandlerFunc(kc.serveKeys)
+// are refused (403 CSRF). Nothing is written on any refusal. Other methods
+// answer 405 with an Allow header.
+func (kc *Keycap) KeysHandler() http.Handler { return kc.keys }
+
+// Mount registers [Keycap.KeysHandler] on mux for Options.Path and
+// everything below it: two patterns, since a ServeMux pattern ending in a
+// slash would redirect POST /api-keys.
+func (kc *Keycap) Mount(mux interface{ Handle(string, http.Handler) }) {
+	mux.Handle(kc.path, kc.keys)
+	mux.Handle(kc.path+"/", kc.keys)
 }
 
-type route int
-
-const (
-	routeCollection route = iota + 1 // /
-	routeGrantable                   // /grantable
-	routeKey                         // /{id}
-	routeRotate                      // /{id}/rotate
-	routeActivity                    // /activity
-)
-
-var allowed = map[route]string{
-	routeCollection: "GET, POST",
-	routeGrantable:  "GET",
-	routeKey:        "GET, PATCH, DELETE",
-	routeRotate:     "POST",
-	routeActivity:   "GET",
-}
-
-func (kc *Keycap) serveKeys(w http.ResponseWriter, r *http.Request) {
-	rt, id := kc.route(r.URL.Path)
-	if rt == 0 {
-		keycap.WriteError(w, keycap.New(keycap.CodeNotFound, http.StatusNotFound, "no such route under "+kc.path))
-		return
+// keysRoutes builds the keys handler: a ServeMux with method patterns (405
+// and Allow come with it), behind CSRF protection and authentication.
+func (kc *Keycap) keysRoutes() http.Handler {
+	mux := http.NewServeMux()
+	p := kc.path
+	handle := func(pattern string, serve func(http.ResponseWriter, *http.Request, Principal) error) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			caller, err := kc.caller(r)
+			if err == nil {
+				err = serve(w, r, caller)
+			}
+			if err != nil {
+				keycap.WriteError(w, err)
+			}
+		})
 	}
-	if !methodAllowed(rt, r.Method) {
-		w.Header().Set("Allow", allowed[rt])
-		keycap.WriteError(w, keycap.New(keycap.CodeMethodNotAllowed, http.StatusMethodNotAllowed,
-			r.Method+" is not allowed here; use "+allowed[rt]))
-		return
+	for _, collection := range []string{p, p + "/{$}"} {
+		handle("POST "+collection, kc.create)
+		handle("GET "+collection, kc.list)
 	}
-	if !isSafe(r.Method) {
-		if err := kc.csrf.Check(r); err != nil {
-			keycap.WriteError(w, csrfError(err))
-			return
+	handle("GET "+p+"/grantable", kc.grantable)
+	handle("GET "+p+"/activity", kc.activity)
+	for _, name := range []string{"/grantable", "/activity"} { // not key ids: 405, not a key lookup
+		for _, method := range []string{"PATCH ", "DELETE "} {
+			mux.Handle(method+p+name, methodNotAllowed("GET, HEAD"))
 		}
 	}
-	p, err := kc.caller(r)
-	if err != nil {
-		keycap.WriteError(w, err)
-		return
-	}
-	if id != "" {
-		r.SetPathValue("id", id)
-	}
-	switch {
-	case rt == routeCollection && r.Method == http.MethodGet:
-		err = kc.list(w, r, p)
-	case rt == routeCollection:
-		err = kc.create(w, r, p)
-	case rt == routeGrantable:
-		err = kc.grantable(w, r, p)
-	case rt == routeActivity:
-		err = kc.activity(w, r, p)
-	case rt == routeKey && r.Method == http.MethodGet:
-		err = kc.get(w, r, p)
-	case rt == routeKey && r.Method == http.MethodPatch:
-		err = kc.update(w, r, p)
-	case rt == routeKey:
-		err = kc.revoke(w, r, p)
-	default:
-		err = kc.rotate(w, r, p)
-	}
-	if err != nil {
-		keycap.WriteError(w, err)
-	}
+	handle("GET "+p+"/{id}", kc.get)
+	handle("PATCH "+p+"/{id}", kc.update)
+	handle("DELETE "+p+"/{id}", kc.revoke)
+	handle("POST "+p+"/{id}/rotate", kc.rotate)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.Path) > len(p)+1 && strings.HasSuffix(r.URL.Path, "/") {
+			// "/api-keys/{id}/" names what "/api-keys/{id}" does.
+			r = r.Clone(r.Context())
+			r.URL.Path = strings.TrimRight(r.URL.Path, "/")
+			r.URL.RawPath = ""
+		}
+		if h, pattern := mux.Handler(r); pattern == "" {
+			kc.refuseRoute(w, r, h)
+			return
+		}
+		if !isSafe(r.Method) {
+			if err := kc.csrf.Check(r); err != nil {
+				keycap.WriteError(w, csrfError(err))
+				return
+			}
+		}
+		mux.ServeHTTP(w, r) // matches again, and sets the path values
+	})
 }
 
-// route maps a request path to a route and a key id.
-func (kc *Keycap) route(path string) (route, string) {
-	rest, ok := strings.CutPrefix(path, kc.path)
-	if !ok || (rest != "" && rest[0] != '/') {
-		return 0, ""
+// refuseRoute answers a request no route matched in keycap's JSON: 405 with
+// the Allow header the ServeMux computed, or 404.
+func (kc *Keycap) refuseRoute(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r) // the mux's own 404 or 405 handler: it only sets headers and a status
+	if rec.status == http.StatusMethodNotAllowed {
+		methodNotAllowed(rec.header.Get("Allow")).ServeHTTP(w, r)
+		return
 	}
-	rest = strings.Trim(rest, "/")
-	if rest == "" {
-		return routeCollection, ""
-	}
-	id, tail, _ := strings.Cut(rest, "/")
-	switch {
-	case tail == "" && id == "grantable":
-		return routeGrantable, ""
-	case tail == "" && id == "activity":
-		return routeActivity, ""
-	case tail == "":
-		return routeKey, id
-	case tail == "rotate":
-		return routeRotate, id
-	}
-	return 0, ""
+	keycap.WriteError(w, keycap.New(keycap.CodeNotFound, "no such route under "+kc.path))
 }
+
+// methodNotAllowed answers 405 with allow.
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		keycap.WriteError(w, keycap.New(keycap.CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
+	})
+}
+
+// headerRecorder keeps the status and headers of the mux's refusal and
+// drops its plain-text body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header         { return h.header }
+func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
 
 // caller authenticates a request to the keys handler: the key verified by
 // Authenticate (or presented here, if Authenticate does not run in front),
@@ -146,17 +147,8 @@ func (kc *Keycap) caller(r *http.Request) (Principal, error) {
 	case p.Kind == 0:
 		return Principal{}, unauthenticated()
 	case p.Kind == KindKey && !kc.delegation:
-		return Principal{}, keycap.New(keycap.CodeDelegationNotAllowed, http.StatusForbidden,
+		return Principal{}, keycap.New(keycap.CodeDelegationNotAllowed,
 			"API keys may not manage API keys here; log in to the app to do this")
 	}
 	return p, nil
-}
-
-func methodAllowed(rt route, method string) bool {
-	for _, m := range strings.Split(allowed[rt], ", ") {
-		if m == method {
-			return true
-		}
-	}
-	return false
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keycaphq/keycap"
 	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
+	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/middleware"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -275,10 +276,10 @@ func TestKeysRoutes(t *testing.T) {
 		want         keycap.Code
 		allow        string
 	}{
-		{http.MethodDelete, "/api-keys", keycap.CodeMethodNotAllowed, "GET, POST"},
-		{http.MethodPut, "/api-keys/", keycap.CodeMethodNotAllowed, "GET, POST"},
-		{http.MethodDelete, "/api-keys/grantable", keycap.CodeMethodNotAllowed, "GET"},
-		{http.MethodPost, "/api-keys/" + id, keycap.CodeMethodNotAllowed, "GET, PATCH, DELETE"},
+		{http.MethodDelete, "/api-keys", keycap.CodeMethodNotAllowed, "GET, HEAD, POST"},
+		{http.MethodPut, "/api-keys/", keycap.CodeMethodNotAllowed, "GET, HEAD, POST"},
+		{http.MethodDelete, "/api-keys/grantable", keycap.CodeMethodNotAllowed, "GET, HEAD"},
+		{http.MethodPost, "/api-keys/" + id, keycap.CodeMethodNotAllowed, "DELETE, GET, HEAD, PATCH"},
 		{http.MethodGet, "/api-keys/" + id + "/rotate", keycap.CodeMethodNotAllowed, "POST"},
 		{http.MethodGet, "/api-keys/" + id + "/other", keycap.CodeNotFound, ""},
 		{http.MethodGet, "/api-keys/" + id + "/rotate/x", keycap.CodeNotFound, ""},
@@ -347,6 +348,13 @@ func TestDelegation(t *testing.T) {
 	var self keyBody
 	resp.JSON(t, &self)
 	keycaptest.RequireCode(t, f.keyClient(t, self.Key).DoJSON(t, http.MethodDelete, "/api-keys/"+child.ID, nil), "")
+	// The old secret, in its grace period, still calls the API but no
+	// longer manages keys: a leaked old secret cannot lock the new one out.
+	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodGet, "/api/files", nil), "")
+	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodPost, "/api-keys/"+expiring.ID+"/rotate", map[string]any{"grace_seconds": 0}),
+		keycap.CodeDelegationNotAllowed)
+	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodPost, "/api-keys", map[string]any{"name": "late"}), keycap.CodeDelegationNotAllowed)
+	caller = f.keyClient(t, self.Key)
 
 	// A key reaches only itself and the keys it created: re-enabling its own
 	// child works; the owner's other keys answer 404 like another user's,
@@ -356,7 +364,7 @@ func TestDelegation(t *testing.T) {
 	var narrow keyBody
 	resp.JSON(t, &narrow)
 	for _, id := range []string{narrow.ID, f.aliceKey.ID} {
-		_, err := f.srv.Manager.SetDisabled(t.Context(), "alice", id, true, "alice")
+		_, err := f.srv.Manager.Update(t.Context(), keys.UpdateRequest{Ref: keys.Ref{Owner: "alice", ID: id}, Disabled: ptr(true)})
 		require.NoError(t, err)
 	}
 	keycaptest.RequireCode(t, caller.DoJSON(t, http.MethodPatch, "/api-keys/"+narrow.ID, map[string]any{"disabled": false}), "")

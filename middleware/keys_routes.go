@@ -20,7 +20,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	err := kc.decodeObject(w, r, false, map[string]fieldDecoder{
 		"name":                    stringField("name", &name),
 		"permissions":             permissionsField(&perms),
-		"expires_in":              secondsField("expires_in", &expiresIn),
+		"expires_in":              lifetimeField(&expiresIn),
 		"remaining":               countField("remaining", &remaining),
 		"refill_amount":           countField("refill_amount", &refillAmount),
 		"refill_interval_seconds": secondsField("refill_interval_seconds", &refillInterval),
@@ -31,7 +31,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	if name == nil {
 		return invalidBody(`"name" is required: give the key a name`, "name")
 	}
-	req := keys.CreateRequest{OwnerID: p.OwnerID, Name: *name, Permissions: perms, Caller: p.Key, Actor: actor(p)}
+	req := keys.CreateRequest{Owner: p.OwnerID, Name: *name, Permissions: perms, Caller: p.Key, Actor: actor(p)}
 	if remaining != nil {
 		req.Quota = &keys.Quota{Remaining: *remaining}
 		if refillAmount != nil {
@@ -44,9 +44,6 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		return invalidBody("a refill needs a quota: set remaining too", "remaining")
 	}
 	if expiresIn != nil {
-		if *expiresIn == 0 {
-			return invalidBody("expires_in must be at least 1 second; leave it out for the default", "expires_in")
-		}
 		req.Lifetime = time.Duration(*expiresIn) * time.Second
 	}
 	k, token, err := kc.manager.Create(r.Context(), req)
@@ -65,17 +62,15 @@ func (kc *Keycap) list(w http.ResponseWriter, r *http.Request, p Principal) erro
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
 	limit, err := pageLimit(r, 0)
 	if err != nil {
 		return err
 	}
-	page := keys.Page{Before: q.Get("cursor"), Limit: limit}
-	list, next, err := kc.manager.List(r.Context(), owner, page)
+	list, next, err := kc.manager.List(r.Context(), keys.ListRequest{
+		Owner: owner, Before: r.URL.Query().Get("cursor"), Limit: limit, Caller: p.Key})
 	if err != nil {
 		return err
 	}
-	list = kc.scoped(r, p, list)
 	now := time.Now()
 	out := make([]keyJSON, len(list))
 	for i, k := range list {
@@ -108,11 +103,11 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 }
 
 func (kc *Keycap) get(w http.ResponseWriter, r *http.Request, p Principal) error {
-	owner, err := kc.keyOwner(r, p)
+	ref, err := kc.ref(r, p)
 	if err != nil {
 		return err
 	}
-	k, err := kc.manager.Get(r.Context(), owner, r.PathValue("id"))
+	k, err := kc.manager.Get(r.Context(), ref)
 	if err != nil {
 		return err
 	}
@@ -120,55 +115,41 @@ func (kc *Keycap) get(w http.ResponseWriter, r *http.Request, p Principal) error
 	return nil
 }
 
+// update serves PATCH: every field in one Manager.Update, so that the
+// change is decided whole and written once, or refused with nothing written.
 func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) error {
-	owner, err := kc.keyOwner(r, p)
+	ref, err := kc.ref(r, p)
 	if err != nil {
 		return err
 	}
-	var u keys.UpdateRequest
+	u := keys.UpdateRequest{Ref: ref, Actor: actor(p)}
 	var expiresIn *int64
-	var disabled *bool
 	err = kc.decodeObject(w, r, false, map[string]fieldDecoder{
 		"name":        stringField("name", &u.Name),
 		"permissions": permissionsField(&u.Permissions),
-		"expires_in":  secondsField("expires_in", &expiresIn),
-		"disabled":    boolField("disabled", &disabled),
+		"expires_in":  lifetimeField(&expiresIn),
+		"disabled":    boolField("disabled", &u.Disabled),
 	})
 	if err != nil {
 		return err
 	}
-	if owner != p.OwnerID && (u.Name != nil || u.Permissions != nil || expiresIn != nil) {
-		return keycap.New(keycap.CodeForbidden, http.StatusForbidden, "admins may only disable or enable another user's key")
-	}
-	id := r.PathValue("id")
-	if _, err := kc.manager.Get(r.Context(), owner, id); err != nil {
-		return err // not found answers before any other refusal
-	}
-	u.Caller, u.Actor = p.Key, actor(p)
 	if expiresIn != nil {
 		d := time.Duration(*expiresIn) * time.Second
 		u.Lifetime = &d
 	}
-	var k *keys.Key
-	if u.Name != nil || u.Permissions != nil || u.Lifetime != nil {
-		if k, err = kc.manager.Update(r.Context(), owner, id, u); err != nil {
-			return err
-		}
-	}
-	if disabled != nil {
-		if k, err = kc.manager.SetDisabled(r.Context(), owner, id, *disabled, actor(p)); err != nil {
-			return err
-		}
-	}
-	if k == nil {
+	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil {
 		return invalidBody("nothing to change: send name, permissions, expires_in or disabled", "")
+	}
+	k, err := kc.manager.Update(r.Context(), u)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, toJSON(k, time.Now()))
 	return nil
 }
 
 func (kc *Keycap) revoke(w http.ResponseWriter, r *http.Request, p Principal) error {
-	owner, err := kc.keyOwner(r, p)
+	ref, err := kc.ref(r, p)
 	if err != nil {
 		return err
 	}
@@ -176,11 +157,11 @@ func (kc *Keycap) revoke(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err := kc.decodeObject(w, r, true, map[string]fieldDecoder{"reason": stringField("reason", &reason)}); err != nil {
 		return err
 	}
-	req := keys.RevokeRequest{Actor: actor(p)}
+	req := keys.RevokeRequest{Ref: ref, Actor: actor(p)}
 	if reason != nil {
 		req.Reason = *reason
 	}
-	k, err := kc.manager.Revoke(r.Context(), owner, r.PathValue("id"), req)
+	k, err := kc.manager.Revoke(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -192,18 +173,15 @@ func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err := kc.ownOnly(r, p); err != nil {
 		return err
 	}
-	if err := kc.inScope(r, p, p.OwnerID); err != nil {
-		return err
-	}
 	var grace *int64
 	if err := kc.decodeObject(w, r, true, map[string]fieldDecoder{"grace_seconds": secondsField("grace_seconds", &grace)}); err != nil {
 		return err
 	}
-	var d time.Duration
+	req := keys.RotateRequest{Ref: keys.Ref{Owner: p.OwnerID, ID: r.PathValue("id"), Caller: p.Key}, Actor: actor(p)}
 	if grace != nil {
-		d = time.Duration(*grace) * time.Second
+		req.Grace = time.Duration(*grace) * time.Second
 	}
-	k, token, err := kc.manager.Rotate(r.Context(), p.OwnerID, r.PathValue("id"), d, p.Key, actor(p))
+	k, token, err := kc.manager.Rotate(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -213,14 +191,14 @@ func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) er
 	return nil
 }
 
-// keyOwner returns the owner of the key the request names, refusing what
-// is out of the caller's reach (see owner and inScope).
-func (kc *Keycap) keyOwner(r *http.Request, p Principal) (string, error) {
+// ref names the key of the request: the caller's own, or with ?owner=
+// (and the admin permission) another user's.
+func (kc *Keycap) ref(r *http.Request, p Principal) (keys.Ref, error) {
 	owner, err := kc.owner(r, p)
 	if err != nil {
-		return "", err
+		return keys.Ref{}, err
 	}
-	return owner, kc.inScope(r, p, owner)
+	return keys.Ref{Owner: owner, ID: r.PathValue("id"), Caller: p.Key}, nil
 }
 
 // pageLimit reads ?limit= (1 to keys.MaxPageLimit), or returns fallback.
@@ -237,14 +215,15 @@ func pageLimit(r *http.Request, fallback int) (int, error) {
 }
 
 // owner returns whose keys the request is about: the caller's, or with
-// ?owner= another user's, which needs Options.AdminPermission.
+// ?owner= another user's, which needs Options.AdminPermission and a
+// session: a key acts only for its own owner.
 func (kc *Keycap) owner(r *http.Request, p Principal) (string, error) {
 	owner := r.URL.Query().Get("owner")
 	if owner == "" || owner == p.OwnerID {
 		return p.OwnerID, nil
 	}
-	if kc.admin == "" || !p.Has(kc.admin) {
-		return "", keycap.New(keycap.CodeForbidden, http.StatusForbidden, "managing another user's keys needs the admin permission")
+	if kc.admin == "" || !p.Has(kc.admin) || p.Kind != KindSession {
+		return "", keycap.New(keycap.CodeForbidden, "managing another user's keys needs the admin permission, as a logged-in user")
 	}
 	return owner, nil
 }
@@ -252,19 +231,20 @@ func (kc *Keycap) owner(r *http.Request, p Principal) (string, error) {
 // ownOnly refuses ?owner= naming another user where admins have no power.
 func (kc *Keycap) ownOnly(r *http.Request, p Principal) error {
 	if owner := r.URL.Query().Get("owner"); owner != "" && owner != p.OwnerID {
-		return keycap.New(keycap.CodeForbidden, http.StatusForbidden, "this works only on your own keys")
+		return keycap.New(keycap.CodeForbidden, "this works only on your own keys")
 	}
 	return nil
 }
 
-func actor(p Principal) string {
+// actor is who acts for the record: the calling key, or the session user.
+func actor(p Principal) keys.Actor {
 	if p.Kind == KindKey {
-		return "key:" + p.KeyID
+		return keys.KeyActor(p.KeyID)
 	}
-	return p.OwnerID
+	return keys.UserActor(p.OwnerID)
 }
 
 func fieldError(field, reason string) *keycap.Error {
-	return &keycap.Error{Code: keycap.CodeInvalidField, Status: http.StatusBadRequest,
+	return &keycap.Error{Code: keycap.CodeInvalidField,
 		Message: field + ": " + reason, Details: &keycap.InvalidFieldDetails{Field: field, Reason: reason}}
 }

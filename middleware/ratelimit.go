@@ -50,7 +50,7 @@ func (kc *Keycap) limit(w http.ResponseWriter, r *http.Request, p *Principal) er
 		ratelimit.Bucket{Name: "key:" + p.KeyID, Limit: rl.PerKey},
 		ratelimit.Bucket{Name: "owner:" + p.OwnerID, Limit: rl.PerOwner})
 	if err != nil {
-		return &keycap.Error{Code: keycap.CodeStoreUnavailable, Status: http.StatusServiceUnavailable, Err: err,
+		return &keycap.Error{Code: keycap.CodeStoreUnavailable, Err: err,
 			Message: "the rate limiter is unavailable; try again shortly"}
 	}
 	h := w.Header()
@@ -66,7 +66,7 @@ func (kc *Keycap) limit(w http.ResponseWriter, r *http.Request, p *Principal) er
 	if res.Bucket.Name != "key:"+p.KeyID {
 		scope = "owner"
 	}
-	return &keycap.Error{Code: keycap.CodeRateLimited, Status: http.StatusTooManyRequests,
+	return &keycap.Error{Code: keycap.CodeRateLimited,
 		Message: "too many requests for this " + scope + "; retry in " + strconv.FormatInt(retry, 10) + " seconds",
 		Details: &keycap.RateLimitDetails{Scope: scope, Limit: res.Bucket.Limit.Requests, RetryAfterSeconds: retry}}
 }

@@ -60,7 +60,7 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 			if missing := policy.Missing(p.Permissions, required...); missing != nil {
 				w.Header().Set("X-Accepted-Permissions", strings.Join(missing, ", "))
 				keycap.WriteError(w, &keycap.Error{
-					Code: keycap.CodeInsufficientPermissions, Status: http.StatusForbidden,
+					Code: keycap.CodeInsufficientPermissions,
 					Message: "this needs permissions the caller does not hold: " + strings.Join(missing, ", "),
 					Details: &keycap.InsufficientDetails{Missing: missing},
 				})
@@ -83,7 +83,7 @@ func (kc *Keycap) consume(w http.ResponseWriter, r *http.Request, st *state) err
 	st.quotaSpent = true
 	remaining, err := kc.manager.Consume(r.Context(), st.verified)
 	if errors.Is(err, keys.ErrQuotaExceeded) {
-		return &keycap.Error{Code: keycap.CodeQuotaExceeded, Status: http.StatusTooManyRequests, Err: err,
+		return &keycap.Error{Code: keycap.CodeQuotaExceeded, Err: err,
 			Message: "this key's request quota is spent; wait for its refill or create a new key"}
 	} else if err != nil {
 		return err
@@ -103,6 +103,6 @@ func isSafe(method string) bool {
 }
 
 func csrfError(err error) *keycap.Error {
-	return &keycap.Error{Code: keycap.CodeCSRF, Status: http.StatusForbidden, Err: err,
+	return &keycap.Error{Code: keycap.CodeCSRF, Err: err,
 		Message: "cross-origin requests may not change state here; send the request from the app's own pages"}
 }

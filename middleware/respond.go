@@ -42,12 +42,21 @@ func toJSON(k *keys.Key, now time.Time) keyJSON {
 		ID: k.ID, Name: k.Name, Hint: k.Hint, Prefix: k.Prefix, OwnerID: k.OwnerID,
 		Permissions: perms, Status: status(k, now), CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
 		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
-		RevokedBy: k.RevokedBy, RevokedReason: k.RevokedReason, CreatedBy: k.CreatedBy, Remaining: k.Remaining,
+		RevokedBy: actorJSON(k.RevokedBy), RevokedReason: k.RevokedReason, CreatedBy: actorJSON(k.CreatedBy), Remaining: k.Remaining,
 	}
 	if k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) {
 		j.PreviousExpiresAt = timePtr(k.PreviousExpiresAt)
 	}
 	return j
+}
+
+// actorJSON is how an actor reads in answers: a user's id as it is, any
+// other actor as "kind:id" ("key:<id>" for a key).
+func actorJSON(a keys.Actor) string {
+	if a.Kind == keys.ActorUser {
+		return a.ID
+	}
+	return a.String()
 }
 
 func status(k *keys.Key, now time.Time) string {

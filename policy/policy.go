@@ -37,7 +37,16 @@ type Config struct {
 	// permissions. Keys are "resource:action" patterns in which either side
 	// may be "*", matching any name: {"*:delete": 30 * 24 * time.Hour}.
 	MaxLifetimeFor map[string]time.Duration
+
+	// MaxKeys bounds how many live keys (neither revoked nor expired) one
+	// owner may hold, keys created by keys included. 0 means
+	// [DefaultMaxKeys]; a negative value means no limit.
+	MaxKeys int
 }
+
+// DefaultMaxKeys is the number of live keys an owner may hold when
+// [Config].MaxKeys is 0.
+const DefaultMaxKeys = 100
 
 // noPermissions is a shared, read-only empty cap.
 var noPermissions = Permissions{}
@@ -54,6 +63,7 @@ type Policy struct {
 	defaultLifetime time.Duration
 	maxLifetime     time.Duration
 	lifetimeRules   []lifetimeRule
+	maxKeys         int // 0: no limit
 }
 
 // New validates c and returns the Policy it describes. It refuses a
@@ -70,6 +80,10 @@ func New(c Config) (*Policy, error) {
 		allowClient:     c.AllowClientPermissions,
 		defaultLifetime: c.DefaultLifetime,
 		maxLifetime:     c.MaxLifetime,
+		maxKeys:         max(c.MaxKeys, 0),
+	}
+	if c.MaxKeys == 0 {
+		p.maxKeys = DefaultMaxKeys
 	}
 	var err error
 	if p.max, err = normalize(c.Max, true); err != nil {
@@ -110,6 +124,9 @@ func MustNew(c Config) *Policy {
 	}
 	return p
 }
+
+// MaxKeys returns how many live keys one owner may hold; 0 means no limit.
+func (p *Policy) MaxKeys() int { return p.maxKeys }
 
 // AllowsClientPermissions reports whether clients may choose permissions.
 func (p *Policy) AllowsClientPermissions() bool { return p.allowClient }

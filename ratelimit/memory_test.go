@@ -87,10 +87,3 @@ func TestMemoryExactUnderConcurrency(t *testing.T) {
 		assert.Equal(t, int64(100), admitted.Load())
 	}
 }
-
-func TestLimitValidate(t *testing.T) {
-	assert.NoError(t, ratelimit.Limit{}.Validate())
-	assert.NoError(t, ratelimit.Limit{Requests: 1, Window: time.Second}.Validate())
-	assert.Error(t, ratelimit.Limit{Requests: 1}.Validate())
-	assert.Error(t, ratelimit.Limit{Requests: -1, Window: time.Second}.Validate())
-}

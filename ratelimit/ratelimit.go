@@ -1,12 +1,11 @@
 // Package ratelimit counts requests in windows: per API key and per owner
 // (all of a user's keys share one budget, so minting more keys buys no
-// more traffic). [Memory] is exact within one process; keys/redisstore
+// more traffic). [Memory] is exact within one process; ratelimit/redislimit
 // provides a [Limiter] that is exact across instances.
 package ratelimit
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -23,26 +22,6 @@ const (
 	// admitted request in the window.
 	SlidingWindow
 )
-
-// Limit is a budget: Requests per Window. The zero Limit means no limit.
-type Limit struct {
-	Requests int64
-	Window   time.Duration
-}
-
-// IsZero reports whether l sets no limit.
-func (l Limit) IsZero() bool { return l.Requests == 0 }
-
-// Validate reports a Limit that cannot be enforced.
-func (l Limit) Validate() error {
-	if l.IsZero() {
-		return nil
-	}
-	if l.Requests < 0 || l.Window < time.Millisecond {
-		return errors.New("ratelimit: a limit needs Requests > 0 and a Window of at least 1ms")
-	}
-	return nil
-}
 
 // Bucket is one budget to spend from: a Limit under a name such as
 // "key:<id>" or "owner:<user id>".
@@ -64,7 +43,9 @@ type Result struct {
 
 // Limiter spends one request from every bucket at once, or from none: a
 // request refused by one bucket spends nothing from the others. It must be
-// safe for concurrent use.
+// safe for concurrent use. now is the caller's clock; a Limiter shared by
+// several instances may count on a clock of its own instead, so that the
+// instances' clocks need not agree (ratelimit/redislimit uses Redis's).
 type Limiter interface {
 	Allow(ctx context.Context, algorithm Algorithm, now time.Time, buckets ...Bucket) (Result, error)
 }

@@ -4,6 +4,7 @@ package memstore
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -12,11 +13,12 @@ import (
 )
 
 // Store is an in-memory [keys.Store]. The zero value is not usable; call
-// [New]. It is safe for concurrent use.
+// [New]. It is safe for concurrent use: every operation holds one lock, so
+// each is atomic.
 type Store struct {
 	mu     sync.RWMutex
-	byID   map[string]*keys.Key
-	byHash map[string]string // hash → id
+	byID   map[string]*keys.Key // never mutated in place: a change stores a new record
+	byHash map[string]string    // hash → id
 }
 
 // New returns an empty Store.
@@ -29,7 +31,7 @@ func New() *Store {
 func (s *Store) Local() bool { return true }
 
 // Create implements [keys.Store].
-func (s *Store) Create(_ context.Context, k *keys.Key) error {
+func (s *Store) Create(_ context.Context, k *keys.Key, maxLive int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.byID[k.ID]; ok {
@@ -38,7 +40,20 @@ func (s *Store) Create(_ context.Context, k *keys.Key) error {
 	if _, ok := s.byHash[string(k.Hash)]; ok {
 		return keys.ErrConflict
 	}
-	s.byID[k.ID] = k.Clone()
+	if maxLive > 0 {
+		live := 0
+		for _, other := range s.byID {
+			if other.OwnerID == k.OwnerID && other.IsLive(k.CreatedAt) {
+				live++
+			}
+		}
+		if live >= maxLive {
+			return &keys.KeyLimitError{Limit: maxLive}
+		}
+	}
+	c := k.Clone()
+	c.Version = 1
+	s.byID[k.ID] = c
 	s.byHash[string(k.Hash)] = k.ID
 	return nil
 }
@@ -61,9 +76,10 @@ func (s *Store) List(_ context.Context, owner string, page keys.Page) ([]*keys.K
 		limit = keys.DefaultPageLimit
 	}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var out []*keys.Key
 	for _, k := range s.byID {
-		if k.OwnerID == owner && (page.Before == "" || k.ID < page.Before) {
+		if k.OwnerID == owner && (page.Before == "" || k.ID < page.Before) && (page.Within == "" || k.Reaches(page.Within)) {
 			out = append(out, k)
 		}
 	}
@@ -74,25 +90,118 @@ func (s *Store) List(_ context.Context, owner string, page keys.Page) ([]*keys.K
 	for i, k := range out {
 		out[i] = k.Clone()
 	}
-	s.mu.RUnlock()
 	return out, nil
 }
 
-// Update implements [keys.Store].
-func (s *Store) Update(_ context.Context, k *keys.Key) error {
+// Change implements [keys.Store].
+func (s *Store) Change(_ context.Context, id string, c keys.Change) (*keys.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.byID[k.ID]
-	if !ok {
-		return keys.ErrNotFound
+	k, ok := s.byID[id]
+	switch {
+	case !ok:
+		return nil, keys.ErrNotFound
+	case k.IsRevoked():
+		return nil, keys.ErrAlreadyRevoked
+	case c.Version != 0 && c.Version != k.Version:
+		return nil, keys.ErrConflict
 	}
-	if id, ok := s.byHash[string(k.Hash)]; ok && id != k.ID {
-		return keys.ErrConflict
+	if c.Secret != nil {
+		if other, ok := s.byHash[string(c.Secret.Hash)]; ok && other != id {
+			return nil, keys.ErrConflict
+		}
 	}
-	delete(s.byHash, string(old.Hash))
-	s.byID[k.ID] = k.Clone()
-	s.byHash[string(k.Hash)] = k.ID
-	return nil
+	n := apply(k, c)
+	if c.Secret != nil {
+		delete(s.byHash, string(k.Hash))
+		s.byHash[string(n.Hash)] = id
+	}
+	s.byID[id] = n
+	return n.Clone(), nil
+}
+
+// apply returns k with c applied, as the [keys.Store] contract says.
+func apply(k *keys.Key, c keys.Change) *keys.Key {
+	n := k.Clone()
+	n.Version++
+	n.UpdatedAt = c.At
+	if c.Name != nil {
+		n.Name = *c.Name
+	}
+	if c.Permissions != nil {
+		n.Permissions = c.Permissions.Clone()
+	}
+	if c.ExpiresAt != nil {
+		n.ExpiresAt = *c.ExpiresAt
+	}
+	if d := c.Disabled; d != nil {
+		n.Disabled, n.DisabledBy = d.Disabled, d.By
+		if !d.Disabled {
+			n.DisabledBy = keys.Actor{}
+		}
+	}
+	if sec := c.Secret; sec != nil {
+		n.Hash, n.Hint = slices.Clone(sec.Hash), sec.Hint
+		n.PreviousHash, n.PreviousExpiresAt = nil, time.Time{}
+		if len(sec.PreviousHash) > 0 {
+			n.PreviousHash, n.PreviousExpiresAt = slices.Clone(sec.PreviousHash), sec.PreviousExpiresAt
+		}
+		n.Generation++
+	}
+	if r := c.Revoked; r != nil {
+		n.RevokedAt, n.RevokedBy, n.RevokedReason = c.At, r.By, r.Reason
+	}
+	return n
+}
+
+// Consume implements [keys.Store].
+func (s *Store) Consume(_ context.Context, ids []string, now time.Time) (remaining int64, ok bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	spent := make([]*keys.Key, 0, len(ids))
+	remaining = -1
+	for _, id := range ids {
+		k, found := s.byID[id]
+		if !found {
+			return 0, false, keys.ErrNotFound
+		}
+		if k.Remaining == nil {
+			continue
+		}
+		left, due := *k.Remaining, refillDue(k, now)
+		if due {
+			left = k.RefillAmount
+		}
+		if left <= 0 {
+			return 0, false, nil // spent; a due refill of 0 is no refill
+		}
+		n := k.Clone() // records are never mutated in place: readers may hold them
+		left--
+		n.Remaining = &left
+		if due {
+			n.LastRefillAt = now
+		}
+		spent = append(spent, n)
+		if remaining < 0 || left < remaining {
+			remaining = left
+		}
+	}
+	for _, n := range spent {
+		s.byID[n.ID] = n
+	}
+	return remaining, true, nil
+}
+
+// refillDue reports whether k's quota is reset at now.
+func refillDue(k *keys.Key, now time.Time) bool {
+	if k.RefillInterval <= 0 || k.RefillAmount <= 0 {
+		return false
+	}
+	from := k.LastRefillAt
+	if from.IsZero() {
+		from = k.CreatedAt
+	}
+	return !now.Before(from.Add(k.RefillInterval))
 }
 
 // Touch implements [keys.Store].
@@ -100,7 +209,9 @@ func (s *Store) Touch(_ context.Context, id string, t time.Time, ip string) erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k, ok := s.byID[id]; ok && t.After(k.LastUsedAt) {
-		k.LastUsedAt, k.LastUsedIP = t, ip
+		n := k.Clone()
+		n.LastUsedAt, n.LastUsedIP = t, ip
+		s.byID[id] = n
 	}
 	return nil
 }

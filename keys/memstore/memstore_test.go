@@ -29,6 +29,7 @@ func newKey(t testing.TB, owner string, at time.Time) *keys.Key {
 		Prefix:      "kc",
 		Hash:        []byte("hash-" + id),
 		Permissions: policy.MustParse("files:read"),
+		Version:     1, // what Create stores
 		CreatedAt:   at,
 		UpdatedAt:   at,
 	}
@@ -43,7 +44,7 @@ func TestCreateAndGet(t *testing.T) {
 	ctx := context.Background()
 	s := memstore.New()
 	k := newKey(t, "u1", t0)
-	require.NoError(t, s.Create(ctx, k))
+	require.NoError(t, s.Create(ctx, k, 0))
 
 	got, err := s.Get(ctx, k.ID)
 	require.NoError(t, err)
@@ -68,11 +69,11 @@ func TestCreateConflicts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := memstore.New()
 			first := newKey(t, "u1", t0)
-			require.NoError(t, s.Create(ctx, first))
+			require.NoError(t, s.Create(ctx, first, 0))
 			k := newKey(t, "u2", t0.Add(time.Second))
 			tt.change(k, first)
 
-			assert.ErrorIs(t, s.Create(ctx, k), keys.ErrConflict)
+			assert.ErrorIs(t, s.Create(ctx, k, 0), keys.ErrConflict)
 			got, err := s.Get(ctx, first.ID)
 			require.NoError(t, err)
 			assert.Equal(t, first, got, "the first record is untouched")
@@ -92,7 +93,7 @@ func TestRecordsAreCopies(t *testing.T) {
 	k := newKey(t, "u1", t0)
 	k.Remaining = &remaining
 	want := k.Clone()
-	require.NoError(t, s.Create(ctx, k))
+	require.NoError(t, s.Create(ctx, k, 0))
 
 	k.Name = "changed"
 	k.Permissions["files"][0] = "write"
@@ -117,13 +118,15 @@ func TestRecordsAreCopies(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, again, "changing a listed record changes nothing stored")
 
-	update := want.Clone()
-	update.Name = "updated"
-	require.NoError(t, s.Update(ctx, update))
-	update.Name = "changed after update"
+	perms := policy.MustParse("files:write")
+	changed, err := s.Change(ctx, want.ID, keys.Change{Version: 1, At: t0, Permissions: perms})
+	require.NoError(t, err)
+	perms["files"][0] = "delete"
+	changed.Name = "changed after the change"
 	again, err = s.Get(ctx, want.ID)
 	require.NoError(t, err)
-	assert.Equal(t, "updated", again.Name)
+	assert.Equal(t, policy.MustParse("files:write"), again.Permissions, "changing a Change's input changes nothing stored")
+	assert.Equal(t, "k", again.Name, "changing a Change's result changes nothing stored")
 }
 
 func TestList(t *testing.T) {
@@ -132,9 +135,9 @@ func TestList(t *testing.T) {
 	var ids []string // oldest first
 	for i := range 12 {
 		k := newKey(t, "u1", t0.Add(time.Duration(i)*time.Second))
-		require.NoError(t, s.Create(ctx, k))
+		require.NoError(t, s.Create(ctx, k, 0))
 		ids = append(ids, k.ID)
-		require.NoError(t, s.Create(ctx, newKey(t, "u2", t0.Add(time.Duration(i)*time.Second))))
+		require.NoError(t, s.Create(ctx, newKey(t, "u2", t0.Add(time.Duration(i)*time.Second)), 0))
 	}
 	newest := func(from, n int) []string { // ids[from], ids[from-1], ... n of them
 		var out []string
@@ -178,54 +181,53 @@ func TestListDefaultLimit(t *testing.T) {
 	ctx := context.Background()
 	s := memstore.New()
 	for i := range keys.DefaultPageLimit + 5 {
-		require.NoError(t, s.Create(ctx, newKey(t, "u1", t0.Add(time.Duration(i)*time.Millisecond))))
+		require.NoError(t, s.Create(ctx, newKey(t, "u1", t0.Add(time.Duration(i)*time.Millisecond)), 0))
 	}
 	list, err := s.List(ctx, "u1", keys.Page{})
 	require.NoError(t, err)
 	assert.Len(t, list, keys.DefaultPageLimit)
 }
 
-func TestUpdate(t *testing.T) {
+func TestChangeRotation(t *testing.T) {
 	ctx := context.Background()
 	s := memstore.New()
 	k := newKey(t, "u1", t0)
 	other := newKey(t, "u1", t0.Add(time.Second))
-	require.NoError(t, s.Create(ctx, k))
-	require.NoError(t, s.Create(ctx, other))
+	require.NoError(t, s.Create(ctx, k, 0))
+	require.NoError(t, s.Create(ctx, other, 0))
 
 	// Rotation: the hash changes, and the old one is free again.
-	rotated := k.Clone()
-	rotated.Hash = []byte("new-hash")
-	rotated.PreviousHash = k.Hash
-	require.NoError(t, s.Update(ctx, rotated))
+	rotated, err := s.Change(ctx, k.ID, keys.Change{Version: 1, At: t0, Secret: &keys.Secret{Hash: []byte("new-hash"), PreviousHash: k.Hash}})
+	require.NoError(t, err)
 	got, err := s.Get(ctx, k.ID)
 	require.NoError(t, err)
 	assert.Equal(t, rotated, got)
 
 	fresh := newKey(t, "u2", t0.Add(2*time.Second))
 	fresh.Hash = append([]byte(nil), k.Hash...)
-	assert.NoError(t, s.Create(ctx, fresh), "the replaced hash may be used again")
+	assert.NoError(t, s.Create(ctx, fresh, 0), "the replaced hash may be used again")
 
 	// Taking another record's hash is a conflict, and changes nothing.
-	stolen := other.Clone()
-	stolen.Hash = []byte("new-hash")
-	stolen.Name = "stolen"
-	assert.ErrorIs(t, s.Update(ctx, stolen), keys.ErrConflict)
+	_, err = s.Change(ctx, other.ID, keys.Change{Version: 1, At: t0, Name: ptr("stolen"), Secret: &keys.Secret{Hash: []byte("new-hash")}})
+	assert.ErrorIs(t, err, keys.ErrConflict)
 	got, err = s.Get(ctx, other.ID)
 	require.NoError(t, err)
 	assert.Equal(t, other, got)
 
 	unknown := newKey(t, "u1", t0.Add(3*time.Second))
-	assert.ErrorIs(t, s.Update(ctx, unknown), keys.ErrNotFound)
+	_, err = s.Change(ctx, unknown.ID, keys.Change{At: t0, Name: ptr("x")})
+	assert.ErrorIs(t, err, keys.ErrNotFound)
 	_, err = s.Get(ctx, unknown.ID)
-	assert.ErrorIs(t, err, keys.ErrNotFound, "Update does not create")
+	assert.ErrorIs(t, err, keys.ErrNotFound, "Change does not create")
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestTouch(t *testing.T) {
 	ctx := context.Background()
 	s := memstore.New()
 	k := newKey(t, "u1", t0)
-	require.NoError(t, s.Create(ctx, k))
+	require.NoError(t, s.Create(ctx, k, 0))
 
 	require.NoError(t, s.Touch(ctx, k.ID, t0.Add(time.Minute), "203.0.113.1"))
 	got, err := s.Get(ctx, k.ID)
@@ -257,7 +259,7 @@ func TestConcurrentUse(t *testing.T) {
 			owner := fmt.Sprintf("u%d", g%2)
 			for i := range 50 {
 				k := newKey(t, owner, t0.Add(time.Duration(g*1000+i)*time.Millisecond))
-				if err := s.Create(ctx, k); err != nil {
+				if err := s.Create(ctx, k, 0); err != nil {
 					t.Error(err)
 					return
 				}
@@ -266,8 +268,7 @@ func TestConcurrentUse(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				got.Name = "renamed"
-				if err := s.Update(ctx, got); err != nil {
+				if _, err := s.Change(ctx, k.ID, keys.Change{Version: got.Version, At: t0, Name: ptr("renamed")}); err != nil {
 					t.Error(err)
 					return
 				}

@@ -105,7 +105,7 @@ func (a *Auditor) audit(ctx context.Context, e keys.Event) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AuditTimeout)
 	defer cancel()
 	_, err = a.s.db.ExecContext(ctx, a.insert,
-		string(e.Type), a.s.timeArg(e.Time), text(e.Actor, -1), e.OwnerID, e.KeyID,
+		string(e.Type), a.s.timeArg(e.Time), text(e.Actor.String(), -1), e.OwnerID, e.KeyID,
 		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes))
 	return a.s.wrapOther(ctx, "audit", err)
 }
@@ -142,13 +142,17 @@ func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (keys.Event, er
 	var (
 		e             keys.Event
 		typ           string
+		actor         string
 		before, after sql.NullString
 	)
-	err := row.Scan(&typ, a.s.timeDest(&e.Time), &e.Actor, &e.OwnerID, &e.KeyID, &before, &after, &e.Reason, &e.IP)
+	err := row.Scan(&typ, a.s.timeDest(&e.Time), &actor, &e.OwnerID, &e.KeyID, &before, &after, &e.Reason, &e.IP)
 	if err != nil {
 		return e, err
 	}
 	e.Type = keys.EventType(typ)
+	if e.Actor, err = keys.ParseActor(actor); err != nil {
+		return e, fmt.Errorf("sqlstore: event of key %q: actor %q: %w", e.KeyID, actor, err)
+	}
 	for _, p := range []struct {
 		column string
 		from   sql.NullString

@@ -34,20 +34,20 @@ func TestAuditor(t *testing.T) {
 			read := policy.MustParse("files:read")
 			readWrite := policy.MustParse("files:read", "files:write")
 			want := []keys.Event{
-				{Type: keys.EventCreated, Time: base, Actor: "alice", OwnerID: "alice", KeyID: "0123456789abcdef", After: read},
-				{Type: keys.EventUpdated, Time: base.Add(time.Second), Actor: "alice", OwnerID: "alice", KeyID: "0123456789abcdef", Before: read, After: readWrite},
-				{Type: keys.EventRefused, Time: base.Add(2 * time.Second), Actor: "key:0123456789abcdef", OwnerID: "alice",
+				{Type: keys.EventCreated, Time: base, Actor: keys.UserActor("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", After: read},
+				{Type: keys.EventUpdated, Time: base.Add(time.Second), Actor: keys.UserActor("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", Before: read, After: readWrite},
+				{Type: keys.EventRefused, Time: base.Add(2 * time.Second), Actor: keys.KeyActor("0123456789abcdef"), OwnerID: "alice",
 					After: policy.MustParse("billing:read"), Reason: "requested permissions exceed your maximum"},
-				{Type: keys.EventRotated, Time: base.Add(3 * time.Second), Actor: "alice", OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, After: readWrite},
-				{Type: keys.EventRevoked, Time: base.Add(4 * time.Second), Actor: "admin", OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, Reason: "leaked – in a “gist”"},
+				{Type: keys.EventRotated, Time: base.Add(3 * time.Second), Actor: keys.UserActor("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, After: readWrite},
+				{Type: keys.EventRevoked, Time: base.Add(4 * time.Second), Actor: keys.Actor{Kind: keys.ActorOperator, ID: "admin: on call"}, OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, Reason: "leaked – in a “gist”"},
 				{Type: keys.EventVerificationDenied, Time: base.Add(5 * time.Second), OwnerID: "alice", KeyID: "0123456789abcdef",
 					Before: readWrite, Reason: "key revoked", IP: "2001:db8::1"},
-				{Type: keys.EventCreated, Time: base.Add(6 * time.Second), Actor: "alice", OwnerID: "alice", KeyID: "fedcba9876543210", After: policy.Permissions{}},
+				{Type: keys.EventCreated, Time: base.Add(6 * time.Second), Actor: keys.UserActor("alice"), OwnerID: "alice", KeyID: "fedcba9876543210", After: policy.Permissions{}},
 			}
 			for i, e := range want {
 				a.Audit(ctx, e)
 				if i == 2 {
-					a.Audit(ctx, keys.Event{Type: keys.EventCreated, Time: base, Actor: "bob", OwnerID: "bob", KeyID: "bbbbbbbbbbbbbbbb", After: read})
+					a.Audit(ctx, keys.Event{Type: keys.EventCreated, Time: base, Actor: keys.UserActor("bob"), OwnerID: "bob", KeyID: "bbbbbbbbbbbbbbbb", After: read})
 				}
 			}
 			a.Audit(ctx, keys.Event{Type: keys.EventVerificationDenied, Time: base, Reason: "unknown key", KeyID: "zzzzzzzzzzzzzzzz"}) // no owner: not kept
@@ -290,13 +290,14 @@ func TestMigrateUpgrades(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			ms := sqlstore.Migrations(d.dialect)
-			require.Len(t, ms, 2)
+			require.Len(t, ms, 3)
 			assert.Equal(t, "audit", ms[1].Name)
 			db := d.open(t)
 			s := newStore(t, db, d.dialect)
 			k := testKey(t, "u1")
-			require.NoError(t, s.Create(t.Context(), k))
-			// Back to version 1, as a database of the previous release.
+			require.NoError(t, s.Create(t.Context(), k, 0))
+			// Without the events table and its record, as a database from before
+			// 0002 (with the columns of 0003, which do not need it).
 			_, err := db.ExecContext(t.Context(), "DROP TABLE "+s.TablePrefix()+"events")
 			require.NoError(t, err)
 			_, err = db.ExecContext(t.Context(), "DELETE FROM "+s.TablePrefix()+"schema_migrations WHERE version = 2")
@@ -315,7 +316,7 @@ func TestMigrateUpgrades(t *testing.T) {
 			}
 			require.NoError(t, rows.Err())
 			rows.Close()
-			assert.Equal(t, []int{1, 2}, versions)
+			assert.Equal(t, []int{1, 2, 3}, versions)
 			got, err := s.Get(t.Context(), k.ID)
 			require.NoError(t, err)
 			assert.Equal(t, k, got)

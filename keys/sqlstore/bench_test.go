@@ -34,9 +34,9 @@ func BenchmarkVerifyScale(b *testing.B) {
 			// random 32-byte hashes, spread over 1,000 owners.
 			_, err = db.ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < ?)
 				INSERT INTO keycap_keys (id, owner_id, name, prefix, hint, hash, permissions, created_at, updated_at,
-				  created_by, parent_id, last_used_ip, revoked_by, revoked_reason, disabled, refill_amount, refill_interval_ms)
+				  created_by, parent_id, last_used_ip, revoked_by, revoked_reason, disabled, disabled_by, refill_amount, refill_interval_ms)
 				SELECT lower(hex(randomblob(8))), 'owner' || (i % 1000), 'filler', 'kc', 'kc_…', randomblob(32),
-				  '{"files":["read"]}', 0, 0, 'filler', '', '', '', '', 0, 0, 0 FROM n`, n-1)
+				  '{"files":["read"]}', 0, 0, 'system:filler', '', '', '', '', 0, '', 0, 0 FROM n`, n-1)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -49,7 +49,7 @@ func BenchmarkVerifyScale(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_, key, err := m.Create(ctx, keys.CreateRequest{OwnerID: "u1", Name: "bench", Permissions: policy.MustParse("files:read")})
+			_, key, err := m.Create(ctx, keys.CreateRequest{Owner: "u1", Name: "bench", Permissions: policy.MustParse("files:read")})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -6,14 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keycaphq/keycap/keys"
 )
 
-// mysqlTime is how times are written to MySQL: UTC text, so that neither
-// the driver's loc nor the server's time zone can shift them.
-const mysqlTime = "2006-01-02 15:04:05.000"
+// columns of the keys table, in the order of [Store.args] and [scanKey].
+var columns = []string{
+	"id", "owner_id", "name", "prefix", "hint", "hash", "permissions",
+	"created_at", "updated_at", "expires_at", "created_by", "parent_id",
+	"previous_hash", "previous_expires_at", "last_used_at", "last_used_ip",
+	"revoked_at", "revoked_by", "revoked_reason", "disabled", "disabled_by",
+	"remaining", "refill_amount", "refill_interval_ms", "last_refill_at",
+	"version", "generation", "ancestors", "parent_generation",
+}
 
 // check refuses records the table cannot hold faithfully.
 func check(k *keys.Key) error {
@@ -25,68 +32,89 @@ func check(k *keys.Key) error {
 	case len(k.PreviousHash) != 0 && len(k.PreviousHash) != sha256.Size:
 		return fmt.Errorf("sqlstore: the key's previous hash is %d bytes, want %d", len(k.PreviousHash), sha256.Size)
 	}
+	for _, id := range k.Ancestors {
+		if id == "" || strings.ContainsAny(id, " \t\r\n") {
+			return fmt.Errorf("sqlstore: the key's ancestor %q is not a key id", id)
+		}
+	}
 	return nil
 }
 
-// args returns k's column values in the order of [columns].
+// args returns k's column values in the order of [columns], with version
+// 1: the record as Create stores it.
 func (s *Store) args(k *keys.Key) ([]any, error) {
-	permissions, err := json.Marshal(k.Permissions) // resources sorted; nil is "null"
+	permissions, err := permissionsJSON(k.Permissions)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: permissions: %w", err)
+		return nil, err
 	}
 	var remaining any
 	if k.Remaining != nil {
 		remaining = *k.Remaining
 	}
-	var previous any
-	if len(k.PreviousHash) > 0 {
-		previous = k.PreviousHash
-	}
 	return []any{
-		k.ID, k.OwnerID, k.Name, k.Prefix, k.Hint, k.Hash, string(permissions),
-		s.timeArg(k.CreatedAt), s.timeArg(k.UpdatedAt), s.timeArg(k.ExpiresAt), k.CreatedBy, k.ParentID,
-		previous, s.timeArg(k.PreviousExpiresAt), s.timeArg(k.LastUsedAt), k.LastUsedIP,
-		s.timeArg(k.RevokedAt), k.RevokedBy, k.RevokedReason, k.Disabled, k.DisabledBy,
+		k.ID, k.OwnerID, k.Name, k.Prefix, k.Hint, k.Hash, permissions,
+		s.timeArg(k.CreatedAt), s.timeArg(k.UpdatedAt), s.timeArg(k.ExpiresAt), k.CreatedBy.String(), k.ParentID(),
+		bytesArg(k.PreviousHash), s.timeArg(k.PreviousExpiresAt), s.timeArg(k.LastUsedAt), k.LastUsedIP,
+		s.timeArg(k.RevokedAt), k.RevokedBy.String(), k.RevokedReason, k.Disabled, k.DisabledBy.String(),
 		remaining, k.RefillAmount, k.RefillInterval.Milliseconds(), s.timeArg(k.LastRefillAt),
+		int64(1), k.Generation, strings.Join(k.Ancestors, " "), k.ParentGeneration,
 	}, nil
 }
 
-// timeArg returns t as the dialect stores it, in UTC with millisecond
-// precision (truncated); the zero time is NULL.
-func (s *Store) timeArg(t time.Time) any {
-	if t.IsZero() {
+// permissionsJSON is p as stored: JSON text, resources sorted; nil is "null".
+func permissionsJSON(p any) (string, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("sqlstore: permissions: %w", err)
+	}
+	return string(b), nil
+}
+
+// bytesArg is b, or NULL when it is empty.
+func bytesArg(b []byte) any {
+	if len(b) == 0 {
 		return nil
 	}
-	t = t.UTC().Truncate(time.Millisecond)
-	switch s.dialect {
-	case SQLite:
-		return t.UnixMilli()
-	case MySQL:
-		return t.Format(mysqlTime)
-	}
-	return t
+	return b
 }
 
 // scanKey reads a row of [columns].
 func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) {
 	var (
-		k           keys.Key
-		permissions []byte
-		remaining   sql.NullInt64
-		intervalMS  int64
+		k                                keys.Key
+		permissions                      []byte
+		createdBy, revokedBy, disabledBy string
+		parentID, ancestors              string
+		remaining                        sql.NullInt64
+		intervalMS                       int64
 	)
 	err := row.Scan(
 		&k.ID, &k.OwnerID, &k.Name, &k.Prefix, &k.Hint, &k.Hash, &permissions,
-		s.timeDest(&k.CreatedAt), s.timeDest(&k.UpdatedAt), s.timeDest(&k.ExpiresAt), &k.CreatedBy, &k.ParentID,
+		s.timeDest(&k.CreatedAt), s.timeDest(&k.UpdatedAt), s.timeDest(&k.ExpiresAt), &createdBy, &parentID,
 		&k.PreviousHash, s.timeDest(&k.PreviousExpiresAt), s.timeDest(&k.LastUsedAt), &k.LastUsedIP,
-		s.timeDest(&k.RevokedAt), &k.RevokedBy, &k.RevokedReason, &k.Disabled, &k.DisabledBy,
+		s.timeDest(&k.RevokedAt), &revokedBy, &k.RevokedReason, &k.Disabled, &disabledBy,
 		&remaining, &k.RefillAmount, &intervalMS, s.timeDest(&k.LastRefillAt),
+		&k.Version, &k.Generation, &ancestors, &k.ParentGeneration,
 	)
 	if err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(permissions, &k.Permissions); err != nil {
 		return nil, fmt.Errorf("sqlstore: key %s: permissions: %w", k.ID, err)
+	}
+	for _, a := range []struct {
+		column, text string
+		to           *keys.Actor
+	}{{"created_by", createdBy, &k.CreatedBy}, {"revoked_by", revokedBy, &k.RevokedBy}, {"disabled_by", disabledBy, &k.DisabledBy}} {
+		if *a.to, err = keys.ParseActor(a.text); err != nil {
+			return nil, fmt.Errorf("sqlstore: key %s: %s %q: %w", k.ID, a.column, a.text, err)
+		}
+	}
+	switch {
+	case ancestors != "":
+		k.Ancestors = strings.Fields(ancestors)
+	case parentID != "": // written by a release before 0003: one level is known
+		k.Ancestors = []string{parentID}
 	}
 	if len(k.PreviousHash) == 0 {
 		k.PreviousHash = nil
@@ -96,46 +124,4 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	}
 	k.RefillInterval = time.Duration(intervalMS) * time.Millisecond
 	return &k, nil
-}
-
-func (s *Store) timeDest(t *time.Time) sql.Scanner { return timeScanner{t, s.dialect} }
-
-// timeScanner reads a time column of any dialect into a UTC time.Time.
-type timeScanner struct {
-	t *time.Time
-	d Dialect
-}
-
-func (ts timeScanner) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*ts.t = time.Time{}
-	case int64: // SQLite: Unix milliseconds
-		*ts.t = time.UnixMilli(v).UTC()
-	case time.Time:
-		if ts.d == MySQL {
-			// DATETIME has no zone: the driver read our UTC wall clock in
-			// its loc. Keep the wall clock, in UTC.
-			v = time.Date(v.Year(), v.Month(), v.Day(), v.Hour(), v.Minute(), v.Second(), v.Nanosecond(), time.UTC)
-		}
-		*ts.t = v.UTC()
-	case []byte:
-		return ts.parse(string(v))
-	case string:
-		return ts.parse(v)
-	default:
-		return fmt.Errorf("sqlstore: cannot read a time from %T", src)
-	}
-	return nil
-}
-
-// parse reads MySQL's DATETIME text, as the driver returns it without
-// parseTime=true.
-func (ts timeScanner) parse(s string) error {
-	t, err := time.ParseInLocation("2006-01-02 15:04:05.999999999", s, time.UTC)
-	if err != nil {
-		return fmt.Errorf("sqlstore: reading a time: %w", err)
-	}
-	*ts.t = t
-	return nil
 }

@@ -1,5 +1,13 @@
-// Package sqlstore is a [keys.Store] and [keys.QuotaStore] on database/sql,
-// for SQLite, PostgreSQL and MySQL or MariaDB.
+// Package sqlstore is a [keys.Store] on database/sql, for SQLite,
+// PostgreSQL and MySQL or MariaDB.
+//
+// Every call is one conditional write of what the caller means, never a
+// record written back whole: [Store.Change] updates only the columns its
+// [keys.Change] sets, where the key is not revoked and still at the version
+// the change was decided on; [Store.Consume] and [Store.Touch] write only
+// their own columns; [Store.Create] counts an owner's live keys and
+// inserts as one step per owner. Concurrent calls, from several processes
+// too, never undo each other. See each method for how each dialect does it.
 //
 // The package imports no database driver: the app opens the *sql.DB with
 // the driver it chose and passes it to [New] with the matching [Dialect].
@@ -40,8 +48,20 @@
 // on (owner_id, id) serves [Store.List] by keyset pagination. Permissions
 // are JSON text; times are UTC with millisecond precision (Unix
 // milliseconds in SQLite) and NULL when zero; RefillInterval is in
-// milliseconds. <prefix>events holds what an [Auditor] records, one row per
-// [keys.Event] with an auto-increment id, indexed on (owner_id, id) to list
-// an owner's events newest first; it never holds a key or a hash.
+// milliseconds. Actors (created_by, revoked_by, disabled_by) are
+// [keys.Actor.String]: "user:alice", "key:<id>", "" for none. ancestors
+// holds [keys.Key].Ancestors as space-separated ids, root first; parent_id
+// keeps the last of them, for tools that read it. version counts changes
+// (1 when created) and generation rotations. <prefix>events holds what an
+// [Auditor] records, one row per [keys.Event] with an auto-increment id,
+// indexed on (owner_id, id) to list an owner's events newest first; it
+// never holds a key or a hash. On MySQL, <prefix>key_owners holds one row
+// per owner that has created a key with a limit: Create locks it.
 // <prefix>schema_migrations records applied migrations.
+//
+// Migration 0003 upgrades a database of an earlier release: it adds
+// version (1 for existing records), generation, ancestors (the parent, for
+// existing delegated keys) and parent_generation, and rewrites the actors
+// of records and events to the typed form ("alice" becomes "user:alice";
+// "key:<id>" and "" stay).
 package sqlstore

@@ -125,3 +125,19 @@ func isUnavailable(d Dialect, err error) bool {
 	}
 	return false
 }
+
+// isRetryable reports an error that aborted a transaction to break a
+// deadlock or a serialization conflict: running it again may succeed.
+func isRetryable(d Dialect, err error) bool {
+	switch d {
+	case Postgres:
+		var e interface{ SQLState() string }
+		return errors.As(err, &e) && (e.SQLState() == "40001" || e.SQLState() == "40P01")
+	case MySQL:
+		// 1213: deadlock; 1020: a row changed since it was read (MariaDB's
+		// snapshot isolation).
+		m := mysqlNumber.FindStringSubmatch(err.Error())
+		return m != nil && (m[1] == "1213" || m[1] == "1020")
+	}
+	return false
+}

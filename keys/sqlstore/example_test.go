@@ -59,7 +59,7 @@ func Example() {
 	}
 	defer manager.Close()
 
-	created, token, err := manager.Create(ctx, keys.CreateRequest{OwnerID: "user-1", Name: "CI"})
+	created, token, err := manager.Create(ctx, keys.CreateRequest{Owner: "user-1", Name: "CI"})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -4,99 +4,21 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"path"
-	"regexp"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
-
-// Migration is one schema change of the store's tables.
-type Migration struct {
-	Version int    // 1, 2, ...: applied in this order, recorded once applied
-	Name    string // from the file name: "keys" for 0001_keys.sql
-	// SQL is the file's text: statements ending in ";", each idempotent
-	// (CREATE ... IF NOT EXISTS), so applying it twice does no harm.
-	SQL string
-}
-
-//go:embed migrations
-var migrationFiles embed.FS
-
-var migrationName = regexp.MustCompile(`^(\d{4})_([a-z0-9_]+)\.sql$`)
-
-// migrations holds each dialect's migrations in version order.
-var migrations = func() map[Dialect][]Migration {
-	all := map[Dialect][]Migration{}
-	for _, d := range []Dialect{SQLite, Postgres, MySQL} {
-		dir := path.Join("migrations", string(d))
-		entries, err := migrationFiles.ReadDir(dir)
-		if err != nil {
-			panic("sqlstore: " + err.Error())
-		}
-		for _, e := range entries {
-			m := migrationName.FindStringSubmatch(e.Name())
-			if m == nil {
-				panic("sqlstore: migration file name " + e.Name() + " is not NNNN_name.sql")
-			}
-			text, err := migrationFiles.ReadFile(path.Join(dir, e.Name()))
-			if err != nil {
-				panic("sqlstore: " + err.Error())
-			}
-			v, _ := strconv.Atoi(m[1])
-			all[d] = append(all[d], Migration{Version: v, Name: m[2], SQL: string(text)})
-		}
-		sort.Slice(all[d], func(i, j int) bool { return all[d][i].Version < all[d][j].Version })
-	}
-	return all
-}()
-
-// Migrations returns the migrations of dialect in version order, with the
-// default table names (keycap_keys, ...); nil for an unknown dialect. They
-// are the files under migrations/<dialect>/ in this package, for apps that
-// apply schema changes with their own tool. [Store.Migrations] gives them
-// with a Store's table prefix.
-func Migrations(dialect Dialect) []Migration {
-	return append([]Migration(nil), migrations[dialect]...)
-}
-
-// Migrations returns the migrations of the Store's dialect with its table
-// prefix in every table and index name.
-func (s *Store) Migrations() []Migration {
-	out := Migrations(s.dialect)
-	for i := range out {
-		out[i].SQL = strings.ReplaceAll(out[i].SQL, DefaultTablePrefix, s.prefix)
-	}
-	return out
-}
-
-// statements splits a migration into its statements, without comments:
-// the files hold no "--" or ";" inside string literals.
-func statements(sql string) []string {
-	var b strings.Builder
-	for _, line := range strings.Split(sql, "\n") {
-		line, _, _ = strings.Cut(line, "--")
-		b.WriteString(line + "\n")
-	}
-	var out []string
-	for _, stmt := range strings.Split(b.String(), ";") {
-		if stmt = strings.TrimSpace(stmt); stmt != "" {
-			out = append(out, stmt)
-		}
-	}
-	return out
-}
 
 // Migrate creates or upgrades the Store's tables: it applies the
 // migrations not yet recorded in <prefix>schema_migrations and records
 // them. Run it at start; it is idempotent and safe when several processes
 // start at once: they take turns under a lock (pg_advisory_xact_lock on
-// Postgres, GET_LOCK on MySQL, BEGIN IMMEDIATE on SQLite).
+// Postgres, GET_LOCK on MySQL, BEGIN IMMEDIATE on SQLite). On Postgres and
+// SQLite all pending migrations apply in one transaction; on MySQL, where
+// schema statements commit at once, each migration's schema statements run
+// first (each idempotent) and its data statements then run in one
+// transaction with its record.
 func (s *Store) Migrate(ctx context.Context) error {
 	// SQLite can answer BUSY without waiting for busy_timeout while several
 	// processes open a new database at once (switching it to WAL): retry.
@@ -147,7 +69,7 @@ func (s *Store) migratePostgres(ctx context.Context, conn *sql.Conn) error {
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(h.Sum64())); err != nil {
 		return err
 	}
-	if err := s.apply(ctx, tx); err != nil {
+	if err := s.apply(ctx, tx, nil); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -166,7 +88,7 @@ func (s *Store) migrateMySQL(ctx context.Context, conn *sql.Conn) error {
 	defer func() {
 		_ = conn.QueryRowContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name).Scan(new(sql.NullInt64))
 	}()
-	return s.apply(ctx, conn)
+	return s.apply(ctx, conn, conn)
 }
 
 func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn) error {
@@ -175,7 +97,7 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn) error {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	err := s.apply(ctx, conn)
+	err := s.apply(ctx, conn, nil)
 	if err == nil {
 		_, err = conn.ExecContext(ctx, "COMMIT")
 	}
@@ -189,11 +111,17 @@ func (s *Store) migrateSQLite(ctx context.Context, conn *sql.Conn) error {
 	return err
 }
 
-// apply runs the migrations not yet recorded, in order, on db.
-func (s *Store) apply(ctx context.Context, db interface {
+// querier is a *sql.Conn or a *sql.Tx.
+type querier interface {
 	execer
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}) error {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// apply runs the migrations not yet recorded, in order, on db. With conn
+// set (MySQL), each migration's data statements and its record run in a
+// transaction of their own on conn.
+func (s *Store) apply(ctx context.Context, db querier, conn *sql.Conn) error {
 	versions := s.prefix + "schema_migrations"
 	if _, err := db.ExecContext(ctx, fmt.Sprintf(versionTable[s.dialect], versions)); err != nil {
 		return err
@@ -215,19 +143,50 @@ func (s *Store) apply(ctx context.Context, db interface {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	record := rebind(s.dialect, "INSERT INTO "+versions+" (version, name, applied_at) VALUES (?, ?, ?)")
 	for _, m := range s.Migrations() {
 		if applied[m.Version] {
 			continue
 		}
-		for _, stmt := range statements(m.SQL) {
-			if _, err := db.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
-			}
+		if err := s.applyOne(ctx, db, conn, m); err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 		}
-		if _, err := db.ExecContext(ctx, record, m.Version, m.Name, s.timeArg(time.Now())); err != nil {
+	}
+	return nil
+}
+
+// applyOne runs m's schema statements on db, then its data statements and
+// its record on db, or in a transaction on conn when conn is set.
+func (s *Store) applyOne(ctx context.Context, db querier, conn *sql.Conn, m Migration) error {
+	stmts := statements(m.SQL)
+	n := leadingSchema(stmts)
+	for _, stmt := range stmts[:n] {
+		if err := s.execSchema(ctx, db, stmt); err != nil {
 			return err
 		}
+	}
+	data, tx := db, (*sql.Tx)(nil)
+	if conn != nil {
+		var err error
+		if tx, err = conn.BeginTx(ctx, nil); err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		data = tx
+	}
+	for _, stmt := range stmts[n:] {
+		if conn != nil && isSchema(stmt) {
+			return errors.New("a schema statement after a data statement would commit the data statements on their own")
+		}
+		if err := s.execSchema(ctx, data, stmt); err != nil {
+			return err
+		}
+	}
+	record := rebind(s.dialect, "INSERT INTO "+s.prefix+"schema_migrations (version, name, applied_at) VALUES (?, ?, ?)")
+	if _, err := data.ExecContext(ctx, record, m.Version, m.Name, s.timeArg(time.Now())); err != nil {
+		return err
+	}
+	if tx != nil {
+		return tx.Commit()
 	}
 	return nil
 }

@@ -2,26 +2,44 @@ package sqlstore
 
 import "strings"
 
-// columns of the keys table, in the order of [Store.args] and [scanKey].
-var columns = []string{
-	"id", "owner_id", "name", "prefix", "hint", "hash", "permissions",
-	"created_at", "updated_at", "expires_at", "created_by", "parent_id",
-	"previous_hash", "previous_expires_at", "last_used_at", "last_used_ip",
-	"revoked_at", "revoked_by", "revoked_reason", "disabled", "disabled_by",
-	"remaining", "refill_amount", "refill_interval_ms", "last_refill_at",
-}
-
 // queries are the statements of a Store, built once for its dialect and
-// table.
+// table. Change builds its UPDATE per call from the fields it sets.
 type queries struct {
-	insert, get, list, listBefore, update, exists, touch, consume, remaining string
+	insert, get, touch, consume, remaining, state string
+	// list[before][within]: a page of an owner's keys, with a cursor and
+	// confined to a key and the keys created through it.
+	list [2][2]string
+	// Create with a key limit: insertLimited (SQLite) inserts only while
+	// the owner has fewer live keys; countLive, lockOwner and ensureOwner
+	// serve the transaction of Postgres and MySQL (see create.go).
+	insertLimited, countLive, lockOwner, ensureOwner string
 }
 
-func newQueries(d Dialect, table string) queries {
+func newQueries(d Dialect, table, prefix string) queries {
 	cols := strings.Join(columns, ", ")
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ")
-	sets := strings.Join(columns[1:], " = ?, ") + " = ?"
 	t := timePlaceholder(d)
+	live := "SELECT COUNT(*) FROM " + table + " WHERE owner_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > " + t + ")"
+	q := queries{
+		insert:        "INSERT INTO " + table + " (" + cols + ") VALUES (" + marks + ")",
+		insertLimited: "INSERT INTO " + table + " (" + cols + ") SELECT " + marks + " WHERE (" + live + ") < ?",
+		countLive:     live,
+		get:           "SELECT " + cols + " FROM " + table + " WHERE id = ?",
+		touch: "UPDATE " + table + " SET last_used_at = ?, last_used_ip = ?" +
+			" WHERE id = ? AND (last_used_at IS NULL OR last_used_at < " + t + ")",
+		remaining: "SELECT remaining FROM " + table + " WHERE id = ?",
+		state:     "SELECT version, CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END FROM " + table + " WHERE id = ?",
+		consume:   consumeQuery(d, table),
+	}
+	switch d {
+	case Postgres:
+		// One advisory lock per table and owner, held until commit.
+		q.lockOwner = "SELECT pg_advisory_xact_lock(hashtextextended(CAST(? AS TEXT), 0))"
+	case MySQL:
+		owners := prefix + "key_owners"
+		q.ensureOwner = "INSERT IGNORE INTO " + owners + " (owner_id) VALUES (?)"
+		q.lockOwner = "SELECT owner_id FROM " + owners + " WHERE owner_id = ? FOR UPDATE"
+	}
 	// MariaDB, asked for whole rows, may read the index by owner_id alone
 	// and filter id, so a deep page reads every row before it: name the
 	// index so that the cursor bounds the range.
@@ -29,17 +47,32 @@ func newQueries(d Dialect, table string) queries {
 	if d == MySQL {
 		listFrom = table + " FORCE INDEX (" + table + "_owner_id_id)"
 	}
-	q := queries{
-		insert:     "INSERT INTO " + table + " (" + cols + ") VALUES (" + marks + ")",
-		get:        "SELECT " + cols + " FROM " + table + " WHERE id = ?",
-		list:       "SELECT " + cols + " FROM " + listFrom + " WHERE owner_id = ? ORDER BY id DESC LIMIT ?",
-		listBefore: "SELECT " + cols + " FROM " + listFrom + " WHERE owner_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-		update:     "UPDATE " + table + " SET " + sets + " WHERE id = ?",
-		exists:     "SELECT 1 FROM " + table + " WHERE id = ?",
-		touch: "UPDATE " + table + " SET last_used_at = ?, last_used_ip = ?" +
-			" WHERE id = ? AND (last_used_at IS NULL OR last_used_at < " + t + ")",
-		remaining: "SELECT remaining FROM " + table + " WHERE id = ?",
+	// ids are 16 base32 characters separated by spaces in ancestors: no
+	// LIKE wildcard in them, and no id is found inside another.
+	within := map[Dialect]string{
+		SQLite:   " AND (id = ? OR ancestors LIKE '%' || ? || '%')",
+		Postgres: " AND (id = ? OR ancestors LIKE '%' || CAST(? AS TEXT) || '%')",
+		MySQL:    " AND (id = ? OR ancestors LIKE CONCAT('%', ?, '%'))",
+	}[d]
+	for before, cursor := range []string{"", " AND id < ?"} {
+		for in, confine := range []string{"", within} {
+			q.list[before][in] = "SELECT " + cols + " FROM " + listFrom + " WHERE owner_id = ?" + cursor + confine + " ORDER BY id DESC LIMIT ?"
+		}
 	}
+	for _, p := range []*string{&q.insert, &q.insertLimited, &q.countLive, &q.get, &q.touch, &q.remaining, &q.state,
+		&q.consume, &q.lockOwner, &q.ensureOwner, &q.list[0][0], &q.list[0][1], &q.list[1][0], &q.list[1][1]} {
+		*p = rebind(d, *p)
+	}
+	return q
+}
+
+// consumeQuery spends one unit of a key's quota, refilling it first when
+// due, in one conditional UPDATE that writes only remaining and
+// last_refill_at. Arguments: now, now, now, id, now. The row lock (or
+// SQLite's write lock) makes the check and the decrement one step. It
+// returns the new remaining (RETURNING; on MySQL, LastInsertId).
+func consumeQuery(d Dialect, table string) string {
+	t := timePlaceholder(d)
 	// due is true when the quota is reset before this request is counted:
 	// the refill clock starts at last_refill_at, or created_at.
 	var due string
@@ -60,16 +93,11 @@ func newQueries(d Dialect, table string) queries {
 		// last_refill_at when the second assignment is made.
 		spend = "LAST_INSERT_ID(" + spend + ")"
 	}
-	// Arguments: now, now, now, id, now. A single statement: the row lock
-	// (or SQLite's write lock) makes the check and the decrement one step.
-	q.consume = "UPDATE " + table + " SET remaining = " + spend +
+	q := "UPDATE " + table + " SET remaining = " + spend +
 		", last_refill_at = CASE WHEN " + due + " THEN " + t + " ELSE last_refill_at END" +
 		" WHERE id = ? AND remaining IS NOT NULL AND (remaining > 0 OR " + due + ")"
 	if d != MySQL {
-		q.consume += " RETURNING remaining"
-	}
-	for _, p := range []*string{&q.insert, &q.get, &q.list, &q.listBefore, &q.update, &q.exists, &q.touch, &q.consume, &q.remaining} {
-		*p = rebind(d, *p)
+		q += " RETURNING remaining"
 	}
 	return q
 }

@@ -38,9 +38,10 @@ type Options struct {
 	TablePrefix string
 }
 
-// Store is a [keys.Store] and a [keys.QuotaStore] on a database/sql
-// database. It is safe for concurrent use, by many processes sharing the
-// database too. Create it with [New] and create its tables with
+// Store is a [keys.Store] on a database/sql database. It is safe for
+// concurrent use, by many processes sharing the database too: every
+// change is one conditional write, and the key limit and quotas are exact
+// across processes. Create it with [New] and create its tables with
 // [Store.Migrate] (or apply [Store.Migrations] yourself).
 type Store struct {
 	db      *sql.DB
@@ -53,10 +54,7 @@ type Store struct {
 	getStmt atomic.Pointer[sql.Stmt] // s.q.get, prepared on first use
 }
 
-var (
-	_ keys.Store      = (*Store)(nil)
-	_ keys.QuotaStore = (*Store)(nil)
-)
+var _ keys.Store = (*Store)(nil)
 
 var validPrefix = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,31}$`)
 
@@ -80,7 +78,7 @@ func New(db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: table prefix %q: want 1 to 32 of a-z, 0-9 and '_', starting with a letter or '_'", prefix)
 	}
 	s := &Store{db: db, dialect: dialect, prefix: prefix, table: prefix + "keys"}
-	s.q = newQueries(dialect, s.table)
+	s.q = newQueries(dialect, s.table, prefix)
 	return s, nil
 }
 

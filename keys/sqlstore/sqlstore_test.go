@@ -58,7 +58,7 @@ func testKey(t testing.TB, owner string) *keys.Key {
 	return &keys.Key{
 		ID: id, OwnerID: owner, Name: "k", Prefix: "kc", Hint: "kc_" + id + "_…abcd",
 		Hash: []byte(rand.Text() + "012345"), Permissions: policy.Permissions{"invoices": {"read"}},
-		CreatedAt: time.Now().UTC().Truncate(time.Millisecond),
+		Version: 1, CreatedAt: time.Now().UTC().Truncate(time.Millisecond), CreatedBy: keys.UserActor(owner),
 	}
 }
 
@@ -70,19 +70,31 @@ func TestRefusesRecordsItCannotHold(t *testing.T) {
 		"no hash":             func(k *keys.Key) { k.Hash = nil },
 		"short hash":          func(k *keys.Key) { k.Hash = k.Hash[:31] },
 		"short previous hash": func(k *keys.Key) { k.PreviousHash = k.Hash[:16] },
+		"empty ancestor":      func(k *keys.Key) { k.Ancestors = []string{""} },
+		"ancestor with space": func(k *keys.Key) { k.Ancestors = []string{"a b"} },
 	} {
 		k := testKey(t, "u1")
 		mutate(k)
-		assert.Error(t, s.Create(ctx, k), name)
+		assert.Error(t, s.Create(ctx, k, 0), name)
 		if k.ID != "" {
 			_, err := s.Get(ctx, k.ID)
 			assert.ErrorIs(t, err, keys.ErrNotFound, name)
 		}
 	}
 	k := testKey(t, "u1")
-	require.NoError(t, s.Create(ctx, k))
-	k.Hash = nil
-	require.Error(t, s.Update(ctx, k))
+	require.NoError(t, s.Create(ctx, k, 0))
+	for name, c := range map[string]keys.Change{
+		"no hash":             {Version: 1, At: time.Now(), Secret: &keys.Secret{}},
+		"short hash":          {Version: 1, At: time.Now(), Secret: &keys.Secret{Hash: k.Hash[:31]}},
+		"short previous hash": {Version: 1, At: time.Now(), Secret: &keys.Secret{Hash: testKey(t, "u1").Hash, PreviousHash: k.Hash[:16]}},
+		"revoked at no time":  {Version: 1, Revoked: &keys.Revoked{By: keys.UserActor("u1")}},
+	} {
+		_, err := s.Change(ctx, k.ID, c)
+		assert.Error(t, err, name)
+	}
+	got, err := s.Get(ctx, k.ID)
+	require.NoError(t, err)
+	assert.Equal(t, k, got, "nothing written")
 }
 
 func TestUnavailable(t *testing.T) {
@@ -133,11 +145,16 @@ func requireUnavailable(t *testing.T, s *sqlstore.Store) {
 	k := testKey(t, "u1")
 	_, err := s.Get(ctx, k.ID)
 	require.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	require.ErrorIs(t, s.Create(ctx, k), keys.ErrStoreUnavailable)
-	require.ErrorIs(t, s.Update(ctx, k), keys.ErrStoreUnavailable)
+	require.ErrorIs(t, s.Create(ctx, k, 0), keys.ErrStoreUnavailable)
+	require.ErrorIs(t, s.Create(ctx, k, 10), keys.ErrStoreUnavailable)
+	name := "n"
+	_, err = s.Change(ctx, k.ID, keys.Change{Version: 1, At: time.Now(), Name: &name})
+	require.ErrorIs(t, err, keys.ErrStoreUnavailable)
 	require.ErrorIs(t, s.Touch(ctx, k.ID, time.Now(), ""), keys.ErrStoreUnavailable)
 	_, err = s.List(ctx, "u1", keys.Page{})
 	require.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	_, _, err = s.Consume(ctx, k.ID, time.Now())
+	_, _, err = s.Consume(ctx, []string{k.ID}, time.Now())
+	require.ErrorIs(t, err, keys.ErrStoreUnavailable)
+	_, _, err = s.Consume(ctx, []string{k.ID, k.ID}, time.Now())
 	require.ErrorIs(t, err, keys.ErrStoreUnavailable)
 }

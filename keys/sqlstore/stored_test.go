@@ -62,7 +62,7 @@ func TestStoredForm(t *testing.T) {
 			k.CreatedAt, k.LastUsedAt = at, at.Add(time.Hour)
 			k.Permissions = policy.Permissions{"users": {"read"}, "invoices": {"read", "write"}}
 			k.RefillInterval = 90 * time.Second
-			require.NoError(t, s.Create(t.Context(), k))
+			require.NoError(t, s.Create(t.Context(), k, 0))
 
 			got, err := s.Get(t.Context(), k.ID)
 			require.NoError(t, err)

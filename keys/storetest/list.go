@@ -33,7 +33,10 @@ func testListOrderAndPages(t *testing.T, s keys.Store) {
 
 	all, err := s.List(t.Context(), "u1", keys.Page{})
 	require.NoError(t, err)
-	require.Equal(t, want, all, "whole records, newest first")
+	require.Len(t, all, len(want))
+	for i := range want {
+		requireSame(t, want[i], all[i], "whole records, newest first")
+	}
 
 	var pages [][]string
 	before := ""
@@ -86,21 +89,46 @@ func testListDefaultLimit(t *testing.T, s keys.Store) {
 	}
 }
 
-func testTouchForwardOnly(t *testing.T, s keys.Store) {
-	k := create(t, s, newKey(t, "u1", t0))
-	ctx := t.Context()
-	t1 := t0.Add(time.Minute)
+// testListWithin: a key reaches itself and the keys created through it,
+// at any depth, and no other: not its parent, its siblings, or another
+// owner's records that name it.
+func testListWithin(t *testing.T, s keys.Store) {
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Millisecond) }
+	parent := create(t, s, newKey(t, "u1", at(0)))
+	k := create(t, s, childOf(t, parent, at(1)))
+	sibling := create(t, s, childOf(t, parent, at(2)))
+	child := create(t, s, childOf(t, k, at(3)))
+	create(t, s, childOf(t, sibling, at(4))) // a nephew
+	grandchild := create(t, s, childOf(t, child, at(5)))
+	child2 := create(t, s, childOf(t, k, at(6)))
+	create(t, s, newKey(t, "u1", at(7))) // unrelated
+	stranger := childOf(t, k, at(8))
+	stranger.OwnerID = "u2"
+	create(t, s, stranger)
 
-	require.NoError(t, s.Touch(ctx, k.ID, t1, "192.0.2.1"))
-	k.LastUsedAt, k.LastUsedIP = t1, "192.0.2.1"
-	requireStored(t, s, k)
+	reach := func(id string, page keys.Page) []string {
+		page.Within = id
+		list, err := s.List(t.Context(), "u1", page)
+		require.NoError(t, err)
+		return ids(list)
+	}
+	require.Equal(t, ids([]*keys.Key{child2, grandchild, child, k}), reach(k.ID, keys.Page{}))
+	require.Equal(t, ids([]*keys.Key{grandchild, child}), reach(child.ID, keys.Page{}))
+	require.Equal(t, []string{grandchild.ID}, reach(grandchild.ID, keys.Page{}))
+	require.Len(t, reach(parent.ID, keys.Page{}), 7, "the root reaches all its descendants")
+	require.Empty(t, reach("0000000000000000", keys.Page{}), "an unknown key reaches nothing")
+	require.Empty(t, reach(stranger.ID, keys.Page{}), "another owner's key")
 
-	require.NoError(t, s.Touch(ctx, k.ID, t0.Add(time.Second), "192.0.2.2")) // earlier
-	require.NoError(t, s.Touch(ctx, k.ID, t1, "192.0.2.3"))                  // the same time
-	requireStored(t, s, k)
-
-	t2 := t1.Add(time.Millisecond)
-	require.NoError(t, s.Touch(ctx, k.ID, t2, "2001:db8::2"))
-	k.LastUsedAt, k.LastUsedIP = t2, "2001:db8::2"
-	requireStored(t, s, k)
+	var pages [][]string
+	before := ""
+	for range 4 {
+		page := reach(k.ID, keys.Page{Before: before, Limit: 3})
+		pages = append(pages, page)
+		if len(page) < 3 {
+			break
+		}
+		before = page[len(page)-1]
+	}
+	require.Equal(t, [][]string{{child2.ID, grandchild.ID, child.ID}, {k.ID}}, pages, "pages of a reach")
+	require.Equal(t, []string{child.ID}, reach(k.ID, keys.Page{Before: grandchild.ID, Limit: 1}))
 }

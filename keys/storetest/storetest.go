@@ -4,26 +4,82 @@
 package storetest
 
 import (
-	"crypto/rand"
 	"testing"
-	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/keys"
-	"github.com/keycaphq/keycap/policy"
 )
 
-// Run runs the [keys.Store] contract as subtests of t: round trips of
-// every field (nil and empty kept apart), conflicts on id and hash that
-// store nothing, updates, not-found errors, listing order, pagination and
-// owner isolation, forward-only Touch, and, when the store is a
-// [keys.QuotaStore], exact Consume under concurrency and refills.
+// Run runs the [keys.Store] contract as subtests of t.
+//
+// Records: every field round-trips exactly (nil and empty Permissions kept
+// apart, a zero quota kept apart from none; an empty Ancestors may come
+// back nil: both mean "made by a person", and records are compared with
+// an empty Ancestors made nil); a Store keeps no reference to records it
+// is given or returns. Create stores Version 1 whatever it is given,
+// refuses a duplicate id or hash with [keys.ErrConflict], and with
+// maxLive > 0 refuses a key over the limit with a [*keys.KeyLimitError]
+// counting the owner's live keys at k.CreatedAt (not revoked, not expired
+// at that time; disabled and delegated keys count, other owners' do not);
+// a refused Create stores nothing and takes no hash.
+//
+// Change: each field alone writes only that field, Version+1 and
+// UpdatedAt, and returns exactly the record stored; several fields are one
+// write; Disabled false clears DisabledBy; a Secret counts a Generation,
+// takes the new hash and frees the old one (also while it is kept as
+// PreviousHash), and with no PreviousHash keeps no previous secret (nil
+// hash, zero expiry); a revoked record refuses every change, at any
+// version, with [keys.ErrAlreadyRevoked]; a change at another version, or
+// rotating to another record's hash, is [keys.ErrConflict]; Version 0
+// revokes at any version; refusals write nothing (a refused rotation
+// takes no hash). [keys.ErrNotFound] from Get, Change and Consume of
+// unknown ids, also inside a chain; Touch of one is not an error.
+//
+// List: newest first, keyset pages, owner isolation, the default limit,
+// and Within (a key, its children and grandchildren, never its parent,
+// siblings or another owner's records), paged. Touch is forward-only.
+// Consume over a chain of ids is all or nothing, answers the least
+// remaining (-1 and no write when no key has a quota), skips keys without
+// one, refills each key on its own schedule (from CreatedAt when never
+// refilled; only with both an amount and an interval) and never on a
+// refused request. Touch and Consume write only their fields and count no
+// version, so a change decided before them still applies; neither undoes
+// a change nor a change them.
+//
+// Races, with many goroutines and trials, outcomes counted and logged
+// ("0 of 200 revocations undone"): Consume admits exactly its quota under
+// concurrency, for one key and for two keys sharing a parent's quota.
+// Through a [keys.Manager] over the store (no cache, so every read is the
+// store's) and, where a store alone can be asked, directly:
+//   - 200 revocations through a Manager and 100 on the store alone
+//     (-short keeps them all), each racing loops of renames, rotations,
+//     permission changes, disables and enables, Consume and Touch: none
+//     undone (the record stays revoked, by whom and why it was, and
+//     neither the original secret nor any rotated one verifies; on the
+//     store alone, nothing but quota and last use is written after the
+//     revocation and no change succeeds over it);
+//   - an admin's disable racing the owner's renames and enable attempts:
+//     it holds (disabled by the admin, no verification, the owner's enable
+//     refused with [keys.ErrDisabledByAdmin]);
+//   - a narrowing of permissions racing a rotation, half the time decided
+//     on the same version: the narrowed permissions are stored and are the
+//     rotated secret's;
+//   - a quota of 50 spent by 6 clients while the key is renamed, also
+//     through a key created by it: exactly 50 admitted;
+//   - 4 rotations of one key deciding on one version: exactly one
+//     succeeds, the others answer [keys.ErrConflict], the winner's secret
+//     verifies and the replaced one does not; unaligned rotations each
+//     count one generation and only the last secret works; on the store,
+//     exactly one of 4 writes at one version lands;
+//   - 40 concurrent creations against a key limit of 10: exactly 10.
+//
+// -short shrinks the trial counts of all but the revocations; it skips
+// nothing. A Store must answer these races exactly: an unexpected error
+// (also [keys.ErrConflict] from Create or Consume) fails the test.
 //
 // newStore is called once per subtest and must return an empty store; it
 // should register its own cleanup with t.Cleanup. Records use UTC times
 // with millisecond precision, which every store is expected to keep
-// exactly.
+// exactly, and 32-byte hashes (HMAC-SHA256), which a store may insist on.
 func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 	t.Helper()
 	tests := []struct {
@@ -34,23 +90,46 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"RoundTripMinimal", testRoundTripMinimal},
 		{"RoundTripNilAndEmpty", testRoundTripNilAndEmpty},
 		{"RecordsAreCopies", testRecordsAreCopies},
-		{"CreateConflictOnID", testCreateConflictOnID},
-		{"CreateConflictOnHash", testCreateConflictOnHash},
+		{"CreateStoresVersion1", testCreateStoresVersion1},
+		{"CreateConflicts", testCreateConflicts},
+		{"CreateKeyLimit", testCreateKeyLimit},
 		{"NotFound", testNotFound},
-		{"UpdateEveryField", testUpdateEveryField},
-		{"UpdateUnchanged", testUpdateUnchanged},
-		{"UpdateRotationFreesOldHash", testUpdateRotationFreesOldHash},
-		{"UpdateConflictOnHash", testUpdateConflictOnHash},
+		{"ChangeEachField", testChangeEachField},
+		{"ChangeVersions", testChangeVersions},
+		{"ChangeRevokedIsTerminal", testChangeRevokedIsTerminal},
+		{"ChangeVersionConflict", testChangeVersionConflict},
+		{"ChangeVersion0Revokes", testChangeVersion0Revokes},
+		{"ChangeHashConflict", testChangeHashConflict},
+		{"SecretRotations", testSecretRotations},
+		{"SecretHashOfRefusedRotationStaysFree", testSecretHashOfRefusedRotationStaysFree},
 		{"ListOrderAndPages", testListOrderAndPages},
 		{"ListOwnerIsolation", testListOwnerIsolation},
 		{"ListDefaultLimit", testListDefaultLimit},
+		{"ListWithin", testListWithin},
 		{"TouchForwardOnly", testTouchForwardOnly},
+		{"UsageAndChangesKeepEachOther", testUsageAndChangesKeepEachOther},
 		{"ConsumeWithoutQuota", testConsumeWithoutQuota},
 		{"ConsumeCountsDown", testConsumeCountsDown},
 		{"ConsumeRefill", testConsumeRefill},
 		{"ConsumeRefillFromCreation", testConsumeRefillFromCreation},
-		{"ConsumeNotFound", testConsumeNotFound},
+		{"ConsumeNoRefillWithoutBoth", testConsumeNoRefillWithoutBoth},
+		{"ConsumeChain", testConsumeChain},
+		{"ConsumeChainLeastRemaining", testConsumeChainLeastRemaining},
+		{"ConsumeChainSkipsKeysWithoutQuota", testConsumeChainSkipsKeysWithoutQuota},
+		{"ConsumeChainRefillsPerKey", testConsumeChainRefillsPerKey},
+		{"ConsumeChainNotFound", testConsumeChainNotFound},
 		{"ConsumeConcurrent", testConsumeConcurrent},
+		{"ConsumeChainConcurrent", testConsumeChainConcurrent},
+		{"RaceRevoke", testRaceRevoke},
+		{"RaceRevokeStore", testRaceRevokeStore},
+		{"RaceAdminDisable", testRaceAdminDisable},
+		{"RaceNarrowRotate", testRaceNarrowRotate},
+		{"RaceRotate", testRaceRotate},
+		{"RaceRotateUnaligned", testRaceRotateUnaligned},
+		{"RaceRotateStore", testRaceRotateStore},
+		{"RaceQuota", testRaceQuota},
+		{"RaceKeyLimit", testRaceKeyLimit},
+		{"RaceKeyLimitStore", testRaceKeyLimitStore},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,51 +137,3 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		})
 	}
 }
-
-// t0 is the base time of the records: UTC, whole milliseconds.
-var t0 = time.Date(2025, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
-
-// newKey returns a minimal valid record of owner created at at, with a
-// time-ordered id and a random 32-byte hash.
-func newKey(t *testing.T, owner string, at time.Time) *keys.Key {
-	t.Helper()
-	id, err := keys.NewID(at)
-	require.NoError(t, err)
-	return &keys.Key{
-		ID:          id,
-		OwnerID:     owner,
-		Name:        "test key",
-		Prefix:      "kc",
-		Hint:        "kc_" + id + "_…ab12",
-		Hash:        randomHash(t),
-		Permissions: policy.Permissions{"invoices": {"read"}},
-		CreatedAt:   at,
-		UpdatedAt:   at,
-		CreatedBy:   owner,
-	}
-}
-
-func randomHash(t *testing.T) []byte {
-	t.Helper()
-	h := make([]byte, 32)
-	_, err := rand.Read(h)
-	require.NoError(t, err)
-	return h
-}
-
-// create stores k and returns it.
-func create(t *testing.T, s keys.Store, k *keys.Key) *keys.Key {
-	t.Helper()
-	require.NoError(t, s.Create(t.Context(), k))
-	return k
-}
-
-// requireStored fails t unless s holds exactly want under want.ID.
-func requireStored(t *testing.T, s keys.Store, want *keys.Key) {
-	t.Helper()
-	got, err := s.Get(t.Context(), want.ID)
-	require.NoError(t, err)
-	require.Equal(t, want, got)
-}
-
-func ptr(v int64) *int64 { return &v }

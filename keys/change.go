@@ -1,0 +1,88 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
+// maxChangeAttempts bounds how often a change is decided again on fresh
+// state when another change wins the race to the Store.
+const maxChangeAttempts = 4
+
+// change reads the key ref names, lets decide make a Change of it, and
+// writes it conditionally on the version read. When another change won in
+// between it decides again on fresh state, up to maxChangeAttempts times,
+// then answers [ErrConflict]. A decision with nothing to change writes
+// nothing and returns the record as read (after == before).
+func (m *Manager) change(ctx context.Context, ref Ref, decide func(k *Key, now time.Time) (Change, error)) (before, after *Key, err error) {
+	for attempt := 1; ; attempt++ {
+		k, err := m.Get(ctx, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		if k.IsRevoked() {
+			return nil, nil, ErrAlreadyRevoked
+		}
+		now := m.stamp()
+		c, err := decide(k, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil {
+			return k, k, nil
+		}
+		c.Version, c.At = k.Version, now
+		after, err := m.store.Change(ctx, k.ID, c)
+		m.forget(k.ID)
+		if errors.Is(err, ErrConflict) && attempt < maxChangeAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		return k, after, nil
+	}
+}
+
+// refuseExpired refuses to change a key that has expired, by its own
+// expiry or the policy's maximum lifetime: it stays expired.
+func (m *Manager) refuseExpired(k *Key, now time.Time) error {
+	if k.IsExpired(now) {
+		return ErrAlreadyExpired
+	}
+	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
+		return ErrAlreadyExpired
+	}
+	return nil
+}
+
+// auditChange audits an Update as the events its change amounts to.
+func (m *Manager) auditChange(ctx context.Context, actor Actor, before, after *Key) {
+	e := Event{Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID}
+	if after.Name != before.Name || !after.ExpiresAt.Equal(before.ExpiresAt) || !samePermissions(before.Permissions, after.Permissions) {
+		u := e
+		u.Type, u.Before, u.After = EventUpdated, before.Permissions, after.Permissions
+		m.audit(ctx, u)
+	}
+	if after.Disabled != before.Disabled || after.DisabledBy != before.DisabledBy {
+		e.Type = EventEnabled
+		if after.Disabled {
+			e.Type = EventDisabled
+		}
+		m.audit(ctx, e)
+	}
+}
+
+func samePermissions(a, b policy.Permissions) bool {
+	return policy.Subset(a, b) && policy.Subset(b, a)
+}
+
+func lifetimeOf(k *Key) time.Duration {
+	if k.ExpiresAt.IsZero() {
+		return 0
+	}
+	return k.ExpiresAt.Sub(k.CreatedAt)
+}

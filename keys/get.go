@@ -1,0 +1,56 @@
+package keys
+
+import (
+	"context"
+)
+
+// Get returns the key ref names. Another owner's key, or a key out of
+// the calling key's reach, is [ErrNotFound], exactly like a missing one.
+func (m *Manager) Get(ctx context.Context, ref Ref) (*Key, error) {
+	if err := checkCaller(ref.Caller, ref.Owner); err != nil {
+		return nil, err
+	}
+	k, err := m.store.Get(ctx, ref.ID)
+	if err != nil {
+		return nil, err
+	}
+	if k.OwnerID != ref.Owner || (ref.Caller != nil && !k.Reaches(ref.Caller.Key.ID)) {
+		return nil, ErrNotFound
+	}
+	return k, nil
+}
+
+// ListRequest asks for a page of an owner's keys.
+type ListRequest struct {
+	Owner  string
+	Before string // the cursor of the previous page; "" for the first
+	Limit  int    // 1 to [MaxPageLimit]; 0 means [DefaultPageLimit]
+	// Caller confines the listing to the calling key and the keys created
+	// through it; nil for a person, who sees every key of Owner.
+	Caller *Verified
+}
+
+// List returns a page of the owner's keys, newest first, and the cursor of
+// the next page ("" on the last page). Revoked keys are included. The
+// caller's reach is applied before paging: pages are full and a cursor
+// never names a key out of reach.
+func (m *Manager) List(ctx context.Context, r ListRequest) ([]*Key, string, error) {
+	if err := checkCaller(r.Caller, r.Owner); err != nil {
+		return nil, "", err
+	}
+	want := r.Limit
+	if want <= 0 {
+		want = DefaultPageLimit
+	}
+	want = min(want, MaxPageLimit)
+	// One more tells whether there is a next page.
+	list, err := m.store.List(ctx, r.Owner, Page{Before: r.Before, Limit: want + 1, Within: within(r.Caller)})
+	if err != nil {
+		return nil, "", err
+	}
+	if len(list) <= want {
+		return list, "", nil
+	}
+	list = list[:want]
+	return list, list[want-1].ID, nil
+}

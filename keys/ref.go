@@ -1,0 +1,51 @@
+package keys
+
+// Ref names a key and who asks about it.
+type Ref struct {
+	Owner string // the key's owner: another owner's key answers [ErrNotFound]
+	ID    string
+	// Caller is the API key making the request (delegation), or nil for a
+	// person. A key reaches only itself and the keys created through it
+	// ([Key.Reaches]); others answer [ErrNotFound] like another owner's.
+	Caller *Verified
+}
+
+// checkCaller refuses a calling key that belongs to another owner.
+func checkCaller(caller *Verified, owner string) error {
+	if caller != nil && (caller.Key == nil || caller.Key.OwnerID != owner) {
+		return &DelegationError{Reason: "a key may only manage its own owner's keys"}
+	}
+	return nil
+}
+
+// checkManager refuses a calling key that may not manage keys: another
+// owner's, or one presented with its previous secret.
+func checkManager(caller *Verified, owner string) error {
+	if err := checkCaller(caller, owner); err != nil {
+		return err
+	}
+	if caller != nil && caller.PreviousSecret {
+		return ErrPreviousSecret
+	}
+	return nil
+}
+
+// actorFor returns who acts: given, or the calling key, or the owner.
+func actorFor(given Actor, caller *Verified, owner string) Actor {
+	switch {
+	case caller != nil:
+		return KeyActor(caller.Key.ID)
+	case !given.IsZero():
+		return given
+	}
+	return UserActor(owner)
+}
+
+// within returns the id a listing by caller is confined to: its own key,
+// or "" for a person.
+func within(caller *Verified) string {
+	if caller == nil {
+		return ""
+	}
+	return caller.Key.ID
+}

@@ -1,0 +1,76 @@
+package keys
+
+import (
+	"context"
+	"time"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
+// RotateRequest asks for a new secret for a key.
+type RotateRequest struct {
+	Ref
+	Actor Actor // zero means the calling key or the owner
+	// Grace is how long the old secret keeps working: 0 stops it at once;
+	// at most the configured MaxRotationGrace.
+	Grace time.Duration
+}
+
+// Rotate gives the key a new secret, returned once. The key keeps its id,
+// name, expiry and limits; its permissions are cut to the owner's current
+// cap (and the caller's). Keys created with the old secret (delegation)
+// stop working when it does. Of rotations of one key running at once, one
+// succeeds and the others answer [ErrConflict]: every returned secret
+// works until a later change. Only the owner's side may rotate: an admin
+// or an operator gets [ErrAdminChange], since the new secret acts as the
+// owner.
+func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, error) {
+	if r.Grace < 0 || r.Grace > m.maxGrace {
+		return nil, "", &FieldError{Field: "grace_seconds", Reason: "the grace period is 0 to " + m.maxGrace.String()}
+	}
+	if err := checkManager(r.Caller, r.Owner); err != nil {
+		return nil, "", err
+	}
+	actor := actorFor(r.Actor, r.Caller, r.Owner)
+	if !actor.actsFor(r.Owner) {
+		return nil, "", ErrAdminChange
+	}
+	var token Token
+	generation := int64(-1)
+	before, after, err := m.change(ctx, r.Ref, func(k *Key, now time.Time) (Change, error) {
+		if generation >= 0 && k.Generation != generation {
+			return Change{}, ErrConflict // another rotation won: its secret is the one that works
+		}
+		generation = k.Generation
+		if err := m.refuseExpired(k, now); err != nil {
+			return Change{}, err
+		}
+		cap, err := m.Cap(ctx, r.Owner, callerBounds(r.Caller)...)
+		if err != nil {
+			return Change{}, err
+		}
+		perms := cutTo(k.Permissions, cap)
+		if perms.IsEmpty() {
+			return Change{}, &policy.InvalidError{Path: "permissions", Reason: "the key holds no permission you may still grant; create a new key", Err: policy.ErrEmpty}
+		}
+		if token, err = generate(m.prefix, k.ID); err != nil {
+			return Change{}, err
+		}
+		d := m.hasher.Sum(token.String())
+		s := &Secret{Hash: d[:], Hint: token.Hint()}
+		if r.Grace > 0 {
+			s.PreviousHash, s.PreviousExpiresAt = k.Hash, now.Add(r.Grace)
+		}
+		c := Change{Secret: s}
+		if !policy.Subset(k.Permissions, perms) || !policy.Subset(perms, k.Permissions) {
+			c.Permissions = perms
+		}
+		return c, nil
+	})
+	if err != nil {
+		m.auditRefusal(ctx, actor, r.Owner, r.ID, err)
+		return nil, "", err
+	}
+	m.audit(ctx, Event{Type: EventRotated, Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID, Before: before.Permissions, After: after.Permissions})
+	return after, token.String(), nil
+}

@@ -1,0 +1,166 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/keycaphq/keycap/keys"
+)
+
+// Change implements [keys.Store] with one conditional UPDATE, built for c:
+// it sets the columns of the fields c sets, updated_at, version = version
+// + 1 (and generation = generation + 1 for a rotation), where the id
+// matches, the key is not revoked and, when c.Version is not 0, the
+// version is c.Version. Columns c does not name (last use, quota, the
+// other fields) keep whatever a concurrent writer put there. Postgres and
+// SQLite return the row as written (RETURNING); MySQL has no UPDATE ...
+// RETURNING, so there the UPDATE and a read of the row run in one
+// transaction, whose row lock makes the read see exactly the write.
+//
+// When no row matched, a read tells why: [keys.ErrNotFound],
+// [keys.ErrAlreadyRevoked], or [keys.ErrConflict] when the version moved
+// on. A rotation to a hash stored for another key is [keys.ErrConflict]
+// (the unique index refuses it). In each case nothing is written. A
+// revocation needs c.At: it becomes RevokedAt.
+func (s *Store) Change(ctx context.Context, id string, c keys.Change) (*keys.Key, error) {
+	set, args, err := s.changeSet(c)
+	if err != nil {
+		return nil, err
+	}
+	update := "UPDATE " + s.table + " SET " + set + " WHERE id = ? AND revoked_at IS NULL"
+	args = append(args, id)
+	if c.Version != 0 {
+		update += " AND version = ?"
+		args = append(args, c.Version)
+	}
+	var k *keys.Key
+	if s.dialect == MySQL {
+		k, err = s.changeMySQL(ctx, update, args, id)
+	} else {
+		update = rebind(s.dialect, update+" RETURNING "+strings.Join(columns, ", "))
+		k, err = s.scanKey(s.db.QueryRowContext(ctx, update, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			k, err = nil, nil
+		}
+		err = s.wrap(ctx, "change", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k == nil {
+		return nil, s.unchanged(ctx, id)
+	}
+	return k, nil
+}
+
+// changeMySQL runs update and reads the row back in one transaction. It
+// returns nil and no error when update matched no row. The version always
+// changes, so a matched row is a changed row: RowsAffected is 1 whether
+// or not the DSN sets clientFoundRows.
+func (s *Store) changeMySQL(ctx context.Context, update string, args []any, id string) (*keys.Key, error) {
+	var k *keys.Key
+	err := s.inTx(ctx, "change", nil, func(tx *sql.Tx) (bool, error) {
+		k = nil
+		res, err := tx.ExecContext(ctx, update, args...)
+		if err != nil {
+			return false, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return false, err
+		}
+		k, err = s.scanKey(tx.QueryRowContext(ctx, s.q.get+" FOR UPDATE", id))
+		return err == nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// unchanged tells why a Change matched no row.
+func (s *Store) unchanged(ctx context.Context, id string) error {
+	var version int64
+	var revoked int
+	err := s.db.QueryRowContext(ctx, s.q.state, id).Scan(&version, &revoked)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return keys.ErrNotFound
+	case err != nil:
+		return s.wrap(ctx, "change", err)
+	case revoked != 0:
+		return keys.ErrAlreadyRevoked
+	}
+	return keys.ErrConflict // the version moved on
+}
+
+// changeSet returns the SET list of c, with its arguments, before the
+// dialect's placeholders.
+func (s *Store) changeSet(c keys.Change) (string, []any, error) {
+	var b strings.Builder
+	var args []any
+	set := func(column string, v any) {
+		b.WriteString(column + " = ?, ")
+		args = append(args, v)
+	}
+	if c.Name != nil {
+		set("name", *c.Name)
+	}
+	if c.Permissions != nil {
+		p, err := permissionsJSON(c.Permissions)
+		if err != nil {
+			return "", nil, err
+		}
+		set("permissions", p)
+	}
+	if c.ExpiresAt != nil {
+		set("expires_at", s.timeArg(*c.ExpiresAt))
+	}
+	if d := c.Disabled; d != nil {
+		by := ""
+		if d.Disabled {
+			by = d.By.String()
+		}
+		set("disabled", d.Disabled)
+		set("disabled_by", by)
+	}
+	if sec := c.Secret; sec != nil {
+		if err := checkSecret(sec); err != nil {
+			return "", nil, err
+		}
+		var previousExpiresAt any
+		if len(sec.PreviousHash) > 0 {
+			previousExpiresAt = s.timeArg(sec.PreviousExpiresAt)
+		}
+		set("hash", sec.Hash)
+		set("hint", sec.Hint)
+		set("previous_hash", bytesArg(sec.PreviousHash))
+		set("previous_expires_at", previousExpiresAt)
+		b.WriteString("generation = generation + 1, ")
+	}
+	if r := c.Revoked; r != nil {
+		if c.At.IsZero() {
+			return "", nil, errors.New("sqlstore: a revocation needs Change.At, its time")
+		}
+		set("revoked_at", s.timeArg(c.At))
+		set("revoked_by", r.By.String())
+		set("revoked_reason", r.Reason)
+	}
+	set("updated_at", s.timeArg(c.At))
+	b.WriteString("version = version + 1")
+	return b.String(), args, nil
+}
+
+// checkSecret refuses hashes the table cannot hold.
+func checkSecret(sec *keys.Secret) error {
+	switch {
+	case len(sec.Hash) != sha256.Size:
+		return fmt.Errorf("sqlstore: the new hash is %d bytes, want %d", len(sec.Hash), sha256.Size)
+	case len(sec.PreviousHash) != 0 && len(sec.PreviousHash) != sha256.Size:
+		return fmt.Errorf("sqlstore: the previous hash is %d bytes, want %d", len(sec.PreviousHash), sha256.Size)
+	}
+	return nil
+}

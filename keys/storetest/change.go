@@ -1,0 +1,110 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
+)
+
+// liveKey returns a record with every field set that a live key may hold,
+// a previous rotation included, so that a Change that writes more than it
+// was asked to shows.
+func liveKey(t *testing.T, owner string, at time.Time) *keys.Key {
+	k := fullKey(t)
+	fresh := newKey(t, owner, at)
+	k.ID, k.OwnerID, k.Hint, k.Hash, k.CreatedAt = fresh.ID, owner, fresh.Hint, fresh.Hash, at
+	k.RevokedAt, k.RevokedBy, k.RevokedReason = time.Time{}, keys.Actor{}, ""
+	k.Disabled, k.DisabledBy = false, keys.Actor{}
+	return k
+}
+
+// t1 is when the changes of these tests are made.
+var t1 = t0.Add(time.Minute)
+
+func testChangeEachField(t *testing.T, s keys.Store) {
+	admin, operator := keys.UserActor("admin-2"), keys.Actor{Kind: keys.ActorOperator, ID: "ops"}
+	h1, h2, h3, old, prevExpiry := randomHash(), randomHash(), randomHash(), randomHash(), t1.Add(time.Hour)
+	tests := []struct {
+		name   string
+		setup  func(k *keys.Key) // before the record is created
+		change keys.Change       // Version and At are set by the test
+		want   func(k *keys.Key) // the fields the change writes, besides Version and UpdatedAt
+	}{
+		{"name", nil, keys.Change{Name: ptr("renamed ✓")}, func(k *keys.Key) { k.Name = "renamed ✓" }},
+		{"permissions", nil, keys.Change{Permissions: policy.Permissions{"files": {"read"}}},
+			func(k *keys.Key) { k.Permissions = policy.Permissions{"files": {"read"}} }},
+		{"expiry", nil, keys.Change{ExpiresAt: ptr(t1.Add(time.Hour))}, func(k *keys.Key) { k.ExpiresAt = t1.Add(time.Hour) }},
+		{"expiry cleared: a zero time is never", nil, keys.Change{ExpiresAt: &time.Time{}}, func(k *keys.Key) { k.ExpiresAt = time.Time{} }},
+		{"disable", nil, keys.Change{Disabled: &keys.Disabled{Disabled: true, By: admin}},
+			func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin }},
+		{"disable again, by another actor", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, keys.UserActor(k.OwnerID) },
+			keys.Change{Disabled: &keys.Disabled{Disabled: true, By: operator}}, func(k *keys.Key) { k.DisabledBy = operator }},
+		{"enable clears DisabledBy", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin },
+			keys.Change{Disabled: &keys.Disabled{}}, func(k *keys.Key) { k.Disabled, k.DisabledBy = false, keys.Actor{} }},
+		{"rotate with a grace period", nil,
+			keys.Change{Secret: &keys.Secret{Hash: h1, Hint: "kc_…new1", PreviousHash: old, PreviousExpiresAt: prevExpiry}},
+			func(k *keys.Key) {
+				k.Hash, k.Hint, k.Generation = h1, "kc_…new1", k.Generation+1
+				k.PreviousHash, k.PreviousExpiresAt = old, prevExpiry
+			}},
+		{"rotate without grace clears the previous secret", nil,
+			keys.Change{Secret: &keys.Secret{Hash: h2, Hint: "kc_…new2", PreviousExpiresAt: prevExpiry}},
+			func(k *keys.Key) {
+				k.Hash, k.Hint, k.Generation = h2, "kc_…new2", k.Generation+1
+				k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{}
+			}},
+		{"revoke", nil, keys.Change{Revoked: &keys.Revoked{By: operator, Reason: "leaked"}},
+			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason = t1, operator, "leaked" }},
+		{"rotate and cut permissions", nil,
+			keys.Change{Secret: &keys.Secret{Hash: h3, Hint: "kc_…new3"}, Permissions: policy.Permissions{"invoices": {"read"}}},
+			func(k *keys.Key) {
+				k.Hash, k.Hint, k.Generation = h3, "kc_…new3", k.Generation+1
+				k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{}
+				k.Permissions = policy.Permissions{"invoices": {"read"}}
+			}},
+		{"name, permissions and disable at once", nil,
+			keys.Change{Name: ptr("both"), Permissions: policy.Permissions{}, Disabled: &keys.Disabled{Disabled: true, By: admin}},
+			func(k *keys.Key) {
+				k.Name, k.Permissions, k.Disabled, k.DisabledBy = "both", policy.Permissions{}, true, admin
+			}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := liveKey(t, fmt.Sprintf("owner-%d", i), t0)
+			if tt.setup != nil {
+				tt.setup(k)
+			}
+			k = create(t, s, k)
+			c := tt.change
+			c.Version, c.At = k.Version, t1
+			got, err := s.Change(t.Context(), k.ID, c)
+			require.NoError(t, err)
+
+			want := k.Clone()
+			tt.want(want)
+			want.Version, want.UpdatedAt = k.Version+1, t1
+			requireSame(t, want, got, "the record returned")
+			requireStored(t, s, want)
+		})
+	}
+}
+
+// testChangeVersions: every change counts, and each names the version it
+// was decided on.
+func testChangeVersions(t *testing.T, s keys.Store) {
+	k := create(t, s, newKey(t, "u1", t0))
+	for v := int64(1); v <= 5; v++ {
+		at := t1.Add(time.Duration(v) * time.Second)
+		name := fmt.Sprintf("name %d", v)
+		got, err := s.Change(t.Context(), k.ID, keys.Change{Version: v, At: at, Name: &name})
+		require.NoError(t, err)
+		k.Version, k.UpdatedAt, k.Name = v+1, at, name
+		requireSame(t, k, got)
+		requireStored(t, s, k)
+	}
+}

@@ -1,0 +1,121 @@
+package keys
+
+import (
+	"context"
+	"time"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
+// UpdateRequest describes a change to a key; nil fields stay as they are.
+// Every refusal is checked before anything is written, and the change is
+// one write: all of it or none.
+type UpdateRequest struct {
+	Ref
+	Actor Actor // who asks; zero means the calling key or the owner
+	Name  *string
+	// Permissions replace the key's; they go through the policy like a new
+	// key's, within the owner's current cap (and the caller's).
+	Permissions policy.Permissions
+	// Lifetime sets the expiry to now + Lifetime (at least a second), never
+	// past the policy's maximum lifetime counted from creation.
+	Lifetime *time.Duration
+	// Disabled turns the key off or back on. A key disabled by an admin or
+	// an operator cannot be enabled by its owner or the owner's keys:
+	// [ErrDisabledByAdmin].
+	Disabled *bool
+}
+
+// Update changes the key ref names. Refusals are the errors of
+// [Manager.Create], [ErrAlreadyRevoked], [ErrAlreadyExpired],
+// [ErrDisabledByAdmin], [ErrAdminChange] (an admin may only disable or
+// enable another user's key) and [ErrConflict] when the key kept changing
+// while the change was decided. Nothing is written on a refusal.
+func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
+	if err := checkManager(u.Caller, u.Owner); err != nil {
+		return nil, err
+	}
+	actor := actorFor(u.Actor, u.Caller, u.Owner) // after checkManager: Caller.Key may be nil
+	before, after, err := m.change(ctx, u.Ref, func(k *Key, now time.Time) (Change, error) {
+		// Every refusal comes after the read: a key out of reach is
+		// [ErrNotFound] whatever the request would do to it.
+		return m.updating(ctx, u, actor, k, now)
+	})
+	if err != nil {
+		m.auditRefusal(ctx, actor, u.Owner, u.ID, err)
+		return nil, err
+	}
+	if after.Version == before.Version {
+		return after, nil // nothing to change
+	}
+	m.auditChange(ctx, actor, before, after)
+	return after, nil
+}
+
+// updating decides the Change u makes to k at now, or refuses it.
+func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor Actor, k *Key, now time.Time) (Change, error) {
+	c := Change{}
+	if !actor.actsFor(u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil) {
+		return c, ErrAdminChange
+	}
+	if u.Name != nil {
+		name, err := checkName(*u.Name)
+		if err != nil {
+			return c, err
+		}
+		c.Name = &name
+	}
+	if u.Lifetime != nil && *u.Lifetime < time.Second {
+		return c, &FieldError{Field: "expires_in", Reason: "at least 1 second; leave it out to keep the expiry"}
+	}
+	if err := m.refuseExpired(k, now); err != nil {
+		return c, err
+	}
+	perms := k.Permissions
+	if u.Permissions != nil {
+		granted, err := m.grant(ctx, u.Owner, u.Permissions, u.Caller)
+		if err != nil {
+			return c, err
+		}
+		c.Permissions, perms = granted, granted
+	}
+	if u.Lifetime != nil {
+		expiresAt, err := m.expiry(perms, *u.Lifetime, k.CreatedAt, now, u.Caller)
+		if err != nil {
+			return c, err
+		}
+		c.ExpiresAt = &expiresAt
+	} else if maxAge := m.policy.MaxLifetime(perms); u.Permissions != nil && maxAge > 0 && (k.ExpiresAt.IsZero() || k.ExpiresAt.After(k.CreatedAt.Add(maxAge))) {
+		// New permissions may carry a shorter maximum lifetime than the
+		// key's current expiry: say so rather than extend or cut silently.
+		// Other changes (a rename) leave the expiry alone, even when a newer
+		// policy would not allow it: Verify applies the current maximum.
+		return c, &policy.LifetimeError{Requested: lifetimeOf(k), Maximum: maxAge}
+	}
+	if u.Disabled != nil {
+		var err error
+		if c.Disabled, err = disabling(k, *u.Disabled, actor, u.Owner); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// disabling returns the change that turns k off (disabled) or on as actor
+// for owner, or nil when there is nothing to change. An admin's disable
+// holds against the owner's side ([ErrDisabledByAdmin]), also when the
+// admin disables a key its owner had already turned off: the admin then
+// becomes who disabled it.
+func disabling(k *Key, disabled bool, actor Actor, owner string) (*Disabled, error) {
+	switch {
+	case disabled && k.Disabled && (actor.actsFor(owner) || !k.DisabledBy.actsFor(owner)):
+		return nil, nil // already off, and the disable already holds against whom it must
+	case disabled:
+		return &Disabled{Disabled: true, By: actor}, nil
+	case !k.Disabled:
+		return nil, nil
+	case !k.DisabledBy.actsFor(owner) && actor.actsFor(owner):
+		return nil, ErrDisabledByAdmin
+	}
+	return &Disabled{}, nil
+}
