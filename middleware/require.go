@@ -60,7 +60,7 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 			if missing := policy.Missing(p.Permissions, required...); missing != nil {
 				w.Header().Set("X-Accepted-Permissions", strings.Join(missing, ", "))
 				keycap.WriteError(w, &keycap.Error{
-					Code: keycap.CodeInsufficientPermissions,
+					Code:    keycap.CodeInsufficientPermissions,
 					Message: "this needs permissions the caller does not hold: " + strings.Join(missing, ", "),
 					Details: &keycap.InsufficientDetails{Missing: missing},
 				})
