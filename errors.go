@@ -217,6 +217,8 @@ func fromTyped(err error) *Error {
 	case errors.As(err, &field):
 		return &Error{Code: CodeInvalidField, Err: err,
 			Message: field.Field + ": " + field.Reason, Details: &InvalidFieldDetails{Field: field.Field, Reason: field.Reason}}
+	case errors.As(err, &delegation) && delegation.MaxDepth > 0:
+		return &Error{Code: CodeDelegationTooDeep, Err: err, Details: &DelegationDepthDetails{MaxDepth: delegation.MaxDepth}, Message: delegation.Reason}
 	case errors.As(err, &delegation):
 		d := &DelegationDetails{Reason: delegation.Reason}
 		if !delegation.ExpiresAt.IsZero() {
@@ -226,9 +228,6 @@ func fromTyped(err error) *Error {
 	case errors.As(err, &limit):
 		return &Error{Code: CodeKeyLimitReached, Err: err, Details: &KeyLimitDetails{Limit: limit.Limit},
 			Message: "you already have " + strconv.Itoa(limit.Limit) + " live keys, the most allowed; revoke one you no longer use, then try again"}
-	case errors.Is(err, keys.ErrDelegationTooDeep):
-		return &Error{Code: CodeDelegationTooDeep, Err: err, Details: &DelegationDepthDetails{MaxDepth: keys.MaxDelegationDepth},
-			Message: "a key may be created through at most " + strconv.Itoa(keys.MaxDelegationDepth) + " keys; create this one from a key closer to a person, or log in"}
 	}
 	return nil
 }
@@ -244,7 +243,6 @@ var sentinels = []struct {
 	// Unknown, wrong secret, revoked, disabled: one answer, no oracle.
 	{keys.ErrMalformed, CodeKeyInvalid, "the API key is not valid"},
 	{keys.ErrInvalid, CodeKeyInvalid, "the API key is not valid"},
-	{keys.ErrQuotaExceeded, CodeQuotaExceeded, "this key's request quota is spent"},
 	{keys.ErrDisabledByAdmin, CodeForbidden, "an administrator disabled this key; ask them to enable it"},
 	{keys.ErrAdminChange, CodeForbidden, "admins may only disable, enable or revoke another user's key"},
 	{keys.ErrPreviousSecret, CodeDelegationNotAllowed, "this key was presented with its previous secret, which works only until its rotation's grace period ends and cannot manage keys; use the new secret"},
@@ -253,7 +251,7 @@ var sentinels = []struct {
 	{keys.ErrConflict, CodeConflict, "the key was changed by another request at the same time; read it again and retry"},
 	{keys.ErrNotFound, CodeKeyNotFound, "no such key"},
 	{policy.ErrSubjectDisabled, CodeSubjectDisabled, "your account may not manage API keys"},
-	{keys.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
+	{policy.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
 	{keys.ErrStoreUnavailable, CodeStoreUnavailable, "the key store is unavailable; try again shortly"},
 }
 

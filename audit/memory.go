@@ -3,17 +3,15 @@ package audit
 import (
 	"context"
 	"sync"
-
-	"github.com/keycaphq/keycap/keys"
 )
 
-// Memory keeps the latest events in memory, per owner: a [keys.EventLog]
+// Memory keeps the latest events in memory, per owner: a [EventLog]
 // for tests and single-process apps. Create it with [NewMemory]; it is
 // safe for concurrent use.
 type Memory struct {
 	mu      sync.Mutex
 	perUser int
-	events  map[string][]keys.Event // owner → oldest first, at most perUser
+	events  map[string][]Event // owner → oldest first, at most perUser
 }
 
 // NewMemory returns a Memory keeping up to perOwner events per owner
@@ -22,30 +20,30 @@ func NewMemory(perOwner int) *Memory {
 	if perOwner <= 0 {
 		perOwner = 100
 	}
-	return &Memory{perUser: perOwner, events: map[string][]keys.Event{}}
+	return &Memory{perUser: perOwner, events: map[string][]Event{}}
 }
 
-// Audit implements [keys.Auditor]. Events with no owner (a malformed key
+// Audit implements [Auditor]. Events with no owner (a malformed key
 // presented by an anonymous client) are not kept.
-func (m *Memory) Audit(_ context.Context, e keys.Event) {
+func (m *Memory) Audit(_ context.Context, e Event) {
 	if e.OwnerID == "" {
 		return
 	}
 	m.mu.Lock()
 	list := append(m.events[e.OwnerID], e)
 	if len(list) > m.perUser {
-		list = append([]keys.Event(nil), list[len(list)-m.perUser:]...)
+		list = append([]Event(nil), list[len(list)-m.perUser:]...)
 	}
 	m.events[e.OwnerID] = list
 	m.mu.Unlock()
 }
 
-// Events implements [keys.EventLog].
-func (m *Memory) Events(_ context.Context, owner string, limit int) ([]keys.Event, error) {
+// Events implements [EventLog].
+func (m *Memory) Events(_ context.Context, owner string, limit int) ([]Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	list := m.events[owner]
-	out := make([]keys.Event, 0, min(limit, len(list)))
+	out := make([]Event, 0, min(limit, len(list)))
 	for i := len(list) - 1; i >= 0 && len(out) < limit; i-- {
 		out = append(out, list[i])
 	}

@@ -3,20 +3,18 @@ package audit
 import (
 	"context"
 	"log/slog"
-
-	"github.com/keycaphq/keycap/keys"
 )
 
 // Slog returns an Auditor writing each event to logger (nil: the default
 // logger) at Info level, or Warn for refusals and denied verifications,
 // with the message "keycap audit". Keys and hashes are never in events.
-func Slog(logger *slog.Logger) keys.Auditor {
+func Slog(logger *slog.Logger) Auditor {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return keys.AuditorFunc(func(ctx context.Context, e keys.Event) {
+	return Func(func(ctx context.Context, e Event) {
 		level := slog.LevelInfo
-		if e.Type == keys.EventRefused || e.Type == keys.EventVerificationDenied {
+		if e.Type == Refused || e.Type == VerificationDenied {
 			level = slog.LevelWarn
 		}
 		attrs := []slog.Attr{slog.String("event", string(e.Type)), slog.Time("time", e.Time)}
@@ -38,37 +36,21 @@ func Slog(logger *slog.Logger) keys.Auditor {
 }
 
 // Tee returns an Auditor that hands each event to every one of auditors
-// in order; nil entries are skipped. If the first non-nil auditor is a
-// [keys.EventLog], so is the result, listing from it.
-func Tee(auditors ...keys.Auditor) keys.Auditor {
-	var list []keys.Auditor
+// in order; nil entries are skipped.
+func Tee(auditors ...Auditor) Auditor {
+	var list tee
 	for _, a := range auditors {
 		if a != nil {
 			list = append(list, a)
 		}
 	}
-	t := tee(list)
-	if len(list) > 0 {
-		if log, ok := list[0].(keys.EventLog); ok {
-			return teeLog{tee: t, log: log}
-		}
-	}
-	return t
+	return list
 }
 
-type tee []keys.Auditor
+type tee []Auditor
 
-func (t tee) Audit(ctx context.Context, e keys.Event) {
+func (t tee) Audit(ctx context.Context, e Event) {
 	for _, a := range t {
 		a.Audit(ctx, e)
 	}
-}
-
-type teeLog struct {
-	tee
-	log keys.EventLog
-}
-
-func (t teeLog) Events(ctx context.Context, owner string, limit int) ([]keys.Event, error) {
-	return t.log.Events(ctx, owner, limit)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/middleware"
 	"github.com/keycaphq/keycap/policy"
@@ -54,6 +55,7 @@ type app struct {
 	where     string // where keys live, for the welcome message
 	sessions  *session.SCSSessions
 	manager   *keys.Manager
+	activity  audit.Log // nil: no activity panel
 	templates *template.Template
 	closers   []func() error
 }
@@ -90,11 +92,13 @@ func (a *app) build(cfg config) (err error) {
 	if interval == 0 {
 		interval = 10 * time.Second
 	}
+	auditor, activity := auditors(b.events, a.logger)
+	a.activity = activity
 	a.manager, err = keys.NewManager(keys.Config{
 		Store: b.store, Policy: pol, Subjects: a.users, Secret: b.secret,
 		Cache:            b.cache, // in process for SQLite only: see backends
 		LastUsedInterval: interval,
-		Auditor:          activityLog(b.events, a.logger), // see page.go: the Activity panel lists it
+		Auditor:          auditor, // see page.go: the Activity panel lists a.activity
 	})
 	if err != nil {
 		return err
@@ -108,7 +112,7 @@ func (a *app) build(cfg config) (err error) {
 	// Behind HTTPS, also set sm.Cookie.Secure = true.
 	a.sessions = session.SCS(sm, sessionKey)
 
-	kc, err := middleware.New(middleware.Options{Manager: a.manager, Sessions: a.sessions,
+	kc, err := middleware.New(middleware.Options{Manager: a.manager, Sessions: a.sessions, Activity: a.activity, Logger: a.logger,
 		RateLimit: middleware.RateLimit{PerKey: cfg.RateLimit, Algorithm: ratelimit.SlidingWindow, Limiter: b.limiter}})
 	if err != nil {
 		return err
@@ -116,10 +120,9 @@ func (a *app) build(cfg config) (err error) {
 	if a.templates, err = template.New("").Funcs(templateFuncs).ParseFS(assets, "templates/*.html"); err != nil {
 		return err
 	}
-	// Keys are checked first; requests that carry one skip loading a
-	// session (an API call with a key needs none), everything else gets
-	// its session as usual.
-	a.handler = securityHeaders(kc.Authenticate(kc.SkipForKeys(sm.LoadAndSave)(a.routes(kc))))
+	// Sessions load around everything, then keys are checked: every
+	// handler can read the session, whatever the request carries.
+	a.handler = securityHeaders(sm.LoadAndSave(kc.Authenticate(a.routes(kc))))
 	return nil
 }
 

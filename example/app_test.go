@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -52,15 +53,27 @@ func TestLogOut(t *testing.T) {
 	assert.Contains(t, string(page.Body), `action="/login"`)
 }
 
-// A request made with a key carries no session: logging out is a no-op,
-// never a 500, and the browser's session lives on.
-func TestLogOutWithKey(t *testing.T) {
+// The login forms work whatever else the request carries: a key header
+// with a login or a logout never answers 500 (the session is loaded around
+// every request).
+func TestLogInAndOutWithKeyHeader(t *testing.T) {
 	_, srv := newTestApp(t)
 	alice := mustLogIn(t, srv.URL, "alice")
 	k := alice.CreateKey(t, "/api-keys", "ci", policy.Permissions{"files": {"read"}})
-	resp := alice.WithKey(k.Key).DoJSON(t, http.MethodPost, "/logout", nil)
+
+	bob, resp := logIn(t, srv.URL, "bob", "bob")
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "%s", resp.Body)
-	keycaptest.RequireCode(t, alice.DoJSON(t, http.MethodGet, "/api-keys", nil), "")
+	keycaptest.RequireCode(t, bob.DoJSON(t, http.MethodGet, "/api-keys", nil), "")
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(url.Values{"username": {"bob"}, "password": {"bob"}}.Encode()))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+k.Key)
+	resp = keycaptest.NewClient(t, srv.URL).Do(t, req)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "login with a key header: %s", resp.Body)
+
+	resp = alice.WithKey(k.Key).DoJSON(t, http.MethodPost, "/logout", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "%s", resp.Body)
+	keycaptest.RequireCode(t, alice.DoJSON(t, http.MethodGet, "/api-keys", nil), keycap.CodeUnauthenticated)
 }
 
 func TestGrantDependsOnRole(t *testing.T) {

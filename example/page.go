@@ -2,16 +2,13 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/keycaphq/keycap/audit"
-	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/sqlstore"
 	"github.com/keycaphq/keycap/policy"
-	"github.com/keycaphq/keycap/session"
 )
 
 // pageData is what templates/page.html renders.
@@ -23,7 +20,7 @@ type pageData struct {
 	Users    []demoUser
 	Roles    map[string]policy.Permissions
 	Routes   []apiRoute
-	Activity bool // the Manager's Auditor lists events: show the Activity panel
+	Activity bool // an activity log is kept: show the Activity panel
 }
 
 // apiRoute documents one route of the demo API on the page.
@@ -51,7 +48,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, loginEr
 		if u, ok := a.users.lookup(id); ok {
 			data.User = &u
 			data.Cap, _ = a.manager.Cap(r.Context(), id)
-			_, data.Activity = a.manager.Auditor().(keys.EventLog)
+			data.Activity = a.activity != nil
 		}
 	}
 	var buf bytes.Buffer
@@ -89,10 +86,9 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// logout serves POST /logout. A request made with an API key carries no
-// session (SkipForKeys): there is nobody to log out.
+// logout serves POST /logout.
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
-	if err := a.sessions.LogOut(r.Context()); err != nil && !errors.Is(err, session.ErrNoSession) {
+	if err := a.sessions.LogOut(r.Context()); err != nil {
 		a.logger.Error("logging out", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -122,14 +118,15 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// activityLog is the app's keys.Auditor: every event is logged, and when
-// keys live in a SQL database (behind the Redis cache or not), also recorded
-// in its events table, which the page's Activity panel lists (GET
-// /api-keys/activity).
-func activityLog(events *sqlstore.Store, logger *slog.Logger) keys.Auditor {
+// auditors returns the app's audit.Auditor and, when keys live in a SQL
+// database (behind the Redis cache or not), the activity log it also
+// writes to: its events table, which the page's Activity panel lists (GET
+// /api-keys/activity). Every event is logged too.
+func auditors(events *sqlstore.Store, logger *slog.Logger) (audit.Auditor, audit.Log) {
 	logged := audit.Slog(logger)
 	if events == nil {
-		return logged
+		return logged, nil
 	}
-	return audit.Tee(sqlstore.NewAuditor(events), logged)
+	table := sqlstore.NewAuditor(events)
+	return audit.Tee(table, logged), table
 }

@@ -21,9 +21,7 @@ func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
 	mux.Handle("POST /login", forms.Handler(http.HandlerFunc(a.login)))
 	mux.Handle("POST /logout", forms.Handler(http.HandlerFunc(a.logout)))
 
-	keysHandler := kc.KeysHandler()
-	mux.Handle("/api-keys", keysHandler)
-	mux.Handle("/api-keys/", keysHandler)
+	kc.Mount(mux)
 
 	projects := newCollection("project", "Website redesign", "Mobile app", "Annual report")
 	files := newCollection("file", "roadmap.pdf", "logo.svg", "budget.xlsx")

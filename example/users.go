@@ -6,7 +6,6 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -33,13 +32,13 @@ type demoUser struct {
 // in a table shared by every instance ([userTable]). Implementations are
 // safe for concurrent use.
 type userDirectory interface {
-	keys.Subjects
+	policy.Subjects
 	authenticate(username, password string) (demoUser, bool)
 	lookup(id string) (demoUser, bool)
 	sorted() []demoUser
 }
 
-// directory holds the demo users. It implements keys.Subjects and is
+// directory holds the demo users. It implements policy.Subjects and is
 // read-only after newDirectory, so it is safe for concurrent use.
 type directory struct {
 	users map[string]demoUser
@@ -92,11 +91,11 @@ func (d *directory) sorted() []demoUser {
 	return out
 }
 
-// Subject implements keys.Subjects: a deleted user's keys stop working.
+// Subject implements policy.Subjects: a deleted user's keys stop working.
 func (d *directory) Subject(_ context.Context, id string) (policy.Subject, error) {
 	u, ok := d.users[id]
 	if !ok {
-		return policy.Subject{}, keys.ErrUnknownSubject
+		return policy.Subject{}, policy.ErrUnknownSubject
 	}
 	return policy.Subject{ID: u.ID, Roles: []string{u.Role}}, nil
 }

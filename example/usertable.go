@@ -64,7 +64,7 @@ func createUserTable(ctx context.Context, tx *sql.Tx, table string, cost int) er
 	return nil
 }
 
-// get reads the user with id; a missing row is keys.ErrUnknownSubject.
+// get reads the user with id; a missing row is policy.ErrUnknownSubject.
 func (u *userTable) get(ctx context.Context, id string) (demoUser, error) {
 	var hash string
 	user := demoUser{ID: id}
@@ -72,7 +72,7 @@ func (u *userTable) get(ctx context.Context, id string) (demoUser, error) {
 		Scan(&hash, &user.Role, &user.Disabled)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return demoUser{}, keys.ErrUnknownSubject
+		return demoUser{}, policy.ErrUnknownSubject
 	case err != nil:
 		return demoUser{}, fmt.Errorf("%w: reading user %q: %v", keys.ErrStoreUnavailable, id, err)
 	}
@@ -80,7 +80,7 @@ func (u *userTable) get(ctx context.Context, id string) (demoUser, error) {
 	return user, nil
 }
 
-// Subject implements keys.Subjects with one query: roles are the
+// Subject implements policy.Subjects with one query: roles are the
 // comma-separated list of the roles column, and disabled users' keys are
 // refused.
 func (u *userTable) Subject(ctx context.Context, id string) (policy.Subject, error) {
@@ -97,7 +97,7 @@ func (u *userTable) authenticate(username, password string) (demoUser, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	user, err := u.get(ctx, username)
-	if err != nil && !errors.Is(err, keys.ErrUnknownSubject) {
+	if err != nil && !errors.Is(err, policy.ErrUnknownSubject) {
 		u.logger.Error("logging in", "err", err)
 	}
 	hash := user.hash
@@ -113,7 +113,7 @@ func (u *userTable) lookup(id string) (demoUser, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	user, err := u.get(ctx, id)
-	if err != nil && !errors.Is(err, keys.ErrUnknownSubject) {
+	if err != nil && !errors.Is(err, policy.ErrUnknownSubject) {
 		u.logger.Error("reading a user", "err", err)
 	}
 	return user, err == nil && !user.Disabled

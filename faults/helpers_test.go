@@ -230,7 +230,7 @@ func createBody(name string) map[string]any {
 // passes, so only the store can say it is unknown.
 func unknownKey(t *testing.T) string {
 	t.Helper()
-	return keyforge.Key(keys.DefaultPrefix, keyforge.ID(time.Now()))
+	return keyforge.Key("kc", keyforge.ID(time.Now()))
 }
 
 // timed runs do and requires that it answered within failFast.

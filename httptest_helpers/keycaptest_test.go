@@ -117,7 +117,7 @@ func TestUsers(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := u.Subject(ctx, "alice")
-	assert.ErrorIs(t, err, keys.ErrUnknownSubject)
+	assert.ErrorIs(t, err, policy.ErrUnknownSubject)
 
 	u.Set("alice", "member", "owner")
 	s, err := u.Subject(ctx, "alice")
@@ -138,12 +138,12 @@ func TestUsers(t *testing.T) {
 
 	u.Delete("alice")
 	_, err = u.Subject(ctx, "alice")
-	assert.ErrorIs(t, err, keys.ErrUnknownSubject)
+	assert.ErrorIs(t, err, policy.ErrUnknownSubject)
 
 	// Disabling (or enabling) an unknown user does not bring it to life.
 	u.Disable("ghost", false)
 	_, err = u.Subject(ctx, "ghost")
-	assert.ErrorIs(t, err, keys.ErrUnknownSubject)
+	assert.ErrorIs(t, err, policy.ErrUnknownSubject)
 
 	// Safe for concurrent use.
 	var wg sync.WaitGroup

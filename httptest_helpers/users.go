@@ -4,12 +4,11 @@ import (
 	"context"
 	"sync"
 
-	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
 
 // Users is an in-memory, mutable user directory implementing
-// [keys.Subjects], so tests can demote, disable or delete users between
+// [policy.Subjects], so tests can demote, disable or delete users between
 // requests. Safe for concurrent use.
 type Users struct {
 	mu    sync.RWMutex
@@ -49,13 +48,13 @@ func (u *Users) Delete(id string) {
 	u.mu.Unlock()
 }
 
-// Subject implements [keys.Subjects].
+// Subject implements [policy.Subjects].
 func (u *Users) Subject(_ context.Context, id string) (policy.Subject, error) {
 	u.mu.RLock()
 	s, ok := u.users[id]
 	u.mu.RUnlock()
 	if !ok {
-		return policy.Subject{}, keys.ErrUnknownSubject
+		return policy.Subject{}, policy.ErrUnknownSubject
 	}
 	return s, nil
 }

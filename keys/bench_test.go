@@ -22,7 +22,7 @@ func benchManager(b *testing.B, n int, cache keys.CacheConfig) (*keys.Manager, s
 		Roles:                  map[string]policy.Permissions{"member": member},
 		MaxKeys:                -1, // n keys for one user
 	})
-	subjects := keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+	subjects := policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 		return policy.Subject{ID: id, Roles: []string{"member"}}, nil
 	})
 	secret := make([]byte, 32)
@@ -54,7 +54,7 @@ func BenchmarkParse(b *testing.B) {
 	s := t.String()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := keys.Parse(s); err != nil {
+		if _, err := keys.ParseForTest(s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -67,14 +67,14 @@ func BenchmarkParseBadChecksum(b *testing.B) {
 	bad := string(s)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := keys.Parse(bad); err == nil {
+		if _, err := keys.ParseForTest(bad); err == nil {
 			b.Fatal("accepted")
 		}
 	}
 }
 
 func BenchmarkHash(b *testing.B) {
-	h, _ := keys.NewHasher(make([]byte, 32))
+	h, _ := keys.NewHasherForTest(make([]byte, 32))
 	t, _ := keys.GenerateForTest("kc", mustID(b))
 	s := t.String()
 	b.ReportAllocs()
@@ -96,7 +96,7 @@ func BenchmarkVerify(b *testing.B) {
 			m, key := benchManager(b, 1000, bc.cache)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := m.Verify(ctx, key); err != nil {
+				if _, err := m.Verify(ctx, key, ""); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -107,7 +107,7 @@ func BenchmarkVerify(b *testing.B) {
 		bad := key[:len(key)-1] + "0"
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := m.Verify(ctx, bad); err == nil {
+			if _, err := m.Verify(ctx, bad, ""); err == nil {
 				b.Fatal("accepted")
 			}
 		}
@@ -119,7 +119,7 @@ func BenchmarkVerifyParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := m.Verify(context.Background(), key); err != nil {
+			if _, err := m.Verify(context.Background(), key, ""); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -127,7 +127,7 @@ func BenchmarkVerifyParallel(b *testing.B) {
 }
 
 func mustID(b *testing.B) string {
-	id, err := keys.NewID(timeNow())
+	id, err := keys.NewIDForTest(timeNow())
 	if err != nil {
 		b.Fatal(err)
 	}

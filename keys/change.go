@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -60,17 +61,17 @@ func (m *Manager) refuseExpired(k *Key, now time.Time) error {
 }
 
 // auditChange audits an Update as the events its change amounts to.
-func (m *Manager) auditChange(ctx context.Context, actor Actor, before, after *Key) {
-	e := Event{Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID}
+func (m *Manager) auditChange(ctx context.Context, actor audit.Actor, before, after *Key) {
+	e := audit.Event{Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID}
 	if after.Name != before.Name || !after.ExpiresAt.Equal(before.ExpiresAt) || !samePermissions(before.Permissions, after.Permissions) {
 		u := e
-		u.Type, u.Before, u.After = EventUpdated, before.Permissions, after.Permissions
+		u.Type, u.Before, u.After = audit.Updated, before.Permissions, after.Permissions
 		m.audit(ctx, u)
 	}
 	if after.Disabled != before.Disabled || after.DisabledBy != before.DisabledBy {
-		e.Type = EventEnabled
+		e.Type = audit.Enabled
 		if after.Disabled {
-			e.Type = EventDisabled
+			e.Type = audit.Disabled
 		}
 		m.audit(ctx, e)
 	}

@@ -3,8 +3,10 @@ package keys
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -23,9 +25,9 @@ type CreateRequest struct {
 	// new key stays within its permissions and expires no later. nil for a
 	// request made by a person.
 	Caller *Verified
-	// Actor is who asks, for the record and the audit; zero means the
+	// audit.Actor is who asks, for the record and the audit; zero means the
 	// calling key, or the owner.
-	Actor Actor
+	Actor audit.Actor
 }
 
 // Create grants the request's permissions through the policy and stores a
@@ -33,7 +35,7 @@ type CreateRequest struct {
 // and never stored. On any refusal nothing is stored; the error is a
 // [*policy.InvalidError], [*policy.ExceedsError], [*policy.LifetimeError],
 // [*FieldError], [*DelegationError], [*KeyLimitError],
-// [ErrDelegationTooDeep], [ErrPreviousSecret], [ErrUnknownSubject],
+// [ErrPreviousSecret], [policy.ErrUnknownSubject],
 // [policy.ErrSubjectDisabled] or a Store error.
 func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, error) {
 	name, err := checkName(r.Name)
@@ -44,7 +46,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		return nil, "", err
 	}
 	actor := actorFor(r.Actor, r.Caller, r.Owner) // after checkManager: Caller.Key may be nil
-	if !actor.actsFor(r.Owner) {
+	if !actsFor(actor, r.Owner) {
 		// An admin or an operator stops keys; minting one would hand them a
 		// secret that acts as the owner.
 		return nil, "", ErrAdminChange
@@ -55,8 +57,8 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	var ancestors []string
 	var parentGeneration int64
 	if c := r.Caller; c != nil {
-		if len(c.Key.Ancestors) >= MaxDelegationDepth {
-			return nil, "", ErrDelegationTooDeep
+		if len(c.Key.Ancestors) >= maxDelegationDepth {
+			return nil, "", &DelegationError{Reason: "a key may be created through at most " + strconv.Itoa(maxDelegationDepth) + " keys; create this one from a key closer to a person, or log in", MaxDepth: maxDelegationDepth}
 		}
 		ancestors = append(append(make([]string, 0, len(c.Key.Ancestors)+1), c.Key.Ancestors...), c.Key.ID)
 		parentGeneration = c.Key.Generation
@@ -94,7 +96,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	m.audit(ctx, Event{Type: EventCreated, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted})
+	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted})
 	return k, token, nil
 }
 
@@ -171,7 +173,7 @@ func callerBounds(caller *Verified) []policy.Permissions {
 
 // auditRefusal audits a refusal the policy or delegation made: a request
 // beyond a bound, which an owner's security review wants to see.
-func (m *Manager) auditRefusal(ctx context.Context, actor Actor, owner, keyID string, err error) {
+func (m *Manager) auditRefusal(ctx context.Context, actor audit.Actor, owner, keyID string, err error) {
 	var exceeds *policy.ExceedsError
 	var invalid *policy.InvalidError
 	var lifetime *policy.LifetimeError
@@ -179,7 +181,7 @@ func (m *Manager) auditRefusal(ctx context.Context, actor Actor, owner, keyID st
 	if !errors.As(err, &exceeds) && !errors.As(err, &invalid) && !errors.As(err, &lifetime) && !errors.As(err, &delegation) {
 		return
 	}
-	e := Event{Type: EventRefused, Time: m.now(), Actor: actor, OwnerID: owner, KeyID: keyID, Reason: err.Error()}
+	e := audit.Event{Type: audit.Refused, Time: m.now(), Actor: actor, OwnerID: owner, KeyID: keyID, Reason: err.Error()}
 	if exceeds != nil {
 		e.After = exceeds.Exceeded
 	}

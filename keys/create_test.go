@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/memstore"
 	"github.com/keycaphq/keycap/policy"
@@ -19,7 +20,7 @@ func TestNewManagerRefuses(t *testing.T) {
 		return keys.Config{
 			Store:    memstore.New(),
 			Policy:   testPolicy,
-			Subjects: keys.SubjectsFunc(newDirectory().lookup),
+			Subjects: policy.SubjectsFunc(newDirectory().lookup),
 			Secret:   testSecret,
 		}
 	}
@@ -51,7 +52,7 @@ func TestNewManagerRefuses(t *testing.T) {
 
 	m, err := keys.NewManager(valid())
 	require.NoError(t, err)
-	assert.Equal(t, keys.DefaultPrefix, m.Prefix())
+	assert.Equal(t, keys.DefaultPrefixForTest, m.Prefix())
 	assert.Same(t, testPolicy, m.Policy())
 }
 
@@ -67,7 +68,7 @@ func TestCreate(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	tok, err := keys.Parse(token)
+	tok, err := keys.ParseForTest(token)
 	require.NoError(t, err, "the key returned parses")
 	assert.True(t, anchored.MatchString(token))
 	assert.Equal(t, "kc", tok.Prefix)
@@ -82,7 +83,7 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, now, k.CreatedAt)
 	assert.Equal(t, now, k.UpdatedAt)
 	assert.Equal(t, now.Add(30*day), k.ExpiresAt, "the policy's default lifetime")
-	assert.Equal(t, keys.UserActor("alice"), k.CreatedBy)
+	assert.Equal(t, audit.User("alice"), k.CreatedBy)
 	assert.Equal(t, int64(1), k.Version)
 	assert.Zero(t, k.Generation)
 	assert.Nil(t, k.Ancestors, "created by a person")
@@ -98,8 +99,8 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, 1, f.store.n("Create"))
 
 	e := f.audit.last(t)
-	assert.Equal(t, keys.EventCreated, e.Type)
-	assert.Equal(t, keys.UserActor("alice"), e.Actor)
+	assert.Equal(t, audit.Created, e.Type)
+	assert.Equal(t, audit.User("alice"), e.Actor)
 	assert.Equal(t, "alice", e.OwnerID)
 	assert.Equal(t, k.ID, e.KeyID)
 	assert.Equal(t, k.Permissions, e.After)
@@ -115,23 +116,23 @@ func TestCreateChoices(t *testing.T) {
 		req         keys.CreateRequest
 		wantPerms   policy.Permissions
 		wantExpiry  time.Duration // from creation; 0: never
-		wantCreator keys.Actor
+		wantCreator audit.Actor
 		wantPrefix  string
 	}{
 		{"default permissions", nil, keys.CreateRequest{Owner: "bob", Name: "k"},
-			policy.MustParse("files:read"), 30 * day, keys.UserActor("bob"), "kc"},
+			policy.MustParse("files:read"), 30 * day, audit.User("bob"), "kc"},
 		{"chosen lifetime", nil, keys.CreateRequest{Owner: "bob", Name: "k", Lifetime: 10 * day},
-			policy.MustParse("files:read"), 10 * day, keys.UserActor("bob"), "kc"},
+			policy.MustParse("files:read"), 10 * day, audit.User("bob"), "kc"},
 		{"exactly the maximum lifetime", nil, keys.CreateRequest{Owner: "bob", Name: "k", Lifetime: 90 * day},
-			policy.MustParse("files:read"), 90 * day, keys.UserActor("bob"), "kc"},
+			policy.MustParse("files:read"), 90 * day, audit.User("bob"), "kc"},
 		{"delete: default cut to its rule", nil, keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:delete")},
-			policy.MustParse("files:delete"), 7 * day, keys.UserActor("alice"), "kc"},
+			policy.MustParse("files:delete"), 7 * day, audit.User("alice"), "kc"},
 		{"no lifetime bound: never expires", []func(*keys.Config){func(c *keys.Config) { c.Policy = unbounded }},
-			keys.CreateRequest{Owner: "bob", Name: "k", Permissions: policy.MustParse("files:read")}, policy.MustParse("files:read"), 0, keys.UserActor("bob"), "kc"},
+			keys.CreateRequest{Owner: "bob", Name: "k", Permissions: policy.MustParse("files:read")}, policy.MustParse("files:read"), 0, audit.User("bob"), "kc"},
 		{"configured prefix", []func(*keys.Config){func(c *keys.Config) { c.Prefix = "acme" }},
-			keys.CreateRequest{Owner: "bob", Name: "k"}, policy.MustParse("files:read"), 30 * day, keys.UserActor("bob"), "acme"},
+			keys.CreateRequest{Owner: "bob", Name: "k"}, policy.MustParse("files:read"), 30 * day, audit.User("bob"), "acme"},
 		{"a 100-character name", nil, keys.CreateRequest{Owner: "bob", Name: strings.Repeat("é", 100)},
-			policy.MustParse("files:read"), 30 * day, keys.UserActor("bob"), "kc"},
+			policy.MustParse("files:read"), 30 * day, audit.User("bob"), "kc"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +148,7 @@ func TestCreateChoices(t *testing.T) {
 			assert.Equal(t, tt.wantCreator, k.CreatedBy)
 			assert.True(t, strings.HasPrefix(token, tt.wantPrefix+"_"))
 
-			v, err := f.m.Verify(ctx, token)
+			v, err := f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantPerms, v.Permissions)
 		})
@@ -241,7 +242,7 @@ func TestCreateRefusals(t *testing.T) {
 		// Only refusals beyond a bound are audited now; a disabled subject was
 		// audited because its refusal came out of policy.Grant.
 		{"disabled subject", req("dave", "files:read"), is(policy.ErrSubjectDisabled), false},
-		{"unknown subject", req("zoe", "files:read"), is(keys.ErrUnknownSubject), false},
+		{"unknown subject", req("zoe", "files:read"), is(policy.ErrUnknownSubject), false},
 		{"beyond the calling key", func(t *testing.T, f *fixture) keys.CreateRequest {
 			return keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:write"),
 				Caller: f.verified(t, "alice", day, "files:read")}
@@ -277,7 +278,7 @@ func TestCreateRefusals(t *testing.T) {
 			if tt.audited {
 				require.Equal(t, events+1, f.audit.len())
 				e := f.audit.last(t)
-				assert.Equal(t, keys.EventRefused, e.Type)
+				assert.Equal(t, audit.Refused, e.Type)
 				assert.Equal(t, r.Owner, e.OwnerID)
 				assert.Equal(t, err.Error(), e.Reason)
 				if x, ok := errorAs[*policy.ExceedsError](err); ok {
@@ -342,7 +343,7 @@ func TestCreateDelegation(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantPerms, k.Permissions)
 			assert.Equal(t, tt.wantExpiry(k.CreatedAt), k.ExpiresAt)
-			assert.Equal(t, keys.KeyActor(caller.Key.ID), k.CreatedBy, "the calling key acts")
+			assert.Equal(t, audit.Key(caller.Key.ID), k.CreatedBy, "the calling key acts")
 			assert.Equal(t, []string{caller.Key.ID}, k.Ancestors)
 			assert.Equal(t, caller.Key.Generation, k.ParentGeneration)
 		})
@@ -381,7 +382,7 @@ func TestCreateRetriesConflicts(t *testing.T) {
 		ok        bool
 	}{{0, true}, {2, true}, {3, false}} {
 		store := &flakyStore{Store: memstore.New(), conflicts: tt.conflicts}
-		m, err := keys.NewManager(keys.Config{Store: store, Policy: testPolicy, Subjects: keys.SubjectsFunc(newDirectory().lookup), Secret: testSecret})
+		m, err := keys.NewManager(keys.Config{Store: store, Policy: testPolicy, Subjects: policy.SubjectsFunc(newDirectory().lookup), Secret: testSecret})
 		require.NoError(t, err)
 		k, token, err := m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "k"})
 		if !tt.ok {
@@ -393,7 +394,7 @@ func TestCreateRetriesConflicts(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, store.ids, tt.conflicts+1)
 		assert.Equal(t, store.ids[len(store.ids)-1], k.ID, "a retry takes a fresh id")
-		_, err = m.Verify(ctx, token)
+		_, err = m.Verify(ctx, token, "")
 		assert.NoError(t, err)
 	}
 }
@@ -402,7 +403,7 @@ func TestCreateRetriesConflicts(t *testing.T) {
 // the secret would act as that user.
 func TestCreateByAnotherUserRefused(t *testing.T) {
 	f := newFixture(t)
-	for _, actor := range []keys.Actor{keys.UserActor("root"), {Kind: keys.ActorOperator, ID: "ops"}} {
+	for _, actor := range []audit.Actor{audit.User("root"), {Kind: audit.KindOperator, ID: "ops"}} {
 		_, _, err := f.m.Create(t.Context(), keys.CreateRequest{Owner: "bob", Name: "k", Actor: actor})
 		require.ErrorIs(t, err, keys.ErrAdminChange, "%v", actor)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -24,11 +25,11 @@ func TestDelegatedKeyFollowsItsParent(t *testing.T) {
 		{"parent revoked", func(f *fixture, p *keys.Verified) {
 			_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("alice", p.Key.ID)})
 			require.NoError(t, err)
-		}, keys.ErrParentInvalid},
+		}, keys.ErrParentInvalidForTest},
 		{"parent disabled", func(f *fixture, p *keys.Verified) {
-			_, err := f.disable(ctx, "alice", p.Key.ID, true, keys.Actor{})
+			_, err := f.disable(ctx, "alice", p.Key.ID, true, audit.Actor{})
 			require.NoError(t, err)
-		}, keys.ErrParentInvalid},
+		}, keys.ErrParentInvalidForTest},
 		// The child's default expiry was cut to the parent's: it expires too.
 		{"parent expired", func(f *fixture, p *keys.Verified) { f.clock.Advance(2 * day) }, keys.ErrExpired},
 	} {
@@ -38,22 +39,22 @@ func TestDelegatedKeyFollowsItsParent(t *testing.T) {
 			child, token, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child",
 				Permissions: policy.MustParse("files:read", "files:write"), Caller: parent})
 			require.NoError(t, err)
-			assert.Equal(t, parent.Key.ID, child.ParentID())
+			assert.Equal(t, parent.Key.ID, child.Ancestors[len(child.Ancestors)-1])
 			assert.Equal(t, parent.Key.ExpiresAt, child.ExpiresAt, "the default expiry is cut to the parent's")
 
-			v, err := f.m.Verify(ctx, token)
+			v, err := f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
 			assert.Equal(t, policy.MustParse("files:read", "files:write"), v.Permissions)
 
 			// Narrowing the parent narrows the child at its next request.
 			_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: ref("alice", parent.Key.ID), Permissions: policy.MustParse("files:read")})
 			require.NoError(t, err)
-			v, err = f.m.Verify(ctx, token)
+			v, err = f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
 			assert.Equal(t, policy.MustParse("files:read"), v.Permissions)
 
 			end.stop(f, parent)
-			_, err = f.m.Verify(ctx, token)
+			_, err = f.m.Verify(ctx, token, "")
 			assert.ErrorIs(t, err, end.want)
 		})
 	}
@@ -91,19 +92,19 @@ func TestDeniedVerificationsAreCoalesced(t *testing.T) {
 	require.NoError(t, err)
 	count := func() (n int) {
 		for _, e := range f.audit.all() {
-			if e.Type == keys.EventVerificationDenied {
+			if e.Type == audit.VerificationDenied {
 				n++
 			}
 		}
 		return n
 	}
 	for range 100 {
-		_, err := f.m.Verify(context.Background(), token)
-		require.ErrorIs(t, err, keys.ErrRevoked)
+		_, err := f.m.Verify(context.Background(), token, "")
+		require.ErrorIs(t, err, keys.ErrRevokedForTest)
 	}
 	assert.Equal(t, 1, count())
 	f.clock.Advance(time.Minute)
-	_, _ = f.m.Verify(context.Background(), token)
+	_, _ = f.m.Verify(context.Background(), token, "")
 	assert.Equal(t, 2, count(), "audited again after the interval")
 }
 
@@ -113,22 +114,22 @@ func TestAdminDisableIsSticky(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	k, _ := f.create(t, "alice", "files:read")
-	_, err := f.disable(ctx, "alice", k.ID, true, keys.UserActor("admin-1"))
+	_, err := f.disable(ctx, "alice", k.ID, true, audit.User("admin-1"))
 	require.NoError(t, err)
 	writes := f.store.writes()
-	for _, actor := range []keys.Actor{{}, keys.UserActor("alice"), keys.KeyActor(k.ID)} {
+	for _, actor := range []audit.Actor{{}, audit.User("alice"), audit.Key(k.ID)} {
 		_, err = f.disable(ctx, "alice", k.ID, false, actor)
 		require.ErrorIs(t, err, keys.ErrDisabledByAdmin, "actor %q", actor)
 	}
 	assert.Equal(t, writes, f.store.writes(), "a refusal writes nothing")
-	enabled, err := f.disable(ctx, "alice", k.ID, false, keys.UserActor("admin-2"))
+	enabled, err := f.disable(ctx, "alice", k.ID, false, audit.User("admin-2"))
 	require.NoError(t, err)
 	assert.False(t, enabled.Disabled)
 	assert.True(t, enabled.DisabledBy.IsZero())
 
-	_, err = f.disable(ctx, "alice", k.ID, true, keys.UserActor("alice"))
+	_, err = f.disable(ctx, "alice", k.ID, true, audit.User("alice"))
 	require.NoError(t, err)
-	_, err = f.disable(ctx, "alice", k.ID, false, keys.UserActor("alice"))
+	_, err = f.disable(ctx, "alice", k.ID, false, audit.User("alice"))
 	require.NoError(t, err, "the owner undoes their own disable")
 }
 
@@ -142,7 +143,7 @@ func TestDelegationDepth(t *testing.T) {
 	_, root := f.create(t, "alice", "files:read", "files:write")
 	tokens := []string{root} // tokens[i] has i ancestors
 	var chain []string
-	for level := 1; level <= keys.MaxDelegationDepth; level++ {
+	for level := 1; level <= keys.MaxDelegationDepthForTest; level++ {
 		caller := f.verify(t, tokens[level-1])
 		chain = append(chain, caller.Key.ID)
 		k, token := f.delegate(t, caller, "files:read")
@@ -150,13 +151,15 @@ func TestDelegationDepth(t *testing.T) {
 		assert.Equal(t, chain, k.Ancestors, "root first, the parent last")
 		tokens = append(tokens, token)
 	}
-	deepest := f.verify(t, tokens[keys.MaxDelegationDepth])
-	assert.Len(t, deepest.Key.Ancestors, keys.MaxDelegationDepth)
+	deepest := f.verify(t, tokens[keys.MaxDelegationDepthForTest])
+	assert.Len(t, deepest.Key.Ancestors, keys.MaxDelegationDepthForTest)
 	assert.Equal(t, policy.MustParse("files:read"), deepest.Permissions)
 
 	before, records, events := f.store.snapshot(), f.stored(t, "alice"), f.audit.len()
 	k, ninth, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "too deep", Caller: deepest})
-	assert.ErrorIs(t, err, keys.ErrDelegationTooDeep)
+	var tooDeep *keys.DelegationError
+	require.ErrorAs(t, err, &tooDeep)
+	assert.Equal(t, keys.MaxDelegationDepthForTest, tooDeep.MaxDepth)
 	assert.Nil(t, k)
 	assert.Empty(t, ninth)
 	assert.Equal(t, before, f.store.snapshot(), "the store is not asked")
@@ -164,6 +167,6 @@ func TestDelegationDepth(t *testing.T) {
 	assert.Equal(t, events, f.audit.len())
 
 	// The level above still mints a sibling at the deepest level.
-	sibling, _ := f.delegate(t, f.verify(t, tokens[keys.MaxDelegationDepth-1]))
-	assert.Len(t, sibling.Ancestors, keys.MaxDelegationDepth)
+	sibling, _ := f.delegate(t, f.verify(t, tokens[keys.MaxDelegationDepthForTest-1]))
+	assert.Len(t, sibling.Ancestors, keys.MaxDelegationDepthForTest)
 }

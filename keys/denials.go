@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/keycaphq/keycap/audit"
 )
 
 // auditDenied audits a refused verification, without letting a client
@@ -21,14 +23,14 @@ import (
 // Both cost O(1) time and bounded memory whatever ids are sent.
 func (m *Manager) auditDenied(ctx context.Context, raw string, k *Key, err error, ip string) {
 	now := m.now()
-	e := Event{Type: EventVerificationDenied, Time: now, Reason: err.Error(), IP: ip}
+	e := audit.Event{Type: audit.VerificationDenied, Time: now, Reason: err.Error(), IP: ip}
 	if k != nil {
 		e.KeyID, e.OwnerID, e.Before = k.ID, k.OwnerID, k.Permissions
 	} else if errors.Is(err, errWrongSecret) {
 		// A real id with a wrong secret; the id is not secret, the key never
 		// leaves here. Any other denial without a record (an unknown id,
 		// another app's prefix) names an id that may be forged at will.
-		t, _ := Parse(raw)
+		t, _ := parse(raw)
 		e.KeyID = t.ID
 	}
 	if e.KeyID == "" {

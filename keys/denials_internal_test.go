@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -28,21 +29,21 @@ func (s recordStore) Get(_ context.Context, id string) (*Key, error) {
 	return nil, ErrNotFound
 }
 
-// eventCounter is an Auditor that counts events and keeps the last.
+// eventCounter is an audit.Auditor that counts events and keeps the last.
 type eventCounter struct {
 	mu   sync.Mutex
 	n    int
-	last Event
+	last audit.Event
 }
 
-func (c *eventCounter) Audit(_ context.Context, e Event) {
+func (c *eventCounter) Audit(_ context.Context, e audit.Event) {
 	c.mu.Lock()
 	c.n++
 	c.last = e
 	c.mu.Unlock()
 }
 
-func (c *eventCounter) count() (int, Event) {
+func (c *eventCounter) count() (int, audit.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n, c.last
@@ -50,14 +51,14 @@ func (c *eventCounter) count() (int, Event) {
 
 // deniedManager returns a Manager with one revoked key (and its token) in
 // store, auditing to events, on a clock the test moves.
-func deniedManager(t testing.TB, events Auditor) (m *Manager, revoked string, now *time.Time) {
+func deniedManager(t testing.TB, events audit.Auditor) (m *Manager, revoked string, now *time.Time) {
 	t.Helper()
 	clock := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	store := recordStore{records: map[string]*Key{}}
 	m, err := NewManager(Config{
 		Store:    store,
 		Policy:   policy.MustNew(policy.Config{AllowClientPermissions: true, Max: policy.MustParse("files:read")}),
-		Subjects: SubjectsFunc(func(context.Context, string) (policy.Subject, error) { return policy.Subject{}, nil }),
+		Subjects: policy.SubjectsFunc(func(context.Context, string) (policy.Subject, error) { return policy.Subject{}, nil }),
 		Secret:   []byte("0123456789abcdef0123456789abcdef"),
 		Auditor:  events,
 		Now:      func() time.Time { return clock },
@@ -65,7 +66,7 @@ func deniedManager(t testing.TB, events Auditor) (m *Manager, revoked string, no
 	require.NoError(t, err)
 	id, err := newID(clock)
 	require.NoError(t, err)
-	tok, err := generate(DefaultPrefix, id)
+	tok, err := generate(defaultPrefix, id)
 	require.NoError(t, err)
 	d := m.hasher.Sum(tok.String())
 	store.records[id] = &Key{ID: id, OwnerID: "bob", Hash: d[:], Permissions: policy.MustParse("files:read"), CreatedAt: clock, RevokedAt: clock}
@@ -96,19 +97,19 @@ func TestForgedKeysAreCounted(t *testing.T) {
 	ctx := context.Background()
 	events := &eventCounter{}
 	m, _, now := deniedManager(t, events)
-	keys := append(forged(t, DefaultPrefix, 20_000), forged(t, "acme", 20_000)...)
+	keys := append(forged(t, defaultPrefix, 20_000), forged(t, "acme", 20_000)...)
 
 	for _, k := range keys {
-		_, err := m.VerifyFrom(ctx, k, "198.51.100.7")
+		_, err := m.Verify(ctx, k, "198.51.100.7")
 		require.Error(t, err)
 	}
 	n, first := events.count()
 	assert.Equal(t, 1, n, "the first of the interval")
 	assert.Empty(t, first.KeyID, "a forged id names nobody's key")
-	assert.Equal(t, EventVerificationDenied, first.Type)
+	assert.Equal(t, audit.VerificationDenied, first.Type)
 
 	*now = now.Add(time.Minute)
-	_, err := m.Verify(ctx, keys[0])
+	_, err := m.Verify(ctx, keys[0], "")
 	require.Error(t, err)
 	n, next := events.count()
 	assert.Equal(t, 2, n)
@@ -124,20 +125,20 @@ func TestDeniedKeyInALoop(t *testing.T) {
 	ctx := context.Background()
 	events := &eventCounter{}
 	m, revoked, now := deniedManager(t, events)
-	tok, err := Parse(revoked)
+	tok, err := parse(revoked)
 	require.NoError(t, err)
 	guesses := forgedFor(t, tok.ID, 1000)
 	for i := range 1000 {
-		_, err := m.Verify(ctx, revoked)
-		require.ErrorIs(t, err, ErrRevoked)
-		_, err = m.Verify(ctx, guesses[i])
+		_, err := m.Verify(ctx, revoked, "")
+		require.ErrorIs(t, err, errRevoked)
+		_, err = m.Verify(ctx, guesses[i], "")
 		require.ErrorIs(t, err, errWrongSecret)
 	}
 	n, last := events.count()
 	assert.Equal(t, 2, n, "one per (key, reason)")
 	assert.Equal(t, tok.ID, last.KeyID)
 	*now = now.Add(time.Minute)
-	_, _ = m.Verify(ctx, revoked)
+	_, _ = m.Verify(ctx, revoked, "")
 	n, _ = events.count()
 	assert.Equal(t, 3, n, "again after the interval")
 }
@@ -147,7 +148,7 @@ func forgedFor(t testing.TB, id string, n int) []string {
 	t.Helper()
 	out := make([]string, n)
 	for i := range out {
-		tok, err := generate(DefaultPrefix, id)
+		tok, err := generate(defaultPrefix, id)
 		require.NoError(t, err)
 		out[i] = tok.String()
 	}
@@ -163,7 +164,7 @@ func TestDenialMemoryIsBounded(t *testing.T) {
 	assert.LessOrEqual(t, unsafe.Sizeof(denials{}), uintptr(80<<10), "a fixed table of a few tens of KiB")
 
 	var d denialTable
-	ids := forged(t, DefaultPrefix, 40_000)
+	ids := forged(t, defaultPrefix, 40_000)
 	at, i := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 0
 	allocs := testing.AllocsPerRun(len(ids)-1, func() {
 		d.first(ids[i], "revoked", at, time.Minute)
@@ -179,7 +180,7 @@ func TestDenialMemoryIsBounded(t *testing.T) {
 	keys := forged(t, "acme", 60_000)
 	j := 0
 	verify := func() {
-		_, _ = m.Verify(ctx, keys[j])
+		_, _ = m.Verify(ctx, keys[j], "")
 		j++
 	}
 	before := testing.AllocsPerRun(1000, verify)
@@ -204,13 +205,13 @@ func TestDenialMemoryIsBounded(t *testing.T) {
 // before.
 func BenchmarkVerifyForged(b *testing.B) {
 	ctx := context.Background()
-	for _, prefix := range []string{DefaultPrefix, "acme"} {
+	for _, prefix := range []string{defaultPrefix, "acme"} {
 		keys := forged(b, prefix, 1<<16)
 		b.Run("parse/"+prefix, func(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				_, _ = Parse(keys[i&(len(keys)-1)])
+				_, _ = parse(keys[i&(len(keys)-1)])
 				i++
 			}
 		})
@@ -219,7 +220,7 @@ func BenchmarkVerifyForged(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				if _, err := m.Verify(ctx, keys[i&(len(keys)-1)]); err == nil {
+				if _, err := m.Verify(ctx, keys[i&(len(keys)-1)], ""); err == nil {
 					b.Fatal("a forged key verified")
 				}
 				i++
@@ -230,7 +231,7 @@ func BenchmarkVerifyForged(b *testing.B) {
 		m, revoked, _ := deniedManager(b, &eventCounter{})
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := m.Verify(ctx, revoked); err == nil {
+			if _, err := m.Verify(ctx, revoked, ""); err == nil {
 				b.Fatal("a revoked key verified")
 			}
 		}

@@ -13,9 +13,9 @@ import (
 var (
 	ErrMalformed        = errors.New("keys: malformed key")                        // bad form or checksum; no storage was asked
 	ErrInvalid          = errors.New("keys: invalid key")                          // unknown, wrong secret, revoked, disabled or owner gone
-	ErrRevoked          = fmt.Errorf("%w: revoked", ErrInvalid)                    // the key was revoked
-	ErrDisabled         = fmt.Errorf("%w: disabled", ErrInvalid)                   // the key was disabled
-	ErrOwnerGone        = fmt.Errorf("%w: owner unknown or disabled", ErrInvalid)  // the owner no longer exists or is disabled
+	errRevoked          = fmt.Errorf("%w: revoked", ErrInvalid)                    // the key was revoked
+	errDisabled         = fmt.Errorf("%w: disabled", ErrInvalid)                   // the key was disabled
+	errOwnerGone        = fmt.Errorf("%w: owner unknown or disabled", ErrInvalid)  // the owner no longer exists or is disabled
 	ErrExpired          = errors.New("keys: key expired")                          // past its expiry or the policy's lifetime
 	ErrDisabledByAdmin  = errors.New("keys: key was disabled by an administrator") // the owner may not enable it
 	ErrAlreadyRevoked   = errors.New("keys: key is revoked")                       // a revoked key cannot be changed
@@ -23,7 +23,6 @@ var (
 	ErrNotFound         = errors.New("keys: key not found")                        // no such key for this owner, or out of the caller's reach
 	ErrConflict         = errors.New("keys: the key changed at the same time")     // a concurrent change won; decide again on fresh state
 	ErrStoreUnavailable = errors.New("keys: store unavailable")                    // the store could not be asked
-	ErrUnknownSubject   = errors.New("keys: unknown subject")                      // returned by a Subjects for a deleted user
 
 	// ErrAdminChange refuses a change to another user's key other than
 	// disabling, enabling or revoking it: admins stop keys, they do not
@@ -34,9 +33,6 @@ var (
 	// out may still call the API but may not mint, change, rotate or revoke
 	// keys, so a leaked old secret cannot lock out the new one.
 	ErrPreviousSecret = errors.New("keys: a key's previous secret cannot manage keys; use the new secret")
-	// ErrDelegationTooDeep refuses a key created through more than
-	// [MaxDelegationDepth] keys.
-	ErrDelegationTooDeep = errors.New("keys: a key may be created through at most " + strconv.Itoa(MaxDelegationDepth) + " keys")
 )
 
 // FieldError reports a field of a request that is not acceptable, such as
@@ -49,10 +45,12 @@ type FieldError struct {
 func (e *FieldError) Error() string { return "keys: " + e.Field + ": " + e.Reason }
 
 // DelegationError reports a key-authenticated request asking for something
-// beyond the calling key: a later expiry than the key's own.
+// beyond the calling key: a later expiry than the key's own, or a key
+// created through more than [maxDelegationDepth] keys.
 type DelegationError struct {
 	Reason    string
-	ExpiresAt time.Time // the calling key's expiry
+	ExpiresAt time.Time // the calling key's expiry, when that is the bound
+	MaxDepth  int       // [maxDelegationDepth], when that is the bound
 }
 
 func (e *DelegationError) Error() string { return "keys: delegation: " + e.Reason }

@@ -12,30 +12,9 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-func ExampleParse() {
-	tok, err := keys.Parse("kc_06we154rh3v7a04w_4I4XyPWN1Q07hkvr9d9A2jmNAG3UcFHG_0dfvIV")
-	fmt.Println(tok.Prefix, tok.ID, err)
-	fmt.Println(tok.Hint())
-
-	// A typo fails the checksum: refused before any storage is asked.
-	_, err = keys.Parse("kc_06we154rh3v7a04w_4I4XyPWN1Q07hkvr9d9A2jmNAG3UcFHh_0dfvIV")
-	fmt.Println(err)
-	// Output:
-	// kc 06we154rh3v7a04w <nil>
-	// kc_06we154rh3v7a04w_…fvIV
-	// keys: malformed key
-}
-
-func ExampleParse_roundTrip() {
-	k, key, _ := exampleManager().Create(context.Background(), keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:read")})
-	parsed, err := keys.Parse(key)
-	fmt.Println(err, parsed.String() == key, parsed.ID == k.ID, parsed.Hint() == k.Hint)
-	// Output: <nil> true true true
-}
-
-func ExamplePattern() {
+func ExampleManager_Pattern() {
 	log := `token=kc_06we154rh3v7a04w_4I4XyPWN1Q07hkvr9d9A2jmNAG3UcFHG_0dfvIV user=u1`
-	fmt.Println(keys.Pattern.FindString(log))
+	fmt.Println(exampleManager().Pattern().FindString(log))
 	// Output: kc_06we154rh3v7a04w_4I4XyPWN1Q07hkvr9d9A2jmNAG3UcFHG_0dfvIV
 }
 
@@ -56,10 +35,10 @@ func exampleManager() *keys.Manager {
 			},
 			MaxLifetime: 90 * 24 * time.Hour,
 		}),
-		Subjects: keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+		Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 			s, ok := exampleUsers[id]
 			if !ok {
-				return policy.Subject{}, keys.ErrUnknownSubject
+				return policy.Subject{}, policy.ErrUnknownSubject
 			}
 			return s, nil
 		}),
@@ -78,7 +57,7 @@ func ExampleManager_Create() {
 
 	k, key, err := m.Create(ctx, keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:write")})
 	fmt.Println(err, k.Permissions, k.ExpiresAt.Format(time.DateOnly))
-	fmt.Println(keys.Pattern.MatchString(key), strings.HasPrefix(key, "kc_"+k.ID+"_"))
+	fmt.Println(m.Pattern().MatchString(key), strings.HasPrefix(key, "kc_"+k.ID+"_"))
 
 	_, _, err = m.Create(ctx, keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:delete")})
 	var exceeds *policy.ExceedsError
@@ -96,18 +75,18 @@ func ExampleManager_Verify() {
 	m := exampleManager()
 	_, key, _ := m.Create(ctx, keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:read", "files:write")})
 
-	v, err := m.Verify(ctx, key)
+	v, err := m.Verify(ctx, key, "")
 	fmt.Println(v.Permissions, err)
 
 	exampleUsers["u1"] = policy.Subject{ID: "u1", Roles: []string{"viewer"}} // demoted
-	v, err = m.Verify(ctx, key)
+	v, err = m.Verify(ctx, key, "")
 	fmt.Println(v.Permissions, err)
 
 	exampleUsers["u1"] = policy.Subject{ID: "u1", Roles: []string{"viewer"}, Disabled: true}
-	_, err = m.Verify(ctx, key)
+	_, err = m.Verify(ctx, key, "")
 	fmt.Println(err, errors.Is(err, keys.ErrInvalid))
 
-	_, err = m.Verify(ctx, key[:len(key)-1]+"x")
+	_, err = m.Verify(ctx, key[:len(key)-1]+"x", "")
 	fmt.Println(err)
 
 	exampleUsers["u1"] = policy.Subject{ID: "u1", Roles: []string{"editor"}}

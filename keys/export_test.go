@@ -4,3 +4,42 @@ package keys
 // valid form and checksum for any prefix and id, stored nowhere. Apps get
 // keys from [Manager.Create] and [Manager.Rotate] only.
 var GenerateForTest = generate
+
+// Test access to the key format, which apps never need: they get keys from
+// the Manager and check them with Verify.
+var (
+	NewIDForTest   = newID
+	ParseForTest   = parse
+	PatternForTest = patternOf(`[a-z][a-z0-9]{0,15}`) // keys with any valid prefix
+)
+
+// TokenForTest is a parsed key.
+type TokenForTest = token
+
+// The refusals Verify wraps in ErrInvalid, and other internals the tests
+// check by name.
+var (
+	ErrRevokedForTest       = errRevoked
+	ErrDisabledForTest      = errDisabled
+	ErrOwnerGoneForTest     = errOwnerGone
+	ErrParentInvalidForTest = errParentInvalid
+	NewHasherForTest        = newHasher
+	ValidPrefixForTest      = validPrefix
+)
+
+const (
+	DefaultPrefixForTest      = defaultPrefix
+	MaxNameLengthForTest      = maxNameLength
+	DefaultPageLimitForTest   = defaultPageLimit
+	MaxPageLimitForTest       = maxPageLimit
+	MaxDelegationDepthForTest = maxDelegationDepth
+)
+
+// CachedForTest reports how many records the in-process cache holds; 0
+// when it is off.
+func (m *Manager) CachedForTest() int {
+	if m.cache == nil {
+		return 0
+	}
+	return m.cache.len()
+}

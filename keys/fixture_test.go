@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/memstore"
 	"github.com/keycaphq/keycap/policy"
@@ -86,7 +87,7 @@ func (d *directory) lookup(_ context.Context, id string) (policy.Subject, error)
 	}
 	s, ok := d.users[id]
 	if !ok {
-		return policy.Subject{}, keys.ErrUnknownSubject
+		return policy.Subject{}, policy.ErrUnknownSubject
 	}
 	s.ID = id
 	return s, nil
@@ -230,21 +231,21 @@ func (s *countingStore) writes() int {
 // auditLog records the events a Manager reports.
 type auditLog struct {
 	mu     sync.Mutex
-	events []keys.Event
+	events []audit.Event
 }
 
-func (a *auditLog) auditor() keys.Auditor {
-	return keys.AuditorFunc(func(_ context.Context, e keys.Event) {
+func (a *auditLog) auditor() audit.Auditor {
+	return audit.Func(func(_ context.Context, e audit.Event) {
 		a.mu.Lock()
 		a.events = append(a.events, e)
 		a.mu.Unlock()
 	})
 }
 
-func (a *auditLog) all() []keys.Event {
+func (a *auditLog) all() []audit.Event {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append([]keys.Event(nil), a.events...)
+	return append([]audit.Event(nil), a.events...)
 }
 
 func (a *auditLog) len() int {
@@ -253,7 +254,7 @@ func (a *auditLog) len() int {
 	return len(a.events)
 }
 
-func (a *auditLog) last(t *testing.T) keys.Event {
+func (a *auditLog) last(t *testing.T) audit.Event {
 	t.Helper()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -279,7 +280,7 @@ func newFixture(t testing.TB, options ...func(*keys.Config)) *fixture {
 	f.config = keys.Config{
 		Store:    f.store,
 		Policy:   testPolicy,
-		Subjects: keys.SubjectsFunc(f.users.lookup),
+		Subjects: policy.SubjectsFunc(f.users.lookup),
 		Secret:   testSecret,
 		Auditor:  f.audit.auditor(),
 		Now:      f.clock.Now,
@@ -325,7 +326,7 @@ func (f *fixture) verified(t testing.TB, owner string, lifetime time.Duration, p
 	req := keys.CreateRequest{Owner: owner, Name: "calling key", Permissions: policy.MustParse(perms...), Lifetime: lifetime}
 	_, token, err := f.m.Create(context.Background(), req)
 	require.NoError(t, err)
-	v, err := f.m.Verify(context.Background(), token)
+	v, err := f.m.Verify(context.Background(), token, "")
 	require.NoError(t, err)
 	return &v
 }
@@ -365,7 +366,7 @@ func (f *fixture) record(t testing.TB, id string) *keys.Key {
 // verify verifies token, which must work, and returns it as a Caller.
 func (f *fixture) verify(t testing.TB, token string) *keys.Verified {
 	t.Helper()
-	v, err := f.m.Verify(context.Background(), token)
+	v, err := f.m.Verify(context.Background(), token, "")
 	require.NoError(t, err)
 	return &v
 }

@@ -2,6 +2,8 @@ package keys
 
 import (
 	"context"
+	"slices"
+	"strconv"
 )
 
 // Get returns the key ref names. Another owner's key, or a key out of
@@ -14,7 +16,7 @@ func (m *Manager) Get(ctx context.Context, ref Ref) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k.OwnerID != ref.Owner || (ref.Caller != nil && !k.Reaches(ref.Caller.Key.ID)) {
+	if k.OwnerID != ref.Owner || (ref.Caller != nil && !reaches(k, ref.Caller.Key.ID)) {
 		return nil, ErrNotFound
 	}
 	return k, nil
@@ -24,7 +26,7 @@ func (m *Manager) Get(ctx context.Context, ref Ref) (*Key, error) {
 type ListRequest struct {
 	Owner  string
 	Before string // the cursor of the previous page; "" for the first
-	Limit  int    // 1 to [MaxPageLimit]; 0 means [DefaultPageLimit]
+	Limit  int    // 1 to 200; 0 means 50
 	// Caller confines the listing to the calling key and the keys created
 	// through it; nil for a person, who sees every key of Owner.
 	Caller *Verified
@@ -39,10 +41,12 @@ func (m *Manager) List(ctx context.Context, r ListRequest) ([]*Key, string, erro
 		return nil, "", err
 	}
 	want := r.Limit
-	if want <= 0 {
-		want = DefaultPageLimit
+	switch {
+	case want == 0:
+		want = defaultPageLimit
+	case want < 0 || want > maxPageLimit:
+		return nil, "", &FieldError{Field: "limit", Reason: "limit must be a whole number from 1 to " + strconv.Itoa(maxPageLimit)}
 	}
-	want = min(want, MaxPageLimit)
 	// One more tells whether there is a next page.
 	list, err := m.store.List(ctx, r.Owner, Page{Before: r.Before, Limit: want + 1, Within: within(r.Caller)})
 	if err != nil {
@@ -54,3 +58,7 @@ func (m *Manager) List(ctx context.Context, r ListRequest) ([]*Key, string, erro
 	list = list[:want]
 	return list, list[want-1].ID, nil
 }
+
+// reaches reports whether a request made with key id may manage k: k is
+// that key or was created through it (delegation).
+func reaches(k *Key, id string) bool { return k.ID == id || slices.Contains(k.Ancestors, id) }

@@ -14,7 +14,7 @@ import (
 
 func TestNewHasherRefusesShortSecrets(t *testing.T) {
 	for _, n := range []int{0, 16, keys.MinSecretLength - 1} {
-		h, err := keys.NewHasher(make([]byte, n))
+		h, err := keys.NewHasherForTest(make([]byte, n))
 		assert.Error(t, err, "%d bytes", n)
 		assert.Nil(t, h)
 	}
@@ -22,9 +22,9 @@ func TestNewHasherRefusesShortSecrets(t *testing.T) {
 
 func TestHasherSum(t *testing.T) {
 	secret := append([]byte(nil), testSecret...)
-	h, err := keys.NewHasher(secret)
+	h, err := keys.NewHasherForTest(secret)
 	require.NoError(t, err)
-	secret[0] ^= 0xff // the Hasher keeps its own copy
+	secret[0] ^= 0xff // the hasher keeps its own copy
 
 	for _, key := range []string{"", "kc_x", newToken(t, "kc").String(), string(make([]byte, 1000))} {
 		d := h.Sum(key)
@@ -33,7 +33,7 @@ func TestHasherSum(t *testing.T) {
 		assert.Equal(t, d, h.Sum(key), "deterministic")
 	}
 
-	other, err := keys.NewHasher(make([]byte, 32))
+	other, err := keys.NewHasherForTest(make([]byte, 32))
 	require.NoError(t, err)
 	d := h.Sum("kc_x")
 	assert.NotEqual(t, d, other.Sum("kc_x"), "another secret, another digest")
@@ -42,10 +42,10 @@ func TestHasherSum(t *testing.T) {
 	assert.False(t, d.Equal(append(d[:], 0)))
 }
 
-// TestHasherConcurrent runs many Sums at once on one Hasher: pooled MAC
+// TestHasherConcurrent runs many Sums at once on one hasher: pooled MAC
 // state must never leak between calls. Run with -race.
 func TestHasherConcurrent(t *testing.T) {
-	h, err := keys.NewHasher(testSecret)
+	h, err := keys.NewHasherForTest(testSecret)
 	require.NoError(t, err)
 	inputs := make([]string, 64)
 	want := make([][]byte, len(inputs))

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -27,12 +28,13 @@ type Key struct {
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
-	ExpiresAt time.Time // zero: never
-	CreatedBy Actor     // the owner, an admin, or a key (delegation)
+	ExpiresAt time.Time   // zero: never
+	CreatedBy audit.Actor // the owner, an admin, or a key (delegation)
 
 	// Ancestors are the keys that created this one (delegation), the first
 	// created directly by a person, the last this key's parent; nil for a
-	// key created by a person. A delegated key is capped by each of them at
+	// key created by a person. A key reaches (may manage) itself and the
+	// keys whose Ancestors hold it. A delegated key is capped by each of them at
 	// every verification and stops working when any stops working.
 	Ancestors []string
 	// ParentGeneration is the parent's Generation when it created this key:
@@ -49,10 +51,10 @@ type Key struct {
 	LastUsedIP string
 
 	RevokedAt     time.Time // zero: not revoked; revoked keys are kept for the record
-	RevokedBy     Actor
+	RevokedBy     audit.Actor
 	RevokedReason string
-	Disabled      bool  // turned off; can be turned back on
-	DisabledBy    Actor // who turned it off; an admin's disable holds against the owner
+	Disabled      bool        // turned off; can be turned back on
+	DisabledBy    audit.Actor // who turned it off; an admin's disable holds against the owner
 
 	// Quota: when Remaining is set, each admitted request spends one.
 	Remaining      *int64
@@ -61,31 +63,12 @@ type Key struct {
 	LastRefillAt   time.Time
 }
 
-// ParentID returns the key that created this one, or "".
-func (k *Key) ParentID() string {
-	if len(k.Ancestors) == 0 {
-		return ""
-	}
-	return k.Ancestors[len(k.Ancestors)-1]
-}
-
 // IsRevoked reports whether the key was revoked.
 func (k *Key) IsRevoked() bool { return !k.RevokedAt.IsZero() }
 
 // IsExpired reports whether the key's own expiry has passed at now.
 func (k *Key) IsExpired(now time.Time) bool {
 	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
-}
-
-// IsLive reports whether the key counts against its owner's key limit at
-// now: not revoked and not expired (a disabled key can be enabled again, so
-// it counts).
-func (k *Key) IsLive(now time.Time) bool { return !k.IsRevoked() && !k.IsExpired(now) }
-
-// Reaches reports whether a request made with key id may manage k: k is
-// that key or was created through it (delegation).
-func (k *Key) Reaches(id string) bool {
-	return k.ID == id || slices.Contains(k.Ancestors, id)
 }
 
 // Clone returns a deep copy of k.

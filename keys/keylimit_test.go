@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -58,7 +59,7 @@ func TestKeyLimit(t *testing.T) {
 	refused(t)
 
 	// A disabled key may be enabled again: it counts.
-	_, err = f.disable(ctx, "bob", first.ID, true, keys.Actor{})
+	_, err = f.disable(ctx, "bob", first.ID, true, audit.Actor{})
 	require.NoError(t, err)
 	refused(t)
 
@@ -70,7 +71,7 @@ func TestKeyLimit(t *testing.T) {
 
 	// An expired key does not count.
 	f.clock.Advance(time.Minute)
-	_, err = f.m.Verify(ctx, shortLived)
+	_, err = f.m.Verify(ctx, shortLived, "")
 	require.ErrorIs(t, err, keys.ErrExpired)
 	parent := f.verify(t, fourth)
 	f.delegate(t, parent) // a key created by a key takes the slot
@@ -78,8 +79,8 @@ func TestKeyLimit(t *testing.T) {
 	_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "delegated", Caller: parent})
 	_, ok := errorAs[*keys.KeyLimitError](err)
 	assert.True(t, ok, "delegated creation is limited too: %v", err)
-	_, err = f.m.Verify(ctx, firstToken)
-	assert.ErrorIs(t, err, keys.ErrRevoked)
+	_, err = f.m.Verify(ctx, firstToken, "")
+	assert.ErrorIs(t, err, keys.ErrRevokedForTest)
 }
 
 // TestKeyLimitConcurrent: 20 creations at once against a limit of 5

@@ -2,7 +2,6 @@ package keys
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"time"
 )
@@ -15,8 +14,8 @@ type Quota struct {
 	RefillInterval time.Duration
 }
 
-// IsZero reports whether q sets no quota.
-func (q Quota) IsZero() bool { return q == Quota{} }
+// isZero reports whether q sets no quota.
+func (q Quota) isZero() bool { return q == Quota{} }
 
 func (q Quota) refills() bool { return q.RefillAmount > 0 && q.RefillInterval > 0 }
 
@@ -34,7 +33,7 @@ func (m *Manager) quotaFor(requested *Quota) (Quota, error) {
 		return Quota{}, &FieldError{Field: "remaining", Reason: "a quota is at least 1 request"}
 	case (q.RefillAmount > 0) != (q.RefillInterval > 0) || q.RefillAmount < 0 || q.RefillInterval < 0:
 		return Quota{}, &FieldError{Field: "refill_amount", Reason: "a refill needs both a positive refill_amount and refill_interval_seconds"}
-	case def.IsZero():
+	case def.isZero():
 		return q, nil
 	case q.Remaining > def.Remaining:
 		return Quota{}, &FieldError{Field: "remaining", Reason: "at most " + strconv.FormatInt(def.Remaining, 10) + " requests"}
@@ -49,37 +48,24 @@ func (m *Manager) quotaFor(requested *Quota) (Quota, error) {
 }
 
 func (q Quota) apply(k *Key) {
-	if q.IsZero() {
+	if q.isZero() {
 		return
 	}
 	r := q.Remaining
 	k.Remaining, k.RefillAmount, k.RefillInterval = &r, q.RefillAmount, q.RefillInterval
 }
 
-// ErrQuotaExceeded is returned by [Manager.Consume] when a key's quota (or
-// an ancestor's) is spent.
-var ErrQuotaExceeded = errors.New("keys: quota exceeded")
-
 // Consume spends one request of a verified key's quota, and of the quota
 // of each of its ancestors that has one: a request made with a delegated
 // key counts against every key it was created through, so minting keys
 // buys no requests. It is atomic in the Store (exact across instances
-// sharing it) and all or nothing. It returns what is left of the
-// tightest quota, or -1 when none applies, and [ErrQuotaExceeded] when a
-// quota is spent. Keys without any quota cost no Store call.
-func (m *Manager) Consume(ctx context.Context, v Verified) (remaining int64, err error) {
+// sharing it) and all or nothing. ok is false when a quota is spent (the
+// request must be refused); remaining is what is left of the tightest
+// quota, or -1 when none applies. Keys without any quota cost no Store
+// call.
+func (m *Manager) Consume(ctx context.Context, v Verified) (remaining int64, ok bool, err error) {
 	if len(v.quota) == 0 {
-		return -1, nil
+		return -1, true, nil
 	}
-	remaining, ok, err := m.store.Consume(ctx, v.quota, m.now())
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		return 0, ErrQuotaExceeded
-	}
-	return remaining, nil
+	return m.store.Consume(ctx, v.quota, m.now())
 }
-
-// HasQuota reports whether a request made with v spends a quota.
-func (v Verified) HasQuota() bool { return len(v.quota) > 0 }

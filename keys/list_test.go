@@ -82,5 +82,5 @@ func TestListForCaller(t *testing.T) {
 	assert.Empty(t, next)
 	require.Len(t, list, 2)
 	assert.Equal(t, child.Key.ID, list[1].ID)
-	assert.Equal(t, child.Key.ID, list[0].ParentID())
+	assert.Equal(t, child.Key.ID, list[0].Ancestors[len(list[0].Ancestors)-1])
 }

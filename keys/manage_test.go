@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -121,12 +122,11 @@ func TestListLimits(t *testing.T) {
 		wantNext  bool
 		storeSees int // one more than the page, to know if there is a next
 	}{
-		{"default", 0, 10, false, keys.DefaultPageLimit + 1},
-		{"negative", -5, 10, false, keys.DefaultPageLimit + 1},
+		{"default", 0, 10, false, keys.DefaultPageLimitForTest + 1},
 		{"exactly what there is", 10, 10, false, 11},
 		{"one short", 9, 9, true, 10},
 		{"one", 1, 1, true, 2},
-		{"capped", 1_000_000, 10, false, keys.MaxPageLimit + 1},
+		{"the most", keys.MaxPageLimitForTest, 10, false, keys.MaxPageLimitForTest + 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,6 +136,13 @@ func TestListLimits(t *testing.T) {
 			assert.Equal(t, tt.wantNext, next != "")
 			assert.Equal(t, tt.storeSees, f.store.lastPage.Limit)
 		})
+	}
+
+	for _, bad := range []int{-5, keys.MaxPageLimitForTest + 1, 1_000_000} {
+		_, _, err := f.m.List(ctx, keys.ListRequest{Owner: "bob", Limit: bad})
+		var field *keys.FieldError
+		require.ErrorAs(t, err, &field, "limit %d", bad)
+		assert.Equal(t, "limit", field.Field)
 	}
 
 	list, next, err := f.m.List(ctx, keys.ListRequest{Owner: "nobody"})
@@ -198,7 +205,7 @@ func TestUpdate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, withCache)
 			k, token := f.create(t, "alice", tt.perms...)
-			_, err := f.m.Verify(ctx, token) // cache the record
+			_, err := f.m.Verify(ctx, token, "") // cache the record
 			require.NoError(t, err)
 			f.clock.Advance(tt.after)
 
@@ -215,13 +222,13 @@ func TestUpdate(t *testing.T) {
 
 			assert.Equal(t, got, f.record(t, k.ID))
 
-			v, err := f.m.Verify(ctx, token)
+			v, err := f.m.Verify(ctx, token, "")
 			require.NoError(t, err, "the key still works")
 			assert.Equal(t, got.Permissions, v.Permissions, "the change is seen at once, cache or not")
 
 			e := f.audit.last(t)
-			assert.Equal(t, keys.EventUpdated, e.Type)
-			assert.Equal(t, keys.UserActor("alice"), e.Actor)
+			assert.Equal(t, audit.Updated, e.Type)
+			assert.Equal(t, audit.User("alice"), e.Actor)
 			assert.Equal(t, k.Permissions, e.Before)
 			assert.Equal(t, got.Permissions, e.After)
 		})
@@ -323,10 +330,10 @@ func TestUpdateRefusals(t *testing.T) {
 		{"deleted owner", "alice", func(t *testing.T, f *fixture, k *keys.Key, _ string) keys.UpdateRequest {
 			f.users.remove("alice")
 			return keys.UpdateRequest{Permissions: policy.MustParse("files:read")}
-		}, is(keys.ErrUnknownSubject)},
-		{"an admin renaming another user's key", "alice", update(keys.UpdateRequest{Actor: keys.UserActor("root"), Name: ptr("mine")}), is(keys.ErrAdminChange)},
-		{"an admin changing another user's permissions", "alice", update(keys.UpdateRequest{Actor: keys.UserActor("root"), Permissions: policy.MustParse("files:read")}), is(keys.ErrAdminChange)},
-		{"an operator changing another user's expiry", "alice", update(keys.UpdateRequest{Actor: keys.Actor{Kind: keys.ActorOperator, ID: "ops"}, Lifetime: ptr(day)}), is(keys.ErrAdminChange)},
+		}, is(policy.ErrUnknownSubject)},
+		{"an admin renaming another user's key", "alice", update(keys.UpdateRequest{Actor: audit.User("root"), Name: ptr("mine")}), is(keys.ErrAdminChange)},
+		{"an admin changing another user's permissions", "alice", update(keys.UpdateRequest{Actor: audit.User("root"), Permissions: policy.MustParse("files:read")}), is(keys.ErrAdminChange)},
+		{"an operator changing another user's expiry", "alice", update(keys.UpdateRequest{Actor: audit.Actor{Kind: audit.KindOperator, ID: "ops"}, Lifetime: ptr(day)}), is(keys.ErrAdminChange)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,11 +364,11 @@ func TestRevoke(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, withCache)
 	k, token := f.create(t, "bob")
-	_, err := f.m.Verify(ctx, token)
+	_, err := f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
 	f.clock.Advance(time.Hour)
 
-	admin := keys.UserActor("admin-1")
+	admin := audit.User("admin-1")
 	got, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID), Actor: admin, Reason: "leaked in a log"})
 	require.NoError(t, err)
 	now := f.clock.Now().UTC().Truncate(time.Millisecond)
@@ -371,13 +378,13 @@ func TestRevoke(t *testing.T) {
 	assert.True(t, got.IsRevoked())
 	assert.Equal(t, got, f.record(t, k.ID))
 
-	_, err = f.m.Verify(ctx, token)
-	assert.ErrorIs(t, err, keys.ErrRevoked, "at once, cache or not")
+	_, err = f.m.Verify(ctx, token, "")
+	assert.ErrorIs(t, err, keys.ErrRevokedForTest, "at once, cache or not")
 
 	e := f.audit.all()
 	require.GreaterOrEqual(t, len(e), 2)
 	revoked := e[len(e)-2] // then the verification denial
-	assert.Equal(t, keys.EventRevoked, revoked.Type)
+	assert.Equal(t, audit.Revoked, revoked.Type)
 	assert.Equal(t, admin, revoked.Actor)
 	assert.Equal(t, "leaked in a log", revoked.Reason)
 	assert.Equal(t, k.ID, revoked.KeyID)
@@ -394,7 +401,7 @@ func TestRevoke(t *testing.T) {
 	k2, _ := f.create(t, "bob")
 	got, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k2.ID)})
 	require.NoError(t, err)
-	assert.Equal(t, keys.UserActor("bob"), got.RevokedBy)
+	assert.Equal(t, audit.User("bob"), got.RevokedBy)
 }
 
 func TestRevokeRefusals(t *testing.T) {
@@ -411,12 +418,12 @@ func TestRevokeRefusals(t *testing.T) {
 	badField("reason")(t, err)
 
 	assert.Equal(t, before["Change"], f.store.n("Change"), "nothing written")
-	_, err = f.m.Verify(ctx, token)
+	_, err = f.m.Verify(ctx, token, "")
 	assert.NoError(t, err, "still works")
 }
 
 // disable turns owner's key id off (true) or on as actor (zero: the owner).
-func (f *fixture) disable(ctx context.Context, owner, id string, disabled bool, actor keys.Actor) (*keys.Key, error) {
+func (f *fixture) disable(ctx context.Context, owner, id string, disabled bool, actor audit.Actor) (*keys.Key, error) {
 	return f.m.Update(ctx, keys.UpdateRequest{Ref: ref(owner, id), Actor: actor, Disabled: ptr(disabled)})
 }
 
@@ -425,45 +432,45 @@ func TestUpdateDisabled(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, withCache)
 	k, token := f.create(t, "bob")
-	_, err := f.m.Verify(ctx, token)
+	_, err := f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
-	admin := keys.UserActor("admin-1")
+	admin := audit.User("admin-1")
 
 	got, err := f.disable(ctx, "bob", k.ID, true, admin)
 	require.NoError(t, err)
 	assert.True(t, got.Disabled)
 	assert.Equal(t, admin, got.DisabledBy)
-	_, err = f.m.Verify(ctx, token)
-	assert.ErrorIs(t, err, keys.ErrDisabled)
+	_, err = f.m.Verify(ctx, token, "")
+	assert.ErrorIs(t, err, keys.ErrDisabledForTest)
 	assert.ErrorIs(t, err, keys.ErrInvalid)
 	disabled := f.audit.all()[f.audit.len()-2]
-	assert.Equal(t, keys.EventDisabled, disabled.Type)
+	assert.Equal(t, audit.Disabled, disabled.Type)
 	assert.Equal(t, admin, disabled.Actor)
 
 	changes := f.store.n("Change")
-	_, err = f.disable(ctx, "bob", k.ID, true, keys.Actor{})
+	_, err = f.disable(ctx, "bob", k.ID, true, audit.Actor{})
 	require.NoError(t, err)
 	assert.Equal(t, changes, f.store.n("Change"), "no change, no write")
 
-	_, err = f.disable(ctx, "bob", k.ID, false, keys.Actor{})
+	_, err = f.disable(ctx, "bob", k.ID, false, audit.Actor{})
 	require.ErrorIs(t, err, keys.ErrDisabledByAdmin, "an admin's disable holds against the owner")
 	got, err = f.disable(ctx, "bob", k.ID, false, admin)
 	require.NoError(t, err)
 	assert.False(t, got.Disabled)
 	assert.True(t, got.DisabledBy.IsZero())
 	e := f.audit.last(t)
-	assert.Equal(t, keys.EventEnabled, e.Type)
+	assert.Equal(t, audit.Enabled, e.Type)
 	assert.Equal(t, admin, e.Actor)
-	_, err = f.m.Verify(ctx, token)
+	_, err = f.m.Verify(ctx, token, "")
 	assert.NoError(t, err, "enabled again")
 
 	changes = f.store.n("Change")
-	_, err = f.disable(ctx, "alice", k.ID, true, keys.Actor{})
+	_, err = f.disable(ctx, "alice", k.ID, true, audit.Actor{})
 	assert.ErrorIs(t, err, keys.ErrNotFound, "another owner's key")
 	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 	require.NoError(t, err)
 	changes++
-	_, err = f.disable(ctx, "bob", k.ID, false, keys.Actor{})
+	_, err = f.disable(ctx, "bob", k.ID, false, audit.Actor{})
 	assert.ErrorIs(t, err, keys.ErrAlreadyRevoked)
 	assert.Equal(t, changes, f.store.n("Change"))
 }
@@ -485,7 +492,7 @@ func TestRotate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, withCache, func(c *keys.Config) { c.MaxRotationGrace = tt.maxConfig })
 			k, oldToken := f.create(t, "bob", "files:read", "files:write")
-			_, err := f.m.Verify(ctx, oldToken)
+			_, err := f.m.Verify(ctx, oldToken, "")
 			require.NoError(t, err)
 			f.clock.Advance(time.Minute)
 
@@ -501,30 +508,30 @@ func TestRotate(t *testing.T) {
 			assert.Equal(t, k.Permissions, got.Permissions)
 			assert.Equal(t, digest(newToken), got.Hash)
 			assert.NotEqual(t, k.Hint, got.Hint)
-			tok, err := keys.Parse(newToken)
+			tok, err := keys.ParseForTest(newToken)
 			require.NoError(t, err)
 			assert.Equal(t, k.ID, tok.ID)
 
 			e := f.audit.last(t)
-			assert.Equal(t, keys.EventRotated, e.Type)
+			assert.Equal(t, audit.Rotated, e.Type)
 			assert.Equal(t, k.ID, e.KeyID)
-			assert.Equal(t, keys.UserActor("bob"), e.Actor)
+			assert.Equal(t, audit.User("bob"), e.Actor)
 
-			_, err = f.m.Verify(ctx, newToken)
+			_, err = f.m.Verify(ctx, newToken, "")
 			require.NoError(t, err, "the new secret works")
-			_, err = f.m.Verify(ctx, oldToken)
+			_, err = f.m.Verify(ctx, oldToken, "")
 			if tt.oldWorks == 0 {
 				assert.ErrorIs(t, err, keys.ErrInvalid, "the old secret stopped")
 				return
 			}
 			require.NoError(t, err, "the old secret works during the grace")
 			f.clock.Advance(tt.oldWorks - time.Millisecond)
-			_, err = f.m.Verify(ctx, oldToken)
+			_, err = f.m.Verify(ctx, oldToken, "")
 			require.NoError(t, err, "the old secret works until the grace ends")
 			f.clock.Advance(time.Millisecond)
-			_, err = f.m.Verify(ctx, oldToken)
+			_, err = f.m.Verify(ctx, oldToken, "")
 			assert.ErrorIs(t, err, keys.ErrInvalid, "the old secret stops when the grace ends")
-			_, err = f.m.Verify(ctx, newToken)
+			_, err = f.m.Verify(ctx, newToken, "")
 			assert.NoError(t, err)
 		})
 	}
@@ -539,11 +546,11 @@ func TestRotateTwice(t *testing.T) {
 	_, third, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", k.ID), Grace: time.Hour})
 	require.NoError(t, err)
 
-	_, err = f.m.Verify(ctx, first)
+	_, err = f.m.Verify(ctx, first, "")
 	assert.ErrorIs(t, err, keys.ErrInvalid, "only the latest previous secret has a grace")
-	_, err = f.m.Verify(ctx, second)
+	_, err = f.m.Verify(ctx, second, "")
 	assert.NoError(t, err)
-	_, err = f.m.Verify(ctx, third)
+	_, err = f.m.Verify(ctx, third, "")
 	assert.NoError(t, err)
 }
 
@@ -559,7 +566,7 @@ func TestRotateCutsToTheCap(t *testing.T) {
 	e := f.audit.last(t)
 	assert.Equal(t, k.Permissions, e.Before)
 	assert.Equal(t, got.Permissions, e.After)
-	v, err := f.m.Verify(ctx, token)
+	v, err := f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
 	assert.Equal(t, policy.MustParse("files:read"), v.Permissions)
 }
@@ -604,7 +611,7 @@ func TestRotateRefusals(t *testing.T) {
 		{"deleted owner", "bob", 0, func(t *testing.T, f *fixture, k *keys.Key) (string, *keys.Verified) {
 			f.users.remove("bob")
 			return "", nil
-		}, is(keys.ErrUnknownSubject)},
+		}, is(policy.ErrUnknownSubject)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -629,7 +636,7 @@ func TestRotateRefusals(t *testing.T) {
 			assert.Equal(t, record, f.record(t, id))
 
 			if id == k.ID && !record.IsRevoked() && tt.name != "disabled owner" && tt.name != "deleted owner" && tt.name != "nothing left within the cap" {
-				_, err = f.m.Verify(ctx, token)
+				_, err = f.m.Verify(ctx, token, "")
 				assert.NoError(t, err, "the old secret still works")
 			}
 		})
@@ -648,7 +655,7 @@ func TestManagerCap(t *testing.T) {
 	assert.Equal(t, policy.MustParse("files:read"), cap)
 
 	_, err = f.m.Cap(ctx, "zoe")
-	assert.ErrorIs(t, err, keys.ErrUnknownSubject)
+	assert.ErrorIs(t, err, policy.ErrUnknownSubject)
 	_, err = f.m.Cap(ctx, "dave")
 	assert.ErrorIs(t, err, policy.ErrSubjectDisabled)
 }
@@ -659,7 +666,7 @@ func TestStoreErrorsPropagate(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	k, token := f.create(t, "bob")
-	_, err := f.m.VerifyFrom(ctx, token, "203.0.113.9") // a use to flush later
+	_, err := f.m.Verify(ctx, token, "203.0.113.9") // a use to flush later
 	require.NoError(t, err)
 	quota, quotaToken, err := f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "metered", Quota: &keys.Quota{Remaining: 5}})
 	require.NoError(t, err)
@@ -676,17 +683,17 @@ func TestStoreErrorsPropagate(t *testing.T) {
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
 	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	_, err = f.disable(ctx, "bob", k.ID, true, keys.Actor{})
+	_, err = f.disable(ctx, "bob", k.ID, true, audit.Actor{})
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
 	_, _, err = f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", k.ID)})
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
-	_, err = f.m.Consume(ctx, *metered)
+	_, _, err = f.m.Consume(ctx, *metered)
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
 	assert.ErrorIs(t, f.m.Close(), keys.ErrStoreUnavailable, "a failed Touch is reported by Close")
 	assert.Equal(t, events, f.audit.len(), "nothing audited as done")
 
 	f.store.setWriteErr(nil)
-	_, err = f.m.Verify(ctx, token)
+	_, err = f.m.Verify(ctx, token, "")
 	assert.NoError(t, err, "the key is unchanged")
 	assert.Equal(t, int64(5), *f.record(t, quota.ID).Remaining, "no request spent")
 }
@@ -716,16 +723,16 @@ func TestVerifyCacheEvictsAfterDrops(t *testing.T) {
 		for i, k := range all {
 			if i%3 == round%3 {
 				disabled[i] = !disabled[i]
-				_, err := f.disable(ctx, "bob", k.record.ID, disabled[i], keys.Actor{})
+				_, err := f.disable(ctx, "bob", k.record.ID, disabled[i], audit.Actor{})
 				require.NoError(t, err)
 			}
-			v, err := f.m.Verify(ctx, k.token)
+			v, err := f.m.Verify(ctx, k.token, "")
 			if disabled[i] {
-				assert.ErrorIs(t, err, keys.ErrDisabled, "round %d, key %d", round, i)
+				assert.ErrorIs(t, err, keys.ErrDisabledForTest, "round %d, key %d", round, i)
 			} else if assert.NoError(t, err, "round %d, key %d", round, i) {
 				assert.Equal(t, k.record.ID, v.Key.ID)
 			}
-			assert.LessOrEqual(t, f.m.Cached(), 4)
+			assert.LessOrEqual(t, f.m.CachedForTest(), 4)
 		}
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"log/slog"
+	"regexp"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -14,11 +17,11 @@ import (
 type Config struct {
 	Store    Store
 	Policy   *policy.Policy
-	Subjects Subjects
+	Subjects policy.Subjects
 	// Secret keys the HMAC of stored keys: at least 32 random bytes, kept
 	// out of the database. Changing it invalidates every key.
 	Secret []byte
-	// Prefix starts every key; "" means [DefaultPrefix] ("kc").
+	// Prefix starts every key; "" means [defaultPrefix] ("kc").
 	Prefix string
 	// Cache configures the in-process cache of key records.
 	Cache CacheConfig
@@ -37,7 +40,14 @@ type Config struct {
 	// Denied verifications are audited once per key and reason per
 	// LastUsedInterval (a minute by default), so that a revoked key used in
 	// a loop cannot turn every request into an audit write.
-	Auditor Auditor
+	Auditor audit.Auditor
+	// Observer sees every verification: its outcome, the key's id and
+	// owner and how long it took, never the key (metrics, tracing; see
+	// audit/promaudit). nil: none.
+	Observer audit.Observer
+	// Logger receives what the Manager logs: failed last-used writes.
+	// nil means slog.Default().
+	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -51,8 +61,8 @@ type CacheConfig struct {
 	// Size bounds the number of cached records; 0 means 10,000.
 	Size int
 	// SingleInstance declares this Manager the only writer of its Store
-	// (one process), so cached records need no other invalidation. A Store
-	// with a Local() method that returns true (memstore) implies it.
+	// (one process, such as a memstore or a SQLite file only this process
+	// opens), so cached records need no other invalidation.
 	SingleInstance bool
 	// MaxStale, for a Store shared by several instances, lets a cached
 	// record serve for this long after it was read: a key revoked through
@@ -68,14 +78,15 @@ type CacheConfig struct {
 type Manager struct {
 	store    Store
 	policy   *policy.Policy
-	subjects Subjects
-	hasher   *Hasher
+	subjects policy.Subjects
+	hasher   *hasher
 	prefix   string
 	cache    *recordCache // nil: off
 	usage    *usageRecorder
 	maxGrace time.Duration
 	quota    Quota
-	auditor  Auditor // nil: none
+	auditor  audit.Auditor  // nil: none
+	observer audit.Observer // nil: none
 	denials  denials
 	now      func() time.Time
 }
@@ -89,17 +100,17 @@ func NewManager(c Config) (*Manager, error) {
 		return nil, errors.New("keys: Config.Policy is required")
 	case c.Subjects == nil:
 		return nil, errors.New("keys: Config.Subjects is required")
-	case c.Prefix != "" && !ValidPrefix(c.Prefix):
+	case c.Prefix != "" && !validPrefix(c.Prefix):
 		return nil, errors.New("keys: Config.Prefix must be 1 to 16 lower-case letters and digits, starting with a letter")
 	case c.Cache.Size < 0 || c.Cache.MaxStale < 0 || c.MaxRotationGrace < 0:
 		return nil, errors.New("keys: Cache.Size, Cache.MaxStale and MaxRotationGrace must not be negative")
 	}
-	if !c.Quota.IsZero() {
+	if !c.Quota.isZero() {
 		if c.Quota.Remaining < 1 || c.Quota.RefillAmount < 0 || c.Quota.RefillInterval < 0 || (c.Quota.RefillAmount > 0) != (c.Quota.RefillInterval > 0) {
 			return nil, errors.New("keys: Config.Quota needs Remaining >= 1, and RefillAmount and RefillInterval both set or both zero")
 		}
 	}
-	hasher, err := NewHasher(c.Secret)
+	hasher, err := newHasher(c.Secret)
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +122,12 @@ func NewManager(c Config) (*Manager, error) {
 		prefix:   c.Prefix,
 		maxGrace: c.MaxRotationGrace,
 		auditor:  c.Auditor,
+		observer: c.Observer,
 		quota:    c.Quota,
 		now:      c.Now,
 	}
 	if m.prefix == "" {
-		m.prefix = DefaultPrefix
+		m.prefix = defaultPrefix
 	}
 	if m.maxGrace == 0 {
 		m.maxGrace = 24 * time.Hour
@@ -124,9 +136,7 @@ func NewManager(c Config) (*Manager, error) {
 		m.now = time.Now
 	}
 	if cc := c.Cache; !cc.Disabled {
-		local, _ := c.Store.(interface{ Local() bool })
-		single := cc.SingleInstance || (local != nil && local.Local())
-		if single || cc.MaxStale > 0 {
+		if single := cc.SingleInstance; single || cc.MaxStale > 0 {
 			size := cc.Size
 			if size == 0 {
 				size = 10_000
@@ -143,7 +153,7 @@ func NewManager(c Config) (*Manager, error) {
 		interval = time.Minute
 	}
 	if interval > 0 {
-		m.usage = newUsageRecorder(c.Store, interval, m.now)
+		m.usage = newUsageRecorder(c.Store, interval, m.now, cmp.Or(c.Logger, slog.Default()))
 	}
 	// Denials are coalesced per interval, also with the bookkeeping off.
 	m.denials.interval = cmp.Or(max(interval, 0), time.Minute)
@@ -155,6 +165,18 @@ func (m *Manager) Policy() *policy.Policy { return m.policy }
 
 // Prefix returns the prefix of the keys this Manager creates.
 func (m *Manager) Prefix() string { return m.prefix }
+
+// Pattern returns a regular expression that matches this Manager's keys
+// and nothing else of their form, for secret scanners: register it, with
+// an app-specific Prefix, with GitHub's secret scanning and your own
+// scanners. For the default prefix it is
+//
+//	\bkc_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b
+func (m *Manager) Pattern() *regexp.Regexp { return pattern(m.prefix) }
+
+// Now returns the Manager's current time (Config.Now): the clock keycap's
+// HTTP layer uses too, so that tests can move one clock.
+func (m *Manager) Now() time.Time { return m.now() }
 
 // Cap returns what the subject with id may grant now, within extra bounds.
 func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissions) (policy.Permissions, error) {
@@ -178,12 +200,4 @@ func (m *Manager) forget(id string) {
 	if m.cache != nil {
 		m.cache.drop(id)
 	}
-}
-
-// Cached reports how many records the in-process cache holds; 0 when off.
-func (m *Manager) Cached() int {
-	if m.cache == nil {
-		return 0
-	}
-	return m.cache.len()
 }

@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// MaxNameLength is the longest key name, in characters.
-const MaxNameLength = 100
+// maxNameLength is the longest key name, in characters.
+const maxNameLength = 100
 
 // checkName trims name and refuses what cannot be shown safely: nothing,
 // too long, invalid UTF-8, control characters, and the invisible format
@@ -20,7 +20,7 @@ func checkName(name string) (string, error) {
 		return "", &FieldError{Field: "name", Reason: "give the key a name"}
 	case !utf8.ValidString(name):
 		return "", &FieldError{Field: "name", Reason: "the name must be valid UTF-8"}
-	case utf8.RuneCountInString(name) > MaxNameLength:
+	case utf8.RuneCountInString(name) > maxNameLength:
 		return "", &FieldError{Field: "name", Reason: "the name is at most 100 characters"}
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		return "", &FieldError{Field: "name", Reason: "the name must not contain control characters"}

@@ -66,7 +66,7 @@ func TestRevokeWinsOverConcurrentChanges(t *testing.T) {
 					if !assert.NoError(t, err, "trial %d", trial) {
 						return
 					}
-					if _, err := f.m.Verify(ctx, original); !errors.Is(err, keys.ErrInvalid) {
+					if _, err := f.m.Verify(ctx, original, ""); !errors.Is(err, keys.ErrInvalid) {
 						mu.Lock()
 						acceptedAfter++
 						mu.Unlock()
@@ -94,7 +94,7 @@ func TestRevokeWinsOverConcurrentChanges(t *testing.T) {
 				wg.Go(func() { // fills the cache while the others change the record
 					<-start
 					for !revoked.Load() {
-						_, _ = f.m.Verify(ctx, original)
+						_, _ = f.m.Verify(ctx, original, "")
 					}
 				})
 				close(start)
@@ -104,7 +104,7 @@ func TestRevokeWinsOverConcurrentChanges(t *testing.T) {
 					undone++
 				}
 				for _, s := range secrets {
-					if _, err := f.m.Verify(ctx, s); !errors.Is(err, keys.ErrInvalid) {
+					if _, err := f.m.Verify(ctx, s, ""); !errors.Is(err, keys.ErrInvalid) {
 						acceptedAfter++
 					}
 				}
@@ -167,7 +167,7 @@ func TestConcurrentRotations(t *testing.T) {
 				f.store.setAfterGet(nil)
 				require.Len(t, winners, 1, "round %d: exactly one rotation wins", round)
 				require.Equal(t, rotations-1, conflicts, "round %d", round)
-				_, err := f.m.Verify(ctx, token)
+				_, err := f.m.Verify(ctx, token, "")
 				require.ErrorIs(t, err, keys.ErrInvalid, "round %d: the secret before the round stopped", round)
 				token = winners[0]
 				v := f.verify(t, token)

@@ -1,5 +1,7 @@
 package keys
 
+import "github.com/keycaphq/keycap/audit"
+
 // Ref names a key and who asks about it.
 type Ref struct {
 	Owner string // the key's owner: another owner's key answers [ErrNotFound]
@@ -31,14 +33,14 @@ func checkManager(caller *Verified, owner string) error {
 }
 
 // actorFor returns who acts: given, or the calling key, or the owner.
-func actorFor(given Actor, caller *Verified, owner string) Actor {
+func actorFor(given audit.Actor, caller *Verified, owner string) audit.Actor {
 	switch {
 	case caller != nil:
-		return KeyActor(caller.Key.ID)
+		return audit.Key(caller.Key.ID)
 	case !given.IsZero():
 		return given
 	}
-	return UserActor(owner)
+	return audit.User(owner)
 }
 
 // within returns the id a listing by caller is confined to: its own key,

@@ -3,13 +3,15 @@ package keys
 import (
 	"context"
 	"errors"
+
+	"github.com/keycaphq/keycap/audit"
 )
 
 // RevokeRequest says which key to revoke, who revokes it and why.
 type RevokeRequest struct {
 	Ref
-	Actor  Actor  // zero means the calling key or the owner
-	Reason string // free text, kept on the record; at most 500 bytes
+	Actor  audit.Actor // zero means the calling key or the owner
+	Reason string      // free text, kept on the record; at most 500 bytes
 }
 
 // Revoke revokes the key ref names: it stops working at once, for good
@@ -38,6 +40,6 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	m.audit(ctx, Event{Type: EventRevoked, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: r.Reason})
+	m.audit(ctx, audit.Event{Type: audit.Revoked, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: r.Reason})
 	return after, nil
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/policy"
 )
 
 // RotateRequest asks for a new secret for a key.
 type RotateRequest struct {
 	Ref
-	Actor Actor // zero means the calling key or the owner
+	Actor audit.Actor // zero means the calling key or the owner
 	// Grace is how long the old secret keeps working: 0 stops it at once;
 	// at most the configured MaxRotationGrace.
 	Grace time.Duration
@@ -32,10 +33,10 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		return nil, "", err
 	}
 	actor := actorFor(r.Actor, r.Caller, r.Owner)
-	if !actor.actsFor(r.Owner) {
+	if !actsFor(actor, r.Owner) {
 		return nil, "", ErrAdminChange
 	}
-	var token Token
+	var token token
 	generation := int64(-1)
 	before, after, err := m.change(ctx, r.Ref, func(k *Key, now time.Time) (Change, error) {
 		if generation >= 0 && k.Generation != generation {
@@ -71,6 +72,6 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		m.auditRefusal(ctx, actor, r.Owner, r.ID, err)
 		return nil, "", err
 	}
-	m.audit(ctx, Event{Type: EventRotated, Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID, Before: before.Permissions, After: after.Permissions})
+	m.audit(ctx, audit.Event{Type: audit.Rotated, Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID, Before: before.Permissions, After: after.Permissions})
 	return after, token.String(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -24,8 +25,9 @@ import (
 type Store interface {
 	// Create stores a new record with Version 1. It returns [ErrConflict] if
 	// the id or the hash is already stored. With maxLive > 0 it returns a
-	// [*KeyLimitError] if the owner already has maxLive live keys (see
-	// [Key.IsLive]) at k.CreatedAt, exactly under any concurrency. On any
+	// [*KeyLimitError] if the owner already has maxLive live keys (neither
+	// revoked nor expired; disabled ones count) at k.CreatedAt, exactly under
+	// any concurrency. On any
 	// error nothing is stored.
 	Create(ctx context.Context, k *Key, maxLive int) error
 	// Get returns the record with id, or [ErrNotFound].
@@ -85,7 +87,7 @@ type Change struct {
 // Disabled turns a key off (By set) or back on (Disabled false, By zero).
 type Disabled struct {
 	Disabled bool
-	By       Actor
+	By       audit.Actor
 }
 
 // Secret is a rotation: the new hash and hint, and the previous hash that
@@ -100,7 +102,7 @@ type Secret struct {
 
 // Revoked revokes a key at Change.At: terminal.
 type Revoked struct {
-	By     Actor
+	By     audit.Actor
 	Reason string
 }
 
@@ -111,9 +113,9 @@ type Page struct {
 	Within string // only this key and the keys created through it; "" for all
 }
 
-// DefaultPageLimit is the page size when none is given; MaxPageLimit the
+// defaultPageLimit is the page size when none is given; maxPageLimit the
 // largest page a [Manager] asks a Store for.
 const (
-	DefaultPageLimit = 50
-	MaxPageLimit     = 200
+	defaultPageLimit = 50
+	maxPageLimit     = 200
 )

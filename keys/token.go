@@ -3,21 +3,23 @@ package keys
 import (
 	"hash/crc32"
 	"regexp"
-	"time"
 	"unsafe"
 )
 
-// DefaultPrefix is the prefix of keys when none is configured.
-const DefaultPrefix = "kc"
+// defaultPrefix is the prefix of keys when none is configured.
+const defaultPrefix = "kc"
 
-// Pattern matches keys with any valid prefix, for secret scanners. For the
-// default prefix the expression is
-//
-//	\bkc_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b
-var Pattern = regexp.MustCompile(`\b[a-z][a-z0-9]{0,15}_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b`)
+// pattern is the regular expression of a key with prefix, for secret
+// scanners.
+func pattern(prefix string) *regexp.Regexp { return patternOf(regexp.QuoteMeta(prefix)) }
 
-// Token is a parsed key: what a client presents. Its String form is the key.
-type Token struct {
+// patternOf is the regular expression of a key whose prefix matches expr.
+func patternOf(expr string) *regexp.Regexp {
+	return regexp.MustCompile(`\b` + expr + `_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b`)
+}
+
+// token is a parsed key: what a client presents. Its String form is the key.
+type token struct {
 	Prefix string // 1–16 lower-case letters and digits, starting with a letter
 	ID     string // the key record's id
 	secret string
@@ -25,17 +27,17 @@ type Token struct {
 }
 
 // String returns the whole key. Treat it as a secret.
-func (t Token) String() string { return t.raw }
+func (t token) String() string { return t.raw }
 
 // Hint returns what may be shown of the key again after creation: the
 // prefix, the id and the last four characters, e.g. "kc_01jd…_…Zq9b".
-func (t Token) Hint() string {
+func (t token) Hint() string {
 	return t.Prefix + "_" + t.ID + "_…" + t.raw[len(t.raw)-4:]
 }
 
-// ValidPrefix reports whether s may be a key prefix: 1 to 16 lower-case
+// validPrefix reports whether s may be a key prefix: 1 to 16 lower-case
 // letters and digits, starting with a letter.
-func ValidPrefix(s string) bool {
+func validPrefix(s string) bool {
 	if len(s) == 0 || len(s) > 16 || s[0] < 'a' || s[0] > 'z' {
 		return false
 	}
@@ -49,55 +51,52 @@ func ValidPrefix(s string) bool {
 
 // generate returns a new random key with prefix and id. It fails only if
 // the prefix is invalid or crypto/rand fails.
-func generate(prefix, id string) (Token, error) {
-	if !ValidPrefix(prefix) {
-		return Token{}, ErrMalformed
+func generate(prefix, id string) (token, error) {
+	if !validPrefix(prefix) {
+		return token{}, ErrMalformed
 	}
 	if len(id) != idLength || !isBase32(id) {
-		return Token{}, ErrMalformed
+		return token{}, ErrMalformed
 	}
 	secret, err := newSecret()
 	if err != nil {
-		return Token{}, err
+		return token{}, err
 	}
 	body := prefix + "_" + id + "_" + secret
 	buf := make([]byte, len(body)+1+checksumLength)
 	copy(buf, body)
 	buf[len(body)] = '_'
 	encodeChecksum(buf[len(body)+1:], checksum(body))
-	return Token{Prefix: prefix, ID: id, secret: secret, raw: string(buf)}, nil
+	return token{Prefix: prefix, ID: id, secret: secret, raw: string(buf)}, nil
 }
-
-// NewID returns a new time-ordered key id for a record created at now.
-func NewID(now time.Time) (string, error) { return newID(now) }
 
 // Parse checks the form and checksum of s and returns the token. It
 // touches no storage, never panics, and returns [ErrMalformed] for anything
 // that is not a well-formed key (including a bad checksum).
-func Parse(s string) (Token, error) {
+func parse(s string) (token, error) {
 	// prefix _ id(16) _ secret(32) _ checksum(6)
 	const tail = 1 + idLength + 1 + secretLength + 1 + checksumLength
 	n := len(s) - tail
 	if n < 1 || n > 16 {
-		return Token{}, ErrMalformed
+		return token{}, ErrMalformed
 	}
 	prefix := s[:n]
 	rest := s[n:]
 	if rest[0] != '_' || rest[1+idLength] != '_' || rest[2+idLength+secretLength] != '_' {
-		return Token{}, ErrMalformed
+		return token{}, ErrMalformed
 	}
 	id := rest[1 : 1+idLength]
 	secret := rest[2+idLength : 2+idLength+secretLength]
 	sum := rest[len(rest)-checksumLength:]
-	if !ValidPrefix(prefix) || !isBase32(id) || !isBase62(secret) || !isBase62(sum) {
-		return Token{}, ErrMalformed
+	if !validPrefix(prefix) || !isBase32(id) || !isBase62(secret) || !isBase62(sum) {
+		return token{}, ErrMalformed
 	}
 	var want [checksumLength]byte
 	encodeChecksum(want[:], checksum(s[:len(s)-checksumLength-1]))
 	if string(want[:]) != sum {
-		return Token{}, ErrMalformed
+		return token{}, ErrMalformed
 	}
-	return Token{Prefix: prefix, ID: id, secret: secret, raw: s}, nil
+	return token{Prefix: prefix, ID: id, secret: secret, raw: s}, nil
 }
 
 // checksum is crc32.ChecksumIEEE (hardware-accelerated where the CPU can)

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/internal/keyforge"
+	"github.com/keycaphq/keycap/policy"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,11 +22,11 @@ const (
 )
 
 // anchored matches exactly one whole key, with the documented pattern.
-var anchored = regexp.MustCompile(`^(?:` + keys.Pattern.String() + `)$`)
+var anchored = regexp.MustCompile(`^(?:` + keys.PatternForTest.String() + `)$`)
 
-func newToken(t testing.TB, prefix string) keys.Token {
+func newToken(t testing.TB, prefix string) keys.TokenForTest {
 	t.Helper()
-	id, err := keys.NewID(time.Now())
+	id, err := keys.NewIDForTest(time.Now())
 	require.NoError(t, err)
 	tok, err := keys.GenerateForTest(prefix, id)
 	require.NoError(t, err)
@@ -45,7 +48,7 @@ func encodeBase62(v uint32) string {
 func TestGenerate(t *testing.T) {
 	for _, prefix := range []string{"kc", "k", "acme2", "abcdefghijklmnop"} {
 		t.Run(prefix, func(t *testing.T) {
-			id, err := keys.NewID(time.Now())
+			id, err := keys.NewIDForTest(time.Now())
 			require.NoError(t, err)
 			tok, err := keys.GenerateForTest(prefix, id)
 			require.NoError(t, err)
@@ -61,11 +64,11 @@ func TestGenerate(t *testing.T) {
 
 			assert.Equal(t, prefix, tok.Prefix)
 			assert.Equal(t, id, tok.ID)
-			assert.True(t, anchored.MatchString(s), "keys.Pattern matches %q", s)
+			assert.True(t, anchored.MatchString(s), "keys.PatternForTest matches %q", s)
 			assert.Equal(t, prefix+"_"+id+"_…"+s[len(s)-4:], tok.Hint())
 			assert.NotContains(t, tok.Hint(), parts[2], "the hint does not show the secret")
 
-			parsed, err := keys.Parse(s)
+			parsed, err := keys.ParseForTest(s)
 			require.NoError(t, err)
 			assert.Equal(t, tok, parsed)
 		})
@@ -73,7 +76,7 @@ func TestGenerate(t *testing.T) {
 }
 
 func TestGenerateIsRandom(t *testing.T) {
-	id, err := keys.NewID(time.Now())
+	id, err := keys.NewIDForTest(time.Now())
 	require.NoError(t, err)
 	seen := map[string]bool{}
 	counts := map[rune]int{}
@@ -98,7 +101,7 @@ func TestGenerateIsRandom(t *testing.T) {
 }
 
 func TestGenerateRefuses(t *testing.T) {
-	id, err := keys.NewID(time.Now())
+	id, err := keys.NewIDForTest(time.Now())
 	require.NoError(t, err)
 	tests := []struct{ name, prefix, id string }{
 		{"empty prefix", "", id},
@@ -115,7 +118,7 @@ func TestGenerateRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tok, err := keys.GenerateForTest(tt.prefix, tt.id)
 			assert.ErrorIs(t, err, keys.ErrMalformed)
-			assert.Equal(t, keys.Token{}, tok)
+			assert.Equal(t, keys.TokenForTest{}, tok)
 		})
 	}
 }
@@ -124,16 +127,16 @@ func TestNewID(t *testing.T) {
 	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	var prev string
 	for i := range 100 {
-		id, err := keys.NewID(t0.Add(time.Duration(i) * time.Millisecond))
+		id, err := keys.NewIDForTest(t0.Add(time.Duration(i) * time.Millisecond))
 		require.NoError(t, err)
 		require.Len(t, id, 16)
 		require.Empty(t, strings.Trim(id, base32))
 		require.Greater(t, id, prev, "ids sort by creation time")
 		prev = id
 	}
-	a, err := keys.NewID(t0)
+	a, err := keys.NewIDForTest(t0)
 	require.NoError(t, err)
-	b, err := keys.NewID(t0)
+	b, err := keys.NewIDForTest(t0)
 	require.NoError(t, err)
 	assert.NotEqual(t, a, b, "ids made in the same millisecond differ")
 	assert.Equal(t, a[:9], b[:9], "the first 45 bits are the time")
@@ -141,10 +144,10 @@ func TestNewID(t *testing.T) {
 
 func TestValidPrefix(t *testing.T) {
 	for _, ok := range []string{"k", "kc", "acme", "a1", "abcdefghijklmnop"} {
-		assert.True(t, keys.ValidPrefix(ok), ok)
+		assert.True(t, keys.ValidPrefixForTest(ok), ok)
 	}
 	for _, bad := range []string{"", "K", "1k", "k-c", "k_c", "kç", "abcdefghijklmnopq", " kc"} {
-		assert.False(t, keys.ValidPrefix(bad), bad)
+		assert.False(t, keys.ValidPrefixForTest(bad), bad)
 	}
 }
 
@@ -187,10 +190,10 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := keys.Parse(tt.in)
+			tok, err := keys.ParseForTest(tt.in)
 			if !tt.ok {
 				assert.ErrorIs(t, err, keys.ErrMalformed)
-				assert.Equal(t, keys.Token{}, tok)
+				assert.Equal(t, keys.TokenForTest{}, tok)
 				return
 			}
 			require.NoError(t, err)
@@ -211,12 +214,12 @@ func TestParseRejectsEveryTypo(t *testing.T) {
 				continue
 			}
 			typo := good[:i] + string(c) + good[i+1:]
-			_, err := keys.Parse(typo)
+			_, err := keys.ParseForTest(typo)
 			require.ErrorIs(t, err, keys.ErrMalformed, "substitution at %d accepted: %q", i, typo)
 		}
 		if i+1 < len(good) && good[i] != good[i+1] {
 			swapped := good[:i] + string(good[i+1]) + string(good[i]) + good[i+2:]
-			_, err := keys.Parse(swapped)
+			_, err := keys.ParseForTest(swapped)
 			require.ErrorIs(t, err, keys.ErrMalformed, "transposition at %d accepted: %q", i, swapped)
 		}
 	}
@@ -225,7 +228,7 @@ func TestParseRejectsEveryTypo(t *testing.T) {
 func TestPattern(t *testing.T) {
 	a, b := newToken(t, "kc").String(), newToken(t, "acme").String()
 	text := "export KEY=" + a + "\ncurl -H 'Authorization: Bearer " + b + "' https://example.com\nnot a key: kc_" + strings.Repeat("0", 16)
-	assert.Equal(t, []string{a, b}, keys.Pattern.FindAllString(text, -1))
+	assert.Equal(t, []string{a, b}, keys.PatternForTest.FindAllString(text, -1))
 
 	// The expression the documentation gives for the default prefix.
 	documented := regexp.MustCompile(`\bkc_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b`)
@@ -243,7 +246,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(strings.Repeat("_", 58))
 	f.Add("é" + strings.Repeat("a", 56))
 	f.Fuzz(func(t *testing.T, s string) {
-		tok, err := keys.Parse(s) // must never panic
+		tok, err := keys.ParseForTest(s) // must never panic
 		if err != nil {
 			require.ErrorIs(t, err, keys.ErrMalformed)
 			return
@@ -251,7 +254,7 @@ func FuzzParse(f *testing.F) {
 		require.Equal(t, s, tok.String(), "round trip")
 		require.True(t, anchored.MatchString(s), "Pattern matches every key Parse accepts: %q", s)
 		require.True(t, strings.HasPrefix(s, tok.Prefix+"_"+tok.ID+"_"))
-		require.True(t, keys.ValidPrefix(tok.Prefix))
+		require.True(t, keys.ValidPrefixForTest(tok.Prefix))
 		again, err := keys.GenerateForTest(tok.Prefix, tok.ID)
 		require.NoError(t, err, "a parsed prefix and id are valid for Generate")
 		require.Equal(t, tok.ID, again.ID)
@@ -264,12 +267,44 @@ func TestIDsIncreaseWithinAMillisecond(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	prev := ""
 	for i := range 1000 {
-		id, err := keys.NewID(now)
+		id, err := keys.NewIDForTest(now)
 		require.NoError(t, err)
 		require.Greater(t, id, prev, "id %d", i)
 		prev = id
 	}
-	earlier, err := keys.NewID(now.Add(-time.Hour)) // the clock stepped back
+	earlier, err := keys.NewIDForTest(now.Add(-time.Hour)) // the clock stepped back
 	require.NoError(t, err)
 	assert.Greater(t, earlier, prev)
+}
+
+// TestParseKnownKey: a documented key parses to its prefix and id, its
+// hint is what the record keeps, and a typo fails the checksum, before any
+// storage is asked.
+func TestParseKnownKey(t *testing.T) {
+	tok, err := keys.ParseForTest("kc_06we154rh3v7a04w_4I4XyPWN1Q07hkvr9d9A2jmNAG3UcFHG_0dfvIV")
+	require.NoError(t, err)
+	assert.Equal(t, "kc", tok.Prefix)
+	assert.Equal(t, "06we154rh3v7a04w", tok.ID)
+	assert.Equal(t, "kc_06we154rh3v7a04w_…fvIV", tok.Hint())
+	_, err = keys.ParseForTest("kc_06we154rh3v7a04w_4I4XyPWN1Q07hkvr9d9A2jmNAG3UcFHh_0dfvIV")
+	assert.ErrorIs(t, err, keys.ErrMalformed)
+
+	k, key, err := exampleManager().Create(t.Context(), keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:read")})
+	require.NoError(t, err)
+	parsed, err := keys.ParseForTest(key)
+	require.NoError(t, err)
+	assert.Equal(t, key, parsed.String())
+	assert.Equal(t, k.ID, parsed.ID)
+	assert.Equal(t, k.Hint, parsed.Hint())
+}
+
+// TestForgedKeysParse cross-checks internal/keyforge, which tests use to
+// forge keys, against the parser.
+func TestForgedKeysParse(t *testing.T) {
+	for range 100 {
+		id := keyforge.ID(time.Now())
+		tok, err := keys.ParseForTest(keyforge.Key("kc", id))
+		require.NoError(t, err)
+		assert.Equal(t, id, tok.ID)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -12,7 +13,7 @@ import (
 // one write: all of it or none.
 type UpdateRequest struct {
 	Ref
-	Actor Actor // who asks; zero means the calling key or the owner
+	Actor audit.Actor // who asks; zero means the calling key or the owner
 	Name  *string
 	// Permissions replace the key's; they go through the policy like a new
 	// key's, within the owner's current cap (and the caller's).
@@ -53,9 +54,9 @@ func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 }
 
 // updating decides the Change u makes to k at now, or refuses it.
-func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor Actor, k *Key, now time.Time) (Change, error) {
+func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Actor, k *Key, now time.Time) (Change, error) {
 	c := Change{}
-	if !actor.actsFor(u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil) {
+	if !actsFor(actor, u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil) {
 		return c, ErrAdminChange
 	}
 	if u.Name != nil {
@@ -106,15 +107,15 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor Actor, k 
 // holds against the owner's side ([ErrDisabledByAdmin]), also when the
 // admin disables a key its owner had already turned off: the admin then
 // becomes who disabled it.
-func disabling(k *Key, disabled bool, actor Actor, owner string) (*Disabled, error) {
+func disabling(k *Key, disabled bool, actor audit.Actor, owner string) (*Disabled, error) {
 	switch {
-	case disabled && k.Disabled && (actor.actsFor(owner) || !k.DisabledBy.actsFor(owner)):
+	case disabled && k.Disabled && (actsFor(actor, owner) || !actsFor(k.DisabledBy, owner)):
 		return nil, nil // already off, and the disable already holds against whom it must
 	case disabled:
 		return &Disabled{Disabled: true, By: actor}, nil
 	case !k.Disabled:
 		return nil, nil
-	case !k.DisabledBy.actsFor(owner) && actor.actsFor(owner):
+	case !actsFor(k.DisabledBy, owner) && actsFor(actor, owner):
 		return nil, ErrDisabledByAdmin
 	}
 	return &Disabled{}, nil

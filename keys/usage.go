@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ type usageRecorder struct {
 	store    Store
 	interval time.Duration
 	now      func() time.Time // the Manager's clock: uses are noted with it
+	logger   *slog.Logger     // failed timed flushes are logged here
 
 	notedMu sync.RWMutex
 	noted   map[string]*atomic.Int64 // id → Unix nanoseconds of the last use queued for a write
@@ -28,8 +30,8 @@ type touch struct {
 	ip string
 }
 
-func newUsageRecorder(s Store, interval time.Duration, now func() time.Time) *usageRecorder {
-	return &usageRecorder{store: s, interval: interval, now: now, noted: map[string]*atomic.Int64{}, pending: map[string]touch{}}
+func newUsageRecorder(s Store, interval time.Duration, now func() time.Time, logger *slog.Logger) *usageRecorder {
+	return &usageRecorder{store: s, interval: interval, now: now, logger: logger, noted: map[string]*atomic.Int64{}, pending: map[string]touch{}}
 }
 
 // note records a use of id at now; it queues a write if none was queued for
@@ -54,7 +56,13 @@ func (u *usageRecorder) note(id string, now time.Time, ip string) {
 	u.mu.Lock()
 	u.pending[id] = touch{now, ip}
 	if u.timer == nil {
-		u.timer = time.AfterFunc(u.interval, func() { _ = u.flush(context.Background()) })
+		u.timer = time.AfterFunc(u.interval, func() {
+			if err := u.flush(context.Background()); err != nil {
+				// Off the request path, nobody else will hear of it; the
+				// next use of the key queues its time again.
+				u.logger.Warn("keycap: last-used bookkeeping could not be written", "err", err)
+			}
+		})
 	}
 	u.mu.Unlock()
 }

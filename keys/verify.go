@@ -24,23 +24,26 @@ type Verified struct {
 	quota []string // the key and ancestors whose quotas a request spends
 }
 
-// Verify checks a presented key and returns its effective permissions. See
-// [Manager.VerifyFrom].
-func (m *Manager) Verify(ctx context.Context, raw string) (Verified, error) {
-	return m.VerifyFrom(ctx, raw, "")
-}
-
-// VerifyFrom checks a presented key, used from clientIP (for last-used
-// bookkeeping; may be ""). In order: form and checksum ([ErrMalformed], no
-// storage access), record by id (cache, then Store), keyed hash in constant
-// time, revoked or disabled, expiry (its own, and the policy's current
-// maximum lifetime counted from creation: [ErrExpired]), the owner (gone or
-// disabled: [ErrOwnerGone]), and last the owner's current cap: the effective
-// permissions are the stored ones cut to that cap, and for a delegated key
-// to each ancestor's. Unknown ids, wrong secrets and revoked keys all wrap
-// [ErrInvalid]. It never writes to the Store on the request path.
-func (m *Manager) VerifyFrom(ctx context.Context, raw string, clientIP string) (Verified, error) {
+// Verify checks a presented key, used from clientIP (for last-used
+// bookkeeping and the audit; may be ""), and returns its effective
+// permissions. In order: form and checksum ([ErrMalformed], no storage
+// access), record by id (cache, then Store), keyed hash in constant time,
+// revoked or disabled, expiry (its own, and the policy's current maximum
+// lifetime counted from creation: [ErrExpired]), the owner (gone or
+// disabled), and last the owner's current cap: the effective permissions are
+// the stored ones cut to that cap, and for a delegated key to each
+// ancestor's. Unknown ids, wrong secrets, revoked and disabled keys and gone
+// owners all wrap [ErrInvalid], so that a client cannot tell them apart. It
+// never writes to the Store on the request path.
+func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (Verified, error) {
+	var start time.Time
+	if m.observer != nil {
+		start = time.Now()
+	}
 	v, err := m.verify(ctx, raw, clientIP)
+	if m.observer != nil {
+		m.observe(ctx, raw, v, err, time.Since(start))
+	}
 	if err != nil {
 		if m.auditor != nil && !errors.Is(err, ErrStoreUnavailable) {
 			m.auditDenied(ctx, raw, v.Key, err, clientIP)
@@ -54,7 +57,7 @@ func (m *Manager) VerifyFrom(ctx context.Context, raw string, clientIP string) (
 // found and the secret matched, a Verified holding only the record (for
 // the audit).
 func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Verified, error) {
-	t, err := Parse(raw)
+	t, err := parse(raw)
 	if err != nil || t.Prefix != m.prefix {
 		return Verified{}, ErrMalformed
 	}
@@ -77,9 +80,9 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	found := Verified{Key: k} // the secret matched: the record may be audited
 	switch {
 	case k.IsRevoked():
-		return found, ErrRevoked
+		return found, errRevoked
 	case k.Disabled:
-		return found, ErrDisabled
+		return found, errDisabled
 	case k.IsExpired(now):
 		return found, ErrExpired
 	}
@@ -87,14 +90,14 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 		return found, ErrExpired // the policy was tightened after the key was made
 	}
 	subject, err := m.subjects.Subject(ctx, k.OwnerID)
-	if errors.Is(err, ErrUnknownSubject) {
-		return found, ErrOwnerGone
+	if errors.Is(err, policy.ErrUnknownSubject) {
+		return found, errOwnerGone
 	} else if err != nil {
 		return found, err
 	}
 	cap, err := m.policy.Cap(ctx, subject)
 	if errors.Is(err, policy.ErrSubjectDisabled) {
-		return found, ErrOwnerGone
+		return found, errOwnerGone
 	} else if err != nil {
 		return found, err
 	}
@@ -125,35 +128,38 @@ var (
 	errWrongSecret = fmt.Errorf("%w: wrong secret", ErrInvalid)
 )
 
-// MaxDelegationDepth bounds chains of keys created by keys: a key has at
+// maxDelegationDepth bounds chains of keys created by keys: a key has at
 // most this many ancestors.
-const MaxDelegationDepth = 8
+const maxDelegationDepth = 8
 
-// ErrParentInvalid wraps [ErrInvalid] for a delegated key whose parent key
+// errParentInvalid wraps [ErrInvalid] for a delegated key whose parent key
 // (or one of its ancestors) was revoked, disabled, expired, deleted or
 // rotated past the secret that created it.
-var ErrParentInvalid = fmt.Errorf("%w: the key that created it no longer works", ErrInvalid)
+var errParentInvalid = fmt.Errorf("%w: the key that created it no longer works", ErrInvalid)
 
 // withinAncestors cuts a delegated key's permissions to every ancestor's
 // and refuses it when an ancestor no longer works, or no longer works with
 // the secret that created its child: a key made by a key never outlives or
 // outgrows it, nor survives the rotation of a leaked secret that made it.
 func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now time.Time) error {
-	if len(k.Ancestors) > MaxDelegationDepth {
-		return ErrParentInvalid
-	}
+	// Each step follows the parent the record itself names, not the
+	// child's list: a record written before ancestors were stored knows
+	// only its parent, and its grandparent must still bind it.
 	child := k
-	for i := len(k.Ancestors) - 1; i >= 0; i-- {
-		parent, _, err := m.lookup(ctx, k.Ancestors[i], now)
+	for depth := 1; len(child.Ancestors) > 0; depth++ {
+		if depth > maxDelegationDepth {
+			return errParentInvalid
+		}
+		parent, _, err := m.lookup(ctx, child.Ancestors[len(child.Ancestors)-1], now)
 		if errors.Is(err, ErrNotFound) {
-			return ErrParentInvalid
+			return errParentInvalid
 		} else if err != nil {
 			return err
 		}
 		maxAge := m.policy.MaxLifetime(parent.Permissions)
 		if parent.IsRevoked() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
 			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) || !madeBy(child, parent, now) {
-			return ErrParentInvalid
+			return errParentInvalid
 		}
 		if !policy.Subset(v.Permissions, parent.Permissions) {
 			v.Permissions = policy.Intersect(v.Permissions, parent.Permissions)

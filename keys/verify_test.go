@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +23,7 @@ func TestVerify(t *testing.T) {
 	f := newFixture(t)
 	k, token := f.create(t, "bob", "files:read", "files:write")
 
-	v, err := f.m.VerifyFrom(ctx, token, "203.0.113.7")
+	v, err := f.m.Verify(ctx, token, "203.0.113.7")
 	require.NoError(t, err)
 	assert.Equal(t, k, v.Key)
 	assert.Equal(t, policy.Subject{ID: "bob", Roles: []string{"editor"}}, v.Subject)
@@ -54,13 +56,13 @@ func TestVerifyDenials(t *testing.T) {
 			_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID), Reason: "leaked"})
 			require.NoError(t, err)
 			return token
-		}, keys.ErrRevoked, true},
+		}, keys.ErrRevokedForTest, true},
 		{"disabled", func(t *testing.T, f *fixture) string {
 			k, token := f.create(t, "bob")
-			_, err := f.disable(ctx, "bob", k.ID, true, keys.Actor{})
+			_, err := f.disable(ctx, "bob", k.ID, true, audit.Actor{})
 			require.NoError(t, err)
 			return token
-		}, keys.ErrDisabled, true},
+		}, keys.ErrDisabledForTest, true},
 		{"expired", func(t *testing.T, f *fixture) string {
 			_, token := f.create(t, "bob")
 			f.clock.Advance(30*day + time.Second)
@@ -75,12 +77,12 @@ func TestVerifyDenials(t *testing.T) {
 			_, token := f.create(t, "bob")
 			f.users.set("bob", policy.Subject{Roles: []string{"editor"}, Disabled: true})
 			return token
-		}, keys.ErrOwnerGone, true},
+		}, keys.ErrOwnerGoneForTest, true},
 		{"owner deleted", func(t *testing.T, f *fixture) string {
 			_, token := f.create(t, "bob")
 			f.users.remove("bob")
 			return token
-		}, keys.ErrOwnerGone, true},
+		}, keys.ErrOwnerGoneForTest, true},
 		{"another prefix", func(t *testing.T, f *fixture) string {
 			f.create(t, "bob")
 			return newToken(t, "acme").String()
@@ -101,23 +103,23 @@ func TestVerifyDenials(t *testing.T) {
 				token := tt.setup(t, f)
 				writes, events := f.store.writes(), f.audit.len()
 
-				v, err := f.m.VerifyFrom(ctx, token, "198.51.100.1")
+				v, err := f.m.Verify(ctx, token, "198.51.100.1")
 				assert.ErrorIs(t, err, tt.want)
 				assert.Equal(t, keys.Verified{}, v)
-				if errors.Is(tt.want, keys.ErrRevoked) || errors.Is(tt.want, keys.ErrDisabled) || errors.Is(tt.want, keys.ErrOwnerGone) {
+				if errors.Is(tt.want, keys.ErrRevokedForTest) || errors.Is(tt.want, keys.ErrDisabledForTest) || errors.Is(tt.want, keys.ErrOwnerGoneForTest) {
 					assert.ErrorIs(t, err, keys.ErrInvalid, "clients cannot tell these apart")
 				}
 				assert.Equal(t, writes, f.store.writes(), "a denial writes nothing")
 
 				require.Equal(t, events+1, f.audit.len(), "a denial is audited")
 				e := f.audit.last(t)
-				assert.Equal(t, keys.EventVerificationDenied, e.Type)
+				assert.Equal(t, audit.VerificationDenied, e.Type)
 				assert.Equal(t, err.Error(), e.Reason)
 				assert.Equal(t, "198.51.100.1", e.IP)
 				// The event names a key only when the id names a record: an
 				// unknown id or another app's prefix names nobody's key (they
 				// used to be recorded as given, one event per forged id).
-				if tok, perr := keys.Parse(token); perr == nil && tt.names {
+				if tok, perr := keys.ParseForTest(token); perr == nil && tt.names {
 					assert.Equal(t, tok.ID, e.KeyID)
 				} else {
 					assert.Empty(t, e.KeyID)
@@ -155,7 +157,7 @@ func TestVerifyMalformedNeverTouchesStore(t *testing.T) {
 		if bad == token {
 			continue
 		}
-		_, err := f.m.Verify(ctx, bad)
+		_, err := f.m.Verify(ctx, bad, "")
 		assert.ErrorIs(t, err, keys.ErrMalformed, "%q", bad)
 	}
 	assert.Zero(t, gets, "creating a key asks no Get")
@@ -170,7 +172,7 @@ func TestVerifyStoreUnavailable(t *testing.T) {
 	events := f.audit.len()
 	f.store.getErr = fmt.Errorf("%w: connection refused", keys.ErrStoreUnavailable)
 
-	_, err := f.m.Verify(ctx, token)
+	_, err := f.m.Verify(ctx, token, "")
 	assert.ErrorIs(t, err, keys.ErrStoreUnavailable, "try again, not no")
 	assert.NotErrorIs(t, err, keys.ErrInvalid)
 	assert.Equal(t, events, f.audit.len(), "an outage is not a denial")
@@ -185,7 +187,7 @@ func TestVerifySubjectsError(t *testing.T) {
 	f.users.err = boom
 	f.users.mu.Unlock()
 
-	_, err := f.m.Verify(ctx, token)
+	_, err := f.m.Verify(ctx, token, "")
 	assert.ErrorIs(t, err, boom, "returned as is, not as a denial of the key")
 	assert.NotErrorIs(t, err, keys.ErrInvalid)
 }
@@ -204,24 +206,24 @@ func TestVerifyDemotedOwner(t *testing.T) {
 			granted := policy.MustParse("files:read", "files:write", "invoices:read")
 			_, token := f.create(t, "alice", "files:read", "files:write", "invoices:read")
 
-			v, err := f.m.Verify(ctx, token)
+			v, err := f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
 			assert.Equal(t, granted, v.Permissions)
 
 			f.users.set("alice", policy.Subject{Roles: []string{"viewer"}})
-			v, err = f.m.Verify(ctx, token)
+			v, err = f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
 			assert.Equal(t, policy.MustParse("files:read"), v.Permissions)
 			assert.False(t, policy.Satisfies(v.Permissions, "files:write"))
 			assert.Equal(t, granted, v.Key.Permissions, "the record is unchanged")
 
 			f.users.set("alice", policy.Subject{})
-			v, err = f.m.Verify(ctx, token)
+			v, err = f.m.Verify(ctx, token, "")
 			require.NoError(t, err, "a key cut to nothing still verifies, and may do nothing")
 			assert.True(t, v.Permissions.IsEmpty())
 
 			f.users.set("alice", policy.Subject{Roles: []string{"admin"}})
-			v, err = f.m.Verify(ctx, token)
+			v, err = f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
 			assert.Equal(t, granted, v.Permissions, "a promotion restores what was granted, no more")
 			assert.Equal(t, 1, f.store.writes(), "only the Create wrote")
@@ -235,11 +237,11 @@ func TestVerifyOwnerDisabledThenEnabled(t *testing.T) {
 	_, token := f.create(t, "bob")
 
 	f.users.set("bob", policy.Subject{Roles: []string{"editor"}, Disabled: true})
-	_, err := f.m.Verify(ctx, token)
-	assert.ErrorIs(t, err, keys.ErrOwnerGone)
+	_, err := f.m.Verify(ctx, token, "")
+	assert.ErrorIs(t, err, keys.ErrOwnerGoneForTest)
 
 	f.users.set("bob", policy.Subject{Roles: []string{"editor"}})
-	_, err = f.m.Verify(ctx, token)
+	_, err = f.m.Verify(ctx, token, "")
 	assert.NoError(t, err)
 }
 
@@ -256,7 +258,7 @@ func TestVerifyPolicyTightened(t *testing.T) {
 		Roles:                  map[string]policy.Permissions{"editor": policy.MustParse("files:read", "files:write")},
 		MaxLifetimeFor:         map[string]time.Duration{"files:write": 7 * day},
 	})
-	_, err := f.withPolicy(t, tighter).Verify(ctx, token)
+	_, err := f.withPolicy(t, tighter).Verify(ctx, token, "")
 	assert.ErrorIs(t, err, keys.ErrExpired, "10 days old, 7 allowed now")
 
 	looser := policy.MustNew(policy.Config{
@@ -264,14 +266,14 @@ func TestVerifyPolicyTightened(t *testing.T) {
 		Roles:                  map[string]policy.Permissions{"editor": policy.MustParse("files:read", "files:write")},
 		MaxLifetimeFor:         map[string]time.Duration{"files:write": 11 * day},
 	})
-	_, err = f.withPolicy(t, looser).Verify(ctx, token)
+	_, err = f.withPolicy(t, looser).Verify(ctx, token, "")
 	assert.NoError(t, err, "10 days old, 11 allowed")
 
-	_, err = f.m.Verify(ctx, token)
+	_, err = f.m.Verify(ctx, token, "")
 	assert.NoError(t, err, "the original policy still allows it")
 
 	globally := policy.MustNew(policy.Config{AllowClientPermissions: true, Roles: map[string]policy.Permissions{"editor": policy.MustParse("files:read", "files:write")}, MaxLifetime: 10 * day})
-	_, err = f.withPolicy(t, globally).Verify(ctx, token)
+	_, err = f.withPolicy(t, globally).Verify(ctx, token, "")
 	assert.ErrorIs(t, err, keys.ErrExpired, "exactly at the new maximum")
 }
 
@@ -285,10 +287,10 @@ func TestVerifyWritesNothing(t *testing.T) {
 	writes := f.store.writes()
 
 	for range 100 {
-		_, err := f.m.VerifyFrom(ctx, token, "203.0.113.7")
+		_, err := f.m.Verify(ctx, token, "203.0.113.7")
 		require.NoError(t, err)
 	}
-	_, err := f.m.VerifyFrom(ctx, otherToken, "203.0.113.8")
+	_, err := f.m.Verify(ctx, otherToken, "203.0.113.8")
 	require.NoError(t, err)
 	assert.Equal(t, writes, f.store.writes(), "no write on the request path")
 
@@ -307,13 +309,13 @@ func TestVerifyWritesNothing(t *testing.T) {
 	assert.Equal(t, 2, f.store.n("Touch"), "nothing pending, nothing written")
 
 	f.clock.Advance(30 * time.Second)
-	_, err = f.m.Verify(ctx, token)
+	_, err = f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
 	require.NoError(t, f.m.Close())
 	assert.Equal(t, 2, f.store.n("Touch"), "within the interval: coalesced")
 
 	f.clock.Advance(time.Minute)
-	_, err = f.m.Verify(ctx, token)
+	_, err = f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
 	require.NoError(t, f.m.Close())
 	assert.Equal(t, 3, f.store.n("Touch"), "a new interval: one more write")
@@ -323,7 +325,7 @@ func TestVerifyLastUsedOff(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, func(c *keys.Config) { c.LastUsedInterval = -1 })
 	_, token := f.create(t, "bob")
-	_, err := f.m.Verify(ctx, token)
+	_, err := f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
 	require.NoError(t, f.m.Close())
 	assert.Equal(t, 0, f.store.n("Touch"))
@@ -333,12 +335,12 @@ func TestVerifyWithoutAuditor(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, func(c *keys.Config) { c.Auditor = nil })
 	k, token := f.create(t, "bob")
-	_, err := f.m.Verify(ctx, token+"x")
+	_, err := f.m.Verify(ctx, token+"x", "")
 	assert.ErrorIs(t, err, keys.ErrMalformed)
 	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 	require.NoError(t, err)
-	_, err = f.m.Verify(ctx, token)
-	assert.ErrorIs(t, err, keys.ErrRevoked)
+	_, err = f.m.Verify(ctx, token, "")
+	assert.ErrorIs(t, err, keys.ErrRevokedForTest)
 }
 
 func TestVerifyCache(t *testing.T) {
@@ -346,12 +348,12 @@ func TestVerifyCache(t *testing.T) {
 	f := newFixture(t, withCache)
 	k, token := f.create(t, "bob")
 
-	_, err := f.m.Verify(ctx, token)
+	_, err := f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
-	assert.Equal(t, 1, f.m.Cached())
+	assert.Equal(t, 1, f.m.CachedForTest())
 	gets := f.store.n("Get")
 	for range 10 {
-		_, err = f.m.Verify(ctx, token)
+		_, err = f.m.Verify(ctx, token, "")
 		require.NoError(t, err)
 	}
 	assert.Equal(t, gets, f.store.n("Get"), "served from the cache")
@@ -359,15 +361,15 @@ func TestVerifyCache(t *testing.T) {
 	// A change through the Manager drops the cached record at once.
 	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 	require.NoError(t, err)
-	_, err = f.m.Verify(ctx, token)
-	assert.ErrorIs(t, err, keys.ErrRevoked)
+	_, err = f.m.Verify(ctx, token, "")
+	assert.ErrorIs(t, err, keys.ErrRevokedForTest)
 
 	// The cache is off by default for a store that does not say it is local.
 	g := newFixture(t)
 	_, token = g.create(t, "bob")
-	_, err = g.m.Verify(ctx, token)
+	_, err = g.m.Verify(ctx, token, "")
 	require.NoError(t, err)
-	assert.Equal(t, 0, g.m.Cached())
+	assert.Equal(t, 0, g.m.CachedForTest())
 }
 
 func TestVerifyCacheBounded(t *testing.T) {
@@ -380,9 +382,9 @@ func TestVerifyCacheBounded(t *testing.T) {
 	}
 	for range 3 {
 		for _, token := range tokens {
-			_, err := f.m.Verify(ctx, token)
+			_, err := f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
-			assert.LessOrEqual(t, f.m.Cached(), 3)
+			assert.LessOrEqual(t, f.m.CachedForTest(), 3)
 		}
 	}
 }
@@ -393,18 +395,18 @@ func TestVerifyCacheMaxStale(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, func(c *keys.Config) { c.Cache = keys.CacheConfig{MaxStale: time.Minute} })
 	k, token := f.create(t, "bob")
-	_, err := f.m.Verify(ctx, token)
+	_, err := f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
 
 	// Revoked through another instance.
-	_, err = f.mem.Change(ctx, k.ID, keys.Change{At: f.clock.Now(), Revoked: &keys.Revoked{By: keys.UserActor("bob")}})
+	_, err = f.mem.Change(ctx, k.ID, keys.Change{At: f.clock.Now(), Revoked: &keys.Revoked{By: audit.User("bob")}})
 	require.NoError(t, err)
 
-	_, err = f.m.Verify(ctx, token)
+	_, err = f.m.Verify(ctx, token, "")
 	assert.NoError(t, err, "within MaxStale the cached record serves")
 	f.clock.Advance(time.Minute)
-	_, err = f.m.Verify(ctx, token)
-	assert.ErrorIs(t, err, keys.ErrRevoked)
+	_, err = f.m.Verify(ctx, token, "")
+	assert.ErrorIs(t, err, keys.ErrRevokedForTest)
 }
 
 // TestVerifyCacheFillRace: a verification that read a record before a
@@ -432,7 +434,7 @@ func TestVerifyCacheFillRace(t *testing.T) {
 
 	done := make(chan error)
 	go func() {
-		_, err := f.m.Verify(ctx, token) // reads the record, then waits
+		_, err := f.m.Verify(ctx, token, "") // reads the record, then waits
 		done <- err
 	}()
 	<-read
@@ -441,6 +443,6 @@ func TestVerifyCacheFillRace(t *testing.T) {
 	close(resume)
 	<-done // concurrent with the revocation: either answer is fine
 
-	_, err = f.m.Verify(ctx, token)
-	assert.ErrorIs(t, err, keys.ErrRevoked, "the revocation wins over the stale read")
+	_, err = f.m.Verify(ctx, token, "")
+	assert.ErrorIs(t, err, keys.ErrRevokedForTest, "the revocation wins over the stale read")
 }

@@ -4,14 +4,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/keycaphq/keycap"
-	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
 
 // eventJSON is the JSON form of an audit event.
 type eventJSON struct {
-	Type   keys.EventType     `json:"type"`
+	Type   audit.Type         `json:"type"`
 	Time   time.Time          `json:"time"`
 	Actor  string             `json:"actor,omitempty"`
 	KeyID  string             `json:"key_id,omitempty"`
@@ -22,11 +23,10 @@ type eventJSON struct {
 }
 
 // activity serves GET /activity: recent events about the caller's keys,
-// when the Manager's Auditor is a keys.EventLog.
+// when Options.Activity is set.
 func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) error {
-	log, ok := kc.manager.Auditor().(keys.EventLog)
-	if !ok {
-		return keycap.New(keycap.CodeNotFound, "no activity log is configured (keys.Config.Auditor is not a keys.EventLog)")
+	if kc.events == nil {
+		return keycap.New(keycap.CodeNotFound, "no activity log is configured (middleware.Options.Activity)")
 	}
 	if p.Kind == KindKey {
 		// The owner's activity names keys out of the calling key's reach
@@ -41,7 +41,7 @@ func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) 
 	if err != nil {
 		return err
 	}
-	events, err := log.Events(r.Context(), owner, limit)
+	events, err := kc.events.Events(r.Context(), owner, limit)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/keycaphq/keycap/policy"
+
 	"github.com/keycaphq/keycap"
-	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/session"
 )
 
@@ -28,7 +29,7 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 		raw, ok := kc.keyFrom(r)
 		if !ok {
 			if kc.requireKey {
-				keycap.WriteError(w, keycap.New(keycap.CodeUnauthenticated, "an API key is required: send Authorization: Bearer <key>"))
+				kc.fail(w, r, keycap.New(keycap.CodeUnauthenticated, "an API key is required: send Authorization: Bearer <key>"))
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(&state{Context: r.Context(), kc: kc}))
@@ -36,12 +37,12 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 		}
 		st := &state{Context: r.Context(), kc: kc}
 		if err := kc.verify(r, raw, st); err != nil {
-			keycap.WriteError(w, err)
+			kc.fail(w, r, err)
 			return
 		}
 		if kc.rateLimit.enabled() {
 			if err := kc.limit(w, r, &st.principal); err != nil {
-				keycap.WriteError(w, err)
+				kc.fail(w, r, err)
 				return
 			}
 		}
@@ -51,7 +52,7 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 
 // verify checks raw and fills st with the key principal.
 func (kc *Keycap) verify(r *http.Request, raw string, st *state) error {
-	v, err := kc.manager.VerifyFrom(r.Context(), raw, kc.clientIP(r))
+	v, err := kc.manager.Verify(r.Context(), raw, kc.clientIP(r))
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
 		return Principal{}, nil
 	}
 	cap, err := kc.manager.Cap(ctx, id)
-	if errors.Is(err, keys.ErrUnknownSubject) {
+	if errors.Is(err, policy.ErrUnknownSubject) {
 		return Principal{}, nil // the user is gone: as good as logged out
 	} else if err != nil {
 		return Principal{}, err

@@ -228,7 +228,7 @@ func accessEscalations() []escalation {
 			return f.keyClient(t, extra["expiring"].Key).DoJSON(t, http.MethodGet, "/api/files", nil)
 		}, code: keycap.CodeKeyExpired},
 		{name: "use/right id and checksum, another secret", do: func(t *testing.T, f *fixture, _ map[string]keycaptest.CreatedKey) *keycaptest.Response {
-			forged := keyforge.Key(keys.DefaultPrefix, f.bobKey.ID)
+			forged := keyforge.Key("kc", f.bobKey.ID)
 			return f.keyClient(t, forged).DoJSON(t, http.MethodGet, "/api/billing", nil)
 		}, code: keycap.CodeKeyInvalid},
 		{name: "use/wrong checksum", do: func(t *testing.T, f *fixture, _ map[string]keycaptest.CreatedKey) *keycaptest.Response {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/internal/keyforge"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -143,8 +145,7 @@ func delegationExpiry(name string) func(*testing.T, *fixture, *keycaptest.Respon
 // for byte, the answer about an id that does not exist.
 func sameAsMissing(method, suffix, body string) func(*testing.T, *fixture, *keycaptest.Response) {
 	return func(t *testing.T, f *fixture, resp *keycaptest.Response) {
-		id, err := keys.NewID(time.Now())
-		require.NoError(t, err)
+		id := keyforge.ID(time.Now())
 		var b any
 		if body != "" {
 			b = []byte(body)

@@ -119,9 +119,10 @@ func TestBadInputOnPatchAndCreate(t *testing.T) {
 // refused it.
 func TestActivityRefusedToKeys(t *testing.T) {
 	t.Parallel()
+	log := audit.NewMemory(100)
 	f := newFixture(t,
-		keycaptest.WithMiddleware(func(o *middleware.Options) { o.AllowDelegation = true }),
-		keycaptest.WithManager(func(c *keys.Config) { c.Auditor = audit.NewMemory(100) }))
+		keycaptest.WithMiddleware(func(o *middleware.Options) { o.AllowDelegation, o.Activity = true, log }),
+		keycaptest.WithManager(func(c *keys.Config) { c.Auditor = log }))
 	keycaptest.RequireCode(t, f.alice.DoJSON(t, http.MethodGet, "/api-keys/activity", nil), "")
 	keycaptest.RequireCode(t, f.keyClient(t, f.aliceKey.Key).DoJSON(t, http.MethodGet, "/api-keys/activity", nil), keycap.CodeDelegationNotAllowed)
 }
@@ -146,7 +147,7 @@ func TestLimitsOverHTTP(t *testing.T) {
 	// A chain of keys, each made by the last, up to the depth limit.
 	deep := newFixture(t, keycaptest.WithMiddleware(func(o *middleware.Options) { o.AllowDelegation = true }))
 	caller := deep.aliceKey
-	for range keys.MaxDelegationDepth {
+	for range 8 /* keys' maximum delegation depth */ {
 		resp := deep.keyClient(t, caller.Key).DoJSON(t, http.MethodPost, "/api-keys", map[string]any{"name": "deeper", "permissions": map[string][]string{"files": {"read"}}})
 		keycaptest.RequireCode(t, resp, "")
 		resp.JSON(t, &caller)
@@ -156,7 +157,7 @@ func TestLimitsOverHTTP(t *testing.T) {
 	keycaptest.RequireCode(t, resp, keycap.CodeDelegationTooDeep)
 	var details keycap.DelegationDepthDetails
 	require.NoError(t, json.Unmarshal(resp.Error(t).Details, &details))
-	assert.Equal(t, keys.MaxDelegationDepth, details.MaxDepth)
+	assert.Equal(t, 8 /* keys' maximum delegation depth */, details.MaxDepth)
 	assert.Equal(t, before, deep.store.snapshot(t, "alice"))
 	keycaptest.RequireCode(t, deep.keyClient(t, caller.Key).DoJSON(t, http.MethodGet, "/api/files", nil), "")
 }

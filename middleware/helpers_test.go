@@ -43,8 +43,7 @@ func withLifetime(max time.Duration) keycaptest.Option {
 }
 
 // countingStore is a memstore that counts write attempts and can be taken
-// down. It keeps memstore's Local method, so the Manager caches records as
-// it does in production.
+// down.
 type countingStore struct {
 	*memstore.Store
 	creates, updates atomic.Int64

@@ -1,11 +1,15 @@
 package middleware
 
 import (
+	"cmp"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 
+	"github.com/keycaphq/keycap"
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 	"github.com/keycaphq/keycap/session"
@@ -41,8 +45,29 @@ type Options struct {
 	AdminPermission string
 	// TrustedOrigins may make cross-origin requests to the keys handler
 	// (e.g. "https://admin.example.com"). Other cross-origin browser
-	// requests that change state get 403 CSRF.
+	// requests that change state get 403 CSRF. Set it or CrossOrigin, not
+	// both.
 	TrustedOrigins []string
+	// CrossOrigin is the protection against cross-origin requests that
+	// change state, for the keys handler and session-authenticated guarded
+	// routes; nil means a new http.CrossOriginProtection trusting
+	// TrustedOrigins. Set your own to share its trusted origins, bypass
+	// patterns and deny handler with the rest of the app.
+	CrossOrigin *http.CrossOriginProtection
+	// Activity lists recent events for GET /api-keys/activity, such as the
+	// Auditor given to keys.Config (audit.Memory, sqlstore.NewAuditor).
+	// nil: that route answers 404 NOT_FOUND.
+	Activity audit.Log
+	// Logger receives what keycap logs: the causes of 5xx answers (never a
+	// key). nil means slog.Default().
+	Logger *slog.Logger
+	// OnError writes every refusal and error keycap answers, after keycap
+	// has set its headers (WWW-Authenticate, Allow, Retry-After,
+	// RateLimit-*) and logged the cause of a 5xx. err is a *keycap.Error;
+	// write its Code's Status. nil means keycap.WriteError (the JSON body
+	// {"code", "message", "details"}). Like scs's ErrorFunc and
+	// http.CrossOriginProtection's deny handler.
+	OnError func(w http.ResponseWriter, r *http.Request, err *keycap.Error)
 	// MaxBodyBytes bounds request bodies of the keys handler; 0 means 64 KiB.
 	MaxBodyBytes int64
 	// ClientIP returns the client address recorded as a key's last use;
@@ -67,6 +92,9 @@ type Keycap struct {
 	maxBody    int64
 	clientIP   func(*http.Request) string
 	rateLimit  RateLimit
+	events     audit.Log // nil: no activity route
+	logger     *slog.Logger
+	onError    func(http.ResponseWriter, *http.Request, *keycap.Error)
 	keys       http.Handler // the keys API: see KeysHandler
 }
 
@@ -83,7 +111,10 @@ func New(o Options) (*Keycap, error) {
 		requireKey: o.RequireKey,
 		delegation: o.AllowDelegation,
 		admin:      o.AdminPermission,
-		csrf:       http.NewCrossOriginProtection(),
+		csrf:       cmp.Or(o.CrossOrigin, http.NewCrossOriginProtection()),
+		events:     o.Activity,
+		logger:     cmp.Or(o.Logger, slog.Default()),
+		onError:    o.OnError,
 		maxBody:    o.MaxBodyBytes,
 		clientIP:   o.ClientIP,
 		rateLimit:  o.RateLimit,
@@ -102,6 +133,9 @@ func New(o Options) (*Keycap, error) {
 			return nil, errors.New("middleware: Options.AdminPermission: " + err.Error())
 		}
 	}
+	if o.CrossOrigin != nil && len(o.TrustedOrigins) > 0 {
+		return nil, errors.New("middleware: set Options.TrustedOrigins or Options.CrossOrigin, not both: add the origins to your CrossOrigin")
+	}
 	for _, origin := range o.TrustedOrigins {
 		if err := kc.csrf.AddTrustedOrigin(origin); err != nil {
 			return nil, errors.New("middleware: Options.TrustedOrigins: " + err.Error())
@@ -116,6 +150,9 @@ func New(o Options) (*Keycap, error) {
 	if kc.clientIP == nil {
 		kc.clientIP = remoteHost
 	}
+	if kc.onError == nil {
+		kc.onError = func(w http.ResponseWriter, _ *http.Request, err *keycap.Error) { keycap.WriteError(w, err) }
+	}
 	kc.keys = kc.keysRoutes()
 	return kc, nil
 }
@@ -129,4 +166,15 @@ func remoteHost(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// fail answers r with err: a 5xx cause is logged, never sent, and the
+// error is written by Options.OnError.
+func (kc *Keycap) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := keycap.From(err)
+	if e.Code.Status() >= 500 {
+		kc.logger.LogAttrs(r.Context(), slog.LevelError, "keycap: "+string(e.Code), slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("err", e.Err))
+	}
+	kc.onError(w, r, e)
 }

@@ -22,7 +22,7 @@ import (
 //	GET    /grantable     the caller's cap → {"permissions", "known", "allow_client_permissions",
 //	                      "max_lifetime_seconds"}
 //	GET    /activity      recent events about the caller's keys (?limit=), when the
-//	                      Manager's Auditor is a keys.EventLog → {"events"}
+//	                      Manager's Auditor is a audit.Log → {"events"}
 //	GET    /{id}          one key
 //	PATCH  /{id}          {"name"?, "permissions"?, "expires_in"?, "disabled"?}: one change, all or nothing
 //	DELETE /{id}          revoke (optional body {"reason"})
@@ -56,7 +56,7 @@ func (kc *Keycap) keysRoutes() http.Handler {
 				err = serve(w, r, caller)
 			}
 			if err != nil {
-				keycap.WriteError(w, err)
+				kc.fail(w, r, err)
 			}
 		})
 	}
@@ -68,7 +68,7 @@ func (kc *Keycap) keysRoutes() http.Handler {
 	handle("GET "+p+"/activity", kc.activity)
 	for _, name := range []string{"/grantable", "/activity"} { // not key ids: 405, not a key lookup
 		for _, method := range []string{"PATCH ", "DELETE "} {
-			mux.Handle(method+p+name, methodNotAllowed("GET, HEAD"))
+			mux.Handle(method+p+name, kc.methodNotAllowed("GET, HEAD"))
 		}
 	}
 	handle("GET "+p+"/{id}", kc.get)
@@ -88,7 +88,7 @@ func (kc *Keycap) keysRoutes() http.Handler {
 		}
 		if !isSafe(r.Method) {
 			if err := kc.csrf.Check(r); err != nil {
-				keycap.WriteError(w, csrfError(err))
+				kc.fail(w, r, csrfError(err))
 				return
 			}
 		}
@@ -102,17 +102,17 @@ func (kc *Keycap) refuseRoute(w http.ResponseWriter, r *http.Request, h http.Han
 	rec := &headerRecorder{header: http.Header{}}
 	h.ServeHTTP(rec, r) // the mux's own 404 or 405 handler: it only sets headers and a status
 	if rec.status == http.StatusMethodNotAllowed {
-		methodNotAllowed(rec.header.Get("Allow")).ServeHTTP(w, r)
+		kc.methodNotAllowed(rec.header.Get("Allow")).ServeHTTP(w, r)
 		return
 	}
-	keycap.WriteError(w, keycap.New(keycap.CodeNotFound, "no such route under "+kc.path))
+	kc.fail(w, r, keycap.New(keycap.CodeNotFound, "no such route under "+kc.path))
 }
 
 // methodNotAllowed answers 405 with allow.
-func methodNotAllowed(allow string) http.Handler {
+func (kc *Keycap) methodNotAllowed(allow string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		keycap.WriteError(w, keycap.New(keycap.CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
+		kc.fail(w, r, keycap.New(keycap.CodeMethodNotAllowed, r.Method+" is not allowed here; use "+allow))
 	})
 }
 

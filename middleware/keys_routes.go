@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/keycaphq/keycap"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
@@ -201,15 +203,18 @@ func (kc *Keycap) ref(r *http.Request, p Principal) (keys.Ref, error) {
 	return keys.Ref{Owner: owner, ID: r.PathValue("id"), Caller: p.Key}, nil
 }
 
-// pageLimit reads ?limit= (1 to keys.MaxPageLimit), or returns fallback.
+// maxPageLimit is the largest ?limit=, a keys.Manager's too.
+const maxPageLimit = 200
+
+// pageLimit reads ?limit= (1 to maxPageLimit), or returns fallback.
 func pageLimit(r *http.Request, fallback int) (int, error) {
 	s := r.URL.Query().Get("limit")
 	if s == "" {
 		return fallback, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > keys.MaxPageLimit {
-		return 0, fieldError("limit", "limit must be a whole number from 1 to "+strconv.Itoa(keys.MaxPageLimit))
+	if err != nil || n < 1 || n > maxPageLimit {
+		return 0, fieldError("limit", "limit must be a whole number from 1 to "+strconv.Itoa(maxPageLimit))
 	}
 	return n, nil
 }
@@ -237,11 +242,11 @@ func (kc *Keycap) ownOnly(r *http.Request, p Principal) error {
 }
 
 // actor is who acts for the record: the calling key, or the session user.
-func actor(p Principal) keys.Actor {
+func actor(p Principal) audit.Actor {
 	if p.Kind == KindKey {
-		return keys.KeyActor(p.KeyID)
+		return audit.Key(p.KeyID)
 	}
-	return keys.UserActor(p.OwnerID)
+	return audit.User(p.OwnerID)
 }
 
 func fieldError(field, reason string) *keycap.Error {

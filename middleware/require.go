@@ -1,13 +1,12 @@
 package middleware
 
 import (
-	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/keycaphq/keycap"
-	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -39,36 +38,38 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st := stateFrom(r.Context())
 			if st == nil {
+				slog.Default().Error("keycap: Require needs Keycap.Authenticate in front of it", "path", r.URL.Path)
 				keycap.WriteError(w, misconfigured("Require needs Keycap.Authenticate in front of it", nil))
 				return
 			}
+			kc := st.kc
 			p, err := st.resolve(r.Context())
 			if err != nil {
-				keycap.WriteError(w, err)
+				kc.fail(w, r, err)
 				return
 			}
 			if p.Kind == 0 {
-				keycap.WriteError(w, unauthenticated())
+				kc.fail(w, r, unauthenticated())
 				return
 			}
 			if p.Kind == KindSession && !isSafe(r.Method) {
-				if err := st.kc.csrf.Check(r); err != nil {
-					keycap.WriteError(w, csrfError(err))
+				if err := kc.csrf.Check(r); err != nil {
+					kc.fail(w, r, csrfError(err))
 					return
 				}
 			}
 			if missing := policy.Missing(p.Permissions, required...); missing != nil {
 				w.Header().Set("X-Accepted-Permissions", strings.Join(missing, ", "))
-				keycap.WriteError(w, &keycap.Error{
+				kc.fail(w, r, &keycap.Error{
 					Code:    keycap.CodeInsufficientPermissions,
 					Message: "this needs permissions the caller does not hold: " + strings.Join(missing, ", "),
 					Details: &keycap.InsufficientDetails{Missing: missing},
 				})
 				return
 			}
-			if p.Kind == KindKey && p.Key.Key.Remaining != nil && !st.quotaSpent {
-				if err := st.kc.consume(w, r, st); err != nil {
-					keycap.WriteError(w, err)
+			if p.Kind == KindKey && !st.quotaSpent {
+				if err := kc.consume(w, r, st); err != nil {
+					kc.fail(w, r, err)
 					return
 				}
 			}
@@ -81,21 +82,16 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 // every other check passed: a refused request never spends quota.
 func (kc *Keycap) consume(w http.ResponseWriter, r *http.Request, st *state) error {
 	st.quotaSpent = true
-	remaining, err := kc.manager.Consume(r.Context(), st.verified)
-	if errors.Is(err, keys.ErrQuotaExceeded) {
-		return &keycap.Error{Code: keycap.CodeQuotaExceeded, Err: err,
-			Message: "this key's request quota is spent; wait for its refill or create a new key"}
-	} else if err != nil {
+	remaining, ok, err := kc.manager.Consume(r.Context(), st.verified)
+	switch {
+	case err != nil:
 		return err
+	case !ok:
+		return keycap.New(keycap.CodeQuotaExceeded, "this key's request quota is spent; wait for its refill or create a new key")
+	case remaining >= 0:
+		w.Header().Set("X-Quota-Remaining", strconv.FormatInt(remaining, 10))
 	}
-	w.Header().Set("X-Quota-Remaining", strconv.FormatInt(remaining, 10))
 	return nil
-}
-
-// Require is the package-level [Require]; it is a method too so that
-// kc.Require reads naturally beside kc.Authenticate.
-func (kc *Keycap) Require(permissions ...string) func(http.Handler) http.Handler {
-	return Require(permissions...)
 }
 
 func isSafe(method string) bool {

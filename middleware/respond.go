@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -52,8 +54,8 @@ func toJSON(k *keys.Key, now time.Time) keyJSON {
 
 // actorJSON is how an actor reads in answers: a user's id as it is, any
 // other actor as "kind:id" ("key:<id>" for a key).
-func actorJSON(a keys.Actor) string {
-	if a.Kind == keys.ActorUser {
+func actorJSON(a audit.Actor) string {
+	if a.Kind == audit.KindUser {
 		return a.ID
 	}
 	return a.String()

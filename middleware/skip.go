@@ -1,26 +1,39 @@
 package middleware
 
-import "net/http"
+import (
+	"net/http"
 
-// SkipForKeys wraps session middleware, such as scs's LoadAndSave, so that
-// requests Authenticate verified a key for bypass it. An API call made
-// with a key needs no session, and loading one (plus the cookie and Vary
-// bookkeeping) costs scs about as much as verifying the key. Requests
-// without a key, browser requests included, go through it as before:
+	"github.com/keycaphq/keycap/session"
+)
+
+// SkipForKeys loads sessions around next for requests without an API key,
+// as sessions.LoadAndSave does, and gives requests [Keycap.Authenticate]
+// verified a key for an empty session instead: an API call made with a key
+// needs none, and loading one (a store read when the client sends a
+// cookie, the cookie and Vary bookkeeping) costs scs about as much as
+// verifying the key. Put it inside Authenticate:
 //
-//	handler := kc.Authenticate(kc.SkipForKeys(sm.LoadAndSave)(mux))
+//	handler := kc.Authenticate(kc.SkipForKeys(sessions)(mux))
 //
-// With this wiring, handlers reached with a key must not read the session
-// (scs panics without session data); keycap's own handlers never do.
-func (kc *Keycap) SkipForKeys(sessions func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+// Handlers reached with a key may read the session (they see nobody logged
+// in, never a panic); what they write to it is dropped. Where handlers must
+// see or keep a session on requests that also carry a key, load sessions
+// outside Authenticate instead, which is the plainer wiring:
+//
+//	handler := sm.LoadAndSave(kc.Authenticate(mux))
+func (kc *Keycap) SkipForKeys(sessions session.Loader) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		withSessions := sessions(next)
+		withSessions := sessions.LoadAndSave(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if st := stateFrom(r.Context()); st != nil && st.principal.Kind == KindKey {
-				next.ServeHTTP(w, r)
+			st := stateFrom(r.Context())
+			if st == nil || st.principal.Kind != KindKey {
+				withSessions.ServeHTTP(w, r)
 				return
 			}
-			withSessions.ServeHTTP(w, r)
+			// The request's context is st, which no handler has seen yet:
+			// put the empty session under it rather than copy the request.
+			st.Context = sessions.Empty(st.Context)
+			next.ServeHTTP(w, r)
 		})
 	}
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/alexedwards/scs/v2"
 )
@@ -23,6 +24,18 @@ func SCS(sm *scs.SessionManager, key string) *SCSSessions {
 		key = "userID"
 	}
 	return &SCSSessions{manager: sm, key: key}
+}
+
+var _ Loader = (*SCSSessions)(nil)
+
+// LoadAndSave implements [Loader]: sm.LoadAndSave(next).
+func (s *SCSSessions) LoadAndSave(next http.Handler) http.Handler { return s.manager.LoadAndSave(next) }
+
+// Empty implements [Loader]: a new scs session, never committed, with no
+// store access and no cookie. Reads of it see nobody logged in.
+func (s *SCSSessions) Empty(ctx context.Context) context.Context {
+	ctx, _ = s.manager.Load(ctx, "") // no token: no store access, never an error
+	return ctx
 }
 
 // UserID implements [Sessions].

@@ -6,6 +6,7 @@ package session
 import (
 	"context"
 	"errors"
+	"net/http"
 )
 
 // Sessions reports the logged-in user of a request from its context.
@@ -16,6 +17,20 @@ type Sessions interface {
 	// session at all because the app's wiring is wrong (for scs: the
 	// handler is not behind LoadAndSave).
 	UserID(ctx context.Context) (string, error)
+}
+
+// Loader is [Sessions] that also load sessions around handlers, for
+// middleware.Keycap.SkipForKeys: requests without an API key get their
+// session loaded and saved as usual; requests made with a key get an empty
+// one. [SCSSessions] is a Loader.
+type Loader interface {
+	Sessions
+	// LoadAndSave loads the request's session for next and saves it after
+	// (for scs: SessionManager.LoadAndSave).
+	LoadAndSave(next http.Handler) http.Handler
+	// Empty returns ctx with an empty session that is never saved: reads
+	// see nobody logged in and writes are dropped. It touches no store.
+	Empty(ctx context.Context) context.Context
 }
 
 // ErrNoSession reports a request whose context has no session data: the

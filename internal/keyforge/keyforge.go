@@ -1,7 +1,7 @@
 // Package keyforge makes well-formed keys and ids for tests, written
 // independently of package keys from the documented format, so that tests
-// can present keys keycap never issued (forged secrets, random ids) and
-// cross-check [keys.Parse]:
+// can present keys keycap never issued (forged secrets, random ids); the
+// keys package's tests check that its parser accepts them:
 //
 //	<prefix>_<id: 16 Crockford base32>_<secret: 32 base62>_<checksum: CRC32 in 6 base62>
 package keyforge

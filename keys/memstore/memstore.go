@@ -1,5 +1,7 @@
 // Package memstore is an in-memory [keys.Store], for tests and for apps
-// that run one process and do not need keys to survive a restart.
+// that run one process and do not need keys to survive a restart. Such an
+// app may set keys.Config.SingleInstance: the Manager is then the only
+// writer and caches records.
 package memstore
 
 import (
@@ -9,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 )
 
@@ -26,10 +29,6 @@ func New() *Store {
 	return &Store{byID: map[string]*keys.Key{}, byHash: map[string]string{}}
 }
 
-// Local reports that this store lives in one process, so a [keys.Manager]
-// may cache its records without any invalidation.
-func (s *Store) Local() bool { return true }
-
 // Create implements [keys.Store].
 func (s *Store) Create(_ context.Context, k *keys.Key, maxLive int) error {
 	s.mu.Lock()
@@ -43,7 +42,7 @@ func (s *Store) Create(_ context.Context, k *keys.Key, maxLive int) error {
 	if maxLive > 0 {
 		live := 0
 		for _, other := range s.byID {
-			if other.OwnerID == k.OwnerID && other.IsLive(k.CreatedAt) {
+			if other.OwnerID == k.OwnerID && !other.IsRevoked() && !other.IsExpired(k.CreatedAt) {
 				live++
 			}
 		}
@@ -73,13 +72,13 @@ func (s *Store) Get(_ context.Context, id string) (*keys.Key, error) {
 func (s *Store) List(_ context.Context, owner string, page keys.Page) ([]*keys.Key, error) {
 	limit := page.Limit
 	if limit <= 0 {
-		limit = keys.DefaultPageLimit
+		limit = 50 // the default of the Store contract
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	var out []*keys.Key
 	for _, k := range s.byID {
-		if k.OwnerID == owner && (page.Before == "" || k.ID < page.Before) && (page.Within == "" || k.Reaches(page.Within)) {
+		if k.OwnerID == owner && (page.Before == "" || k.ID < page.Before) && (page.Within == "" || k.ID == page.Within || slices.Contains(k.Ancestors, page.Within)) {
 			out = append(out, k)
 		}
 	}
@@ -137,7 +136,7 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 	if d := c.Disabled; d != nil {
 		n.Disabled, n.DisabledBy = d.Disabled, d.By
 		if !d.Disabled {
-			n.DisabledBy = keys.Actor{}
+			n.DisabledBy = audit.Actor{}
 		}
 	}
 	if sec := c.Secret; sec != nil {

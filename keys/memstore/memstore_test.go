@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/internal/keyforge"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -20,8 +22,7 @@ var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 // newKey returns a record of owner created at at, with a unique id and hash.
 func newKey(t testing.TB, owner string, at time.Time) *keys.Key {
 	t.Helper()
-	id, err := keys.NewID(at)
-	require.NoError(t, err)
+	id := keyforge.ID(at)
 	return &keys.Key{
 		ID:          id,
 		OwnerID:     owner,
@@ -35,10 +36,7 @@ func newKey(t testing.TB, owner string, at time.Time) *keys.Key {
 	}
 }
 
-func TestStoreIsAKeysStore(t *testing.T) {
-	var s keys.Store = memstore.New()
-	assert.True(t, s.(interface{ Local() bool }).Local(), "a Manager may cache its records without invalidation")
-}
+var _ keys.Store = (*memstore.Store)(nil)
 
 func TestCreateAndGet(t *testing.T) {
 	ctx := context.Background()
@@ -180,12 +178,12 @@ func TestList(t *testing.T) {
 func TestListDefaultLimit(t *testing.T) {
 	ctx := context.Background()
 	s := memstore.New()
-	for i := range keys.DefaultPageLimit + 5 {
+	for i := range 50 + 5 {
 		require.NoError(t, s.Create(ctx, newKey(t, "u1", t0.Add(time.Duration(i)*time.Millisecond)), 0))
 	}
 	list, err := s.List(ctx, "u1", keys.Page{})
 	require.NoError(t, err)
-	assert.Len(t, list, keys.DefaultPageLimit)
+	assert.Len(t, list, 50)
 }
 
 func TestChangeRotation(t *testing.T) {

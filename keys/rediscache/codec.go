@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -100,7 +101,7 @@ func appendTime(b []byte, t time.Time) []byte {
 	return binary.AppendVarint(binary.AppendUvarint(b, uint64(t.Nanosecond())+1), t.Unix())
 }
 
-func appendActor(b []byte, a keys.Actor) []byte {
+func appendActor(b []byte, a audit.Actor) []byte {
 	return appendString(appendString(b, string(a.Kind)), a.ID)
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -132,6 +133,6 @@ func sampleKey() *keys.Key {
 	return &keys.Key{ID: "01jbench0000000000000000000", OwnerID: "user-1234", Name: "deploy bot", Prefix: "kc",
 		Hint: "kc_01jbench…x7Qa", Hash: make([]byte, 32), Version: 3,
 		Permissions: policy.MustParse("invoices:read", "invoices:write", "files:read", "customers:read"),
-		CreatedAt:   now, UpdatedAt: now, ExpiresAt: now.Add(90 * 24 * time.Hour), CreatedBy: keys.UserActor("user-1234"),
+		CreatedAt:   now, UpdatedAt: now, ExpiresAt: now.Add(90 * 24 * time.Hour), CreatedBy: audit.User("user-1234"),
 		Remaining: &left, RefillAmount: 1000, RefillInterval: time.Hour}
 }

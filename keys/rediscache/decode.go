@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -147,8 +148,8 @@ func (d *decoder) time() time.Time {
 	return time.Unix(d.varint(), int64(ns-1)).UTC()
 }
 
-func (d *decoder) actor() keys.Actor {
-	return keys.Actor{Kind: keys.ActorKind(d.string()), ID: d.string()}
+func (d *decoder) actor() audit.Actor {
+	return audit.Actor{Kind: audit.Kind(d.string()), ID: d.string()}
 }
 
 func (d *decoder) bool() bool {

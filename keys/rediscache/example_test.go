@@ -36,4 +36,4 @@ func ExampleNew() {
 	_ = mgr
 }
 
-var mySubjects keys.Subjects
+var mySubjects policy.Subjects

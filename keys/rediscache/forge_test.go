@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/internal/testenv"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/memstore"
@@ -135,7 +136,7 @@ func TestReplayBoundedBySealedExpiry(t *testing.T) {
 	require.NoError(t, err)
 	saved, err := rdb.Get(t.Context(), s.RecordKey(k.ID)).Result()
 	require.NoError(t, err)
-	_, err = s.Change(t.Context(), k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: keys.UserActor("alice")}})
+	_, err = s.Change(t.Context(), k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: audit.User("alice")}})
 	require.NoError(t, err)
 
 	time.Sleep(ttl + 50*time.Millisecond)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/internal/keyforge"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/internal/testenv"
@@ -40,8 +42,7 @@ func newCache(t testing.TB, store keys.Store, prefix string, secret []byte, logg
 // newRecord returns a record of owner with a unique id and hash.
 func newRecord(t testing.TB, owner string, perms ...string) *keys.Key {
 	t.Helper()
-	id, err := keys.NewID(t0)
-	require.NoError(t, err)
+	id := keyforge.ID(t0)
 	hash := make([]byte, 32)
 	_, _ = rand.Read(hash)
 	return &keys.Key{

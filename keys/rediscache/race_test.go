@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/internal/testenv"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/memstore"
@@ -66,7 +67,7 @@ func TestRevokedNeverServedAfterChange(t *testing.T) {
 			})
 		}
 		time.Sleep(time.Duration(rand.IntN(500)) * time.Microsecond) // fills in flight
-		_, err := writer.Change(t.Context(), k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: keys.UserActor("alice")}})
+		_, err := writer.Change(t.Context(), k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: audit.User("alice")}})
 		require.NoError(t, err, "trial %d", trial)
 		returned.Store(true)
 		wg.Wait()
@@ -104,7 +105,7 @@ func TestSlowReaderCannotCacheOldRecord(t *testing.T) {
 	_, prefix := testenv.Redis(t)
 	shared := &hidden{memstore.New()}
 	g := &gated{Store: shared, read: make(chan struct{}), release: make(chan struct{})}
-	subjects := keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+	subjects := policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 		return policy.Subject{ID: id}, nil
 	})
 	pol := policy.MustNew(policy.Config{AllowClientPermissions: true, Max: policy.MustParse("files:read")})
@@ -122,13 +123,13 @@ func TestSlowReaderCannotCacheOldRecord(t *testing.T) {
 
 	g.armed.Store(true)
 	done := make(chan error)
-	go func() { _, err := b.Verify(ctx, key); done <- err }()
+	go func() { _, err := b.Verify(ctx, key, ""); done <- err }()
 	<-g.read // B has the old record in hand
 	_, err = a.Revoke(ctx, keys.RevokeRequest{Ref: alices(k.ID)})
 	require.NoError(t, err)
 	close(g.release)
 	require.NoError(t, <-done, "the request in flight before the revocation may pass")
 
-	_, err = b.Verify(ctx, key)
-	require.ErrorIs(t, err, keys.ErrRevoked, "B cached the record it read before the revocation")
+	_, err = b.Verify(ctx, key, "")
+	require.ErrorIs(t, err, keys.ErrInvalid, "B cached the record it read before the revocation")
 }

@@ -24,10 +24,10 @@ func instances(t *testing.T) (a, b *keys.Manager, users *sync.Map) {
 	shared := &hidden{memstore.New()}
 	users = &sync.Map{}
 	users.Store("alice", policy.Subject{ID: "alice", Roles: []string{"writer"}})
-	subjects := keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+	subjects := policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 		s, ok := users.Load(id)
 		if !ok {
-			return policy.Subject{}, keys.ErrUnknownSubject
+			return policy.Subject{}, policy.ErrUnknownSubject
 		}
 		return s.(policy.Subject), nil
 	})
@@ -54,12 +54,12 @@ func TestRevokeThroughOneInstanceRefusedByOther(t *testing.T) {
 	for i := range 50 {
 		k, secret, err := a.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:read")})
 		require.NoError(t, err)
-		_, err = b.Verify(ctx, secret) // B caches the record in Redis
+		_, err = b.Verify(ctx, secret, "") // B caches the record in Redis
 		require.NoError(t, err, "round %d", i)
 		_, err = a.Revoke(ctx, keys.RevokeRequest{Ref: alices(k.ID)})
 		require.NoError(t, err)
-		_, err = b.Verify(ctx, secret)
-		require.ErrorIs(t, err, keys.ErrRevoked, "round %d: B accepted a key A revoked", i)
+		_, err = b.Verify(ctx, secret, "")
+		require.ErrorIs(t, err, keys.ErrInvalid, "round %d: B accepted a key A revoked", i)
 	}
 }
 
@@ -80,7 +80,7 @@ func TestNoStaleVerifyUnderConcurrency(t *testing.T) {
 					case <-stop:
 						return
 					default:
-						_, _ = b.Verify(ctx, secret)
+						_, _ = b.Verify(ctx, secret, "")
 					}
 				}
 			})
@@ -88,13 +88,13 @@ func TestNoStaleVerifyUnderConcurrency(t *testing.T) {
 		_, err = a.Revoke(ctx, keys.RevokeRequest{Ref: alices(k.ID)})
 		require.NoError(t, err)
 		for range 20 {
-			_, err := b.Verify(ctx, secret)
-			require.True(t, errors.Is(err, keys.ErrRevoked), "round %d: stale accept after revoke: %v", i, err)
+			_, err := b.Verify(ctx, secret, "")
+			require.True(t, errors.Is(err, keys.ErrInvalid), "round %d: stale accept after revoke: %v", i, err)
 		}
 		close(stop)
 		wg.Wait()
-		_, err = b.Verify(ctx, secret)
-		require.ErrorIs(t, err, keys.ErrRevoked)
+		_, err = b.Verify(ctx, secret, "")
+		require.ErrorIs(t, err, keys.ErrInvalid)
 	}
 }
 
@@ -103,25 +103,25 @@ func TestUpdateAndDemotionSeenByOtherInstance(t *testing.T) {
 	ctx := t.Context()
 	k, secret, err := a.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:read", "files:write")})
 	require.NoError(t, err)
-	v, err := b.Verify(ctx, secret)
+	v, err := b.Verify(ctx, secret, "")
 	require.NoError(t, err)
 	assert.True(t, policy.Satisfies(v.Permissions, "files:write"))
 
 	_, err = a.Update(ctx, keys.UpdateRequest{Ref: alices(k.ID), Permissions: policy.MustParse("files:read")})
 	require.NoError(t, err)
-	v, err = b.Verify(ctx, secret)
+	v, err = b.Verify(ctx, secret, "")
 	require.NoError(t, err)
 	assert.False(t, policy.Satisfies(v.Permissions, "files:write"), "B still sees the old permissions")
 
 	_, err = a.Update(ctx, keys.UpdateRequest{Ref: alices(k.ID), Permissions: policy.MustParse("files:read", "files:write")})
 	require.NoError(t, err)
 	users.Store("alice", policy.Subject{ID: "alice", Roles: []string{"reader"}}) // demoted in the shared directory
-	v, err = b.Verify(ctx, secret)
+	v, err = b.Verify(ctx, secret, "")
 	require.NoError(t, err)
 	assert.Equal(t, policy.MustParse("files:read"), v.Permissions)
 
 	_, _, err = a.Rotate(ctx, keys.RotateRequest{Ref: alices(k.ID)})
 	require.NoError(t, err)
-	_, err = b.Verify(ctx, secret)
+	_, err = b.Verify(ctx, secret, "")
 	require.ErrorIs(t, err, keys.ErrInvalid, "the rotated-out secret still works on B")
 }

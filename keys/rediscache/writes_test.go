@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/internal/testenv"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/memstore"
@@ -37,7 +38,7 @@ func TestRedisDown(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, k.ID, got.ID)
 
-	_, err = s.Change(t.Context(), k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: keys.UserActor("alice")}})
+	_, err = s.Change(t.Context(), k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: audit.User("alice")}})
 	require.ErrorIs(t, err, keys.ErrStoreUnavailable)
 	assert.Contains(t, err.Error(), "nothing was changed")
 	stored, err := ms.Get(t.Context(), k.ID)
@@ -146,7 +147,7 @@ func TestChangeDropsAgainAfterCancel(t *testing.T) {
 	k := newRecord(t, "alice", "files:read")
 	require.NoError(t, s.Create(t.Context(), k, 0))
 
-	_, err := s.Change(ctx, k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: keys.UserActor("alice")}})
+	_, err := s.Change(ctx, k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: audit.User("alice")}})
 	require.NoError(t, err)
 	require.Error(t, ctx.Err())
 	got, err := other.Get(t.Context(), k.ID)

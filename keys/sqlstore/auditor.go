@@ -10,7 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -28,7 +29,7 @@ const (
 // [scanEvent].
 const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip"
 
-// Auditor is a [keys.EventLog] on a [Store]'s database: it records events
+// Auditor is a [audit.Log] on a [Store]'s database: it records events
 // in the <prefix>events table (created by [Store.Migrate], migration
 // 0002_audit) and lists them newest first, for GET /api-keys/activity. It
 // is safe for concurrent use. Create it with [NewAuditor].
@@ -43,7 +44,7 @@ type Auditor struct {
 	insert, list, prune string
 }
 
-var _ keys.EventLog = (*Auditor)(nil)
+var _ audit.Log = (*Auditor)(nil)
 
 // NewAuditor returns an Auditor writing to s's database with s's table
 // prefix; s must not be nil. It touches no table: run [Store.Migrate]
@@ -73,12 +74,12 @@ func (a *Auditor) Prune(ctx context.Context, before time.Time) (int64, error) {
 	return n, nil
 }
 
-// Audit implements [keys.Auditor]: it inserts e, waiting at most
+// Audit implements [audit.Auditor]: it inserts e, waiting at most
 // [AuditTimeout] even when ctx ends sooner (the request is done, the event
 // is still recorded). It never panics and returns nothing: a failed insert
 // is logged with slog.Default at Error level, naming the event but never
 // a key. A zero e.Time is the current time.
-func (a *Auditor) Audit(ctx context.Context, e keys.Event) {
+func (a *Auditor) Audit(ctx context.Context, e audit.Event) {
 	if e.OwnerID == "" {
 		return
 	}
@@ -93,7 +94,7 @@ func (a *Auditor) Audit(ctx context.Context, e keys.Event) {
 	}
 }
 
-func (a *Auditor) audit(ctx context.Context, e keys.Event) error {
+func (a *Auditor) audit(ctx context.Context, e audit.Event) error {
 	before, err := permissionsArg(e.Before)
 	if err != nil {
 		return err
@@ -110,20 +111,20 @@ func (a *Auditor) audit(ctx context.Context, e keys.Event) error {
 	return a.s.wrapOther(ctx, "audit", err)
 }
 
-// Events implements [keys.EventLog]: up to limit of owner's events, newest
-// first. A limit below 1 means [keys.DefaultPageLimit]; above
-// [keys.MaxPageLimit], that.
-func (a *Auditor) Events(ctx context.Context, owner string, limit int) ([]keys.Event, error) {
+// Events implements [audit.Log]: up to limit of owner's events, newest
+// first. A limit below 1 means 50; above
+// maxEvents (200), that.
+func (a *Auditor) Events(ctx context.Context, owner string, limit int) ([]audit.Event, error) {
 	if limit < 1 {
-		limit = keys.DefaultPageLimit
+		limit = 50
 	}
-	limit = min(limit, keys.MaxPageLimit)
+	limit = min(limit, maxEvents)
 	rows, err := a.s.db.QueryContext(ctx, a.list, owner, limit)
 	if err != nil {
 		return nil, a.s.wrapOther(ctx, "events", err)
 	}
 	defer rows.Close()
-	out := make([]keys.Event, 0, limit)
+	out := make([]audit.Event, 0, limit)
 	for rows.Next() {
 		e, err := a.scanEvent(rows)
 		if err != nil {
@@ -138,9 +139,9 @@ func (a *Auditor) Events(ctx context.Context, owner string, limit int) ([]keys.E
 }
 
 // scanEvent reads a row of [eventColumns].
-func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (keys.Event, error) {
+func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (audit.Event, error) {
 	var (
-		e             keys.Event
+		e             audit.Event
 		typ           string
 		actor         string
 		before, after sql.NullString
@@ -149,8 +150,8 @@ func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (keys.Event, er
 	if err != nil {
 		return e, err
 	}
-	e.Type = keys.EventType(typ)
-	if e.Actor, err = keys.ParseActor(actor); err != nil {
+	e.Type = audit.Type(typ)
+	if err = e.Actor.UnmarshalText([]byte(actor)); err != nil {
 		return e, fmt.Errorf("sqlstore: event of key %q: actor %q: %w", e.KeyID, actor, err)
 	}
 	for _, p := range []struct {
@@ -192,3 +193,6 @@ func text(s string, limit int) string {
 	}
 	return s[:limit]
 }
+
+// maxEvents is the most events one call to Events lists.
+const maxEvents = 200

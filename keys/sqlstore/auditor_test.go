@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/middleware"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -33,24 +36,24 @@ func TestAuditor(t *testing.T) {
 			base := time.Date(2026, 3, 1, 12, 0, 0, 123_456_789, time.FixedZone("CET", 3600))
 			read := policy.MustParse("files:read")
 			readWrite := policy.MustParse("files:read", "files:write")
-			want := []keys.Event{
-				{Type: keys.EventCreated, Time: base, Actor: keys.UserActor("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", After: read},
-				{Type: keys.EventUpdated, Time: base.Add(time.Second), Actor: keys.UserActor("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", Before: read, After: readWrite},
-				{Type: keys.EventRefused, Time: base.Add(2 * time.Second), Actor: keys.KeyActor("0123456789abcdef"), OwnerID: "alice",
+			want := []audit.Event{
+				{Type: audit.Created, Time: base, Actor: audit.User("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", After: read},
+				{Type: audit.Updated, Time: base.Add(time.Second), Actor: audit.User("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", Before: read, After: readWrite},
+				{Type: audit.Refused, Time: base.Add(2 * time.Second), Actor: audit.Key("0123456789abcdef"), OwnerID: "alice",
 					After: policy.MustParse("billing:read"), Reason: "requested permissions exceed your maximum"},
-				{Type: keys.EventRotated, Time: base.Add(3 * time.Second), Actor: keys.UserActor("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, After: readWrite},
-				{Type: keys.EventRevoked, Time: base.Add(4 * time.Second), Actor: keys.Actor{Kind: keys.ActorOperator, ID: "admin: on call"}, OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, Reason: "leaked – in a “gist”"},
-				{Type: keys.EventVerificationDenied, Time: base.Add(5 * time.Second), OwnerID: "alice", KeyID: "0123456789abcdef",
+				{Type: audit.Rotated, Time: base.Add(3 * time.Second), Actor: audit.User("alice"), OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, After: readWrite},
+				{Type: audit.Revoked, Time: base.Add(4 * time.Second), Actor: audit.Actor{Kind: audit.KindOperator, ID: "admin: on call"}, OwnerID: "alice", KeyID: "0123456789abcdef", Before: readWrite, Reason: "leaked – in a “gist”"},
+				{Type: audit.VerificationDenied, Time: base.Add(5 * time.Second), OwnerID: "alice", KeyID: "0123456789abcdef",
 					Before: readWrite, Reason: "key revoked", IP: "2001:db8::1"},
-				{Type: keys.EventCreated, Time: base.Add(6 * time.Second), Actor: keys.UserActor("alice"), OwnerID: "alice", KeyID: "fedcba9876543210", After: policy.Permissions{}},
+				{Type: audit.Created, Time: base.Add(6 * time.Second), Actor: audit.User("alice"), OwnerID: "alice", KeyID: "fedcba9876543210", After: policy.Permissions{}},
 			}
 			for i, e := range want {
 				a.Audit(ctx, e)
 				if i == 2 {
-					a.Audit(ctx, keys.Event{Type: keys.EventCreated, Time: base, Actor: keys.UserActor("bob"), OwnerID: "bob", KeyID: "bbbbbbbbbbbbbbbb", After: read})
+					a.Audit(ctx, audit.Event{Type: audit.Created, Time: base, Actor: audit.User("bob"), OwnerID: "bob", KeyID: "bbbbbbbbbbbbbbbb", After: read})
 				}
 			}
-			a.Audit(ctx, keys.Event{Type: keys.EventVerificationDenied, Time: base, Reason: "unknown key", KeyID: "zzzzzzzzzzzzzzzz"}) // no owner: not kept
+			a.Audit(ctx, audit.Event{Type: audit.VerificationDenied, Time: base, Reason: "unknown key", KeyID: "zzzzzzzzzzzzzzzz"}) // no owner: not kept
 
 			got, err := a.Events(ctx, "alice", 100)
 			require.NoError(t, err)
@@ -67,7 +70,7 @@ func TestAuditor(t *testing.T) {
 			got, err = a.Events(ctx, "alice", 2)
 			require.NoError(t, err)
 			require.Len(t, got, 2)
-			assert.Equal(t, keys.EventVerificationDenied, got[1].Type)
+			assert.Equal(t, audit.VerificationDenied, got[1].Type)
 
 			got, err = a.Events(ctx, "bob", 100)
 			require.NoError(t, err)
@@ -92,7 +95,7 @@ func TestAuditorStoresWhatItIsGiven(t *testing.T) {
 			t.Parallel()
 			a := sqlstore.NewAuditor(newStore(t, d.open(t), d.dialect))
 			before := time.Now().Add(-time.Second)
-			a.Audit(t.Context(), keys.Event{Type: keys.EventRevoked, OwnerID: "u1", KeyID: "0123456789abcdef",
+			a.Audit(t.Context(), audit.Event{Type: audit.Revoked, OwnerID: "u1", KeyID: "0123456789abcdef",
 				Reason: "bad\x00byte \xff and " + strings.Repeat("é", 5000), IP: strings.Repeat("1", 100)})
 			got, err := a.Events(t.Context(), "u1", 1)
 			require.NoError(t, err)
@@ -117,7 +120,8 @@ func TestAuditorOverHTTP(t *testing.T) {
 			db := d.open(t)
 			store := newStore(t, db, d.dialect)
 			srv := keycaptest.NewServer(t, keycaptest.WithStore(store),
-				keycaptest.WithManager(func(c *keys.Config) { c.Auditor = sqlstore.NewAuditor(store) }))
+				keycaptest.WithManager(func(c *keys.Config) { c.Auditor = sqlstore.NewAuditor(store) }),
+				keycaptest.WithMiddleware(func(o *middleware.Options) { o.Activity = sqlstore.NewAuditor(store) }))
 			alice := srv.LogIn(t, "alice")
 			k := alice.CreateKey(t, "/api-keys", "ci", policy.MustParse("files:read"))
 			resp := alice.DoJSON(t, "POST", "/api-keys", map[string]any{"name": "x", "permissions": map[string][]string{"files": {"delete"}}})
@@ -207,7 +211,7 @@ func TestAuditorOutlivesTheRequest(t *testing.T) {
 	a := sqlstore.NewAuditor(newStore(t, openSQLiteMemory(t), sqlstore.SQLite))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	a.Audit(ctx, keys.Event{Type: keys.EventRevoked, OwnerID: "u1", KeyID: "0123456789abcdef"})
+	a.Audit(ctx, audit.Event{Type: audit.Revoked, OwnerID: "u1", KeyID: "0123456789abcdef"})
 	got, err := a.Events(t.Context(), "u1", 10)
 	require.NoError(t, err)
 	assert.Len(t, got, 1)
@@ -234,7 +238,7 @@ func TestAuditorFailsQuietly(t *testing.T) {
 		s, err := sqlstore.New(openSQLiteMemory(t), sqlstore.SQLite, sqlstore.Options{}) // not migrated
 		require.NoError(t, err)
 		a := sqlstore.NewAuditor(s)
-		a.Audit(t.Context(), keys.Event{Type: keys.EventCreated, OwnerID: "u1", KeyID: "0123456789abcdef"})
+		a.Audit(t.Context(), audit.Event{Type: audit.Created, OwnerID: "u1", KeyID: "0123456789abcdef"})
 		assert.Contains(t, logged(), "recording an audit event failed")
 		assert.Contains(t, logged(), "key_id=0123456789abcdef")
 		_, err = a.Events(t.Context(), "u1", 10)
@@ -253,7 +257,7 @@ func TestAuditorFailsQuietly(t *testing.T) {
 		require.NoError(t, err)
 		defer func() { _, _ = conn.ExecContext(context.Background(), "ROLLBACK") }()
 		start := time.Now()
-		a.Audit(t.Context(), keys.Event{Type: keys.EventRevoked, OwnerID: "u2", KeyID: "fedcba9876543210"})
+		a.Audit(t.Context(), audit.Event{Type: audit.Revoked, OwnerID: "u2", KeyID: "fedcba9876543210"})
 		assert.Less(t, time.Since(start), sqlstore.AuditTimeout+time.Second)
 		assert.Contains(t, logged(), "key_id=fedcba9876543210")
 	})
@@ -265,7 +269,7 @@ func TestAuditorFailsQuietly(t *testing.T) {
 		require.NoError(t, s.Migrate(t.Context()))
 		a := sqlstore.NewAuditor(s)
 		require.NoError(t, db.Close())
-		a.Audit(t.Context(), keys.Event{Type: keys.EventUpdated, OwnerID: "u3", KeyID: "aaaaaaaaaaaaaaaa"})
+		a.Audit(t.Context(), audit.Event{Type: audit.Updated, OwnerID: "u3", KeyID: "aaaaaaaaaaaaaaaa"})
 		assert.Contains(t, logged(), "key_id=aaaaaaaaaaaaaaaa")
 		_, err = a.Events(t.Context(), "u3", 10)
 		assert.ErrorIs(t, err, keys.ErrStoreUnavailable)
@@ -321,7 +325,7 @@ func TestMigrateUpgrades(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, k, got)
 			a := sqlstore.NewAuditor(s)
-			a.Audit(t.Context(), keys.Event{Type: keys.EventCreated, OwnerID: "u1", KeyID: k.ID})
+			a.Audit(t.Context(), audit.Event{Type: audit.Created, OwnerID: "u1", KeyID: k.ID})
 			events, err := a.Events(t.Context(), "u1", 10)
 			require.NoError(t, err)
 			assert.Len(t, events, 1)
@@ -337,7 +341,7 @@ func TestAuditorPrune(t *testing.T) {
 			a := sqlstore.NewAuditor(newStore(t, d.open(t), d.dialect))
 			base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 			for i := range 5 {
-				a.Audit(t.Context(), keys.Event{Type: keys.EventCreated, Time: base.Add(time.Duration(i) * 24 * time.Hour), OwnerID: "alice", KeyID: "k"})
+				a.Audit(t.Context(), audit.Event{Type: audit.Created, Time: base.Add(time.Duration(i) * 24 * time.Hour), OwnerID: "alice", KeyID: "k"})
 			}
 			n, err := a.Prune(t.Context(), base.Add(2*24*time.Hour))
 			require.NoError(t, err)

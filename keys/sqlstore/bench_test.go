@@ -41,7 +41,7 @@ func BenchmarkVerifyScale(b *testing.B) {
 				b.Fatal(err)
 			}
 			pol := policy.MustNew(policy.Config{AllowClientPermissions: true, Max: policy.MustParse("files:read")})
-			subjects := keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+			subjects := policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 				return policy.Subject{ID: id}, nil
 			})
 			m, err := keys.NewManager(keys.Config{Store: store, Policy: pol, Subjects: subjects,
@@ -54,14 +54,14 @@ func BenchmarkVerifyScale(b *testing.B) {
 				b.Fatal(err)
 			}
 			for range 100 { // warm the page cache
-				_, _ = m.Verify(ctx, key)
+				_, _ = m.Verify(ctx, key, "")
 			}
 			durations := make([]time.Duration, 0, b.N)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
 				start := time.Now()
-				if _, err := m.Verify(ctx, key); err != nil {
+				if _, err := m.Verify(ctx, key, ""); err != nil {
 					b.Fatal(err)
 				}
 				durations = append(durations, time.Since(start))

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -34,7 +36,7 @@ func ptr[T any](v T) *T { return &v }
 // agrees.
 func TestChangeEachField(t *testing.T) {
 	newHash, otherHash := bytes.Repeat([]byte{7}, 32), bytes.Repeat([]byte{6}, 32)
-	admin := keys.Actor{Kind: keys.ActorOperator, ID: "ops"}
+	admin := audit.Actor{Kind: audit.KindOperator, ID: "ops"}
 	tests := []struct {
 		name   string
 		before func(k *keys.Key) // the record before the change
@@ -49,8 +51,8 @@ func TestChangeEachField(t *testing.T) {
 		{"no expiry", nil, keys.Change{ExpiresAt: &time.Time{}}, func(k *keys.Key) { k.ExpiresAt = time.Time{} }},
 		{"disable", nil, keys.Change{Disabled: &keys.Disabled{Disabled: true, By: admin}},
 			func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin }},
-		{"enable", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin }, keys.Change{Disabled: &keys.Disabled{By: keys.UserActor("u1")}},
-			func(k *keys.Key) { k.Disabled, k.DisabledBy = false, keys.Actor{} }},
+		{"enable", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin }, keys.Change{Disabled: &keys.Disabled{By: audit.User("u1")}},
+			func(k *keys.Key) { k.Disabled, k.DisabledBy = false, audit.Actor{} }},
 		{"rotate with grace", nil, keys.Change{Secret: &keys.Secret{Hash: newHash, Hint: "kc_new", PreviousHash: bytes.Repeat([]byte{8}, 32), PreviousExpiresAt: t1.Add(time.Hour)}},
 			func(k *keys.Key) {
 				k.Hash, k.Hint, k.PreviousHash, k.PreviousExpiresAt = newHash, "kc_new", bytes.Repeat([]byte{8}, 32), t1.Add(time.Hour)
@@ -63,8 +65,8 @@ func TestChangeEachField(t *testing.T) {
 			}},
 		{"revoke", nil, keys.Change{Revoked: &keys.Revoked{By: admin, Reason: "leaked"}},
 			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason = t1, admin, "leaked" }},
-		{"several", nil, keys.Change{Name: ptr("both"), Disabled: &keys.Disabled{Disabled: true, By: keys.UserActor("u1")}},
-			func(k *keys.Key) { k.Name, k.Disabled, k.DisabledBy = "both", true, keys.UserActor("u1") }},
+		{"several", nil, keys.Change{Name: ptr("both"), Disabled: &keys.Disabled{Disabled: true, By: audit.User("u1")}},
+			func(k *keys.Key) { k.Name, k.Disabled, k.DisabledBy = "both", true, audit.User("u1") }},
 		{"only the time", nil, keys.Change{}, func(k *keys.Key) {}},
 	}
 	for _, d := range dialects {
@@ -109,7 +111,7 @@ func TestChangeRefusals(t *testing.T) {
 			s := newStore(t, d.open(t), d.dialect)
 			other := fullKey(t, "u2")
 			require.NoError(t, s.Create(ctx, other, 0))
-			revoke := keys.Change{At: t1, Revoked: &keys.Revoked{By: keys.UserActor("u1"), Reason: "first"}}
+			revoke := keys.Change{At: t1, Revoked: &keys.Revoked{By: audit.User("u1"), Reason: "first"}}
 			tests := []struct {
 				name    string
 				revoked bool // revoke the key first
@@ -127,7 +129,7 @@ func TestChangeRefusals(t *testing.T) {
 				{"revoked: permissions", true, keys.Change{Version: 2, Permissions: policy.Permissions{}}, keys.ErrAlreadyRevoked},
 				{"revoked: expiry", true, keys.Change{Version: 2, ExpiresAt: &time.Time{}}, keys.ErrAlreadyRevoked},
 				{"revoked: rotate", true, keys.Change{Version: 2, Secret: &keys.Secret{Hash: bytes.Repeat([]byte{5}, 32)}}, keys.ErrAlreadyRevoked},
-				{"revoked: revoke again", true, keys.Change{Revoked: &keys.Revoked{By: keys.UserActor("u9"), Reason: "second"}}, keys.ErrAlreadyRevoked},
+				{"revoked: revoke again", true, keys.Change{Revoked: &keys.Revoked{By: audit.User("u9"), Reason: "second"}}, keys.ErrAlreadyRevoked},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/keycaphq/keycap/keys"
 )
 
@@ -53,7 +55,7 @@ func (s *Store) args(k *keys.Key) ([]any, error) {
 	}
 	return []any{
 		k.ID, k.OwnerID, k.Name, k.Prefix, k.Hint, k.Hash, permissions,
-		s.timeArg(k.CreatedAt), s.timeArg(k.UpdatedAt), s.timeArg(k.ExpiresAt), k.CreatedBy.String(), k.ParentID(),
+		s.timeArg(k.CreatedAt), s.timeArg(k.UpdatedAt), s.timeArg(k.ExpiresAt), k.CreatedBy.String(), parentID(k),
 		bytesArg(k.PreviousHash), s.timeArg(k.PreviousExpiresAt), s.timeArg(k.LastUsedAt), k.LastUsedIP,
 		s.timeArg(k.RevokedAt), k.RevokedBy.String(), k.RevokedReason, k.Disabled, k.DisabledBy.String(),
 		remaining, k.RefillAmount, k.RefillInterval.Milliseconds(), s.timeArg(k.LastRefillAt),
@@ -104,16 +106,17 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	}
 	for _, a := range []struct {
 		column, text string
-		to           *keys.Actor
+		to           *audit.Actor
 	}{{"created_by", createdBy, &k.CreatedBy}, {"revoked_by", revokedBy, &k.RevokedBy}, {"disabled_by", disabledBy, &k.DisabledBy}} {
-		if *a.to, err = keys.ParseActor(a.text); err != nil {
+		if err := a.to.UnmarshalText([]byte(a.text)); err != nil {
 			return nil, fmt.Errorf("sqlstore: key %s: %s %q: %w", k.ID, a.column, a.text, err)
 		}
 	}
 	switch {
 	case ancestors != "":
 		k.Ancestors = strings.Fields(ancestors)
-	case parentID != "": // written by a release before 0003: one level is known
+	case parentID != "": // written by a release before 0003 after the migration (a rolling upgrade): its
+		// parent is known, and verification follows each record's own parent up the chain
 		k.Ancestors = []string{parentID}
 	}
 	if len(k.PreviousHash) == 0 {
@@ -124,4 +127,12 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	}
 	k.RefillInterval = time.Duration(intervalMS) * time.Millisecond
 	return &k, nil
+}
+
+// parentID is the key that created k (the last of its ancestors), or "".
+func parentID(k *keys.Key) string {
+	if len(k.Ancestors) == 0 {
+		return ""
+	}
+	return k.Ancestors[len(k.Ancestors)-1]
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -82,8 +84,8 @@ func TestCreateKeyLimit(t *testing.T) {
 	}
 }
 
-func disabled(k *keys.Key) { k.Disabled, k.DisabledBy = true, keys.UserActor("admin") }
-func revoked(k *keys.Key)  { k.RevokedAt, k.RevokedBy = t1.Add(-time.Hour), keys.UserActor(k.OwnerID) }
+func disabled(k *keys.Key) { k.Disabled, k.DisabledBy = true, audit.User("admin") }
+func revoked(k *keys.Key)  { k.RevokedAt, k.RevokedBy = t1.Add(-time.Hour), audit.User(k.OwnerID) }
 func otherOwner(k *keys.Key) {
 	k.OwnerID = "someone-else"
 }
@@ -95,7 +97,7 @@ func expiresAt(d time.Duration) func(*keys.Key) {
 
 func listAll(t *testing.T, s keys.Store, owner string) []*keys.Key {
 	t.Helper()
-	list, err := s.List(t.Context(), owner, keys.Page{Limit: keys.MaxPageLimit})
+	list, err := s.List(t.Context(), owner, keys.Page{Limit: 200})
 	require.NoError(t, err)
 	return list
 }

@@ -49,11 +49,11 @@
 // are JSON text; times are UTC with millisecond precision (Unix
 // milliseconds in SQLite) and NULL when zero; RefillInterval is in
 // milliseconds. Actors (created_by, revoked_by, disabled_by) are
-// [keys.Actor.String]: "user:alice", "key:<id>", "" for none. ancestors
+// [audit.Actor.String]: "user:alice", "key:<id>", "" for none. ancestors
 // holds [keys.Key].Ancestors as space-separated ids, root first; parent_id
 // keeps the last of them, for tools that read it. version counts changes
 // (1 when created) and generation rotations. <prefix>events holds what an
-// [Auditor] records, one row per [keys.Event] with an auto-increment id,
+// [Auditor] records, one row per [audit.Event] with an auto-increment id,
 // indexed on (owner_id, id) to list an owner's events newest first; it
 // never holds a key or a hash. On MySQL, <prefix>key_owners holds one row
 // per owner that has created a key with a limit: Create locks it.

@@ -49,7 +49,7 @@ func Example() {
 	manager, err := keys.NewManager(keys.Config{
 		Store:  store,
 		Policy: pol,
-		Subjects: keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+		Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 			return policy.Subject{ID: id}, nil // look the user up in your app
 		}),
 		Secret: []byte("an example secret of at least 32 bytes; read yours from the environment"),
@@ -63,7 +63,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	verified, err := manager.Verify(ctx, token)
+	verified, err := manager.Verify(ctx, token, "")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/keycaphq/keycap/keys"
 )
 
@@ -72,6 +74,6 @@ func (s *Store) ApplyStatements(ctx context.Context, version, n int) error {
 
 // AuditRaw records an event of owner about keyID with actor stored as is.
 func (a *Auditor) AuditRaw(ctx context.Context, owner, keyID, actor string, at time.Time) error {
-	_, err := a.s.db.ExecContext(ctx, a.insert, string(keys.EventUpdated), a.s.timeArg(at), actor, owner, keyID, nil, nil, "", "")
+	_, err := a.s.db.ExecContext(ctx, a.insert, string(audit.Updated), a.s.timeArg(at), actor, owner, keyID, nil, nil, "", "")
 	return err
 }

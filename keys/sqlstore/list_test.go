@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/internal/keyforge"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -23,8 +25,7 @@ func TestListWithin(t *testing.T) {
 			key := func(owner string, ancestors ...string) string {
 				at = at.Add(time.Second)
 				k := testKey(t, owner)
-				id, err := keys.NewID(at)
-				require.NoError(t, err)
+				id := keyforge.ID(at)
 				k.ID, k.CreatedAt, k.Ancestors = id, at, ancestors
 				require.NoError(t, s.Create(ctx, k, 0))
 				return k.ID

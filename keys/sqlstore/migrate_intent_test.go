@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -37,15 +39,15 @@ func TestMigrate0003(t *testing.T) {
 
 			require.NoError(t, s.Migrate(ctx))
 			want := map[string]*keys.Key{root.ID: root.Clone(), child.ID: child.Clone(), plain.ID: plain.Clone()}
-			want[root.ID].CreatedBy, want[root.ID].RevokedBy = keys.UserActor("alice"), keys.UserActor("admin-7")
-			want[child.ID].CreatedBy, want[child.ID].DisabledBy = keys.KeyActor(root.ID), keys.UserActor("bob")
-			want[plain.ID].CreatedBy = keys.Actor{}
+			want[root.ID].CreatedBy, want[root.ID].RevokedBy = audit.User("alice"), audit.User("admin-7")
+			want[child.ID].CreatedBy, want[child.ID].DisabledBy = audit.Key(root.ID), audit.User("bob")
+			want[plain.ID].CreatedBy = audit.Actor{}
 			for id, w := range want {
 				got, err := s.Get(ctx, id)
 				require.NoError(t, err)
 				assert.Equal(t, w, got, "version 1, generation 0, typed actors, ancestors from parent_id")
 			}
-			wantEvents := []keys.Actor{{Kind: keys.ActorUser, ID: "Key:odd"}, keys.KeyActor(root.ID), {}, keys.UserActor("alice")}
+			wantEvents := []audit.Actor{{Kind: audit.KindUser, ID: "Key:odd"}, audit.Key(root.ID), {}, audit.User("alice")}
 			requireEventActors(t, a, wantEvents)
 
 			require.NoError(t, s.Migrate(ctx), "again")
@@ -143,11 +145,11 @@ func requireVersions(t *testing.T, db *sql.DB, s *sqlstore.Store, want ...int) {
 	require.Equal(t, want, got)
 }
 
-func requireEventActors(t *testing.T, a *sqlstore.Auditor, want []keys.Actor) {
+func requireEventActors(t *testing.T, a *sqlstore.Auditor, want []audit.Actor) {
 	t.Helper()
 	events, err := a.Events(t.Context(), "alice", 10)
 	require.NoError(t, err)
-	var got []keys.Actor
+	var got []audit.Actor
 	for _, e := range events {
 		got = append(got, e.Actor)
 	}

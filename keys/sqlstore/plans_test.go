@@ -90,8 +90,13 @@ func requireWithinPlan(t *testing.T, db *sql.DB, s *sqlstore.Store, cursor, with
 		require.NoError(t, db.QueryRowContext(t.Context(), "EXPLAIN (FORMAT JSON) "+query, args...).Scan(&out))
 		var plans []struct{ Plan pgPlan }
 		require.NoError(t, json.Unmarshal([]byte(out), &plans))
+		// For a filter it expects to be selective, the planner may collect
+		// the rows in a bitmap from an index (the owner's, or the primary
+		// key's range below the cursor) and sort the few that match, or walk
+		// the owner's index backwards: an index bounds the rows read, never
+		// a scan of the table.
 		require.NotNil(t, plans[0].Plan.find(func(p pgPlan) bool { return p.IndexName != "" }), out)
-		require.Nil(t, plans[0].Plan.find(func(p pgPlan) bool { return p.NodeType == "Sort" }), out)
+		require.Nil(t, plans[0].Plan.find(func(p pgPlan) bool { return p.NodeType == "Seq Scan" }), out)
 	case sqlstore.MySQL:
 		key, extra := column(t, db, "key", "EXPLAIN "+query, args...), column(t, db, "Extra", "EXPLAIN "+query, args...)
 		t.Logf("within plan: %v, extra %v", key, extra)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -142,7 +144,7 @@ func TestRevocationIsTerminal(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			s := newStore(t, d.open(t), d.dialect)
-			revoker := keys.UserActor("admin")
+			revoker := audit.User("admin")
 			undone, outcomes := 0, map[string]int{}
 			var mu sync.Mutex
 			count := func(what string, err error) {
@@ -161,7 +163,7 @@ func TestRevocationIsTerminal(t *testing.T) {
 			}
 			for range trials {
 				k := testKey(t, "u1")
-				k.Disabled, k.DisabledBy = true, keys.UserActor("u1")
+				k.Disabled, k.DisabledBy = true, audit.User("u1")
 				require.NoError(t, s.Create(ctx, k, 0))
 				var wg sync.WaitGroup
 				start := make(chan struct{})

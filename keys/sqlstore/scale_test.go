@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/internal/keyforge"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/keys"
@@ -22,7 +24,7 @@ func TestListScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 11,000 rows per database")
 	}
-	const total, limit, deep = 10_000, keys.DefaultPageLimit + 1, 9_000
+	const total, limit, deep = 10_000, 50 + 1, 9_000
 	for _, d := range dialects {
 		if d.name == "SQLiteMemory" {
 			continue
@@ -64,8 +66,7 @@ func load(t *testing.T, db *sql.DB, s *sqlstore.Store, owner string, n int) []st
 	ids := make([]string, n)
 	for i := range n {
 		k := testKey(t, owner)
-		k.ID, err = keys.NewID(base.Add(time.Duration(i) * time.Millisecond))
-		require.NoError(t, err)
+		k.ID = keyforge.ID(base.Add(time.Duration(i) * time.Millisecond))
 		k.Permissions = policy.Permissions{"invoices": {"read", "write"}}
 		require.NoError(t, s.CreateTx(t.Context(), tx, k))
 		ids[n-1-i] = k.ID

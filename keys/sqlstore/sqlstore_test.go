@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/internal/keyforge"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -53,12 +56,11 @@ func TestNewValidates(t *testing.T) {
 
 // testKey returns a valid record of owner.
 func testKey(t testing.TB, owner string) *keys.Key {
-	id, err := keys.NewID(time.Now())
-	require.NoError(t, err)
+	id := keyforge.ID(time.Now())
 	return &keys.Key{
 		ID: id, OwnerID: owner, Name: "k", Prefix: "kc", Hint: "kc_" + id + "_…abcd",
 		Hash: []byte(rand.Text() + "012345"), Permissions: policy.Permissions{"invoices": {"read"}},
-		Version: 1, CreatedAt: time.Now().UTC().Truncate(time.Millisecond), CreatedBy: keys.UserActor(owner),
+		Version: 1, CreatedAt: time.Now().UTC().Truncate(time.Millisecond), CreatedBy: audit.User(owner),
 	}
 }
 
@@ -87,7 +89,7 @@ func TestRefusesRecordsItCannotHold(t *testing.T) {
 		"no hash":             {Version: 1, At: time.Now(), Secret: &keys.Secret{}},
 		"short hash":          {Version: 1, At: time.Now(), Secret: &keys.Secret{Hash: k.Hash[:31]}},
 		"short previous hash": {Version: 1, At: time.Now(), Secret: &keys.Secret{Hash: testKey(t, "u1").Hash, PreviousHash: k.Hash[:16]}},
-		"revoked at no time":  {Version: 1, Revoked: &keys.Revoked{By: keys.UserActor("u1")}},
+		"revoked at no time":  {Version: 1, Revoked: &keys.Revoked{By: audit.User("u1")}},
 	} {
 		_, err := s.Change(ctx, k.ID, c)
 		assert.Error(t, err, name)

@@ -59,7 +59,7 @@ func (s *Store) prepareGet(ctx context.Context) (*sql.Stmt, error) {
 func (s *Store) List(ctx context.Context, owner string, page keys.Page) ([]*keys.Key, error) {
 	limit := page.Limit
 	if limit <= 0 {
-		limit = keys.DefaultPageLimit
+		limit = 50 // the default of the Store contract
 	}
 	args := []any{owner}
 	var before, within int
@@ -76,7 +76,7 @@ func (s *Store) List(ctx context.Context, owner string, page keys.Page) ([]*keys
 		return nil, s.wrap(ctx, "list", err)
 	}
 	defer rows.Close()
-	out := make([]*keys.Key, 0, min(limit, keys.MaxPageLimit+1))
+	out := make([]*keys.Key, 0, min(limit, 256)) // a Manager asks for at most 201
 	for rows.Next() {
 		k, err := s.scanKey(rows)
 		if err != nil {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"github.com/keycaphq/keycap/audit"
 	"testing"
 	"time"
 
@@ -18,8 +19,8 @@ func liveKey(t *testing.T, owner string, at time.Time) *keys.Key {
 	k := fullKey(t)
 	fresh := newKey(t, owner, at)
 	k.ID, k.OwnerID, k.Hint, k.Hash, k.CreatedAt = fresh.ID, owner, fresh.Hint, fresh.Hash, at
-	k.RevokedAt, k.RevokedBy, k.RevokedReason = time.Time{}, keys.Actor{}, ""
-	k.Disabled, k.DisabledBy = false, keys.Actor{}
+	k.RevokedAt, k.RevokedBy, k.RevokedReason = time.Time{}, audit.Actor{}, ""
+	k.Disabled, k.DisabledBy = false, audit.Actor{}
 	return k
 }
 
@@ -27,7 +28,7 @@ func liveKey(t *testing.T, owner string, at time.Time) *keys.Key {
 var t1 = t0.Add(time.Minute)
 
 func testChangeEachField(t *testing.T, s keys.Store) {
-	admin, operator := keys.UserActor("admin-2"), keys.Actor{Kind: keys.ActorOperator, ID: "ops"}
+	admin, operator := audit.User("admin-2"), audit.Actor{Kind: audit.KindOperator, ID: "ops"}
 	h1, h2, h3, old, prevExpiry := randomHash(), randomHash(), randomHash(), randomHash(), t1.Add(time.Hour)
 	tests := []struct {
 		name   string
@@ -42,10 +43,10 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 		{"expiry cleared: a zero time is never", nil, keys.Change{ExpiresAt: &time.Time{}}, func(k *keys.Key) { k.ExpiresAt = time.Time{} }},
 		{"disable", nil, keys.Change{Disabled: &keys.Disabled{Disabled: true, By: admin}},
 			func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin }},
-		{"disable again, by another actor", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, keys.UserActor(k.OwnerID) },
+		{"disable again, by another actor", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, audit.User(k.OwnerID) },
 			keys.Change{Disabled: &keys.Disabled{Disabled: true, By: operator}}, func(k *keys.Key) { k.DisabledBy = operator }},
 		{"enable clears DisabledBy", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin },
-			keys.Change{Disabled: &keys.Disabled{}}, func(k *keys.Key) { k.Disabled, k.DisabledBy = false, keys.Actor{} }},
+			keys.Change{Disabled: &keys.Disabled{}}, func(k *keys.Key) { k.Disabled, k.DisabledBy = false, audit.Actor{} }},
 		{"rotate with a grace period", nil,
 			keys.Change{Secret: &keys.Secret{Hash: h1, Hint: "kc_…new1", PreviousHash: old, PreviousExpiresAt: prevExpiry}},
 			func(k *keys.Key) {

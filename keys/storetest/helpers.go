@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/internal/keyforge"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/keys"
@@ -20,8 +23,7 @@ var t0 = time.Date(2025, 3, 4, 5, 6, 7, 890_000_000, time.UTC)
 // sets the 1 the Store keeps.
 func newKey(t *testing.T, owner string, at time.Time) *keys.Key {
 	t.Helper()
-	id, err := keys.NewID(at)
-	require.NoError(t, err)
+	id := keyforge.ID(at)
 	return &keys.Key{
 		ID:          id,
 		OwnerID:     owner,
@@ -32,7 +34,7 @@ func newKey(t *testing.T, owner string, at time.Time) *keys.Key {
 		Permissions: policy.Permissions{"invoices": {"read"}},
 		CreatedAt:   at,
 		UpdatedAt:   at,
-		CreatedBy:   keys.UserActor(owner),
+		CreatedBy:   audit.User(owner),
 	}
 }
 
@@ -43,7 +45,7 @@ func childOf(t *testing.T, parent *keys.Key, at time.Time) *keys.Key {
 	k := newKey(t, parent.OwnerID, at)
 	k.Ancestors = append(append([]string(nil), parent.Ancestors...), parent.ID)
 	k.ParentGeneration = parent.Generation
-	k.CreatedBy = keys.KeyActor(parent.ID)
+	k.CreatedBy = audit.Key(parent.ID)
 	return k
 }
 

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"github.com/keycaphq/keycap/audit"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ var limitKinds = map[string]func(k *keys.Key){
 	"expired":          func(k *keys.Key) { k.ExpiresAt = tc.Add(-time.Millisecond) },
 	"expiring at tc":   func(k *keys.Key) { k.ExpiresAt = tc }, // expired at tc: not live
 	"expiring after":   func(k *keys.Key) { k.ExpiresAt = tc.Add(time.Millisecond) },
-	"disabled":         func(k *keys.Key) { k.Disabled, k.DisabledBy = true, keys.UserActor("admin") },
+	"disabled":         func(k *keys.Key) { k.Disabled, k.DisabledBy = true, audit.User("admin") },
 	"delegated":        func(k *keys.Key) { k.Ancestors = []string{"00000000000000aa"} },
 	"another owner's":  func(k *keys.Key) { k.OwnerID = "u2" },
 	"revoked, expired": func(k *keys.Key) { k.RevokedAt, k.ExpiresAt = tc.Add(-time.Hour), tc.Add(-time.Minute) },

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keycaphq/keycap/audit"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/keys"
@@ -14,7 +16,7 @@ import (
 )
 
 // admin is a user other than the owner who stops the owner's keys.
-var admin = keys.UserActor("admin")
+var admin = audit.User("admin")
 
 // newManager returns a Manager over s for the race tests: every read goes
 // to s (no cache), nothing writes behind the test's back (no last-used
@@ -33,7 +35,7 @@ func newManager(t *testing.T, s keys.Store, maxKeys int) *keys.Manager {
 			Default:                policy.MustParse("files:read"),
 			MaxKeys:                maxKeys,
 		}),
-		Subjects: keys.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+		Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 			return policy.Subject{ID: id, Roles: []string{"member"}}, nil
 		}),
 		Secret:           []byte("storetest-secret-0123456789abcdef"),
@@ -65,7 +67,7 @@ func createKey(t *testing.T, m *keys.Manager, owner string, quota int64) (*keys.
 
 // works reports whether secret verifies through m.
 func works(t *testing.T, m *keys.Manager, secret string) bool {
-	_, err := m.Verify(t.Context(), secret)
+	_, err := m.Verify(t.Context(), secret, "")
 	return err == nil
 }
 

@@ -65,12 +65,15 @@ func (c *tally) String() string {
 	return strings.TrimSpace(b.String())
 }
 
+// errQuotaSpent stands for Manager.Consume's ok == false in a tally.
+var errQuotaSpent = errors.New("quota spent")
+
 // errNames are the refusals the race tests expect, by name.
 var errNames = map[error]string{
 	keys.ErrAlreadyRevoked:  "refused: revoked",
 	keys.ErrConflict:        "conflict",
 	keys.ErrDisabledByAdmin: "refused: disabled by admin",
-	keys.ErrQuotaExceeded:   "refused: quota",
+	errQuotaSpent:           "refused: quota",
 }
 
 // outcome names the result of op for a tally: "op ok", or "op " and

@@ -58,7 +58,7 @@ func narrowingLost(t *testing.T, m *keys.Manager, g *gatedStore, trial int, c *t
 	if !samePermissions(stored.Permissions, readOnly) || stored.Generation != 1 {
 		return fmt.Sprintf("stored %v at generation %d", stored.Permissions, stored.Generation)
 	}
-	v, err := m.Verify(ctx, rotated)
+	v, err := m.Verify(ctx, rotated, "")
 	switch {
 	case err != nil:
 		return fmt.Sprintf("the rotated secret does not verify: %v", err)

@@ -39,14 +39,14 @@ func testRaceQuota(t *testing.T, s keys.Store) {
 func quotaMissed(t *testing.T, m *keys.Manager, s keys.Store, trial int, c *tally) string {
 	ctx := t.Context()
 	k, secret := createKey(t, m, "alice", raceQuota)
-	v, err := m.Verify(ctx, secret)
+	v, err := m.Verify(ctx, secret, "")
 	require.NoError(t, err)
 	var child *keys.Key
 	if trial%2 == 1 {
 		var childSecret string
 		child, childSecret, err = m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child", Caller: &v, Quota: &keys.Quota{Remaining: 1000}})
 		require.NoError(t, err)
-		v, err = m.Verify(ctx, childSecret)
+		v, err = m.Verify(ctx, childSecret, "")
 		require.NoError(t, err)
 	}
 
@@ -68,8 +68,11 @@ func quotaMissed(t *testing.T, m *keys.Manager, s keys.Store, trial int, c *tall
 		}
 		defer left.Add(-1)
 		for {
-			remaining, err := m.Consume(ctx, v)
-			c.add(outcome(t, "consume", err, keys.ErrQuotaExceeded))
+			remaining, ok, err := m.Consume(ctx, v)
+			if err == nil && !ok {
+				err = errQuotaSpent
+			}
+			c.add(outcome(t, "consume", err, errQuotaSpent))
 			if err != nil {
 				return
 			}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"github.com/keycaphq/keycap/audit"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func testRaceRevoke(t *testing.T, s keys.Store) {
 func revocationUndone(t *testing.T, m *keys.Manager, s keys.Store, trial int, c *tally) string {
 	ctx := t.Context()
 	k, secret := createKey(t, m, "alice", 1_000_000)
-	v, err := m.Verify(ctx, secret)
+	v, err := m.Verify(ctx, secret, "")
 	require.NoError(t, err)
 	ref := keys.Ref{Owner: "alice", ID: k.ID}
 	var mu sync.Mutex
@@ -66,7 +67,7 @@ func revocationUndone(t *testing.T, m *keys.Manager, s keys.Store, trial int, c 
 			if j%2 == 1 {
 				return s.Touch(ctx, k.ID, time.Now(), "192.0.2.1")
 			}
-			_, err := m.Consume(ctx, v)
+			_, _, err := m.Consume(ctx, v)
 			return err
 		}},
 	}
@@ -77,7 +78,7 @@ func revocationUndone(t *testing.T, m *keys.Manager, s keys.Store, trial int, c 
 	race(t, c, trial%3, revoke, writers, keys.ErrAlreadyRevoked, keys.ErrConflict)
 
 	stored := get(t, s, k.ID)
-	if !stored.IsRevoked() || stored.RevokedReason != "race" || stored.RevokedBy != keys.UserActor("alice") {
+	if !stored.IsRevoked() || stored.RevokedReason != "race" || stored.RevokedBy != audit.User("alice") {
 		return fmt.Sprintf("stored at version %d: revoked at %v by %q for %q", stored.Version, stored.RevokedAt, stored.RevokedBy, stored.RevokedReason)
 	}
 	for i, sec := range secrets {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"github.com/keycaphq/keycap/audit"
 	"sync"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func storeRevocationUndone(t *testing.T, s keys.Store, trial int, c *tally) stri
 			return keys.Change{Permissions: []policy.Permissions{readOnly, readWrite}[j%2]}
 		})},
 		{"disable/enable", change(func(_ *keys.Key, j int) keys.Change {
-			return keys.Change{Disabled: &keys.Disabled{Disabled: j%2 == 0, By: keys.UserActor("alice")}}
+			return keys.Change{Disabled: &keys.Disabled{Disabled: j%2 == 0, By: audit.User("alice")}}
 		})},
 		{"consume/touch", func(j int) error {
 			if j%2 == 1 {

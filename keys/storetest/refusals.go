@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"github.com/keycaphq/keycap/audit"
 	"testing"
 	"time"
 
@@ -17,10 +18,10 @@ func everyChange(at time.Time, hash []byte) map[string]keys.Change {
 		"rename":      {At: at, Name: ptr("renamed")},
 		"permissions": {At: at, Permissions: policy.Permissions{"files": {"read"}}},
 		"expiry":      {At: at, ExpiresAt: ptr(at.Add(time.Hour))},
-		"disable":     {At: at, Disabled: &keys.Disabled{Disabled: true, By: keys.UserActor("admin")}},
+		"disable":     {At: at, Disabled: &keys.Disabled{Disabled: true, By: audit.User("admin")}},
 		"enable":      {At: at, Disabled: &keys.Disabled{}},
 		"rotate":      {At: at, Secret: &keys.Secret{Hash: hash, Hint: "kc_…rot1"}},
-		"revoke":      {At: at, Revoked: &keys.Revoked{By: keys.UserActor("admin"), Reason: "again"}},
+		"revoke":      {At: at, Revoked: &keys.Revoked{By: audit.User("admin"), Reason: "again"}},
 	}
 }
 
@@ -29,7 +30,7 @@ func everyChange(at time.Time, hash []byte) map[string]keys.Change {
 // rotation's hash stays free).
 func testChangeRevokedIsTerminal(t *testing.T, s keys.Store) {
 	k := create(t, s, liveKey(t, "u1", t0))
-	revoked, err := s.Change(t.Context(), k.ID, keys.Change{At: t1, Revoked: &keys.Revoked{By: keys.UserActor("u1"), Reason: "done"}})
+	revoked, err := s.Change(t.Context(), k.ID, keys.Change{At: t1, Revoked: &keys.Revoked{By: audit.User("u1"), Reason: "done"}})
 	require.NoError(t, err)
 	require.Equal(t, t1, revoked.RevokedAt)
 
@@ -75,11 +76,11 @@ func testChangeVersion0Revokes(t *testing.T, s keys.Store) {
 	k := create(t, s, liveKey(t, "u1", t0))
 	for v := int64(1); v < 5; v++ {
 		var err error
-		k, err = s.Change(t.Context(), k.ID, keys.Change{Version: v, At: t1, Disabled: &keys.Disabled{Disabled: v%2 == 1, By: keys.UserActor("u1")}})
+		k, err = s.Change(t.Context(), k.ID, keys.Change{Version: v, At: t1, Disabled: &keys.Disabled{Disabled: v%2 == 1, By: audit.User("u1")}})
 		require.NoError(t, err)
 	}
 	require.Equal(t, int64(5), k.Version)
-	by := keys.Actor{Kind: keys.ActorSystem, ID: "scanner"}
+	by := audit.Actor{Kind: audit.KindSystem, ID: "scanner"}
 	got, err := s.Change(t.Context(), k.ID, keys.Change{At: t1.Add(time.Second), Revoked: &keys.Revoked{By: by, Reason: "found on GitHub"}})
 	require.NoError(t, err)
 	k.Version, k.UpdatedAt = 6, t1.Add(time.Second)

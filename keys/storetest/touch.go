@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"github.com/keycaphq/keycap/audit"
 	"testing"
 	"time"
 
@@ -59,8 +60,8 @@ func testUsageAndChangesKeepEachOther(t *testing.T, s keys.Store) {
 	k.LastUsedAt, k.LastUsedIP, k.Remaining = later, "192.0.2.2", ptr[int64](8)
 	requireStored(t, s, k) // the usage kept the change
 
-	got, err = s.Change(ctx, k.ID, keys.Change{At: later, Revoked: &keys.Revoked{By: keys.UserActor("u1")}})
+	got, err = s.Change(ctx, k.ID, keys.Change{At: later, Revoked: &keys.Revoked{By: audit.User("u1")}})
 	require.NoError(t, err)
-	k.Version, k.UpdatedAt, k.RevokedAt, k.RevokedBy = k.Version+1, later, later, keys.UserActor("u1")
+	k.Version, k.UpdatedAt, k.RevokedAt, k.RevokedBy = k.Version+1, later, later, audit.User("u1")
 	requireSame(t, k, got, "the revocation kept the usage")
 }

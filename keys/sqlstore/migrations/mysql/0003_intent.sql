@@ -1,7 +1,7 @@
 -- Version 3 for MySQL 8 and MariaDB 10.5+: the columns of a Store asked for
 -- intent (keys.Change), typed actors, and a lock row per owner that makes
 -- the key limit exact. Existing rows get version 1, generation 0 and their
--- parent as their only ancestor (a one-level approximation of the chain).
+-- chain of parents as their ancestors.
 -- MySQL has no ADD COLUMN IF NOT EXISTS (MariaDB has): Store.Migrate skips
 -- an ADD COLUMN whose column exists; another tool must apply this file once.
 -- Schema statements come first: they commit at once. Migrate then runs the
@@ -26,6 +26,18 @@ CREATE TABLE IF NOT EXISTS keycap_key_owners (
 ) ENGINE=InnoDB;
 
 UPDATE keycap_keys SET ancestors = parent_id WHERE ancestors = '' AND parent_id <> '';
+
+-- Then the whole chain, one level per statement, to the root: each
+-- statement prepends the parent of the first ancestor it has. Seven more
+-- levels reach the deepest chain a key may have (keys.MaxDelegationDepth);
+-- once a chain reaches its root a statement leaves it alone.
+UPDATE keycap_keys c JOIN keycap_keys p ON p.id = SUBSTRING(c.ancestors, 1, 16) SET c.ancestors = CONCAT(p.parent_id, ' ', c.ancestors) WHERE p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c JOIN keycap_keys p ON p.id = SUBSTRING(c.ancestors, 1, 16) SET c.ancestors = CONCAT(p.parent_id, ' ', c.ancestors) WHERE p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c JOIN keycap_keys p ON p.id = SUBSTRING(c.ancestors, 1, 16) SET c.ancestors = CONCAT(p.parent_id, ' ', c.ancestors) WHERE p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c JOIN keycap_keys p ON p.id = SUBSTRING(c.ancestors, 1, 16) SET c.ancestors = CONCAT(p.parent_id, ' ', c.ancestors) WHERE p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c JOIN keycap_keys p ON p.id = SUBSTRING(c.ancestors, 1, 16) SET c.ancestors = CONCAT(p.parent_id, ' ', c.ancestors) WHERE p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c JOIN keycap_keys p ON p.id = SUBSTRING(c.ancestors, 1, 16) SET c.ancestors = CONCAT(p.parent_id, ' ', c.ancestors) WHERE p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c JOIN keycap_keys p ON p.id = SUBSTRING(c.ancestors, 1, 16) SET c.ancestors = CONCAT(p.parent_id, ' ', c.ancestors) WHERE p.parent_id <> '' AND c.ancestors <> '';
 
 -- Actors become "kind:id": a user id "alice" is "user:alice"; "key:<id>" is
 -- already the typed form of a key (compared byte-wise, as keycap did).

@@ -1,7 +1,6 @@
 -- Version 3 for PostgreSQL: the columns of a Store asked for intent
 -- (keys.Change) and typed actors. Existing rows get version 1, generation 0
--- and their parent as their only ancestor (a one-level approximation of the
--- chain). Store.Migrate applies the file in one transaction with its
+-- and their chain of parents as their ancestors. Store.Migrate applies the file in one transaction with its
 -- record, so the rewrite of actors runs once.
 ALTER TABLE keycap_keys ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 1;           -- counts changes; 1 when created
 ALTER TABLE keycap_keys ADD COLUMN IF NOT EXISTS generation BIGINT NOT NULL DEFAULT 0;        -- counts rotations
@@ -9,6 +8,18 @@ ALTER TABLE keycap_keys ADD COLUMN IF NOT EXISTS ancestors TEXT COLLATE "C" NOT 
 ALTER TABLE keycap_keys ADD COLUMN IF NOT EXISTS parent_generation BIGINT NOT NULL DEFAULT 0; -- the parent's generation that created the key
 
 UPDATE keycap_keys SET ancestors = parent_id WHERE ancestors = '' AND parent_id <> '';
+
+-- Then the whole chain, one level per statement, to the root: each
+-- statement prepends the parent of the first ancestor it has. Seven more
+-- levels reach the deepest chain a key may have (keys.MaxDelegationDepth);
+-- once a chain reaches its root a statement leaves it alone.
+UPDATE keycap_keys c SET ancestors = p.parent_id || ' ' || c.ancestors FROM keycap_keys p WHERE p.id = substr(c.ancestors, 1, 16) AND p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c SET ancestors = p.parent_id || ' ' || c.ancestors FROM keycap_keys p WHERE p.id = substr(c.ancestors, 1, 16) AND p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c SET ancestors = p.parent_id || ' ' || c.ancestors FROM keycap_keys p WHERE p.id = substr(c.ancestors, 1, 16) AND p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c SET ancestors = p.parent_id || ' ' || c.ancestors FROM keycap_keys p WHERE p.id = substr(c.ancestors, 1, 16) AND p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c SET ancestors = p.parent_id || ' ' || c.ancestors FROM keycap_keys p WHERE p.id = substr(c.ancestors, 1, 16) AND p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c SET ancestors = p.parent_id || ' ' || c.ancestors FROM keycap_keys p WHERE p.id = substr(c.ancestors, 1, 16) AND p.parent_id <> '' AND c.ancestors <> '';
+UPDATE keycap_keys c SET ancestors = p.parent_id || ' ' || c.ancestors FROM keycap_keys p WHERE p.id = substr(c.ancestors, 1, 16) AND p.parent_id <> '' AND c.ancestors <> '';
 
 -- Actors become "kind:id": a user id "alice" is "user:alice"; "key:<id>" is
 -- already the typed form of a key.

@@ -1,0 +1,59 @@
+package audit
+
+import (
+	"context"
+	"time"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
+// Type names what happened to a key.
+type Type string
+
+// Event types an [Auditor] receives.
+const (
+	Created            Type = "created"
+	Updated            Type = "updated"
+	Rotated            Type = "rotated"
+	Revoked            Type = "revoked"
+	Disabled           Type = "disabled"
+	Enabled            Type = "enabled"
+	Refused            Type = "refused"             // a create or change beyond a bound
+	VerificationDenied Type = "verification_denied" // a presented key was refused
+)
+
+// Event is one audited action. It never holds a key or its hash.
+type Event struct {
+	Type    Type
+	Time    time.Time
+	Actor   Actor  // who acted; zero for an anonymous client (a refused verification)
+	OwnerID string // the key's owner, when known
+	KeyID   string // the key, when known
+	Before  policy.Permissions
+	After   policy.Permissions
+	Reason  string // why: the refusal or denial reason, or a revocation reason
+	IP      string // the client's address, for a denied verification
+}
+
+// Auditor receives events. Audit is called synchronously after the action
+// took effect (or was refused); it must be safe for concurrent use and
+// should not block for long. Errors are the auditor's to handle.
+type Auditor interface {
+	Audit(ctx context.Context, e Event)
+}
+
+// Func adapts a function to [Auditor].
+type Func func(ctx context.Context, e Event)
+
+// Audit calls f.
+func (f Func) Audit(ctx context.Context, e Event) { f(ctx, e) }
+
+// Log is an [Auditor] that can also list what it recorded, for an
+// "activity" view (middleware.Options.Activity serves it at GET
+// /api-keys/activity).
+type Log interface {
+	Auditor
+	// Events returns up to limit events about owner's keys (or by owner),
+	// newest first.
+	Events(ctx context.Context, owner string, limit int) ([]Event, error)
+}

@@ -1,0 +1,43 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/keycaphq/keycap/audit"
+)
+
+// observe tells the Observer how the verification of raw went.
+func (m *Manager) observe(ctx context.Context, raw string, v Verified, err error, took time.Duration) {
+	o := audit.Verification{Outcome: outcome(err), Duration: took}
+	if v.Key != nil {
+		o.KeyID, o.OwnerID = v.Key.ID, v.Key.OwnerID
+	} else if t, perr := parse(raw); perr == nil && t.Prefix == m.prefix {
+		o.KeyID = t.ID // the id is not secret; the key never leaves this function
+	}
+	m.observer.Verification(ctx, o)
+}
+
+// outcomes are the labels of audit.Verification.Outcome, most specific
+// first.
+var outcomes = []struct {
+	err   error
+	label string
+}{
+	{errUnknownID, "unknown"}, {errWrongSecret, "wrong_secret"}, {errRevoked, "revoked"}, {errDisabled, "disabled"},
+	{errOwnerGone, "owner_gone"}, {errParentInvalid, "parent_invalid"}, {ErrExpired, "expired"},
+	{ErrMalformed, "malformed"}, {ErrStoreUnavailable, "unavailable"},
+}
+
+func outcome(err error) string {
+	if err == nil {
+		return "accepted"
+	}
+	for _, o := range outcomes {
+		if errors.Is(err, o.err) {
+			return o.label
+		}
+	}
+	return "error"
+}
