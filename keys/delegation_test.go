@@ -22,10 +22,11 @@ func TestDelegatedKeyFollowsItsParent(t *testing.T) {
 		stop func(f *fixture, parent *keys.Verified)
 		want error
 	}{
+		// A revocation also revokes the keys made through the key.
 		{"parent revoked", func(f *fixture, p *keys.Verified) {
 			_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("alice", p.Key.ID)})
 			require.NoError(t, err)
-		}, keys.ErrParentInvalidForTest},
+		}, keys.ErrRevokedForTest},
 		{"parent disabled", func(f *fixture, p *keys.Verified) {
 			_, err := f.disable(ctx, "alice", p.Key.ID, true, audit.Actor{})
 			require.NoError(t, err)
@@ -169,4 +170,29 @@ func TestDelegationDepth(t *testing.T) {
 	// The level above still mints a sibling at the deepest level.
 	sibling, _ := f.delegate(t, f.verify(t, tokens[keys.MaxDelegationDepthForTest-1]))
 	assert.Len(t, sibling.Ancestors, keys.MaxDelegationDepthForTest)
+}
+
+// TestRevokeRevokesDescendants: revoking a key revokes every key created
+// through it (they stopped working with it), recorded with the reason, so
+// that they no longer hold the owner's key limit; siblings and ancestors
+// are untouched.
+func TestRevokeRevokesDescendants(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	root := f.verified(t, "alice", 0, "files:read")
+	mid, midToken, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "mid", Caller: root})
+	require.NoError(t, err)
+	leaf, _, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "leaf", Caller: f.verify(t, midToken)})
+	require.NoError(t, err)
+	sibling, _, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "sibling", Caller: root})
+	require.NoError(t, err)
+
+	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("alice", mid.ID), Reason: "leaked"})
+	require.NoError(t, err)
+	for _, id := range []string{mid.ID, leaf.ID} {
+		assert.True(t, f.record(t, id).IsRevoked(), id)
+	}
+	assert.Contains(t, f.record(t, leaf.ID).RevokedReason, mid.ID)
+	assert.False(t, f.record(t, sibling.ID).IsRevoked())
+	assert.False(t, f.record(t, root.Key.ID).IsRevoked())
 }

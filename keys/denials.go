@@ -15,7 +15,9 @@ import (
 // that sends refused keys in a loop turn each request into an audit write:
 //   - a key that names a record (revoked, disabled, expired, owner gone, or
 //     a wrong secret for a real id) is audited once per key and reason per
-//     interval;
+//     interval, for up to 4,096 keys refused within an interval; beyond
+//     that, as when a client cycles through thousands of real ids, the
+//     rest are counted like forged ones;
 //   - malformed keys and ids that match no record name nobody's key and can
 //     be forged at will: the first of an interval is audited, the rest are
 //     counted and the count reported with the first of the next interval.
@@ -33,16 +35,22 @@ func (m *Manager) auditDenied(ctx context.Context, raw string, k *Key, err error
 		t, _ := parse(raw)
 		e.KeyID = t.ID
 	}
-	if e.KeyID == "" {
-		first, uncounted := m.denials.anonymous.note(now, m.denials.interval)
-		if !first {
+	if e.KeyID != "" {
+		switch m.denials.seen.note(e.KeyID, e.Reason, now, m.denials.interval) {
+		case seenAlready:
+			return // already audited within the interval
+		case seenNot:
+			m.audit(ctx, e)
 			return
 		}
-		if uncounted > 0 {
-			e.Reason += "; " + strconv.FormatInt(uncounted, 10) + " more malformed or unknown keys were refused in the previous " + m.denials.interval.String() + ", not audited one by one"
-		}
-	} else if !m.denials.seen.first(e.KeyID, e.Reason, now, m.denials.interval) {
-		return // already audited within the interval
+		// seenFull: too many keys refused at once to remember; counted.
+	}
+	first, uncounted := m.denials.anonymous.note(now, m.denials.interval)
+	if !first {
+		return
+	}
+	if uncounted > 0 {
+		e.Reason += "; " + strconv.FormatInt(uncounted, 10) + " more refused keys were counted in the previous " + m.denials.interval.String() + ", not audited one by one"
 	}
 	m.audit(ctx, e)
 }
@@ -55,9 +63,10 @@ type denials struct {
 }
 
 // denialTable remembers which (key, reason) pairs were audited when, in a
-// fixed table: a lookup is one hash and one slot, and memory is bounded.
-// Two pairs that share a slot evict each other, which at worst audits a
-// pair again within its interval.
+// fixed table: a lookup is one hash and one slot, and memory is bounded. A
+// pair whose slot another pair holds within its interval is not recorded
+// (seenFull): the caller counts it instead of auditing it, so that many
+// distinct pairs cannot evict each other into an audit write per request.
 type denialTable struct {
 	once  sync.Once
 	seed  maphash.Seed
@@ -68,9 +77,16 @@ type denialTable struct {
 	}
 }
 
-// first reports whether (id, reason) was not audited within interval
-// before now, and records it.
-func (d *denialTable) first(id, reason string, now time.Time, interval time.Duration) bool {
+// What a denialTable knows of a pair.
+const (
+	seenNot     = iota // not within the interval: recorded now, audit it
+	seenAlready        // audited within the interval
+	seenFull           // its slot holds another pair within its interval
+)
+
+// note reports what the table knew of (id, reason) at now, and records it
+// when its slot is free.
+func (d *denialTable) note(id, reason string, now time.Time, interval time.Duration) int {
 	d.once.Do(func() { d.seed = maphash.MakeSeed() })
 	var h maphash.Hash
 	h.SetSeed(d.seed)
@@ -82,11 +98,15 @@ func (d *denialTable) first(id, reason string, now time.Time, interval time.Dura
 	at := now.UnixNano()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if slot.fp == fp && at-slot.at < int64(interval) && at >= slot.at {
-		return false
+	fresh := slot.at != 0 && at-slot.at < int64(interval) && at >= slot.at
+	switch {
+	case fresh && slot.fp == fp:
+		return seenAlready
+	case fresh:
+		return seenFull
 	}
 	slot.fp, slot.at = fp, at
-	return true
+	return seenNot
 }
 
 // denialCounter lets the first event of each interval through and counts

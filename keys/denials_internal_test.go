@@ -113,7 +113,7 @@ func TestForgedKeysAreCounted(t *testing.T) {
 	require.Error(t, err)
 	n, next := events.count()
 	assert.Equal(t, 2, n)
-	assert.Contains(t, next.Reason, "39999 more malformed or unknown keys")
+	assert.Contains(t, next.Reason, "39999 more refused keys were counted")
 	for _, k := range keys[:100] {
 		assert.NotContains(t, next.Reason, strings.Split(k, "_")[2], "never the key")
 	}
@@ -167,14 +167,22 @@ func TestDenialMemoryIsBounded(t *testing.T) {
 	ids := forged(t, defaultPrefix, 40_000)
 	at, i := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 0
 	allocs := testing.AllocsPerRun(len(ids)-1, func() {
-		d.first(ids[i], "revoked", at, time.Minute)
+		d.note(ids[i], "revoked", at, time.Minute)
 		i++
 	})
 	assert.Zero(t, allocs, "a new (id, reason) allocates nothing")
-	assert.True(t, d.first("06we154rh3v7a04w", "revoked", at, time.Minute))
-	assert.False(t, d.first("06we154rh3v7a04w", "revoked", at.Add(time.Second), time.Minute), "within the interval")
-	assert.True(t, d.first("06we154rh3v7a04w", "disabled", at.Add(time.Second), time.Minute), "another reason")
-	assert.True(t, d.first("06we154rh3v7a04w", "revoked", at.Add(time.Minute), time.Minute), "the next interval")
+	var e denialTable
+	assert.Equal(t, seenNot, e.note("06we154rh3v7a04w", "revoked", at, time.Minute))
+	assert.Equal(t, seenAlready, e.note("06we154rh3v7a04w", "revoked", at.Add(time.Second), time.Minute), "within the interval")
+	assert.Equal(t, seenNot, e.note("06we154rh3v7a04w", "disabled", at.Add(time.Second), time.Minute), "another reason")
+	assert.Equal(t, seenNot, e.note("06we154rh3v7a04w", "revoked", at.Add(time.Minute), time.Minute), "the next interval")
+	full := 0
+	for _, id := range ids {
+		if e.note(id, "revoked", at.Add(time.Minute), time.Minute) == seenFull {
+			full++
+		}
+	}
+	assert.Positive(t, full, "40,000 pairs in one interval cannot all be remembered: the rest are counted")
 
 	m, _, _ := deniedManager(t, &eventCounter{})
 	keys := forged(t, "acme", 60_000)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // Get returns the key ref names. Another owner's key, or a key out of
@@ -11,6 +13,9 @@ import (
 func (m *Manager) Get(ctx context.Context, ref Ref) (*Key, error) {
 	if err := checkCaller(ref.Caller, ref.Owner); err != nil {
 		return nil, err
+	}
+	if !validID(ref.ID) || !validText(ref.Owner) {
+		return nil, ErrNotFound // no store holds it: not worth asking, nor a database error
 	}
 	k, err := m.store.Get(ctx, ref.ID)
 	if err != nil {
@@ -40,6 +45,12 @@ func (m *Manager) List(ctx context.Context, r ListRequest) ([]*Key, string, erro
 	if err := checkCaller(r.Caller, r.Owner); err != nil {
 		return nil, "", err
 	}
+	if r.Before != "" && !validID(r.Before) {
+		return nil, "", &FieldError{Field: "cursor", Reason: "the cursor is the next_cursor of the previous page, or nothing for the first"}
+	}
+	if !validText(r.Owner) {
+		return nil, "", &FieldError{Field: "owner", Reason: "an owner id is valid UTF-8 with no NUL byte"}
+	}
 	want := r.Limit
 	switch {
 	case want == 0:
@@ -62,3 +73,10 @@ func (m *Manager) List(ctx context.Context, r ListRequest) ([]*Key, string, erro
 // reaches reports whether a request made with key id may manage k: k is
 // that key or was created through it (delegation).
 func reaches(k *Key, id string) bool { return k.ID == id || slices.Contains(k.Ancestors, id) }
+
+// validID reports whether s has the form of a key id.
+func validID(s string) bool { return len(s) == idLength && isBase32(s) }
+
+// validText reports whether s may be stored as text in any database:
+// valid UTF-8 without NUL bytes (Postgres refuses both).
+func validText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

@@ -35,6 +35,15 @@ func TestNames(t *testing.T) {
 		"a joiner at the end":         "deploy 🚀\u200D",
 		"a joiner between two spaces": "ci \u200D deploy",
 		"a language tag":              "ci\U000E0065deploy",
+		"Hangul filler alone":         "\u3164",
+		"Hangul choseong filler":      "ci\u115Fdeploy",
+		"halfwidth Hangul filler":     "ci\uFFA0deploy",
+		"blank braille":               "\u2800",
+		"grapheme joiner":             "pro\u034Fd",
+		"variation selector 1":        "prod\uFE00",
+		"emoji selector after Latin":  "prod\uFE0F",
+		"Mongolian selector":          "pro\u180Bd",
+		"marks only":                  "\u0301\u0301",
 	}
 	for name, s := range refused {
 		t.Run("refused/"+name, func(t *testing.T) {

@@ -3,6 +3,9 @@ package keys
 import (
 	"context"
 	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/keycaphq/keycap/audit"
 )
@@ -22,8 +25,11 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 	if err := checkManager(r.Caller, r.Owner); err != nil {
 		return nil, err
 	}
-	if len(r.Reason) > 500 {
+	switch {
+	case len(r.Reason) > 500:
 		return nil, &FieldError{Field: "reason", Reason: "the reason is at most 500 bytes"}
+	case !utf8.ValidString(r.Reason) || strings.IndexFunc(r.Reason, controlButNewline) >= 0:
+		return nil, &FieldError{Field: "reason", Reason: "the reason is text: valid UTF-8, no control characters but line breaks"}
 	}
 	k, err := m.Get(ctx, r.Ref)
 	if err != nil || k.IsRevoked() {
@@ -41,5 +47,37 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 		return nil, err
 	}
 	m.audit(ctx, audit.Event{Type: audit.Revoked, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: r.Reason})
+	m.revokeDescendants(ctx, after, actor)
 	return after, nil
 }
+
+// revokeDescendants revokes the keys created through k, which stopped
+// working with it (verification refuses a key whose ancestor is revoked),
+// so that the record says so and they no longer count against the owner's
+// key limit. A failure here changes nothing that matters for security and
+// is left for the next revocation to finish: the parent's answer stands.
+func (m *Manager) revokeDescendants(ctx context.Context, k *Key, actor audit.Actor) {
+	for before := ""; ; {
+		list, err := m.store.List(ctx, k.OwnerID, Page{Within: k.ID, Before: before, Limit: maxPageLimit})
+		if err != nil || len(list) == 0 {
+			return
+		}
+		for _, d := range list {
+			before = d.ID
+			if d.ID == k.ID || d.IsRevoked() {
+				continue
+			}
+			_, err := m.store.Change(ctx, d.ID, Change{At: k.RevokedAt, Revoked: &Revoked{By: actor, Reason: "the key " + k.ID + " that created it was revoked"}})
+			m.forget(d.ID)
+			if err == nil {
+				m.audit(ctx, audit.Event{Type: audit.Revoked, Time: k.RevokedAt, Actor: actor, OwnerID: d.OwnerID, KeyID: d.ID, Before: d.Permissions, Reason: "parent revoked"})
+			}
+		}
+		if len(list) < maxPageLimit {
+			return
+		}
+	}
+}
+
+// controlButNewline reports control characters other than line breaks.
+func controlButNewline(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' }

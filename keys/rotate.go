@@ -72,6 +72,30 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		m.auditRefusal(ctx, actor, r.Owner, r.ID, err)
 		return nil, "", err
 	}
+	if r.Grace == 0 {
+		m.revokeMintedBefore(ctx, after, actor)
+	}
 	m.audit(ctx, audit.Event{Type: audit.Rotated, Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID, Before: before.Permissions, After: after.Permissions})
 	return after, token.String(), nil
+}
+
+// revokeMintedBefore revokes the keys k's previous secrets created (and
+// theirs), after a rotation that ended them at once: they stopped working
+// with that secret, and should no longer hold the owner's key limit.
+func (m *Manager) revokeMintedBefore(ctx context.Context, k *Key, actor audit.Actor) {
+	list, err := m.store.List(ctx, k.OwnerID, Page{Within: k.ID, Limit: maxPageLimit})
+	if err != nil {
+		return // they are refused anyway; the record catches up at the next revocation
+	}
+	for _, d := range list {
+		if d.IsRevoked() || len(d.Ancestors) == 0 || d.Ancestors[len(d.Ancestors)-1] != k.ID || d.ParentGeneration >= k.Generation {
+			continue
+		}
+		revoked, err := m.store.Change(ctx, d.ID, Change{At: k.UpdatedAt, Revoked: &Revoked{By: actor, Reason: "the secret of " + k.ID + " that created it was rotated"}})
+		m.forget(d.ID)
+		if err == nil {
+			m.audit(ctx, audit.Event{Type: audit.Revoked, Time: k.UpdatedAt, Actor: actor, OwnerID: d.OwnerID, KeyID: d.ID, Before: d.Permissions, Reason: "parent's secret rotated"})
+			m.revokeDescendants(ctx, revoked, actor)
+		}
+	}
 }

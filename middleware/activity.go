@@ -15,6 +15,7 @@ type eventJSON struct {
 	Type   audit.Type         `json:"type"`
 	Time   time.Time          `json:"time"`
 	Actor  string             `json:"actor,omitempty"`
+	Kind   audit.Kind         `json:"actor_kind,omitempty"` // user, key, operator or system
 	KeyID  string             `json:"key_id,omitempty"`
 	Before policy.Permissions `json:"before,omitempty"`
 	After  policy.Permissions `json:"after,omitempty"`
@@ -47,7 +48,7 @@ func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) 
 	}
 	out := make([]eventJSON, len(events))
 	for i, e := range events {
-		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: actorJSON(e.Actor), KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP}
+		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: actorJSON(e.Actor), Kind: e.Actor.Kind, KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out})
 	return nil

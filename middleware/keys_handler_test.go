@@ -66,9 +66,16 @@ func TestListPagination(t *testing.T) {
 	assert.Empty(t, all.NextCursor)
 
 	// Another user's list, and a cursor from alice's list, show only theirs.
-	resp = f.bob.DoJSON(t, http.MethodGet, "/api-keys?cursor="+want[0]+"z", nil)
-	resp.JSON(t, &all)
-	assert.Equal(t, []string{f.bobKey.ID}, ids(all.Keys))
+	resp = f.bob.DoJSON(t, http.MethodGet, "/api-keys?cursor="+want[0], nil)
+	var bobs listBody
+	resp.JSON(t, &bobs)
+	assert.Equal(t, []string{f.bobKey.ID}, ids(bobs.Keys))
+	// A cursor is an id: anything else is refused before the store is asked.
+	for _, cursor := range []string{want[0] + "z", "%00", "%FF"} {
+		resp = f.alice.DoJSON(t, http.MethodGet, "/api-keys?cursor="+cursor, nil)
+		keycaptest.RequireCode(t, resp, keycap.CodeInvalidField)
+		assert.Equal(t, "cursor", details[keycap.InvalidFieldDetails](t, resp).Field)
+	}
 
 	for _, limit := range []string{"0", "-1", "201", "abc", "1.5", "%20"} {
 		resp := f.alice.DoJSON(t, http.MethodGet, "/api-keys?limit="+limit, nil)

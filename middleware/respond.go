@@ -28,8 +28,10 @@ type keyJSON struct {
 	LastUsedAt        *time.Time         `json:"last_used_at"`
 	RevokedAt         *time.Time         `json:"revoked_at"`
 	RevokedBy         string             `json:"revoked_by,omitempty"`
+	RevokedByKind     audit.Kind         `json:"revoked_by_kind,omitempty"` // user, key, operator or system
 	RevokedReason     string             `json:"revoked_reason,omitempty"`
 	CreatedBy         string             `json:"created_by"`
+	CreatedByKind     audit.Kind         `json:"created_by_kind,omitempty"` // user, key, operator or system
 	PreviousExpiresAt *time.Time         `json:"previous_secret_expires_at,omitempty"`
 	Remaining         *int64             `json:"remaining,omitempty"`
 	Key               string             `json:"key,omitempty"`
@@ -44,7 +46,8 @@ func toJSON(k *keys.Key, now time.Time) keyJSON {
 		ID: k.ID, Name: k.Name, Hint: k.Hint, Prefix: k.Prefix, OwnerID: k.OwnerID,
 		Permissions: perms, Status: status(k, now), CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
 		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
-		RevokedBy: actorJSON(k.RevokedBy), RevokedReason: k.RevokedReason, CreatedBy: actorJSON(k.CreatedBy), Remaining: k.Remaining,
+		RevokedBy: actorJSON(k.RevokedBy), RevokedByKind: k.RevokedBy.Kind, RevokedReason: k.RevokedReason,
+		CreatedBy: actorJSON(k.CreatedBy), CreatedByKind: k.CreatedBy.Kind, Remaining: k.Remaining,
 	}
 	if k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) {
 		j.PreviousExpiresAt = timePtr(k.PreviousExpiresAt)
@@ -53,7 +56,8 @@ func toJSON(k *keys.Key, now time.Time) keyJSON {
 }
 
 // actorJSON is how an actor reads in answers: a user's id as it is, any
-// other actor as "kind:id" ("key:<id>" for a key).
+// other actor as "kind:id" ("key:<id>" for a key). A user id may itself
+// look like "key:<id>": the *_kind field beside it says which it is.
 func actorJSON(a audit.Actor) string {
 	if a.Kind == audit.KindUser {
 		return a.ID
