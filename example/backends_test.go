@@ -66,3 +66,17 @@ func TestSplitRoles(t *testing.T) {
 	assert.Equal(t, []string{"viewer"}, splitRoles("viewer"))
 	assert.Equal(t, []string{"member", "owner"}, splitRoles("member, owner"))
 }
+
+func TestListenAddr(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "127.0.0.1:8080"},
+		{map[string]string{"PORT": "3000"}, ":3000"},
+		{map[string]string{"ADDR": "127.0.0.1:9000", "PORT": "3000"}, "127.0.0.1:9000"},
+		{map[string]string{"ADDR": "[::1]:8080"}, "[::1]:8080"},
+	} {
+		assert.Equal(t, tt.want, listenAddr(func(k string) string { return tt.env[k] }), "%v", tt.env)
+	}
+}

@@ -4,7 +4,9 @@
 //
 //	go run ./example            # http://localhost:8080, SQLite in ./keycap.db
 //
-// Environment: PORT (or the -addr flag) picks the address, KEYCAP_DB the
+// It listens on 127.0.0.1:8080 (the demo users' passwords are public);
+// ADDR (or the -addr flag) picks another address, and PORT, as platforms
+// set it, listens on that port on every interface. KEYCAP_DB picks the
 // SQLite file, and KEYCAP_SECRET (hex or base64, at least 32 bytes) the
 // server secret; without it a secret is generated once and kept in the
 // file KEYCAP_DB.secret.
@@ -48,16 +50,13 @@ func main() {
 // run parses flags and environment, serves until SIGINT or SIGTERM, then
 // shuts down gracefully.
 func run(args []string, getenv func(string) string, out io.Writer, logger *slog.Logger) error {
-	defaultAddr := ":8080"
-	if port := getenv("PORT"); port != "" {
-		defaultAddr = ":" + port
-	}
+	defaultAddr := listenAddr(getenv)
 	defaultDB := getenv("KEYCAP_DB")
 	if defaultDB == "" {
 		defaultDB = "keycap.db"
 	}
 	flags := flag.NewFlagSet("example", flag.ContinueOnError)
-	addr := flags.String("addr", defaultAddr, "address to listen on (default :$PORT, or :8080)")
+	addr := flags.String("addr", defaultAddr, "address to listen on (default $ADDR, or :$PORT, or 127.0.0.1:8080)")
 	dbPath := flags.String("db", defaultDB, "SQLite database file (default $KEYCAP_DB, or keycap.db)")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -128,6 +127,19 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		return err
 	}
 	return nil
+}
+
+// listenAddr is where the app listens by default: ADDR, or every
+// interface on PORT as platforms set it, or loopback only (the demo users'
+// passwords are public).
+func listenAddr(getenv func(string) string) string {
+	switch addr, port := getenv("ADDR"), getenv("PORT"); {
+	case addr != "":
+		return addr
+	case port != "":
+		return ":" + port
+	}
+	return "127.0.0.1:8080"
 }
 
 // baseURL is how a person on this machine reaches addr.

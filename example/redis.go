@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/alexedwards/scs/redisstore"
+	"github.com/alexedwards/scs/goredisstore"
 	"github.com/alexedwards/scs/v2"
-	redigo "github.com/gomodule/redigo/redis"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/keycaphq/keycap/keys"
@@ -31,7 +29,8 @@ type redisBackend struct {
 
 // openRedis connects to rawURL (redis://[:password@]host:6379/db) and puts
 // the coherent Redis cache in front of store. prefix "" means "keycap:".
-// scs's redisstore needs a redigo pool; keycap's packages use go-redis.
+// One go-redis client serves the cache, the sessions (scs's goredisstore)
+// and the rate limiter.
 func openRedis(rawURL, prefix string, store keys.Store, secret []byte, logger *slog.Logger) (*redisBackend, error) {
 	opts, err := redis.ParseURL(rawURL)
 	if err != nil {
@@ -52,16 +51,11 @@ func openRedis(rawURL, prefix string, store keys.Store, secret []byte, logger *s
 		rdb.Close()
 		return nil, err
 	}
-	pool := &redigo.Pool{
-		MaxIdle:     10,
-		IdleTimeout: 5 * time.Minute,
-		DialContext: func(ctx context.Context) (redigo.Conn, error) { return redigo.DialURLContext(ctx, rawURL) },
-	}
 	return &redisBackend{
 		store:    cache,
-		sessions: redisstore.NewWithPrefix(pool, prefix+"session:"),
+		sessions: goredisstore.NewWithPrefix(rdb, prefix+"session:"),
 		limiter:  redislimit.New(rdb, prefix+"rl:"),
 		describe: fmt.Sprintf("%s db %d prefix %q", opts.Addr, opts.DB, prefix),
-		close:    func() error { return errors.Join(pool.Close(), rdb.Close()) },
+		close:    rdb.Close,
 	}, nil
 }
