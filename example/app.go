@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/audit/promaudit"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/middleware"
 	"github.com/keycaphq/keycap/policy"
@@ -41,6 +43,9 @@ type config struct {
 	// NoCache turns the in-process key cache off (KEYCAP_CACHE=off): every
 	// verification reads the store, as the load test measures.
 	NoCache bool
+	// Metrics, when set (KEYCAP_METRICS_ADDR), registers keycap's metrics
+	// (audit/promaudit) here; nil means none.
+	Metrics prometheus.Registerer
 	// LastUsedInterval is how often a key's "last used" is written; 0 means 10 s.
 	LastUsedInterval time.Duration
 	Logger           *slog.Logger // nil means slog.Default()
@@ -94,11 +99,20 @@ func (a *app) build(cfg config) (err error) {
 	}
 	auditor, activity := auditors(b.events, a.logger)
 	a.activity = activity
+	var observer audit.Observer // nil: none
+	if cfg.Metrics != nil {
+		m, err := promaudit.New(cfg.Metrics, promaudit.Options{})
+		if err != nil {
+			return err
+		}
+		observer, auditor = m, audit.Tee(auditor, m) // every verification; every change and denial
+	}
 	a.manager, err = keys.NewManager(keys.Config{
 		Store: b.store, Policy: pol, Subjects: a.users, Secret: b.secret,
 		Cache:            b.cache, // in process for SQLite only: see backends
 		LastUsedInterval: interval,
 		Auditor:          auditor, // see page.go: the Activity panel lists a.activity
+		Observer:         observer,
 	})
 	if err != nil {
 		return err

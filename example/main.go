@@ -19,6 +19,11 @@
 //	KEYCAP_REDIS_PREFIX           of every Redis key (default keycap:)
 //	KEYCAP_RATE_LIMIT=600/1m      each key's budget, a sliding window (default none)
 //
+// KEYCAP_METRICS_ADDR=127.0.0.1:9090 serves Prometheus metrics (keycap's
+// verifications and key events, from audit/promaudit, and the Go runtime's)
+// at GET /metrics on that address, a listener of its own, never the app's;
+// unset, there are no metrics and no second listener.
+//
 // For scripts/loadtest.sh: KEYCAP_CACHE=off turns the in-process key cache
 // off, and KEYCAP_BARE_ADDR=127.0.0.1:18081 also serves the demo API with
 // no keycap (and no authentication) in front, as the baseline.
@@ -37,6 +42,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func main() {
@@ -66,12 +73,19 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 	if err != nil {
 		return err
 	}
-	a, err := newApp(config{
+	cfg := config{
 		DBPath: *dbPath, Secret: getenv("KEYCAP_SECRET"), Logger: logger,
 		DatabaseURL: getenv("DATABASE_URL"), RedisURL: getenv("REDIS_URL"),
 		TablePrefix: getenv("KEYCAP_TABLE_PREFIX"), RedisPrefix: getenv("KEYCAP_REDIS_PREFIX"),
 		RateLimit: rateLimit, NoCache: getenv("KEYCAP_CACHE") == "off",
-	})
+	}
+	metricsAddr := getenv("KEYCAP_METRICS_ADDR")
+	var metrics *prometheus.Registry // nil: no metrics, no listener
+	if metricsAddr != "" {
+		metrics = newMetricsRegistry()
+		cfg.Metrics = metrics
+	}
+	a, err := newApp(cfg)
 	if err != nil {
 		return err
 	}
@@ -96,6 +110,13 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		bareSrv := &http.Server{Handler: securityHeaders(bareRoutes()), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = bareSrv.Serve(bareLn) }()
 		defer bareSrv.Close()
+	}
+	if metrics != nil {
+		metricsSrv, err := serveMetrics(metricsAddr, metrics, logger)
+		if err != nil {
+			return err
+		}
+		defer metricsSrv.Close()
 	}
 	printWelcome(out, a, baseURL(ln.Addr()))
 

@@ -87,15 +87,17 @@ type process struct {
 }
 
 // startExample starts the example at bin in dir, listening on port, with
-// env (NAME=value) added to the environment. It keeps to SQLite unless env
-// sets DATABASE_URL, whatever the environment of the test says.
+// env (NAME=value) added to the environment. It keeps to SQLite, and
+// serves no metrics, unless env sets DATABASE_URL or KEYCAP_METRICS_ADDR,
+// whatever the environment of the test says.
 func startExample(t *testing.T, bin, dir, port string, env ...string) *process {
 	t.Helper()
 	p := &process{out: &syncBuffer{}, errOut: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin)
 	p.cmd.Dir = dir
 	p.cmd.Env = append(os.Environ(), "PORT="+port, "KEYCAP_DB="+filepath.Join(dir, "keycap.db"), "KEYCAP_SECRET=",
-		"DATABASE_URL=", "REDIS_URL=", "KEYCAP_TABLE_PREFIX=", "KEYCAP_REDIS_PREFIX=", "KEYCAP_RATE_LIMIT=")
+		"DATABASE_URL=", "REDIS_URL=", "KEYCAP_TABLE_PREFIX=", "KEYCAP_REDIS_PREFIX=", "KEYCAP_RATE_LIMIT=",
+		"KEYCAP_METRICS_ADDR=")
 	p.cmd.Env = append(p.cmd.Env, env...) // the last value of a name wins
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
 	require.NoError(t, p.cmd.Start())
