@@ -59,7 +59,7 @@ func TestTee(t *testing.T) {
 // is audited and listed at GET /api-keys/activity, never with a key.
 func TestActivityOverHTTP(t *testing.T) {
 	log := audit.NewMemory(0)
-	srv := keycaptest.NewServer(t, keycaptest.WithManager(func(c *keys.Config) { c.Auditor = log }),
+	srv := keycaptest.NewApp(t, keycaptest.WithManager(func(c *keys.Config) { c.Auditor = log }),
 		keycaptest.WithMiddleware(func(o *middleware.Options) { o.Activity = log }))
 	alice := srv.LogIn(t, "alice")
 	k := alice.CreateKey(t, "/api-keys", "ci", policy.MustParse("files:read"))

@@ -68,7 +68,7 @@ func startPair(t *testing.T, bin, tablePrefix string, env ...string) *pair {
 		}
 	}
 	require.NotNil(t, cookie, "logging in on A sets the session cookie")
-	p.aliceB = keycaptest.NewClient(t, p.b).WithCookie(t, cookie)
+	p.aliceB = keycaptest.NewClient(t, p.b).AddCookie(t, cookie)
 	return p
 }
 

@@ -116,7 +116,7 @@ type fixture struct {
 	proxy  *faultproxy.Proxy
 	direct *sql.DB // the test's own view of the table, around the proxy
 	table  string
-	srv    *keycaptest.Server
+	srv    *keycaptest.App
 }
 
 func newFixture(t *testing.T, b backend) *fixture {
@@ -172,11 +172,11 @@ var secret = []byte(rand.Text() + rand.Text())
 // newServer starts a test app on store, with no in-process cache (every
 // verification asks the store), no key limit, and GET /api/files guarded
 // by files:read.
-func newServer(t *testing.T, store keys.Store) *keycaptest.Server {
+func newServer(t *testing.T, store keys.Store) *keycaptest.App {
 	t.Helper()
 	unlimited := keycaptest.DefaultPolicy()
 	unlimited.MaxKeys = -1 // bursts of creates test faults, not the key limit
-	return keycaptest.NewServer(t,
+	return keycaptest.NewApp(t,
 		keycaptest.WithStore(store),
 		keycaptest.WithPolicy(unlimited),
 		keycaptest.WithManager(func(c *keys.Config) {
@@ -217,7 +217,7 @@ func send(c *keycaptest.Client, method, path string, body any) (*keycaptest.Resp
 }
 
 // useKey calls the guarded route with key alone.
-func useKey(t *testing.T, srv *keycaptest.Server, key string) *keycaptest.Response {
+func useKey(t *testing.T, srv *keycaptest.App, key string) *keycaptest.Response {
 	t.Helper()
 	return srv.Anonymous(t).WithKey(key).DoJSON(t, http.MethodGet, "/api/files", nil)
 }

@@ -23,7 +23,7 @@ type redisFixture struct {
 	proxy  *faultproxy.Proxy
 	direct *redis.Client // around the proxy, for the test's own checks
 	prefix string
-	a, b   *keycaptest.Server
+	a, b   *keycaptest.App
 }
 
 func newRedisFixture(t *testing.T) *redisFixture {
@@ -31,7 +31,7 @@ func newRedisFixture(t *testing.T) *redisFixture {
 	direct, prefix := testenv.Redis(t)
 	p := faultproxy.Start(t, testenv.Env("KEYCAP_REDIS_ADDR", "127.0.0.1:6379"))
 	_, _, store := sqliteFile(t, "_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)")
-	instance := func() *keycaptest.Server {
+	instance := func() *keycaptest.App {
 		rdb := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1,
 			DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond})
 		t.Cleanup(func() { rdb.Close() })
@@ -73,7 +73,7 @@ func TestRedisDown(t *testing.T) {
 	keycaptest.RequireCode(t, useKey(t, f.b, gone.Key), keycap.CodeKeyInvalid)
 
 	f.proxy.Break()
-	for _, srv := range []*keycaptest.Server{f.a, f.b} {
+	for _, srv := range []*keycaptest.App{f.a, f.b} {
 		keycaptest.RequireCode(t, timed(t, func() *keycaptest.Response { return useKey(t, srv, good.Key) }), "")
 		keycaptest.RequireCode(t, timed(t, func() *keycaptest.Response { return useKey(t, srv, gone.Key) }), keycap.CodeKeyInvalid)
 	}
@@ -84,14 +84,14 @@ func TestRedisDown(t *testing.T) {
 	requireUnavailable(t, alice.DoJSON(t, http.MethodDelete, "/api-keys/"+later.ID, nil))
 	requireUnavailable(t, alice.DoJSON(t, http.MethodPatch, "/api-keys/"+later.ID, map[string]any{"name": "renamed"}))
 	t.Logf("change with Redis down: logged cause %q", requireLogged(t, mark, 2)[0])
-	for _, srv := range []*keycaptest.Server{f.a, f.b} { // nothing was changed, on any instance
+	for _, srv := range []*keycaptest.App{f.a, f.b} { // nothing was changed, on any instance
 		keycaptest.RequireCode(t, timed(t, func() *keycaptest.Response { return useKey(t, srv, later.Key) }), "")
 	}
 	require.Positive(t, f.proxy.Stats().Refused, "the requests reached the broken proxy")
 
 	healed := time.Now()
 	f.proxy.Heal()
-	for _, srv := range []*keycaptest.Server{f.b, f.a} { // B first: it made no change
+	for _, srv := range []*keycaptest.App{f.b, f.a} { // B first: it made no change
 		keycaptest.RequireCode(t, useKey(t, srv, later.Key), "")
 		keycaptest.RequireCode(t, useKey(t, srv, gone.Key), keycap.CodeKeyInvalid)
 		keycaptest.RequireCode(t, useKey(t, srv, good.Key), "")
@@ -104,7 +104,7 @@ func TestRedisDown(t *testing.T) {
 	require.Equal(t, "revoked after", k.Name, "the refused rename was not written")
 
 	keycaptest.RequireCode(t, alice.DoJSON(t, http.MethodDelete, "/api-keys/"+later.ID, nil), "")
-	for _, srv := range []*keycaptest.Server{f.b, f.a} {
+	for _, srv := range []*keycaptest.App{f.b, f.a} {
 		keycaptest.RequireCode(t, useKey(t, srv, later.Key), keycap.CodeKeyInvalid)
 	}
 }
@@ -122,7 +122,7 @@ func TestRedisDownQuota(t *testing.T) {
 	keycaptest.RequireCode(t, useKey(t, f.b, k.Key), "") // cached in Redis; 4 left
 
 	f.proxy.Break()
-	for i, srv := range []*keycaptest.Server{f.a, f.b, f.a, f.b} {
+	for i, srv := range []*keycaptest.App{f.a, f.b, f.a, f.b} {
 		resp := timed(t, func() *keycaptest.Response { return useKey(t, srv, k.Key) })
 		keycaptest.RequireCode(t, resp, "")
 		require.Equal(t, strconv.Itoa(3-i), resp.Header.Get("X-Quota-Remaining"))

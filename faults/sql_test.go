@@ -204,7 +204,7 @@ func TestDatabaseHangs(t *testing.T) {
 		server := httptest.NewServer(withDeadline(deadline, f.srv.Sessions.LoadAndSave(f.srv.Keycap.Authenticate(f.srv.Mux))))
 		t.Cleanup(server.Close)
 		t.Cleanup(f.proxy.Heal) // before server.Close, which waits for requests
-		alice := keycaptest.NewClient(t, server.URL).WithCookie(t, keycaptest.SessionCookie(t, f.srv.Sessions, keycaptest.SessionKey, "alice"))
+		alice := keycaptest.NewClient(t, server.URL).AddCookie(t, keycaptest.SessionCookie(t, f.srv.Sessions, keycaptest.SessionKey, "alice"))
 		k := alice.CreateKey(t, "/api-keys", "k", filesRead)
 
 		f.proxy.Stall()

@@ -9,8 +9,10 @@ import (
 	"github.com/keycaphq/keycap"
 )
 
-// RequireCode requires that resp is keycap's JSON error with code and its
-// status, or, for code "", a 2xx answer.
+// RequireCode requires that resp is keycap's JSON error with code, a
+// message and the status code.Status() gives (the one table of codes and
+// statuses), with a WWW-Authenticate header on a 401; for code "", it
+// requires a 2xx answer of any body.
 func RequireCode(t testing.TB, resp *Response, code keycap.Code) {
 	t.Helper()
 	if code == "" {

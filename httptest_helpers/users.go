@@ -9,23 +9,27 @@ import (
 
 // Users is an in-memory, mutable user directory implementing
 // [policy.Subjects], so tests can demote, disable or delete users between
-// requests. Safe for concurrent use.
+// requests. The zero Users is an empty directory, ready to use; it must
+// not be copied after first use. Safe for concurrent use.
 type Users struct {
 	mu    sync.RWMutex
 	users map[string]policy.Subject
 }
 
-// NewUsers returns an empty directory.
+// NewUsers returns an empty directory, as the zero Users is.
 func NewUsers() *Users { return &Users{users: map[string]policy.Subject{}} }
 
-// Set adds or replaces user id with roles.
+// Set adds or replaces user id with roles (none: no roles), enabled.
 func (u *Users) Set(id string, roles ...string) {
 	u.Put(policy.Subject{ID: id, Roles: roles})
 }
 
-// Put adds or replaces a subject.
+// Put adds or replaces s, under s.ID.
 func (u *Users) Put(s policy.Subject) {
 	u.mu.Lock()
+	if u.users == nil {
+		u.users = map[string]policy.Subject{}
+	}
 	u.users[s.ID] = s
 	u.mu.Unlock()
 }
@@ -41,14 +45,15 @@ func (u *Users) Disable(id string, disabled bool) {
 	u.mu.Unlock()
 }
 
-// Delete removes user id.
+// Delete removes user id; an unknown id is ignored.
 func (u *Users) Delete(id string) {
 	u.mu.Lock()
 	delete(u.users, id)
 	u.mu.Unlock()
 }
 
-// Subject implements [policy.Subjects].
+// Subject implements [policy.Subjects]: an unknown id is
+// [policy.ErrUnknownSubject].
 func (u *Users) Subject(_ context.Context, id string) (policy.Subject, error) {
 	u.mu.RLock()
 	s, ok := u.users[id]

@@ -21,7 +21,7 @@ import (
 
 // Builders of escalation requests, and checks of their refusals.
 
-func opts(o ...keycaptest.Option) []keycaptest.Option { return o }
+func opts(o ...keycaptest.AppOption) []keycaptest.AppOption { return o }
 
 // createBody is a create request for perms, given as JSON.
 func createBody(perms string) []byte {

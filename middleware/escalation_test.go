@@ -21,7 +21,7 @@ import (
 // was: no Create or Update call, every record unchanged.
 type escalation struct {
 	name  string
-	opts  []keycaptest.Option                                             // more server options
+	opts  []keycaptest.AppOption                                          // more server options
 	setup func(t *testing.T, f *fixture) map[string]keycaptest.CreatedKey // runs before the store is snapshot
 	do    func(t *testing.T, f *fixture, extra map[string]keycaptest.CreatedKey) *keycaptest.Response
 	code  keycap.Code
@@ -170,7 +170,7 @@ func requestEscalations() []escalation {
 			return f.anon.DoJSON(t, http.MethodPost, "/api-keys", createBody(`{"files": ["read"]}`))
 		}, code: keycap.CodeUnauthenticated},
 		{name: "auth/forged session cookie", do: func(t *testing.T, f *fixture, _ map[string]keycaptest.CreatedKey) *keycaptest.Response {
-			c := f.srv.Anonymous(t).WithCookie(t, &http.Cookie{Name: f.srv.Sessions.Cookie.Name, Value: "alice", Path: "/"})
+			c := f.srv.Anonymous(t).AddCookie(t, &http.Cookie{Name: f.srv.Sessions.Cookie.Name, Value: "alice", Path: "/"})
 			return c.DoJSON(t, http.MethodPost, "/api-keys", createBody(`{"files": ["read"]}`))
 		}, code: keycap.CodeUnauthenticated},
 		{name: "auth/disabled user's session", setup: func(t *testing.T, f *fixture) map[string]keycaptest.CreatedKey {

@@ -132,7 +132,7 @@ func TestCreateDefaults(t *testing.T) {
 // client, decides what keys hold.
 func TestClientPermissionsNotAllowed(t *testing.T) {
 	t.Parallel()
-	srv := keycaptest.NewServer(t, keycaptest.WithPolicy(policy.Config{
+	srv := keycaptest.NewApp(t, keycaptest.WithPolicy(policy.Config{
 		Roles:   map[string]policy.Permissions{"member": memberRole},
 		Default: policy.Permissions{"files": {"read"}},
 	}), keycaptest.WithUser("alice", "member"))

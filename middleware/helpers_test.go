@@ -36,7 +36,7 @@ func testPolicy() policy.Config {
 }
 
 // withLifetime is testPolicy with a maximum lifetime.
-func withLifetime(max time.Duration) keycaptest.Option {
+func withLifetime(max time.Duration) keycaptest.AppOption {
 	c := testPolicy()
 	c.MaxLifetime = max
 	return keycaptest.WithPolicy(c)
@@ -162,7 +162,7 @@ func servePrincipal(w http.ResponseWriter, r *http.Request) {
 //
 // aliceKey holds files:read and files:write; bobKey everything bob may grant.
 type fixture struct {
-	srv    *keycaptest.Server
+	srv    *keycaptest.App
 	store  *countingStore
 	clock  *fakeClock
 	alice  *keycaptest.Client
@@ -177,10 +177,10 @@ type fixture struct {
 }
 
 // newFixture starts the app; opts come after the defaults, so they win.
-func newFixture(t testing.TB, opts ...keycaptest.Option) *fixture {
+func newFixture(t testing.TB, opts ...keycaptest.AppOption) *fixture {
 	t.Helper()
 	f := &fixture{store: newCountingStore(), clock: newFakeClock(), owners: []string{"alice", "bob", "carol", "root"}}
-	defaults := []keycaptest.Option{
+	defaults := []keycaptest.AppOption{
 		keycaptest.WithStore(f.store),
 		keycaptest.WithPolicy(testPolicy()),
 		keycaptest.WithUser("alice", "member"),
@@ -190,7 +190,7 @@ func newFixture(t testing.TB, opts ...keycaptest.Option) *fixture {
 		keycaptest.WithManager(func(c *keys.Config) { c.Now = f.clock.Now }),
 		keycaptest.WithRoutes(appRoutes),
 	}
-	f.srv = keycaptest.NewServer(t, append(defaults, opts...)...)
+	f.srv = keycaptest.NewApp(t, append(defaults, opts...)...)
 	f.alice = f.srv.LogIn(t, "alice")
 	f.bob = f.srv.LogIn(t, "bob")
 	f.carol = f.srv.LogIn(t, "carol")

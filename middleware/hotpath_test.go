@@ -57,7 +57,7 @@ func (t *tally) Touch(ctx context.Context, id string, at time.Time, ip string) e
 // bookkeeping is one coalesced write, off the request path.
 func TestHotPathWritesNothing(t *testing.T) {
 	store := newTally(memstore.New())
-	srv := keycaptest.NewServer(t, keycaptest.WithStore(store), keycaptest.WithRoutes(filesRoutes),
+	srv := keycaptest.NewApp(t, keycaptest.WithStore(store), keycaptest.WithRoutes(filesRoutes),
 		keycaptest.WithManager(func(c *keys.Config) { c.Cache.SingleInstance = true }))
 	k := srv.LogIn(t, "alice").CreateKey(t, "/api-keys", "ci", filesRead)
 	reads := store.n("Get")
@@ -76,7 +76,7 @@ func TestHotPathWritesNothing(t *testing.T) {
 // are refused before any storage access.
 func TestMalformedKeysNeverReachTheStore(t *testing.T) {
 	store := newTally(memstore.New())
-	srv := keycaptest.NewServer(t, keycaptest.WithStore(store), keycaptest.WithRoutes(filesRoutes))
+	srv := keycaptest.NewApp(t, keycaptest.WithStore(store), keycaptest.WithRoutes(filesRoutes))
 	k := srv.LogIn(t, "alice").CreateKey(t, "/api-keys", "ci", filesRead)
 	reads := store.n("Get")
 	flip := []byte(k.Key)

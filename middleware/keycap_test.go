@@ -17,7 +17,7 @@ import (
 // TestNew checks that bad configuration fails in New, never per request.
 func TestNew(t *testing.T) {
 	t.Parallel()
-	m := keycaptest.NewServer(t).Manager
+	m := keycaptest.NewApp(t).Manager
 	tests := []struct {
 		name    string
 		options middleware.Options

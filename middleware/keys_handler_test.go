@@ -305,7 +305,7 @@ func TestKeysRoutes(t *testing.T) {
 	// Mounted where it also gets other paths, the handler answers 404 to them.
 	server := httptest.NewServer(f.srv.Sessions.LoadAndSave(f.srv.Keycap.KeysHandler()))
 	t.Cleanup(server.Close)
-	alice := keycaptest.NewClient(t, server.URL).WithCookie(t, keycaptest.SessionCookie(t, f.srv.Sessions, keycaptest.SessionKey, "alice"))
+	alice := keycaptest.NewClient(t, server.URL).AddCookie(t, keycaptest.SessionCookie(t, f.srv.Sessions, keycaptest.SessionKey, "alice"))
 	for _, path := range []string{"/", "/api-keys-extra", "/api", "/other/api-keys"} {
 		keycaptest.RequireCode(t, alice.DoJSON(t, http.MethodGet, path, nil), keycap.CodeNotFound)
 	}

@@ -28,7 +28,7 @@ func filesRoutes(mux *http.ServeMux) {
 var filesRead = policy.Permissions{"files": {"read"}}
 
 func TestRateLimitPerKeyAndOwner(t *testing.T) {
-	srv := keycaptest.NewServer(t, keycaptest.WithRoutes(filesRoutes), keycaptest.WithMiddleware(func(o *middleware.Options) {
+	srv := keycaptest.NewApp(t, keycaptest.WithRoutes(filesRoutes), keycaptest.WithMiddleware(func(o *middleware.Options) {
 		o.RateLimit = middleware.RateLimit{
 			PerKey:   ratelimit.Limit{Requests: 3, Window: time.Hour},
 			PerOwner: ratelimit.Limit{Requests: 5, Window: time.Hour},
@@ -65,7 +65,7 @@ func TestRateLimitPerKeyAndOwner(t *testing.T) {
 }
 
 func TestRateLimitOffByDefault(t *testing.T) {
-	srv := keycaptest.NewServer(t, keycaptest.WithRoutes(filesRoutes))
+	srv := keycaptest.NewApp(t, keycaptest.WithRoutes(filesRoutes))
 	k := srv.LogIn(t, "alice").CreateKey(t, "/api-keys", "k", filesRead)
 	c := srv.Anonymous(t).WithKey(k.Key)
 	for range 50 {
@@ -76,7 +76,7 @@ func TestRateLimitOffByDefault(t *testing.T) {
 }
 
 func TestRateLimitInvalidConfiguration(t *testing.T) {
-	srv := keycaptest.NewServer(t)
+	srv := keycaptest.NewApp(t)
 	_, err := middleware.New(middleware.Options{Manager: srv.Manager, RateLimit: middleware.RateLimit{PerKey: ratelimit.Limit{Requests: 5}}})
 	require.Error(t, err)
 }
@@ -85,7 +85,7 @@ func TestRateLimitInvalidConfiguration(t *testing.T) {
 // 100 admit exactly 100; refused requests (wrong permission, rate limited)
 // spend nothing.
 func TestQuotaExactUnderConcurrency(t *testing.T) {
-	srv := keycaptest.NewServer(t, keycaptest.WithRoutes(filesRoutes))
+	srv := keycaptest.NewApp(t, keycaptest.WithRoutes(filesRoutes))
 	alice := srv.LogIn(t, "alice")
 	resp := alice.DoJSON(t, "POST", "/api-keys", map[string]any{"name": "q", "permissions": filesRead, "remaining": 100})
 	require.Equal(t, http.StatusCreated, resp.StatusCode, string(resp.Body))
@@ -128,7 +128,7 @@ func TestQuotaExactUnderConcurrency(t *testing.T) {
 }
 
 func TestQuotaStricterOnly(t *testing.T) {
-	srv := keycaptest.NewServer(t, keycaptest.WithRoutes(filesRoutes), keycaptest.WithManager(func(c *keys.Config) {
+	srv := keycaptest.NewApp(t, keycaptest.WithRoutes(filesRoutes), keycaptest.WithManager(func(c *keys.Config) {
 		c.Quota = keys.Quota{Remaining: 1000, RefillAmount: 1000, RefillInterval: 24 * time.Hour}
 	}))
 	alice := srv.LogIn(t, "alice")
@@ -172,7 +172,7 @@ func TestQuotaStricterOnly(t *testing.T) {
 // TestRateLimitedRequestsSpendNoQuota: a request refused by the rate limit
 // never reaches the quota.
 func TestRateLimitedRequestsSpendNoQuota(t *testing.T) {
-	srv := keycaptest.NewServer(t, keycaptest.WithRoutes(filesRoutes), keycaptest.WithMiddleware(func(o *middleware.Options) {
+	srv := keycaptest.NewApp(t, keycaptest.WithRoutes(filesRoutes), keycaptest.WithMiddleware(func(o *middleware.Options) {
 		o.RateLimit = middleware.RateLimit{PerKey: ratelimit.Limit{Requests: 2, Window: time.Hour}}
 	}))
 	alice := srv.LogIn(t, "alice")

@@ -91,8 +91,8 @@ func TestRequireChi(t *testing.T) {
 	})
 	server := httptest.NewServer(r)
 	t.Cleanup(server.Close)
-	alice := keycaptest.NewClient(t, server.URL).WithCookie(t, keycaptest.SessionCookie(t, f.srv.Sessions, keycaptest.SessionKey, "alice"))
-	bob := keycaptest.NewClient(t, server.URL).WithCookie(t, keycaptest.SessionCookie(t, f.srv.Sessions, keycaptest.SessionKey, "bob"))
+	alice := keycaptest.NewClient(t, server.URL).AddCookie(t, keycaptest.SessionCookie(t, f.srv.Sessions, keycaptest.SessionKey, "alice"))
+	bob := keycaptest.NewClient(t, server.URL).AddCookie(t, keycaptest.SessionCookie(t, f.srv.Sessions, keycaptest.SessionKey, "bob"))
 
 	// The keys handler through chi: create, then use the key.
 	created := alice.CreateKey(t, "/api-keys", "via chi", policy.Permissions{"files": {"read"}})
@@ -200,7 +200,7 @@ func TestMisconfigured(t *testing.T) {
 			t.Cleanup(server.Close)
 			c := keycaptest.NewClient(t, server.URL)
 			if tt.cookie {
-				c = c.WithCookie(t, cookie)
+				c = c.AddCookie(t, cookie)
 			}
 			if tt.key != "" {
 				c = c.WithKey(tt.key)

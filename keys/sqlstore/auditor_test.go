@@ -119,7 +119,7 @@ func TestAuditorOverHTTP(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
 			store := newStore(t, db, d.dialect)
-			srv := keycaptest.NewServer(t, keycaptest.WithStore(store),
+			srv := keycaptest.NewApp(t, keycaptest.WithStore(store),
 				keycaptest.WithManager(func(c *keys.Config) { c.Auditor = sqlstore.NewAuditor(store) }),
 				keycaptest.WithMiddleware(func(o *middleware.Options) { o.Activity = sqlstore.NewAuditor(store) }))
 			alice := srv.LogIn(t, "alice")

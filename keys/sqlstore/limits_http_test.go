@@ -23,7 +23,7 @@ func TestQuotaOverHTTP(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			store := newStore(t, d.open(t), d.dialect)
-			srv := keycaptest.NewServer(t, keycaptest.WithStore(store),
+			srv := keycaptest.NewApp(t, keycaptest.WithStore(store),
 				keycaptest.WithManager(func(c *keys.Config) { c.Cache.Disabled = true }),
 				keycaptest.WithRoutes(func(mux *http.ServeMux) {
 					ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
