@@ -23,7 +23,7 @@ func TestAttackBadBytesInPathAnswer500(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			store := newStore(t, d.open(t), d.dialect)
-			srv := keycaptest.NewServer(t, keycaptest.WithStore(store),
+			srv := keycaptest.NewApp(t, keycaptest.WithStore(store),
 				keycaptest.WithManager(func(c *keys.Config) { c.Cache.Disabled = true }))
 			alice := srv.LogIn(t, "alice")
 			for _, req := range []struct{ method, path string }{
@@ -57,7 +57,7 @@ func TestAttackNulInRevokeReasonAnswers500(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			store := newStore(t, d.open(t), d.dialect)
-			srv := keycaptest.NewServer(t, keycaptest.WithStore(store),
+			srv := keycaptest.NewApp(t, keycaptest.WithStore(store),
 				keycaptest.WithManager(func(c *keys.Config) { c.Cache.Disabled = true }))
 			alice := srv.LogIn(t, "alice")
 			emoji := alice.DoJSON(t, "POST", "/api-keys", map[string]any{"name": "deploy 🚀👩\u200d💻", "permissions": map[string][]string{"files": {"read"}}})
