@@ -14,16 +14,28 @@ import (
 
 // Config describes a [Manager]. Store, Policy, Subjects and Secret are
 // required; zero values of the rest mean the documented defaults.
+// [NewManager] copies what it needs: changing a Config afterwards has no
+// effect on the Manager.
 type Config struct {
-	Store    Store
-	Policy   *policy.Policy
+	// Store keeps the key records; required. The Manager calls it from many
+	// goroutines: it must be safe for concurrent use, as [Store] says.
+	Store Store
+	// Policy decides what keys may carry, at creation, on every change and
+	// again at every verification; required.
+	Policy *policy.Policy
+	// Subjects tells who a key's owner is now (roles, disabled, gone); it is
+	// asked at creation, on changes and at every verification, so it should
+	// be fast. Required.
 	Subjects policy.Subjects
 	// Secret keys the HMAC of stored keys: at least 32 random bytes, kept
 	// out of the database. Changing it invalidates every key.
 	Secret []byte
-	// Prefix starts every key; "" means [defaultPrefix] ("kc").
+	// Prefix starts every key: 1 to 16 lower-case letters and digits,
+	// starting with a letter; "" means "kc". Keys with another prefix are
+	// refused as malformed, so changing it invalidates every key.
 	Prefix string
-	// Cache configures the in-process cache of key records.
+	// Cache configures the in-process cache of key records. The zero value
+	// caches nothing: set SingleInstance or MaxStale to turn it on.
 	Cache CacheConfig
 	// LastUsedInterval coalesces last-used bookkeeping: at most one write
 	// per key per interval, off the request path. 0 means one minute;
@@ -160,10 +172,11 @@ func NewManager(c Config) (*Manager, error) {
 	return m, nil
 }
 
-// Policy returns the policy the Manager grants through.
+// Policy returns the policy the Manager grants through (Config.Policy).
 func (m *Manager) Policy() *policy.Policy { return m.policy }
 
-// Prefix returns the prefix of the keys this Manager creates.
+// Prefix returns the prefix of the keys this Manager creates and accepts
+// (Config.Prefix, or "kc").
 func (m *Manager) Prefix() string { return m.prefix }
 
 // Pattern returns a regular expression that matches this Manager's keys
@@ -174,11 +187,16 @@ func (m *Manager) Prefix() string { return m.prefix }
 //	\bkc_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b
 func (m *Manager) Pattern() *regexp.Regexp { return pattern(m.prefix) }
 
-// Now returns the Manager's current time (Config.Now): the clock keycap's
-// HTTP layer uses too, so that tests can move one clock.
+// Now returns the Manager's current time (Config.Now): the clock its
+// decisions use (expiry, rotation grace, quota refills), so that tests can
+// move one clock.
 func (m *Manager) Now() time.Time { return m.now() }
 
-// Cap returns what the subject with id may grant now, within extra bounds.
+// Cap returns what the subject with id may grant now, within extra bounds
+// (such as a calling key's permissions): [policy.Policy.Cap] for the
+// subject the Config's Subjects return. The result may be shared with the
+// policy: do not modify it. Errors are the Subjects' (such as
+// [policy.ErrUnknownSubject]) and [policy.ErrSubjectDisabled].
 func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissions) (policy.Permissions, error) {
 	s, err := m.subjects.Subject(ctx, id)
 	if err != nil {
@@ -187,7 +205,9 @@ func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissio
 	return m.policy.Cap(ctx, s, bounds...)
 }
 
-// Close flushes pending last-used bookkeeping. The Manager stays usable.
+// Close writes pending last-used bookkeeping to the Store now, and returns
+// the errors of those writes. The Manager stays usable, and later uses are
+// recorded as before; Close may be called more than once.
 func (m *Manager) Close() error {
 	if m.usage != nil {
 		return m.usage.flush(context.Background())

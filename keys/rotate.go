@@ -10,8 +10,11 @@ import (
 
 // RotateRequest asks for a new secret for a key.
 type RotateRequest struct {
+	// Ref names the key and the calling key, if any.
 	Ref
-	Actor audit.Actor // zero means the calling key or the owner
+	// Actor is who asks; zero means the calling key or the owner. Only the
+	// owner's side may rotate ([ErrAdminChange]).
+	Actor audit.Actor
 	// Grace is how long the old secret keeps working: 0 stops it at once;
 	// at most the configured MaxRotationGrace.
 	Grace time.Duration

@@ -9,7 +9,9 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-// Verified is a key that passed verification.
+// Verified is a key that passed [Manager.Verify]: what a request made
+// with it may do. The zero Verified holds no key. A Verified is read-only
+// once returned, and then safe to share between goroutines.
 type Verified struct {
 	Key     *Key           // the record; shared, do not modify
 	Subject policy.Subject // the owner as the Subjects returned them now

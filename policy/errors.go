@@ -15,6 +15,7 @@ type InvalidError struct {
 	Err    error  // a sentinel such as [ErrEmpty], or nil
 }
 
+// Error returns "invalid permissions at <path>: <reason>".
 func (e *InvalidError) Error() string {
 	return "invalid permissions at " + e.Path + ": " + e.Reason
 }
@@ -22,12 +23,15 @@ func (e *InvalidError) Error() string {
 // Unwrap returns Err.
 func (e *InvalidError) Unwrap() error { return e.Err }
 
-// ExceedsError reports requested permissions beyond the cap.
+// ExceedsError reports requested permissions beyond the cap. Both fields
+// are normalized and the error's own: the caller may keep and change them.
 type ExceedsError struct {
-	Exceeded Permissions // exactly the requested part beyond Maximum
-	Maximum  Permissions // the cap that applied: what may be granted
+	Exceeded Permissions // exactly the requested part beyond Maximum; never empty
+	Maximum  Permissions // the cap that applied: what may be granted (may be empty)
 }
 
+// Error names the exceeded permissions, "resource:action" separated by
+// spaces.
 func (e *ExceedsError) Error() string {
 	return "requested permissions exceed the maximum: " + e.Exceeded.String()
 }

@@ -9,10 +9,15 @@ import (
 // LifetimeError reports a requested key lifetime beyond what the policy
 // allows for the key's permissions.
 type LifetimeError struct {
+	// Requested is the lifetime asked for (keys.Manager counts a change's
+	// from the key's creation); 0 means no expiry at all.
 	Requested time.Duration
-	Maximum   time.Duration
+	// Maximum is the longest lifetime the policy allows for the key's
+	// permissions ([Policy.MaxLifetime]); always positive.
+	Maximum time.Duration
 }
 
+// Error names both durations.
 func (e *LifetimeError) Error() string {
 	return fmt.Sprintf("requested lifetime %s exceeds the maximum %s", e.Requested, e.Maximum)
 }
