@@ -49,11 +49,11 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		if err := m.refuseExpired(k, now); err != nil {
 			return Change{}, err
 		}
-		cap, err := m.Cap(ctx, r.Owner, callerBounds(r.Caller)...)
+		ownerCap, err := m.Cap(ctx, r.Owner, callerBounds(r.Caller)...)
 		if err != nil {
 			return Change{}, err
 		}
-		perms := cutTo(k.Permissions, cap)
+		perms := cutTo(k.Permissions, ownerCap)
 		if perms.IsEmpty() {
 			return Change{}, &policy.InvalidError{Path: "permissions", Reason: "the key holds no permission you may still grant; create a new key", Err: policy.ErrEmpty}
 		}

@@ -97,7 +97,7 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	} else if err != nil {
 		return found, err
 	}
-	cap, err := m.policy.Cap(ctx, subject)
+	ownerCap, err := m.policy.Cap(ctx, subject)
 	if errors.Is(err, policy.ErrSubjectDisabled) {
 		return found, errOwnerGone
 	} else if err != nil {
@@ -105,9 +105,9 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	}
 	v := Verified{Key: k, Subject: subject, PreviousSecret: previous}
 	if entry != nil {
-		v.Permissions = entry.effective(cap)
+		v.Permissions = entry.effective(ownerCap)
 	} else {
-		v.Permissions = cutTo(k.Permissions, cap)
+		v.Permissions = cutTo(k.Permissions, ownerCap)
 	}
 	if k.Remaining != nil {
 		v.quota = []string{k.ID}

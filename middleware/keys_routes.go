@@ -90,16 +90,16 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 	if p.Key != nil {
 		bounds = append(bounds, p.Key.Permissions)
 	}
-	cap, err := kc.manager.Cap(r.Context(), p.OwnerID, bounds...)
+	allowed, err := kc.manager.Cap(r.Context(), p.OwnerID, bounds...)
 	if err != nil {
 		return err
 	}
 	pol := kc.manager.Policy()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"permissions":              cap,
+		"permissions":              allowed,
 		"known":                    pol.Known(),
 		"allow_client_permissions": pol.AllowsClientPermissions(),
-		"max_lifetime_seconds":     int64(pol.MaxLifetime(cap).Seconds()),
+		"max_lifetime_seconds":     int64(pol.MaxLifetime(allowed).Seconds()),
 	})
 	return nil
 }

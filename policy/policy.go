@@ -152,13 +152,13 @@ func (p *Policy) Cap(ctx context.Context, s Subject, bounds ...Permissions) (Per
 			return p.max, nil
 		}
 	}
-	var cap Permissions
+	var out Permissions
 	bounded := false
 	apply := func(b Permissions) {
 		if bounded {
-			cap = Intersect(cap, b)
+			out = Intersect(out, b)
 		} else {
-			cap, bounded = b, true
+			out, bounded = b, true
 		}
 	}
 	if p.max != nil {
@@ -183,10 +183,10 @@ func (p *Policy) Cap(ctx context.Context, s Subject, bounds ...Permissions) (Per
 	for _, b := range bounds {
 		apply(b)
 	}
-	if cap == nil {
-		cap = Permissions{}
+	if out == nil {
+		out = Permissions{}
 	}
-	return cap, nil
+	return out, nil
 }
 
 func (p *Policy) roleBound(roles []string) Permissions {
@@ -213,20 +213,20 @@ func (p *Policy) Grant(ctx context.Context, s Subject, requested Permissions, bo
 	if requested != nil && !p.allowClient {
 		return nil, &InvalidError{Path: "permissions", Reason: "this app does not let clients choose permissions; leave them out"}
 	}
-	cap, err := p.Cap(ctx, s, bounds...)
+	maximum, err := p.Cap(ctx, s, bounds...)
 	if err != nil {
 		return nil, err
 	}
 	var granted Permissions
 	if requested == nil {
-		granted = Intersect(p.defaults, cap)
+		granted = Intersect(p.defaults, maximum)
 	} else {
 		if granted, err = p.normalizeRequest(requested); err != nil {
 			return nil, err
 		}
-		if excess := Excess(granted, cap); !excess.IsEmpty() {
+		if excess := Excess(granted, maximum); !excess.IsEmpty() {
 			// Cap may return the policy's own maps; the error goes to callers.
-			return nil, &ExceedsError{Exceeded: excess, Maximum: cap.Clone()}
+			return nil, &ExceedsError{Exceeded: excess, Maximum: maximum.Clone()}
 		}
 	}
 	if granted.IsEmpty() {
