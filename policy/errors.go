@@ -7,8 +7,8 @@ import (
 
 // InvalidError reports permissions that break the grammar: a name that is
 // too long or has a character outside [a-z0-9_.-], too many resources or
-// actions, a wildcard the policy does not define, or permissions sent where
-// the policy does not let clients choose them.
+// actions, a "*" ([Star]) the policy does not declare, or permissions sent
+// where the policy does not let clients choose them.
 type InvalidError struct {
 	Path   string // where: "files", "files[2]", or "permissions" for the whole set
 	Reason string // what to change, for humans

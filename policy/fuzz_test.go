@@ -59,7 +59,7 @@ func requireNormalized(t *testing.T, p policy.Permissions) {
 		require.True(t, slices.IsSorted(actions), "%q: %q not sorted", r, actions)
 		require.Equal(t, len(actions), len(slices.Compact(slices.Clone(actions))), "%q: %q has duplicates", r, actions)
 		for _, name := range append([]string{r}, actions...) {
-			require.True(t, validName(name) || name == policy.Wildcard, "%q breaks the grammar", name)
+			require.True(t, validName(name) || name == policy.Star, "%q breaks the grammar", name)
 		}
 	}
 }
@@ -112,7 +112,7 @@ func FuzzNormalize(f *testing.F) {
 			return
 		}
 		requireNormalized(t, got)
-		require.NotContains(t, got.String(), policy.Wildcard, "Normalize refuses \"*\"")
+		require.NotContains(t, got.String(), policy.Star, "Normalize refuses \"*\"")
 		require.True(t, sameSet(raw, got), "Normalize changed the set: %q → %q", raw, got)
 		again, err := policy.Normalize(got)
 		require.NoError(t, err)

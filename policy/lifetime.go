@@ -22,8 +22,13 @@ func (e *LifetimeError) Error() string {
 	return fmt.Sprintf("requested lifetime %s exceeds the maximum %s", e.Requested, e.Maximum)
 }
 
+// anyName is the wildcard of a MaxLifetimeFor pattern: "*" matches any
+// resource or action there, unlike [Star] in permissions.
+const anyName = "*"
+
+// lifetimeRule is one MaxLifetimeFor pattern and its bound.
 type lifetimeRule struct {
-	resource, action string // "*" matches any name
+	resource, action string // a name, or anyName
 	max              time.Duration
 }
 
@@ -59,11 +64,11 @@ func (p *Policy) MaxLifetime(perms Permissions) time.Duration {
 
 func (r lifetimeRule) matches(perms Permissions) bool {
 	for resource, actions := range perms {
-		if r.resource != Wildcard && r.resource != resource {
+		if r.resource != anyName && r.resource != resource {
 			continue
 		}
 		for _, a := range actions {
-			if r.action == Wildcard || r.action == a {
+			if r.action == anyName || r.action == a {
 				return true
 			}
 		}
