@@ -44,9 +44,9 @@ func (kc *Keycap) Mount(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle(kc.path+"/", kc.keys)
 }
 
-// keysRoutes builds the keys handler: a ServeMux with method patterns (405
+// keysRouter builds the keys handler: a ServeMux with method patterns (405
 // and Allow come with it), behind CSRF protection and authentication.
-func (kc *Keycap) keysRoutes() http.Handler {
+func (kc *Keycap) keysRouter() http.Handler {
 	mux := http.NewServeMux()
 	p := kc.path
 	handle := func(pattern string, serve func(http.ResponseWriter, *http.Request, Principal) error) {
