@@ -13,5 +13,6 @@
 //     /api-keys handler.
 //
 // This package holds what they share over HTTP: the [Error] type, its
-// stable [Code]s and [WriteError], the only writer of keycap's JSON errors.
+// stable codes ([Code]) and [WriteError], the only writer of keycap's JSON
+// errors.
 package keycap

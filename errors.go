@@ -12,12 +12,14 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-// Code is a stable, machine-readable error code. Codes are never renamed;
-// the README lists them all.
+// Code is a stable, machine-readable error code, sent as "code" in every
+// error body. Codes are never renamed; the README lists them all. The zero
+// Code ("") is not a code keycap defines: its [Code.Status] is 500.
 type Code string
 
 // Error codes. The status each is answered with is [Code.Status]; the
-// details type, where there is one, is named beside it.
+// details type, where there is one, is named beside it (a pointer to it is
+// what [Error].Details holds).
 const (
 	CodeExceedsMaximum          Code = "PERMISSIONS_EXCEED_MAXIMUM" // *ExceedsMaximumDetails
 	CodeInvalidPermissions      Code = "INVALID_PERMISSIONS"        // *InvalidPermissionsDetails
@@ -68,7 +70,8 @@ func (c Code) Status() int {
 	return http.StatusInternalServerError
 }
 
-// Codes returns every code keycap defines, sorted.
+// Codes returns every code keycap defines, sorted, in a new slice the
+// caller may keep.
 func Codes() []Code {
 	out := make([]Code, 0, len(codeStatus))
 	for c := range codeStatus {
@@ -80,17 +83,21 @@ func Codes() []Code {
 
 // Error is the error keycap answers with. Over HTTP it is written by
 // [WriteError] as {"code", "message", "details"} with the code's status;
-// Err is logged, never sent.
+// Err is logged, never sent. Treat an *Error as read-only once it is
+// returned: keycap's own are shared (the sentinels below, and what
+// [From] returns as is).
 type Error struct {
-	Code    Code   // stable
-	Message string // for humans; safe to show; says what to change
-	Details any    // typed per code, or nil
-	Err     error  // internal cause
+	Code    Code   // stable; the HTTP status is Code.Status()
+	Message string // for humans; safe to show; says what to change. "": the status text is sent
+	Details any    // a pointer to the details type named beside Code, or nil: sent as {}
+	Err     error  // the internal cause, or nil; logged for 5xx answers, never sent
 }
 
+// Error returns "CODE: message", for logs. It leaves out Err, the cause
+// (see [Error.Unwrap]).
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 
-// Unwrap returns the internal cause.
+// Unwrap returns the internal cause, Err (nil if none).
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is reports whether target is an *Error with the same Code, so that
@@ -100,7 +107,9 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code
 }
 
-// Sentinels for errors.Is; they carry only a Code.
+// Sentinels for errors.Is: errors.Is(err, ErrKeyInvalid) holds for any
+// *Error with that Code (see [Error.Is]). They carry only a Code; do not
+// return them to a client as they are (no Message) nor modify them.
 var (
 	ErrExceedsMaximum          = &Error{Code: CodeExceedsMaximum}
 	ErrInvalidPermissions      = &Error{Code: CodeInvalidPermissions}
@@ -112,33 +121,59 @@ var (
 	ErrConflict                = &Error{Code: CodeConflict}
 )
 
-// ExceedsMaximumDetails are the details of PERMISSIONS_EXCEED_MAXIMUM.
+// ExceedsMaximumDetails are the details of PERMISSIONS_EXCEED_MAXIMUM,
+// from a [policy.ExceedsError].
 type ExceedsMaximumDetails struct {
 	Exceeded policy.Permissions `json:"exceeded"` // requested but not allowed
 	Maximum  policy.Permissions `json:"maximum"`  // what this caller may grant
 }
 
-// InvalidPermissionsDetails are the details of INVALID_PERMISSIONS.
+// InvalidPermissionsDetails are the details of INVALID_PERMISSIONS, from a
+// [policy.InvalidError].
 type InvalidPermissionsDetails struct {
-	Path   string `json:"path"`
+	// Path is where in the request the fault is: a resource ("files"), an
+	// action by its index ("files[2]"), "permissions" for the set as a whole,
+	// or "expires_in" for a lifetime the policy refuses. A name that breaks
+	// the grammar is quoted and cut to 64 bytes.
+	Path string `json:"path"`
+	// Reason says what to change, for humans; its wording may change, so
+	// match on the code and Path, not on Reason.
 	Reason string `json:"reason"`
 }
 
-// LifetimeDetails are the details of LIFETIME_EXCEEDS_MAXIMUM, in seconds.
+// LifetimeDetails are the details of LIFETIME_EXCEEDS_MAXIMUM, from a
+// [policy.LifetimeError]: both in whole seconds (fractions are dropped).
 type LifetimeDetails struct {
+	// RequestedSeconds is the lifetime asked for: the request's expires_in,
+	// or, when a change would move the expiry past the key's creation plus
+	// the maximum, the time from the key's creation to that expiry. 0 means
+	// no expiry: new permissions that carry a maximum, on a key that never
+	// expires.
 	RequestedSeconds int64 `json:"requested_seconds"`
-	MaximumSeconds   int64 `json:"maximum_seconds"`
+	// MaximumSeconds is the longest lifetime the policy allows a key with
+	// these permissions, counted from its creation ([policy.Policy.MaxLifetime]).
+	MaximumSeconds int64 `json:"maximum_seconds"`
 }
 
-// InvalidBodyDetails are the details of INVALID_BODY.
+// InvalidBodyDetails are the details of INVALID_BODY: a request body that
+// is not the JSON object the route takes.
 type InvalidBodyDetails struct {
+	// Reason says what is wrong, for humans ("the body is not valid JSON",
+	// "unknown field ..."); its wording may change.
 	Reason string `json:"reason"`
-	Field  string `json:"field,omitempty"`
+	// Field is the JSON field at fault; "" (left out of the JSON) when the
+	// fault is the body as a whole.
+	Field string `json:"field,omitempty"`
 }
 
-// InvalidFieldDetails are the details of INVALID_FIELD.
+// InvalidFieldDetails are the details of INVALID_FIELD: a well-formed
+// value that is not acceptable, from a [keys.FieldError] or a query
+// parameter.
 type InvalidFieldDetails struct {
-	Field  string `json:"field"`
+	// Field is the JSON name of the field, or the query parameter, such as
+	// "name", "expires_in", "grace_seconds" or "limit".
+	Field string `json:"field"`
+	// Reason says what to change, for humans; its wording may change.
 	Reason string `json:"reason"`
 }
 
@@ -147,10 +182,14 @@ type InsufficientDetails struct {
 	Missing []string `json:"missing"` // "resource:action" the caller lacks
 }
 
-// DelegationDetails are the details of DELEGATION_EXCEEDS_KEY.
+// DelegationDetails are the details of DELEGATION_EXCEEDS_KEY, from a
+// [keys.DelegationError]: a request made with a key that asked for more
+// than that key has.
 type DelegationDetails struct {
+	// Reason says what went beyond the calling key, for humans; its wording
+	// may change.
 	Reason    string `json:"reason"`
-	ExpiresAt string `json:"expires_at,omitempty"` // RFC 3339: the calling key's expiry
+	ExpiresAt string `json:"expires_at,omitempty"` // RFC 3339, UTC: the calling key's expiry, when that was the bound; else left out
 }
 
 // KeyLimitDetails are the details of KEY_LIMIT_REACHED.
@@ -165,12 +204,17 @@ type DelegationDepthDetails struct {
 
 // RateLimitDetails are the details of RATE_LIMITED.
 type RateLimitDetails struct {
-	Scope             string `json:"scope"` // "key" or "owner"
-	Limit             int64  `json:"limit"`
-	RetryAfterSeconds int64  `json:"retry_after_seconds"`
+	Scope string `json:"scope"` // the budget that refused: "key" (this key's) or "owner" (all of the owner's keys)
+	// Limit is that budget's requests per window, as in the RateLimit-Limit
+	// header.
+	Limit int64 `json:"limit"`
+	// RetryAfterSeconds is how long to wait before the budget admits a
+	// request again, in whole seconds rounded up, as in the Retry-After
+	// header.
+	RetryAfterSeconds int64 `json:"retry_after_seconds"`
 }
 
-// New returns an *Error with code and message.
+// New returns an *Error with code and message, no details and no cause.
 func New(code Code, message string) *Error {
 	return &Error{Code: code, Message: message}
 }

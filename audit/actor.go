@@ -20,7 +20,7 @@ const (
 // The zero Actor is nobody (a change whose actor was not recorded). It is
 // stored as "kind:id" ([Actor.MarshalText]).
 type Actor struct {
-	Kind Kind
+	Kind Kind   // what kind of party acted; "" only in the zero Actor
 	ID   string // the user id, key id, operator name or system component
 }
 

@@ -22,23 +22,34 @@ const (
 	VerificationDenied Type = "verification_denied" // a presented key was refused
 )
 
-// Event is one audited action. It never holds a key or its hash.
+// Event is one audited action. It never holds a key or its hash. An
+// Auditor receives it by value, but its permissions are maps it must treat
+// as read-only (clone them to keep a changed copy).
 type Event struct {
-	Type    Type
-	Time    time.Time
-	Actor   Actor  // who acted; zero for an anonymous client (a refused verification)
-	OwnerID string // the key's owner, when known
-	KeyID   string // the key, when known
-	Before  policy.Permissions
-	After   policy.Permissions
-	Reason  string // why: the refusal or denial reason, or a revocation reason
-	IP      string // the client's address, for a denied verification
+	Type    Type      // what happened
+	Time    time.Time // when, on the Manager's clock (keys.Config.Now)
+	Actor   Actor     // who acted; zero for an anonymous client (a refused verification)
+	OwnerID string    // the key's owner, when known
+	KeyID   string    // the key, when known
+	// Before is the key's permissions before the action: set for Updated,
+	// Rotated, Revoked and, when the key's record was found,
+	// VerificationDenied; nil otherwise.
+	Before policy.Permissions
+	// After is the key's permissions after the action: set for Created,
+	// Updated and Rotated, and for Refused the requested permissions beyond
+	// the cap (nil when the refusal was for something else); nil otherwise.
+	After  policy.Permissions
+	Reason string // why: the refusal or denial reason, or a revocation reason
+	IP     string // the client's address, for a denied verification
 }
 
 // Auditor receives events. Audit is called synchronously after the action
 // took effect (or was refused); it must be safe for concurrent use and
 // should not block for long. Errors are the auditor's to handle.
 type Auditor interface {
+	// Audit records e. ctx is the request's (or the operation's) context:
+	// an auditor that outlives the call, such as one that writes later,
+	// must not use it after returning.
 	Audit(ctx context.Context, e Event)
 }
 

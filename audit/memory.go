@@ -5,8 +5,8 @@ import (
 	"sync"
 )
 
-// Memory keeps the latest events in memory, per owner: a [EventLog]
-// for tests and single-process apps. Create it with [NewMemory]; it is
+// Memory keeps the latest events in memory, per owner: a [Log] for tests
+// and single-process apps; they are lost when the process exits. Create it with [NewMemory]; it is
 // safe for concurrent use.
 type Memory struct {
 	mu      sync.Mutex
@@ -38,7 +38,8 @@ func (m *Memory) Audit(_ context.Context, e Event) {
 	m.mu.Unlock()
 }
 
-// Events implements [EventLog].
+// Events implements [Log]: the latest events of owner, newest first, up
+// to limit (which must not be negative).
 func (m *Memory) Events(_ context.Context, owner string, limit int) ([]Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -6,11 +6,14 @@ import (
 )
 
 // Observer sees every key verification, for metrics and tracing: pass it
-// as keys.Config.Observer. Key changes reach it as [Event]s when it is also
-// the (or one of the, see [Tee]) keys.Config.Auditor. Verification is called
+// as keys.Config.Observer. Key changes reach it as events ([Event]) when it
+// is also the (or one of the, see [Tee]) keys.Config.Auditor. Verification is called
 // on the request path, after the verdict: it must be safe for concurrent use
 // and cheap (an atomic add, a histogram observation), and must not block.
 type Observer interface {
+	// Verification is told the outcome of one key verification, with the
+	// request's context (for a trace span), after Verify decided and
+	// before it returns.
 	Verification(ctx context.Context, v Verification)
 }
 

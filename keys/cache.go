@@ -38,26 +38,26 @@ type cacheEntry struct {
 // itself, so the map cannot be freed and its address reused while the
 // memo compares against it.
 type capMemo struct {
-	cap, effective policy.Permissions
+	ownerCap, effective policy.Permissions
 }
 
-// effective returns k's permissions cut to cap, from the memo when cap is
-// the same map as last time.
-func (e *cacheEntry) effective(cap policy.Permissions) policy.Permissions {
-	if m := e.memo.Load(); m != nil && sameMap(m.cap, cap) {
+// effective returns k's permissions cut to ownerCap, from the memo when
+// ownerCap is the same map as last time.
+func (e *cacheEntry) effective(ownerCap policy.Permissions) policy.Permissions {
+	if m := e.memo.Load(); m != nil && sameMap(m.ownerCap, ownerCap) {
 		return m.effective
 	}
-	eff := cutTo(e.key.Permissions, cap)
-	e.memo.Store(&capMemo{cap: cap, effective: eff})
+	eff := cutTo(e.key.Permissions, ownerCap)
+	e.memo.Store(&capMemo{ownerCap: ownerCap, effective: eff})
 	return eff
 }
 
-// cutTo returns stored cut to cap: stored itself when it is within cap.
-func cutTo(stored, cap policy.Permissions) policy.Permissions {
-	if policy.Subset(stored, cap) {
+// cutTo returns stored cut to bound: stored itself when it is within bound.
+func cutTo(stored, bound policy.Permissions) policy.Permissions {
+	if policy.Subset(stored, bound) {
 		return stored
 	}
-	return policy.Intersect(stored, cap)
+	return policy.Intersect(stored, bound)
 }
 
 func sameMap(a, b policy.Permissions) bool {

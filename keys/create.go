@@ -10,10 +10,12 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-// CreateRequest describes a key to create.
+// CreateRequest describes a key to create, for [Manager.Create].
 type CreateRequest struct {
+	// Owner is the id of the subject the key belongs to and acts for, as the
+	// Config's Subjects know it; the key is granted within their cap.
 	Owner string
-	Name  string // 1 to 100 printable characters
+	Name  string // 1 to 100 printable characters; surrounding spaces are trimmed
 	// Permissions asked for; nil means the policy's default.
 	Permissions policy.Permissions
 	// Lifetime asked for; 0 means the policy's default.
@@ -25,8 +27,9 @@ type CreateRequest struct {
 	// new key stays within its permissions and expires no later. nil for a
 	// request made by a person.
 	Caller *Verified
-	// audit.Actor is who asks, for the record and the audit; zero means the
-	// calling key, or the owner.
+	// Actor is who asks, for the record ([Key].CreatedBy) and the audit;
+	// zero means the calling key, or the owner. Only the owner's side may
+	// create a key: another user or an operator gets [ErrAdminChange].
 	Actor audit.Actor
 }
 

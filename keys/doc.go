@@ -7,8 +7,9 @@
 // that is: a prefix, the key's id (16 lower-case Crockford base32
 // characters, time-ordered, used for a direct lookup), a secret of 32 base62
 // characters (190 random bits from crypto/rand) and a CRC32 checksum in 6
-// base62 characters that lets [Parse] reject typos and guesses without any
-// storage access. [Pattern] is a regular expression secret scanners can use.
+// base62 characters that lets [Manager.Verify] reject typos and guesses
+// without any storage access. [Manager.Pattern] is a regular expression
+// secret scanners can use.
 //
 // Only an HMAC-SHA256 of the key under a server secret is stored, never the
 // key; it is compared in constant time. A [Manager] creates keys through a

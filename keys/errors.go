@@ -42,25 +42,28 @@ type FieldError struct {
 	Reason string // what to change
 }
 
+// Error returns "keys: <field>: <reason>".
 func (e *FieldError) Error() string { return "keys: " + e.Field + ": " + e.Reason }
 
 // DelegationError reports a key-authenticated request asking for something
-// beyond the calling key: a later expiry than the key's own, or a key
-// created through more than [maxDelegationDepth] keys.
+// beyond the calling key: a later expiry than the key's own, a key created
+// through more than 8 keys, or a key of another owner.
 type DelegationError struct {
-	Reason    string
-	ExpiresAt time.Time // the calling key's expiry, when that is the bound
-	MaxDepth  int       // [maxDelegationDepth], when that is the bound
+	Reason    string    // what went beyond the calling key and what to do, for humans
+	ExpiresAt time.Time // the calling key's expiry, when that is the bound; else zero
+	MaxDepth  int       // the most keys a key may be created through (8), when that is the bound; else 0
 }
 
+// Error returns "keys: delegation: <reason>".
 func (e *DelegationError) Error() string { return "keys: delegation: " + e.Reason }
 
 // KeyLimitError reports that the owner already has as many live keys as
 // the policy allows ([policy.Config].MaxKeys).
 type KeyLimitError struct {
-	Limit int
+	Limit int // the live keys (neither revoked nor expired) an owner may hold
 }
 
+// Error returns a sentence naming Limit.
 func (e *KeyLimitError) Error() string {
 	return "keys: the owner already has " + strconv.Itoa(e.Limit) + " live keys, the most allowed"
 }

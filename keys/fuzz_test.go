@@ -81,13 +81,13 @@ func FuzzCreate(f *testing.F) {
 				require.True(t, unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs), "%U in the name %q", r, k.Name)
 			}
 		}
-		cap, err := fx.m.Cap(ctx, owner)
+		ownerCap, err := fx.m.Cap(ctx, owner)
 		require.NoError(t, err)
-		require.True(t, policy.Subset(k.Permissions, cap), "granted %v beyond %v", k.Permissions, cap)
+		require.True(t, policy.Subset(k.Permissions, ownerCap), "granted %v beyond %v", k.Permissions, ownerCap)
 		require.False(t, k.Permissions.IsEmpty())
-		if max := testPolicy.MaxLifetime(k.Permissions); max > 0 {
+		if longest := testPolicy.MaxLifetime(k.Permissions); longest > 0 {
 			require.False(t, k.ExpiresAt.IsZero())
-			require.False(t, k.ExpiresAt.After(k.CreatedAt.Add(max)))
+			require.False(t, k.ExpiresAt.After(k.CreatedAt.Add(longest)))
 		}
 		// A lifetime under a second (once born expired: times are stored to
 		// the millisecond) is refused, so every key made works at once.

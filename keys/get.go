@@ -27,10 +27,10 @@ func (m *Manager) Get(ctx context.Context, ref Ref) (*Key, error) {
 	return k, nil
 }
 
-// ListRequest asks for a page of an owner's keys.
+// ListRequest asks [Manager.List] for a page of an owner's keys.
 type ListRequest struct {
-	Owner  string
-	Before string // the cursor of the previous page; "" for the first
+	Owner  string // whose keys to list: the subject id of [Key].OwnerID
+	Before string // the cursor the previous page returned; "" for the first page
 	Limit  int    // 1 to 200; 0 means 50
 	// Caller confines the listing to the calling key and the keys created
 	// through it; nil for a person, who sees every key of Owner.

@@ -17,7 +17,8 @@ func (d digest) Equal(other []byte) bool {
 	return subtle.ConstantTimeCompare(d[:], other) == 1
 }
 
-// MinSecretLength is the shortest server secret [newHasher] accepts.
+// MinSecretLength is the shortest server secret, in bytes, that
+// [NewManager] accepts as [Config].Secret.
 const MinSecretLength = 32
 
 // hasher computes HMAC-SHA256 digests of keys under a server secret. It

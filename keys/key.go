@@ -11,6 +11,9 @@ import (
 // Key is the stored record of an API key. It never holds the key itself,
 // only its keyed hash. Records returned by a [Store] or a [Manager] are the
 // caller's to keep; a Store must not retain or mutate a record it was given.
+// A Key is a plain value: not safe for concurrent use while it is being
+// modified (see [Key.Clone]). A zero time means "never" or "not yet", as
+// each field says.
 type Key struct {
 	ID          string             // time-ordered; also embedded in the key
 	OwnerID     string             // the subject who owns the key
@@ -26,10 +29,12 @@ type Key struct {
 	// not count: they change no field a decision reads.
 	Version int64
 
-	CreatedAt time.Time
+	CreatedAt time.Time // when the record was created; lifetimes and refills count from it
+	// UpdatedAt is when a [Change] was last written (CreatedAt until then).
+	// Touch and Consume leave it alone.
 	UpdatedAt time.Time
 	ExpiresAt time.Time   // zero: never
-	CreatedBy audit.Actor // the owner, an admin, or a key (delegation)
+	CreatedBy audit.Actor // the owner, one of the owner's keys (delegation), or the system
 
 	// Ancestors are the keys that created this one (delegation), the first
 	// created directly by a person, the last this key's parent; nil for a
@@ -43,35 +48,54 @@ type Key struct {
 
 	// Generation counts rotations: 0 for the first secret.
 	Generation int64
-	// Rotation: the previous secret's hash keeps working until PreviousExpiresAt.
-	PreviousHash      []byte
+	// PreviousHash is the hash of the secret a rotation replaced, which keeps
+	// working until PreviousExpiresAt (a grace period); nil when the
+	// rotation gave none, or before any rotation.
+	PreviousHash []byte
+	// PreviousExpiresAt is when PreviousHash stops working; zero when there
+	// is no previous secret. Once past, PreviousHash works no more, though
+	// the record may still hold it.
 	PreviousExpiresAt time.Time
 
-	LastUsedAt time.Time // coalesced: updated at most once per key per interval
+	LastUsedAt time.Time // coalesced: updated at most once per key per interval; zero: never used
+	// LastUsedIP is the client address of the use recorded in LastUsedAt, as
+	// the app's ClientIP function gave it; "" when unknown or never used.
 	LastUsedIP string
 
-	RevokedAt     time.Time // zero: not revoked; revoked keys are kept for the record
-	RevokedBy     audit.Actor
+	RevokedAt time.Time // zero: not revoked; revoked keys are kept for the record
+	// RevokedBy is who revoked the key; the zero Actor when it is not
+	// revoked.
+	RevokedBy audit.Actor
+	// RevokedReason is the free-text reason given at revocation (at most 500
+	// bytes); "" when none was given or the key is not revoked.
 	RevokedReason string
 	Disabled      bool        // turned off; can be turned back on
-	DisabledBy    audit.Actor // who turned it off; an admin's disable holds against the owner
+	DisabledBy    audit.Actor // who turned it off; an admin's disable holds against the owner; zero when enabled
 
-	// Quota: when Remaining is set, each admitted request spends one.
+	// Remaining is the key's quota: when set, each admitted request spends
+	// one and none is admitted at 0. nil: the key has no quota of its own
+	// (its ancestors' quotas still apply).
 	Remaining      *int64
 	RefillAmount   int64         // Remaining is reset to this every RefillInterval (0: no refill)
 	RefillInterval time.Duration // 0: no refill
-	LastRefillAt   time.Time
+	// LastRefillAt is when Remaining was last reset to RefillAmount; zero
+	// before the first refill, when refills count from CreatedAt.
+	LastRefillAt time.Time
 }
 
-// IsRevoked reports whether the key was revoked.
+// IsRevoked reports whether the key was revoked: RevokedAt is set.
 func (k *Key) IsRevoked() bool { return !k.RevokedAt.IsZero() }
 
-// IsExpired reports whether the key's own expiry has passed at now.
+// IsExpired reports whether the key's own expiry has passed at now (an
+// expiry equal to now has passed). It does not apply the policy's maximum
+// lifetime, which [Manager.Verify] also checks; a key with no expiry never
+// expires by this test.
 func (k *Key) IsExpired(now time.Time) bool {
 	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
 }
 
-// Clone returns a deep copy of k.
+// Clone returns a deep copy of k: hashes, ancestors, permissions and
+// quota included, so the copy can be changed without touching k.
 func (k *Key) Clone() *Key {
 	c := *k
 	c.Hash = slices.Clone(k.Hash)

@@ -646,13 +646,13 @@ func TestRotateRefusals(t *testing.T) {
 func TestManagerCap(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	cap, err := f.m.Cap(ctx, "bob")
+	ownerCap, err := f.m.Cap(ctx, "bob")
 	require.NoError(t, err)
-	assert.Equal(t, policy.MustParse("files:read", "files:write"), cap)
+	assert.Equal(t, policy.MustParse("files:read", "files:write"), ownerCap)
 
-	cap, err = f.m.Cap(ctx, "bob", policy.MustParse("files:read"))
+	ownerCap, err = f.m.Cap(ctx, "bob", policy.MustParse("files:read"))
 	require.NoError(t, err)
-	assert.Equal(t, policy.MustParse("files:read"), cap)
+	assert.Equal(t, policy.MustParse("files:read"), ownerCap)
 
 	_, err = f.m.Cap(ctx, "zoe")
 	assert.ErrorIs(t, err, policy.ErrUnknownSubject)

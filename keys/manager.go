@@ -12,66 +12,6 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-// Config describes a [Manager]. Store, Policy, Subjects and Secret are
-// required; zero values of the rest mean the documented defaults.
-type Config struct {
-	Store    Store
-	Policy   *policy.Policy
-	Subjects policy.Subjects
-	// Secret keys the HMAC of stored keys: at least 32 random bytes, kept
-	// out of the database. Changing it invalidates every key.
-	Secret []byte
-	// Prefix starts every key; "" means [defaultPrefix] ("kc").
-	Prefix string
-	// Cache configures the in-process cache of key records.
-	Cache CacheConfig
-	// LastUsedInterval coalesces last-used bookkeeping: at most one write
-	// per key per interval, off the request path. 0 means one minute;
-	// negative turns the bookkeeping off.
-	LastUsedInterval time.Duration
-	// MaxRotationGrace bounds how long a rotated key's old secret keeps
-	// working. 0 means 24 hours.
-	MaxRotationGrace time.Duration
-	// Quota is the default quota of new keys; clients may ask for a
-	// stricter one, never a looser one. The zero value: keys have no quota
-	// unless their client asks for one.
-	Quota Quota
-	// Auditor receives an event for every change and refusal. nil: none.
-	// Denied verifications are audited once per key and reason per
-	// LastUsedInterval (a minute by default), so that a revoked key used in
-	// a loop cannot turn every request into an audit write.
-	Auditor audit.Auditor
-	// Observer sees every verification: its outcome, the key's id and
-	// owner and how long it took, never the key (metrics, tracing; see
-	// audit/promaudit). nil: none.
-	Observer audit.Observer
-	// Logger receives what the Manager logs: failed last-used writes.
-	// nil means slog.Default().
-	Logger *slog.Logger
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
-}
-
-// CacheConfig configures the in-process cache of key records. Whatever it
-// says, the owner's cap is re-checked at every verification, and changes
-// made through this Manager drop the cached record at once.
-type CacheConfig struct {
-	// Disabled turns the cache off: every verification asks the Store.
-	Disabled bool
-	// Size bounds the number of cached records; 0 means 10,000.
-	Size int
-	// SingleInstance declares this Manager the only writer of its Store
-	// (one process, such as a memstore or a SQLite file only this process
-	// opens), so cached records need no other invalidation.
-	SingleInstance bool
-	// MaxStale, for a Store shared by several instances, lets a cached
-	// record serve for this long after it was read: a key revoked through
-	// another instance can be accepted here for up to MaxStale. 0, the
-	// default, means no staleness: without SingleInstance the cache is off
-	// (use a shared cache such as keys/rediscache instead).
-	MaxStale time.Duration
-}
-
 // Manager creates, verifies and manages keys. Create one with [NewManager];
 // it is safe for concurrent use. Call [Manager.Close] to flush last-used
 // bookkeeping before the process exits.
@@ -160,10 +100,11 @@ func NewManager(c Config) (*Manager, error) {
 	return m, nil
 }
 
-// Policy returns the policy the Manager grants through.
+// Policy returns the policy the Manager grants through (Config.Policy).
 func (m *Manager) Policy() *policy.Policy { return m.policy }
 
-// Prefix returns the prefix of the keys this Manager creates.
+// Prefix returns the prefix of the keys this Manager creates and accepts
+// (Config.Prefix, or "kc").
 func (m *Manager) Prefix() string { return m.prefix }
 
 // Pattern returns a regular expression that matches this Manager's keys
@@ -174,11 +115,16 @@ func (m *Manager) Prefix() string { return m.prefix }
 //	\bkc_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b
 func (m *Manager) Pattern() *regexp.Regexp { return pattern(m.prefix) }
 
-// Now returns the Manager's current time (Config.Now): the clock keycap's
-// HTTP layer uses too, so that tests can move one clock.
+// Now returns the Manager's current time (Config.Now): the clock its
+// decisions use (expiry, rotation grace, quota refills), so that tests can
+// move one clock.
 func (m *Manager) Now() time.Time { return m.now() }
 
-// Cap returns what the subject with id may grant now, within extra bounds.
+// Cap returns what the subject with id may grant now, within extra bounds
+// (such as a calling key's permissions): [policy.Policy.Cap] for the
+// subject the Config's Subjects return. The result may be shared with the
+// policy: do not modify it. Errors are the Subjects' (such as
+// [policy.ErrUnknownSubject]) and [policy.ErrSubjectDisabled].
 func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissions) (policy.Permissions, error) {
 	s, err := m.subjects.Subject(ctx, id)
 	if err != nil {
@@ -187,7 +133,9 @@ func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissio
 	return m.policy.Cap(ctx, s, bounds...)
 }
 
-// Close flushes pending last-used bookkeeping. The Manager stays usable.
+// Close writes pending last-used bookkeeping to the Store now, and returns
+// the errors of those writes. The Manager stays usable, and later uses are
+// recorded as before; Close may be called more than once.
 func (m *Manager) Close() error {
 	if m.usage != nil {
 		return m.usage.flush(context.Background())

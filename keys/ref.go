@@ -2,13 +2,15 @@ package keys
 
 import "github.com/keycaphq/keycap/audit"
 
-// Ref names a key and who asks about it.
+// Ref names a key and who asks about it. The zero Ref names no key: it
+// answers [ErrNotFound].
 type Ref struct {
 	Owner string // the key's owner: another owner's key answers [ErrNotFound]
-	ID    string
+	ID    string // the key's id ([Key].ID), as in the key and in URLs
 	// Caller is the API key making the request (delegation), or nil for a
 	// person. A key reaches only itself and the keys created through it
-	// ([Key.Reaches]); others answer [ErrNotFound] like another owner's.
+	// (whose [Key].Ancestors hold it); others answer [ErrNotFound] like
+	// another owner's.
 	Caller *Verified
 }
 

@@ -12,8 +12,9 @@ import (
 
 // RevokeRequest says which key to revoke, who revokes it and why.
 type RevokeRequest struct {
+	// Ref names the key and the calling key, if any.
 	Ref
-	Actor  audit.Actor // zero means the calling key or the owner
+	Actor  audit.Actor // who revokes it, for the record; zero means the calling key or the owner
 	Reason string      // free text, kept on the record; at most 500 bytes
 }
 

@@ -10,8 +10,11 @@ import (
 
 // RotateRequest asks for a new secret for a key.
 type RotateRequest struct {
+	// Ref names the key and the calling key, if any.
 	Ref
-	Actor audit.Actor // zero means the calling key or the owner
+	// Actor is who asks; zero means the calling key or the owner. Only the
+	// owner's side may rotate ([ErrAdminChange]).
+	Actor audit.Actor
 	// Grace is how long the old secret keeps working: 0 stops it at once;
 	// at most the configured MaxRotationGrace.
 	Grace time.Duration
@@ -46,11 +49,11 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		if err := m.refuseExpired(k, now); err != nil {
 			return Change{}, err
 		}
-		cap, err := m.Cap(ctx, r.Owner, callerBounds(r.Caller)...)
+		ownerCap, err := m.Cap(ctx, r.Owner, callerBounds(r.Caller)...)
 		if err != nil {
 			return Change{}, err
 		}
-		perms := cutTo(k.Permissions, cap)
+		perms := cutTo(k.Permissions, ownerCap)
 		if perms.IsEmpty() {
 			return Change{}, &policy.InvalidError{Path: "permissions", Reason: "the key holds no permission you may still grant; create a new key", Err: policy.ErrEmpty}
 		}

@@ -34,7 +34,7 @@ type Store interface {
 	Get(ctx context.Context, id string) (*Key, error)
 	// List returns up to page.Limit records of owner with ids below
 	// page.Before (all, if empty), newest first; with page.Within set, only
-	// that key and the keys created through it (see [Key.Reaches]).
+	// that key and the keys whose [Key].Ancestors hold it.
 	List(ctx context.Context, owner string, page Page) ([]*Key, error)
 	// Change applies c to the record with id in one conditional write and
 	// returns the record as written. It writes only the fields c sets, plus
@@ -67,43 +67,52 @@ type Store interface {
 	Touch(ctx context.Context, id string, t time.Time, ip string) error
 }
 
-// Change is one change to a key record: the fields to set (nil: unchanged)
-// and the version the decision to make it was taken on.
+// Change is one change to a key record, as a [Manager] asks a [Store.Change]
+// for it: the fields to set (nil: unchanged) and the version the decision
+// to make it was taken on. A Change that sets no field still moves
+// Version and UpdatedAt; a Manager never sends one. A Store must not
+// retain or modify what the pointers point to.
 type Change struct {
 	// Version is the record's version the change was decided on; the Store
 	// refuses it with [ErrConflict] if the record is at another one. 0 means
 	// any version: only a revocation, which no state can make wrong, uses it.
 	Version int64
-	At      time.Time // becomes UpdatedAt
+	At      time.Time // becomes UpdatedAt (and RevokedAt, with Revoked)
 
-	Name        *string
-	Permissions policy.Permissions // nil: unchanged
-	ExpiresAt   *time.Time         // a zero time: never
-	Disabled    *Disabled
-	Secret      *Secret
-	Revoked     *Revoked
+	Name        *string            // the new, already checked name; nil: unchanged
+	Permissions policy.Permissions // the new, already granted permissions; nil: unchanged
+	ExpiresAt   *time.Time         // the new expiry, a zero time meaning never; nil: unchanged
+	Disabled    *Disabled          // turns the key off or on; nil: unchanged
+	Secret      *Secret            // a rotation; nil: the secret is unchanged
+	Revoked     *Revoked           // revokes the key at At; nil: not a revocation
 }
 
-// Disabled turns a key off (By set) or back on (Disabled false, By zero).
+// Disabled turns a key off (Disabled true, By set) or back on (Disabled
+// false; the Store then clears [Key].DisabledBy, whatever By holds).
 type Disabled struct {
-	Disabled bool
-	By       audit.Actor
+	Disabled bool        // the new value of [Key].Disabled
+	By       audit.Actor // who turns the key off: becomes [Key].DisabledBy
 }
 
 // Secret is a rotation: the new hash and hint, and the previous hash that
-// keeps working until PreviousExpiresAt (nil: none). The Store increments
-// Generation.
+// keeps working until PreviousExpiresAt. The Store increments Generation
+// and replaces all four fields of the record, so that a Secret with no
+// PreviousHash ends the old secret at once and any earlier grace period.
 type Secret struct {
-	Hash              []byte
-	Hint              string
-	PreviousHash      []byte
+	Hash []byte // the keyed hash of the new key: becomes [Key].Hash; unique across keys
+	Hint string // what may be shown of the new key: becomes [Key].Hint
+	// PreviousHash is the hash the rotation replaces, which keeps working
+	// for a grace period; nil or empty: none, the old secret stops at once.
+	PreviousHash []byte
+	// PreviousExpiresAt ends the grace period of PreviousHash; ignored
+	// without a PreviousHash.
 	PreviousExpiresAt time.Time
 }
 
 // Revoked revokes a key at Change.At: terminal.
 type Revoked struct {
-	By     audit.Actor
-	Reason string
+	By     audit.Actor // who revokes the key: becomes [Key].RevokedBy
+	Reason string      // free text (at most 500 bytes), or "": becomes [Key].RevokedReason
 }
 
 // Page selects a slice of a listing: keyset pagination by id, newest first.

@@ -70,7 +70,7 @@ func generate(prefix, id string) (token, error) {
 	return token{Prefix: prefix, ID: id, secret: secret, raw: string(buf)}, nil
 }
 
-// Parse checks the form and checksum of s and returns the token. It
+// parse checks the form and checksum of s and returns the token. It
 // touches no storage, never panics, and returns [ErrMalformed] for anything
 // that is not a well-formed key (including a bad checksum).
 func parse(s string) (token, error) {

@@ -12,9 +12,14 @@ import (
 // Every refusal is checked before anything is written, and the change is
 // one write: all of it or none.
 type UpdateRequest struct {
+	// Ref names the key and the calling key, if any.
 	Ref
-	Actor audit.Actor // who asks; zero means the calling key or the owner
-	Name  *string
+	// Actor is who asks; zero means the calling key or the owner. Another
+	// user (an admin) or an operator may only disable or enable the key
+	// ([ErrAdminChange]).
+	Actor audit.Actor
+	// Name renames the key: 1 to 100 printable characters, trimmed.
+	Name *string
 	// Permissions replace the key's; they go through the policy like a new
 	// key's, within the owner's current cap (and the caller's).
 	Permissions policy.Permissions

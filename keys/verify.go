@@ -9,7 +9,9 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-// Verified is a key that passed verification.
+// Verified is a key that passed [Manager.Verify]: what a request made
+// with it may do. The zero Verified holds no key. A Verified is read-only
+// once returned, and then safe to share between goroutines.
 type Verified struct {
 	Key     *Key           // the record; shared, do not modify
 	Subject policy.Subject // the owner as the Subjects returned them now
@@ -95,7 +97,7 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	} else if err != nil {
 		return found, err
 	}
-	cap, err := m.policy.Cap(ctx, subject)
+	ownerCap, err := m.policy.Cap(ctx, subject)
 	if errors.Is(err, policy.ErrSubjectDisabled) {
 		return found, errOwnerGone
 	} else if err != nil {
@@ -103,9 +105,9 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 	}
 	v := Verified{Key: k, Subject: subject, PreviousSecret: previous}
 	if entry != nil {
-		v.Permissions = entry.effective(cap)
+		v.Permissions = entry.effective(ownerCap)
 	} else {
-		v.Permissions = cutTo(k.Permissions, cap)
+		v.Permissions = cutTo(k.Permissions, ownerCap)
 	}
 	if k.Remaining != nil {
 		v.quota = []string{k.ID}
@@ -127,62 +129,6 @@ var (
 	errUnknownID   = fmt.Errorf("%w: unknown id", ErrInvalid)
 	errWrongSecret = fmt.Errorf("%w: wrong secret", ErrInvalid)
 )
-
-// maxDelegationDepth bounds chains of keys created by keys: a key has at
-// most this many ancestors.
-const maxDelegationDepth = 8
-
-// errParentInvalid wraps [ErrInvalid] for a delegated key whose parent key
-// (or one of its ancestors) was revoked, disabled, expired, deleted or
-// rotated past the secret that created it.
-var errParentInvalid = fmt.Errorf("%w: the key that created it no longer works", ErrInvalid)
-
-// withinAncestors cuts a delegated key's permissions to every ancestor's
-// and refuses it when an ancestor no longer works, or no longer works with
-// the secret that created its child: a key made by a key never outlives or
-// outgrows it, nor survives the rotation of a leaked secret that made it.
-func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now time.Time) error {
-	// Each step follows the parent the record itself names, not the
-	// child's list: a record written before ancestors were stored knows
-	// only its parent, and its grandparent must still bind it.
-	child := k
-	for depth := 1; len(child.Ancestors) > 0; depth++ {
-		if depth > maxDelegationDepth {
-			return errParentInvalid
-		}
-		parent, _, err := m.lookup(ctx, child.Ancestors[len(child.Ancestors)-1], now)
-		if errors.Is(err, ErrNotFound) {
-			return errParentInvalid
-		} else if err != nil {
-			return err
-		}
-		maxAge := m.policy.MaxLifetime(parent.Permissions)
-		if parent.IsRevoked() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
-			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) || !madeBy(child, parent, now) {
-			return errParentInvalid
-		}
-		if !policy.Subset(v.Permissions, parent.Permissions) {
-			v.Permissions = policy.Intersect(v.Permissions, parent.Permissions)
-		}
-		if parent.Remaining != nil {
-			v.quota = append(v.quota, parent.ID)
-		}
-		child = parent
-	}
-	return nil
-}
-
-// madeBy reports whether the secret of parent that created child still
-// works: the current one, or the previous one within its grace period.
-func madeBy(child, parent *Key, now time.Time) bool {
-	switch child.ParentGeneration {
-	case parent.Generation:
-		return true
-	case parent.Generation - 1:
-		return parent.PreviousHash != nil && now.Before(parent.PreviousExpiresAt)
-	}
-	return false
-}
 
 // lookup returns the record with id from the cache (with its entry) or
 // the Store (with no entry).

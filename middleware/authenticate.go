@@ -100,7 +100,7 @@ func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
 	if id == "" {
 		return Principal{}, nil
 	}
-	cap, err := kc.manager.Cap(ctx, id)
+	userCap, err := kc.manager.Cap(ctx, id)
 	if errors.Is(err, policy.ErrUnknownSubject) {
 		return Principal{}, nil // the user is gone: as good as logged out
 	} else if err != nil {
@@ -108,7 +108,7 @@ func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
 	}
 	// A copy: the cap may be the policy's own map, and callers may change
 	// what PrincipalFrom returns.
-	return Principal{Kind: KindSession, OwnerID: id, Permissions: cap.Clone()}, nil
+	return Principal{Kind: KindSession, OwnerID: id, Permissions: userCap.Clone()}, nil
 }
 
 func misconfigured(message string, cause error) *keycap.Error {

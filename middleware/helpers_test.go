@@ -36,9 +36,9 @@ func testPolicy() policy.Config {
 }
 
 // withLifetime is testPolicy with a maximum lifetime.
-func withLifetime(max time.Duration) keycaptest.AppOption {
+func withLifetime(longest time.Duration) keycaptest.AppOption {
 	c := testPolicy()
-	c.MaxLifetime = max
+	c.MaxLifetime = longest
 	return keycaptest.WithPolicy(c)
 }
 

@@ -153,7 +153,7 @@ func New(o Options) (*Keycap, error) {
 	if kc.onError == nil {
 		kc.onError = func(w http.ResponseWriter, _ *http.Request, err *keycap.Error) { keycap.WriteError(w, err) }
 	}
-	kc.keys = kc.keysRoutes()
+	kc.keys = kc.keysRouter()
 	return kc, nil
 }
 

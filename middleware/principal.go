@@ -8,7 +8,8 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-// Kind says how a caller authenticated.
+// Kind says how a caller authenticated. The zero Kind is nobody: no
+// caller was authenticated.
 type Kind int
 
 // The kinds of callers.
@@ -17,9 +18,11 @@ const (
 	KindSession                 // a logged-in user's session
 )
 
-// Principal is who makes a request, as keycap sees it.
+// Principal is who makes a request, as keycap sees it. The zero Principal
+// is nobody (Kind 0). It is a value: a copy may be kept, but its
+// Permissions and Key are shared and read-only.
 type Principal struct {
-	Kind    Kind
+	Kind    Kind   // how the caller authenticated: KindKey or KindSession
 	KeyID   string // the key's id; "" for a session
 	OwnerID string // the user: the key's owner, or the logged-in user
 	// Permissions are what the caller may do now: a key's effective

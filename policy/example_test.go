@@ -99,10 +99,10 @@ func ExamplePolicy_Cap() {
 	admin := policy.Subject{ID: "u1", Roles: []string{"admin"}}
 	callingKey := policy.MustParse("files:read")
 
-	cap, _ := p.Cap(context.Background(), admin)
-	fmt.Println(cap)
-	cap, _ = p.Cap(context.Background(), admin, callingKey)
-	fmt.Println(cap)
+	allowed, _ := p.Cap(context.Background(), admin)
+	fmt.Println(allowed)
+	allowed, _ = p.Cap(context.Background(), admin, callingKey)
+	fmt.Println(allowed)
 	// Output:
 	// files:read files:write
 	// files:read

@@ -59,7 +59,7 @@ func requireNormalized(t *testing.T, p policy.Permissions) {
 		require.True(t, slices.IsSorted(actions), "%q: %q not sorted", r, actions)
 		require.Equal(t, len(actions), len(slices.Compact(slices.Clone(actions))), "%q: %q has duplicates", r, actions)
 		for _, name := range append([]string{r}, actions...) {
-			require.True(t, validName(name) || name == policy.Wildcard, "%q breaks the grammar", name)
+			require.True(t, validName(name) || name == policy.Star, "%q breaks the grammar", name)
 		}
 	}
 }
@@ -112,7 +112,7 @@ func FuzzNormalize(f *testing.F) {
 			return
 		}
 		requireNormalized(t, got)
-		require.NotContains(t, got.String(), policy.Wildcard, "Normalize refuses \"*\"")
+		require.NotContains(t, got.String(), policy.Star, "Normalize refuses \"*\"")
 		require.True(t, sameSet(raw, got), "Normalize changed the set: %q → %q", raw, got)
 		again, err := policy.Normalize(got)
 		require.NoError(t, err)
@@ -196,13 +196,13 @@ func checkIntersectLaws(t *testing.T, a, b policy.Permissions) {
 	}
 }
 
-func checkExcessLaws(t *testing.T, requested, cap policy.Permissions) {
-	excess := policy.Excess(requested, cap)
+func checkExcessLaws(t *testing.T, requested, maximum policy.Permissions) {
+	excess := policy.Excess(requested, maximum)
 	requireNormalized(t, excess)
-	require.Equal(t, policy.Subset(requested, cap), excess.IsEmpty(), "Excess(%v, %v) = %v", requested, cap, excess)
+	require.Equal(t, policy.Subset(requested, maximum), excess.IsEmpty(), "Excess(%v, %v) = %v", requested, maximum, excess)
 	require.True(t, policy.Subset(excess, requested))
-	require.True(t, policy.Intersect(excess, cap).IsEmpty(), "the excess is beyond the cap")
-	require.Equal(t, requested, policy.Union(policy.Intersect(requested, cap), excess), "within ∪ excess = requested")
+	require.True(t, policy.Intersect(excess, maximum).IsEmpty(), "the excess is beyond the cap")
+	require.Equal(t, requested, policy.Union(policy.Intersect(requested, maximum), excess), "within ∪ excess = requested")
 }
 
 // TestSetLawsRandom checks the laws on seeded random sets, so they are
@@ -278,7 +278,7 @@ func FuzzGrant(f *testing.F) {
 		got, err := p.Grant(ctx, s, requested, bounds...) // must never panic
 		assert.Equal(t, before, requested, "Grant does not modify its input")
 
-		cap, capErr := p.Cap(ctx, s, bounds...)
+		maximum, capErr := p.Cap(ctx, s, bounds...)
 		var exceeds *policy.ExceedsError
 		var invalid *policy.InvalidError
 		switch {
@@ -286,11 +286,11 @@ func FuzzGrant(f *testing.F) {
 			require.NoError(t, capErr)
 			requireNormalized(t, got)
 			require.False(t, got.IsEmpty())
-			require.True(t, policy.Subset(got, cap), "granted %v beyond the cap %v", got, cap)
+			require.True(t, policy.Subset(got, maximum), "granted %v beyond the cap %v", got, maximum)
 			if named {
 				require.True(t, sameSet(got, requested), "granted %v, asked for %v", got, requested)
 			} else {
-				require.Equal(t, policy.Intersect(readOnly, cap), got, "Default cut to the cap")
+				require.Equal(t, policy.Intersect(readOnly, maximum), got, "Default cut to the cap")
 			}
 		case errors.As(err, &exceeds):
 			require.NoError(t, capErr)
@@ -302,9 +302,9 @@ func FuzzGrant(f *testing.F) {
 			}
 			requireNormalized(t, exceeds.Exceeded)
 			require.False(t, exceeds.Exceeded.IsEmpty())
-			require.Equal(t, cap, exceeds.Maximum)
+			require.Equal(t, maximum, exceeds.Maximum)
 			require.True(t, policy.Subset(exceeds.Exceeded, normalized))
-			require.True(t, policy.Intersect(exceeds.Exceeded, cap).IsEmpty())
+			require.True(t, policy.Intersect(exceeds.Exceeded, maximum).IsEmpty())
 			require.Nil(t, got)
 		case errors.As(err, &invalid):
 			require.NotEmpty(t, invalid.Path)

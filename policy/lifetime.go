@@ -9,16 +9,26 @@ import (
 // LifetimeError reports a requested key lifetime beyond what the policy
 // allows for the key's permissions.
 type LifetimeError struct {
+	// Requested is the lifetime asked for (keys.Manager counts a change's
+	// from the key's creation); 0 means no expiry at all.
 	Requested time.Duration
-	Maximum   time.Duration
+	// Maximum is the longest lifetime the policy allows for the key's
+	// permissions ([Policy.MaxLifetime]); always positive.
+	Maximum time.Duration
 }
 
+// Error names both durations.
 func (e *LifetimeError) Error() string {
 	return fmt.Sprintf("requested lifetime %s exceeds the maximum %s", e.Requested, e.Maximum)
 }
 
+// anyName is the wildcard of a MaxLifetimeFor pattern: "*" matches any
+// resource or action there, unlike [Star] in permissions.
+const anyName = "*"
+
+// lifetimeRule is one MaxLifetimeFor pattern and its bound.
 type lifetimeRule struct {
-	resource, action string // "*" matches any name
+	resource, action string // a name, or anyName
 	max              time.Duration
 }
 
@@ -26,15 +36,15 @@ func (p *Policy) setLifetimes(c Config) error {
 	if c.DefaultLifetime < 0 || c.MaxLifetime < 0 {
 		return fmt.Errorf("policy: DefaultLifetime and MaxLifetime must not be negative")
 	}
-	for pattern, max := range c.MaxLifetimeFor {
+	for pattern, limit := range c.MaxLifetimeFor {
 		resource, action, ok := strings.Cut(pattern, ":")
 		if !ok || checkName(resource, true) != "" || checkName(action, true) != "" {
 			return fmt.Errorf("policy: MaxLifetimeFor[%q]: want a \"resource:action\" pattern, either side may be \"*\"", pattern)
 		}
-		if max <= 0 {
+		if limit <= 0 {
 			return fmt.Errorf("policy: MaxLifetimeFor[%q]: the lifetime must be positive", pattern)
 		}
-		p.lifetimeRules = append(p.lifetimeRules, lifetimeRule{resource, action, max})
+		p.lifetimeRules = append(p.lifetimeRules, lifetimeRule{resource, action, limit})
 	}
 	return nil
 }
@@ -43,22 +53,22 @@ func (p *Policy) setLifetimes(c Config) error {
 // the smallest of MaxLifetime and every matching MaxLifetimeFor rule.
 // 0 means no bound.
 func (p *Policy) MaxLifetime(perms Permissions) time.Duration {
-	max := p.maxLifetime
+	longest := p.maxLifetime
 	for _, rule := range p.lifetimeRules {
-		if (max == 0 || rule.max < max) && rule.matches(perms) {
-			max = rule.max
+		if (longest == 0 || rule.max < longest) && rule.matches(perms) {
+			longest = rule.max
 		}
 	}
-	return max
+	return longest
 }
 
 func (r lifetimeRule) matches(perms Permissions) bool {
 	for resource, actions := range perms {
-		if r.resource != Wildcard && r.resource != resource {
+		if r.resource != anyName && r.resource != resource {
 			continue
 		}
 		for _, a := range actions {
-			if r.action == Wildcard || r.action == a {
+			if r.action == anyName || r.action == a {
 				return true
 			}
 		}
@@ -71,7 +81,7 @@ func (r lifetimeRule) matches(perms Permissions) bool {
 // never expires. A request beyond [Policy.MaxLifetime] is a
 // [*LifetimeError]; a negative one an [*InvalidError].
 func (p *Policy) Lifetime(perms Permissions, requested time.Duration) (time.Duration, error) {
-	max := p.MaxLifetime(perms)
+	longest := p.MaxLifetime(perms)
 	switch {
 	case requested < 0:
 		return 0, &InvalidError{Path: "expires_in", Reason: "a lifetime must be positive"}
@@ -79,12 +89,12 @@ func (p *Policy) Lifetime(perms Permissions, requested time.Duration) (time.Dura
 		return 0, &InvalidError{Path: "expires_in", Reason: "a lifetime is at least 1 second"}
 	case requested == 0:
 		d := p.defaultLifetime
-		if d == 0 || (max > 0 && d > max) {
-			d = max
+		if d == 0 || (longest > 0 && d > longest) {
+			d = longest
 		}
 		return d, nil
-	case max > 0 && requested > max:
-		return 0, &LifetimeError{Requested: requested, Maximum: max}
+	case longest > 0 && requested > longest:
+		return 0, &LifetimeError{Requested: requested, Maximum: longest}
 	}
 	return requested, nil
 }

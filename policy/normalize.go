@@ -12,10 +12,16 @@ const (
 	MaxActions    = 32 // actions per resource
 )
 
-// Wildcard is the name "*". It is never a wildcard: it matches only itself,
-// and [Normalize] refuses it. A [Policy] whose bounds name it explicitly
-// (for example "admin:*") makes it a grantable literal in that policy.
-const Wildcard = "*"
+// Star is the name "*". In [Permissions] it is a literal, never a
+// wildcard: it matches only itself, so a key holding "files:*" holds the
+// one action named "*" and not "files:read". [Normalize] refuses it; a
+// [Policy] whose bounds name it explicitly (for example "admin:*") makes it
+// a grantable literal in that policy, and clients may then ask for it
+// where the policy lets them choose.
+//
+// The one place where "*" does match any name is a pattern of
+// [Config].MaxLifetimeFor, such as "*:delete".
+const Star = "*"
 
 // Normalize validates p and returns a normalized copy: actions sorted and
 // unique, resources with no action dropped. Names are 1 to 64 bytes of
@@ -26,7 +32,7 @@ func Normalize(p Permissions) (Permissions, error) {
 	return normalize(p, false)
 }
 
-func normalize(p Permissions, allowWildcard bool) (Permissions, error) {
+func normalize(p Permissions, allowStar bool) (Permissions, error) {
 	if p == nil {
 		return nil, nil
 	}
@@ -35,14 +41,14 @@ func normalize(p Permissions, allowWildcard bool) (Permissions, error) {
 	}
 	out := make(Permissions, len(p))
 	for r, actions := range p {
-		if reason := checkName(r, allowWildcard); reason != "" {
+		if reason := checkName(r, allowStar); reason != "" {
 			return nil, &InvalidError{Path: quote(r), Reason: "resource " + reason}
 		}
 		if len(actions) > MaxActions {
 			return nil, &InvalidError{Path: quote(r), Reason: "at most " + strconv.Itoa(MaxActions) + " actions per resource"}
 		}
 		for i, a := range actions {
-			if reason := checkName(a, allowWildcard); reason != "" {
+			if reason := checkName(a, allowStar); reason != "" {
 				return nil, &InvalidError{Path: quote(r) + pathIndex(i), Reason: "action " + reason}
 			}
 		}
@@ -57,9 +63,9 @@ func normalize(p Permissions, allowWildcard bool) (Permissions, error) {
 }
 
 // checkName returns "" for a valid name, else why it is not.
-func checkName(s string, allowWildcard bool) string {
-	if s == Wildcard {
-		if allowWildcard {
+func checkName(s string, allowStar bool) string {
+	if s == Star {
+		if allowStar {
 			return ""
 		}
 		return `"*" is not a wildcard and this policy does not define it; name the actions, e.g. "read"`

@@ -35,7 +35,10 @@ type Config struct {
 	MaxLifetime time.Duration
 	// MaxLifetimeFor bounds the lifetime of keys holding matching
 	// permissions. Keys are "resource:action" patterns in which either side
-	// may be "*", matching any name: {"*:delete": 30 * 24 * time.Hour}.
+	// may be "*", matching any name: {"*:delete": 30 * 24 * time.Hour}
+	// bounds every key that may delete anything. This is the only place
+	// where "*" is a wildcard: in permissions it is a literal ([Star]).
+	// nil or empty: no such bound.
 	MaxLifetimeFor map[string]time.Duration
 
 	// MaxKeys bounds how many live keys (neither revoked nor expired) one
@@ -58,7 +61,7 @@ type Policy struct {
 	roles           map[string]Permissions
 	maxFunc         func(context.Context, Subject) (Permissions, error)
 	allowClient     bool
-	wildcards       Permissions            // the "*" names the configuration defines
+	stars           Permissions            // the permissions naming the literal "*" ([Star]) the configuration declares
 	roleCaps        map[string]Permissions // Max ∩ role, for the one-role fast path of Cap
 	defaultLifetime time.Duration
 	maxLifetime     time.Duration
@@ -102,7 +105,7 @@ func New(c Config) (*Policy, error) {
 			declared = append(declared, p.roles[name])
 		}
 	}
-	p.wildcards = wildcardsIn(declared...)
+	p.stars = starsIn(declared...)
 	p.roleCaps = make(map[string]Permissions, len(p.roles))
 	for name, perms := range p.roles {
 		if p.max != nil {
@@ -152,13 +155,13 @@ func (p *Policy) Cap(ctx context.Context, s Subject, bounds ...Permissions) (Per
 			return p.max, nil
 		}
 	}
-	var cap Permissions
+	var out Permissions
 	bounded := false
 	apply := func(b Permissions) {
 		if bounded {
-			cap = Intersect(cap, b)
+			out = Intersect(out, b)
 		} else {
-			cap, bounded = b, true
+			out, bounded = b, true
 		}
 	}
 	if p.max != nil {
@@ -183,10 +186,10 @@ func (p *Policy) Cap(ctx context.Context, s Subject, bounds ...Permissions) (Per
 	for _, b := range bounds {
 		apply(b)
 	}
-	if cap == nil {
-		cap = Permissions{}
+	if out == nil {
+		out = Permissions{}
 	}
-	return cap, nil
+	return out, nil
 }
 
 func (p *Policy) roleBound(roles []string) Permissions {
@@ -213,20 +216,20 @@ func (p *Policy) Grant(ctx context.Context, s Subject, requested Permissions, bo
 	if requested != nil && !p.allowClient {
 		return nil, &InvalidError{Path: "permissions", Reason: "this app does not let clients choose permissions; leave them out"}
 	}
-	cap, err := p.Cap(ctx, s, bounds...)
+	maximum, err := p.Cap(ctx, s, bounds...)
 	if err != nil {
 		return nil, err
 	}
 	var granted Permissions
 	if requested == nil {
-		granted = Intersect(p.defaults, cap)
+		granted = Intersect(p.defaults, maximum)
 	} else {
 		if granted, err = p.normalizeRequest(requested); err != nil {
 			return nil, err
 		}
-		if excess := Excess(granted, cap); !excess.IsEmpty() {
+		if excess := Excess(granted, maximum); !excess.IsEmpty() {
 			// Cap may return the policy's own maps; the error goes to callers.
-			return nil, &ExceedsError{Exceeded: excess, Maximum: cap.Clone()}
+			return nil, &ExceedsError{Exceeded: excess, Maximum: maximum.Clone()}
 		}
 	}
 	if granted.IsEmpty() {
@@ -235,34 +238,36 @@ func (p *Policy) Grant(ctx context.Context, s Subject, requested Permissions, bo
 	return granted, nil
 }
 
-// normalizeRequest normalizes client input, accepting "*" only where the
-// policy's configuration names it.
+// normalizeRequest normalizes client input, accepting the literal "*"
+// ([Star]) only in the permissions the policy's configuration names.
 func (p *Policy) normalizeRequest(requested Permissions) (Permissions, error) {
-	n, err := normalize(requested, !p.wildcards.IsEmpty())
+	n, err := normalize(requested, !p.stars.IsEmpty())
 	if err != nil {
 		return nil, err
 	}
 	// Paths name the offending action as the client sent it, like Normalize's.
 	for r, actions := range requested {
 		for i, a := range actions {
-			if (r == Wildcard || a == Wildcard) && !p.wildcards.Has(r, a) {
+			if (r == Star || a == Star) && !p.stars.Has(r, a) {
 				path := quote(r) + pathIndex(i)
-				if r == Wildcard && p.wildcards[r] == nil {
+				if r == Star && p.stars[r] == nil {
 					path = quote(r)
 				}
-				return nil, &InvalidError{Path: path, Reason: fmt.Sprintf("%q is not a wildcard and this policy does not define %q", Wildcard, r+":"+a)}
+				return nil, &InvalidError{Path: path, Reason: fmt.Sprintf("%q is not a wildcard and this policy does not define %q", Star, r+":"+a)}
 			}
 		}
 	}
 	return n, nil
 }
 
-func wildcardsIn(sets ...Permissions) Permissions {
+// starsIn returns the permissions of sets that name the literal "*" as
+// resource or action.
+func starsIn(sets ...Permissions) Permissions {
 	out := Permissions{}
 	for _, set := range sets {
 		for r, actions := range set {
 			for _, a := range actions {
-				if r == Wildcard || a == Wildcard {
+				if r == Star || a == Star {
 					out[r] = append(out[r], a)
 				}
 			}

@@ -308,9 +308,9 @@ func TestGrantResultIsNotShared(t *testing.T) {
 		exceeds.Maximum["files"][0] = "changed"
 		delete(exceeds.Maximum, "files")
 
-		cap, err := p.Cap(ctx, s)
+		maximum, err := p.Cap(ctx, s)
 		require.NoError(t, err)
-		assert.Equal(t, want, cap)
+		assert.Equal(t, want, maximum)
 	}
 }
 

@@ -47,14 +47,15 @@ func Union(sets ...Permissions) Permissions {
 	return out
 }
 
-// Excess returns exactly the part of requested beyond cap: the actions in
-// requested that cap does not hold. It is empty iff [Subset](requested, cap).
-func Excess(requested, cap Permissions) Permissions {
+// Excess returns exactly the part of requested beyond maximum: the actions
+// in requested that maximum does not hold. It is empty iff
+// [Subset](requested, maximum).
+func Excess(requested, maximum Permissions) Permissions {
 	out := Permissions{}
 	for r, actions := range requested {
 		var over []string
 		for _, action := range actions {
-			if !cap.Has(r, action) {
+			if !maximum.Has(r, action) {
 				over = append(over, action)
 			}
 		}

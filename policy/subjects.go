@@ -12,6 +12,10 @@ import (
 // Return [ErrUnknownSubject] for a subject that no longer exists: their
 // keys are then refused.
 type Subjects interface {
+	// Subject returns the subject with id as it is now. Return
+	// [ErrUnknownSubject] (or an error wrapping it) when there is no such
+	// subject; any other error is passed on to the caller, and a key
+	// verified while it happens is refused.
 	Subject(ctx context.Context, id string) (Subject, error)
 }
 

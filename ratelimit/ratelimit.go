@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Algorithm is how a window counts.
+// Algorithm is how a window counts. The zero value is [FixedWindow].
 type Algorithm int
 
 const (
@@ -26,12 +26,19 @@ const (
 // Bucket is one budget to spend from: a Limit under a name such as
 // "key:<id>" or "owner:<user id>".
 type Bucket struct {
-	Name  string
+	// Name identifies the budget: calls that name the same bucket spend
+	// from one count, whatever their Limit. A Limiter that keeps counts in
+	// a shared store (Redis) shares names with every user of its prefix.
+	Name string
+	// Limit is the budget, read on every call: the zero Limit means no
+	// limit and the bucket is skipped.
 	Limit Limit
 }
 
 // Result is the outcome of [Limiter.Allow].
 type Result struct {
+	// Allowed reports whether the request was admitted, and one request
+	// spent from every bucket; false: nothing was spent.
 	Allowed bool
 	// Bucket is the bucket that refused (when !Allowed) or the one with the
 	// least remaining (when Allowed): what the RateLimit-* headers report.
@@ -47,5 +54,9 @@ type Result struct {
 // several instances may count on a clock of its own instead, so that the
 // instances' clocks need not agree (ratelimit/redislimit uses Redis's).
 type Limiter interface {
+	// Allow spends one request from every bucket with a set Limit, or from
+	// none, counting with algorithm at now. With no bucket set it allows
+	// the request. An error means the Limiter could not decide, for
+	// example because its store is unreachable.
 	Allow(ctx context.Context, algorithm Algorithm, now time.Time, buckets ...Bucket) (Result, error)
 }

@@ -27,18 +27,18 @@ import (
 func TestForgedRecordIsNotServed(t *testing.T) {
 	tests := []struct {
 		name   string
-		forge  func(t *testing.T, real *keys.Key, envelope, prefix string) string
+		forge  func(t *testing.T, genuine *keys.Key, envelope, prefix string) string
 		reason string
 	}{
-		{"plain JSON with another owner and permissions", func(t *testing.T, real *keys.Key, _, _ string) string {
-			f := real.Clone()
+		{"plain JSON with another owner and permissions", func(t *testing.T, genuine *keys.Key, _, _ string) string {
+			f := genuine.Clone()
 			f.OwnerID, f.Permissions = "mallory", policy.MustParse("admin:write")
 			data, err := json.Marshal(f)
 			require.NoError(t, err)
 			return string(data)
 		}, "unknown record format"},
-		{"sealed under another secret", func(t *testing.T, real *keys.Key, _, prefix string) string {
-			f := real.Clone()
+		{"sealed under another secret", func(t *testing.T, genuine *keys.Key, _, prefix string) string {
+			f := genuine.Clone()
 			f.OwnerID, f.Permissions = "mallory", policy.MustParse("admin:write")
 			theirs := memstore.New()
 			require.NoError(t, theirs.Create(t.Context(), f, 0))
@@ -66,30 +66,30 @@ func TestForgedRecordIsNotServed(t *testing.T) {
 			logger := slog.New(slog.NewTextHandler(&logs, nil))
 			store := memstore.New()
 			s := newCache(t, store, prefix, newSecret(), logger)
-			real := newRecord(t, "alice", "files:read")
-			require.NoError(t, s.Create(t.Context(), real, 0))
-			_, err := s.Get(t.Context(), real.ID) // cached
+			genuine := newRecord(t, "alice", "files:read")
+			require.NoError(t, s.Create(t.Context(), genuine, 0))
+			_, err := s.Get(t.Context(), genuine.ID) // cached
 			require.NoError(t, err)
-			envelope, err := rdb.Get(t.Context(), s.RecordKey(real.ID)).Result()
+			envelope, err := rdb.Get(t.Context(), s.RecordKey(genuine.ID)).Result()
 			require.NoError(t, err)
-			forged := tt.forge(t, real, envelope, prefix)
+			forged := tt.forge(t, genuine, envelope, prefix)
 
 			for round := range 2 {
-				require.NoError(t, rdb.Set(t.Context(), s.RecordKey(real.ID), forged, time.Minute).Err())
-				got, err := s.Get(t.Context(), real.ID)
+				require.NoError(t, rdb.Set(t.Context(), s.RecordKey(genuine.ID), forged, time.Minute).Err())
+				got, err := s.Get(t.Context(), genuine.ID)
 				require.NoError(t, err)
 				assert.Equal(t, "alice", got.OwnerID, "round %d", round)
 				assert.Equal(t, policy.MustParse("files:read"), got.Permissions, "round %d", round)
-				cached, err := rdb.Get(t.Context(), s.RecordKey(real.ID)).Result()
+				cached, err := rdb.Get(t.Context(), s.RecordKey(genuine.ID)).Result()
 				require.NoError(t, err)
 				assert.NotEqual(t, forged, cached, "round %d: the forged record was not replaced by the store's", round)
 				assert.Len(t, cached, len(envelope), "round %d: the store's record, sealed again", round)
 			}
 			out := logs.String()
 			assert.Equal(t, 1, strings.Count(out, "level=WARN"), "logged once per id per minute: %s", out)
-			assert.Contains(t, out, real.ID)
+			assert.Contains(t, out, genuine.ID)
 			assert.Contains(t, out, tt.reason)
-			for _, h := range []string{string(real.Hash), hex.EncodeToString(real.Hash), base64.StdEncoding.EncodeToString(real.Hash), base64.RawURLEncoding.EncodeToString(real.Hash)} {
+			for _, h := range []string{string(genuine.Hash), hex.EncodeToString(genuine.Hash), base64.StdEncoding.EncodeToString(genuine.Hash), base64.RawURLEncoding.EncodeToString(genuine.Hash)} {
 				assert.NotContains(t, out, h, "the log holds the key's hash")
 			}
 		})

@@ -21,8 +21,8 @@ import (
 // not after | record), where macKey = HMAC-SHA256(secret, label). The tag
 // binds the record to the Redis key it is stored under (so to its id and
 // prefix): a valid envelope copied under another key does not verify. The
-// label holds spaces, so it can never be a key that [keys.Hasher] hashes
-// under the same secret. Envelopes are checked before they are decoded, in
+// label holds spaces, so it can never be a key that a [keys.Manager]
+// hashes under the same secret. Envelopes are checked before they are decoded, in
 // constant time.
 const (
 	sealFormat  = 1

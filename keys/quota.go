@@ -7,10 +7,21 @@ import (
 )
 
 // Quota is a key's request budget: Remaining requests, reset to
-// RefillAmount every RefillInterval when both are set.
+// RefillAmount every RefillInterval when both are set. It is the default of
+// [Config].Quota and what a [CreateRequest] may ask for. The zero Quota
+// sets no quota: the key's requests are not counted (its ancestors' quotas
+// still apply).
 type Quota struct {
-	Remaining      int64
-	RefillAmount   int64
+	// Remaining is how many requests the key may make, at least 1 in a set
+	// Quota; each request a [Manager.Consume] admits spends one.
+	Remaining int64
+	// RefillAmount is what Remaining is reset to every RefillInterval (not
+	// added to it: unspent requests do not carry over). 0: no refill; set
+	// it and RefillInterval both, or neither.
+	RefillAmount int64
+	// RefillInterval is how often Remaining is reset to RefillAmount,
+	// counted from the key's creation, then from its last refill. 0: no
+	// refill.
 	RefillInterval time.Duration
 }
 

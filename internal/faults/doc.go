@@ -9,4 +9,9 @@
 // Postgres, MySQL (or MariaDB) and Redis are found as the other tests find
 // them (KEYCAP_POSTGRES_URL, KEYCAP_MYSQL_DSN, KEYCAP_REDIS_ADDR); a test
 // whose service is down skips, or fails when KEYCAP_REQUIRE_SERVICES=1.
+// Run them alone with go test ./internal/faults.
+//
+// The package is internal and exports nothing: it is not part of keycap's
+// API, only a home for tests that span every layer (keys, the stores,
+// middleware and a test server) and so belong to none of them.
 package faults

@@ -21,8 +21,8 @@ import (
 //	GET    /              list the caller's keys (?limit=, ?cursor=) → {"keys", "next_cursor"}
 //	GET    /grantable     the caller's cap → {"permissions", "known", "allow_client_permissions",
 //	                      "max_lifetime_seconds"}
-//	GET    /activity      recent events about the caller's keys (?limit=), when the
-//	                      Manager's Auditor is a audit.Log → {"events"}
+//	GET    /activity      recent events about the caller's keys (?limit=), when
+//	                      Options.Activity is set (else 404) → {"events"}
 //	GET    /{id}          one key
 //	PATCH  /{id}          {"name"?, "permissions"?, "expires_in"?, "disabled"?}: one change, all or nothing
 //	DELETE /{id}          revoke (optional body {"reason"})
@@ -44,9 +44,9 @@ func (kc *Keycap) Mount(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle(kc.path+"/", kc.keys)
 }
 
-// keysRoutes builds the keys handler: a ServeMux with method patterns (405
+// keysRouter builds the keys handler: a ServeMux with method patterns (405
 // and Allow come with it), behind CSRF protection and authentication.
-func (kc *Keycap) keysRoutes() http.Handler {
+func (kc *Keycap) keysRouter() http.Handler {
 	mux := http.NewServeMux()
 	p := kc.path
 	handle := func(pattern string, serve func(http.ResponseWriter, *http.Request, Principal) error) {

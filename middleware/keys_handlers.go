@@ -12,6 +12,8 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
+// create serves POST /: a new key for the caller, shown once, with its
+// Location.
 func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) error {
 	if err := kc.ownOnly(r, p); err != nil {
 		return err
@@ -59,6 +61,8 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	return nil
 }
 
+// list serves GET /: a page of the caller's keys (or, for an admin, of
+// ?owner=), newest first, and the cursor of the next page.
 func (kc *Keycap) list(w http.ResponseWriter, r *http.Request, p Principal) error {
 	owner, err := kc.owner(r, p)
 	if err != nil {
@@ -82,6 +86,8 @@ func (kc *Keycap) list(w http.ResponseWriter, r *http.Request, p Principal) erro
 	return nil
 }
 
+// grantable serves GET /grantable: what the caller may put on a key now,
+// what the policy knows of, and the longest lifetime.
 func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal) error {
 	if err := kc.ownOnly(r, p); err != nil {
 		return err
@@ -90,20 +96,21 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 	if p.Key != nil {
 		bounds = append(bounds, p.Key.Permissions)
 	}
-	cap, err := kc.manager.Cap(r.Context(), p.OwnerID, bounds...)
+	allowed, err := kc.manager.Cap(r.Context(), p.OwnerID, bounds...)
 	if err != nil {
 		return err
 	}
 	pol := kc.manager.Policy()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"permissions":              cap,
+		"permissions":              allowed,
 		"known":                    pol.Known(),
 		"allow_client_permissions": pol.AllowsClientPermissions(),
-		"max_lifetime_seconds":     int64(pol.MaxLifetime(cap).Seconds()),
+		"max_lifetime_seconds":     int64(pol.MaxLifetime(allowed).Seconds()),
 	})
 	return nil
 }
 
+// get serves GET /{id}: one key within the caller's reach.
 func (kc *Keycap) get(w http.ResponseWriter, r *http.Request, p Principal) error {
 	ref, err := kc.ref(r, p)
 	if err != nil {
@@ -150,6 +157,8 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 	return nil
 }
 
+// revoke serves DELETE /{id}: revokes the key, with an optional reason,
+// and answers with the revoked record.
 func (kc *Keycap) revoke(w http.ResponseWriter, r *http.Request, p Principal) error {
 	ref, err := kc.ref(r, p)
 	if err != nil {
@@ -171,6 +180,8 @@ func (kc *Keycap) revoke(w http.ResponseWriter, r *http.Request, p Principal) er
 	return nil
 }
 
+// rotate serves POST /{id}/rotate: a new secret for one of the caller's
+// own keys, shown once.
 func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) error {
 	if err := kc.ownOnly(r, p); err != nil {
 		return err
