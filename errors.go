@@ -316,12 +316,8 @@ func WriteError(w http.ResponseWriter, err error) {
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
-		challenge := `Bearer realm="api"` // RFC 6750: no error code when no token was sent
-		if e.Code != CodeUnauthenticated {
-			challenge += `, error="invalid_token"`
-		}
-		h.Set("WWW-Authenticate", challenge)
+	if status == http.StatusUnauthorized {
+		SetChallenge(h, e.Code)
 	}
 	w.WriteHeader(status)
 	body := struct {
@@ -333,4 +329,18 @@ func WriteError(w http.ResponseWriter, err error) {
 		body.Details = struct{}{}
 	}
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// SetChallenge sets the RFC 6750 WWW-Authenticate challenge of a 401 with
+// code, unless h has one: Bearer realm="api", with error="invalid_token"
+// when a token was sent (any code but UNAUTHENTICATED).
+func SetChallenge(h http.Header, code Code) {
+	if h.Get("WWW-Authenticate") != "" {
+		return
+	}
+	challenge := `Bearer realm="api"`
+	if code != CodeUnauthenticated {
+		challenge += `, error="invalid_token"`
+	}
+	h.Set("WWW-Authenticate", challenge)
 }

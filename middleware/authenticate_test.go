@@ -324,6 +324,9 @@ func TestKeyExpiry(t *testing.T) {
 	keycaptest.RequireCode(t, f.alice.DoJSON(t, http.MethodPatch, "/api-keys/"+long.ID, map[string]any{"expires_in": 12 * 3600}), "")
 	f.clock.Advance(13 * time.Hour)
 	keycaptest.RequireCode(t, longKey.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyExpired)
+	var shown keyBody
+	f.alice.DoJSON(t, http.MethodGet, "/api-keys/"+long.ID, nil).JSON(t, &shown)
+	assert.Equal(t, "expired", shown.Status, "the record says what verification says, on the Manager's clock")
 	resp = f.alice.DoJSON(t, http.MethodPatch, "/api-keys/"+long.ID, map[string]any{"expires_in": 60})
 	keycaptest.RequireCode(t, resp, keycap.CodeKeyHasExpired)
 }

@@ -172,9 +172,13 @@ func remoteHost(r *http.Request) string {
 // error is written by Options.OnError.
 func (kc *Keycap) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := keycap.From(err)
-	if e.Code.Status() >= 500 {
+	status := e.Code.Status()
+	if status >= 500 {
 		kc.logger.LogAttrs(r.Context(), slog.LevelError, "keycap: "+string(e.Code), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("err", e.Err))
+	}
+	if status == http.StatusUnauthorized {
+		keycap.SetChallenge(w.Header(), e.Code) // RFC 6750, whoever writes the body
 	}
 	kc.onError(w, r, e)
 }

@@ -54,7 +54,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	j := toJSON(k, time.Now())
+	j := kc.toJSON(k, kc.manager.Now())
 	j.Key = token
 	w.Header().Set("Location", kc.path+"/"+k.ID)
 	writeJSON(w, http.StatusCreated, j)
@@ -77,10 +77,10 @@ func (kc *Keycap) list(w http.ResponseWriter, r *http.Request, p Principal) erro
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := kc.manager.Now()
 	out := make([]keyJSON, len(list))
 	for i, k := range list {
-		out[i] = toJSON(k, now)
+		out[i] = kc.toJSON(k, now)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": out, "next_cursor": next})
 	return nil
@@ -120,7 +120,7 @@ func (kc *Keycap) get(w http.ResponseWriter, r *http.Request, p Principal) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toJSON(k, time.Now()))
+	writeJSON(w, http.StatusOK, kc.toJSON(k, kc.manager.Now()))
 	return nil
 }
 
@@ -153,7 +153,7 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toJSON(k, time.Now()))
+	writeJSON(w, http.StatusOK, kc.toJSON(k, kc.manager.Now()))
 	return nil
 }
 
@@ -176,7 +176,7 @@ func (kc *Keycap) revoke(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, toJSON(k, time.Now()))
+	writeJSON(w, http.StatusOK, kc.toJSON(k, kc.manager.Now()))
 	return nil
 }
 
@@ -198,7 +198,7 @@ func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	j := toJSON(k, time.Now())
+	j := kc.toJSON(k, kc.manager.Now())
 	j.Key = token
 	writeJSON(w, http.StatusOK, j)
 	return nil

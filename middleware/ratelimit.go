@@ -46,7 +46,7 @@ func (rl *RateLimit) validate() error {
 // spends no quota.
 func (kc *Keycap) limit(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	rl := kc.rateLimit
-	res, err := rl.Limiter.Allow(r.Context(), rl.Algorithm, time.Now(),
+	res, err := rl.Limiter.Allow(r.Context(), rl.Algorithm, kc.manager.Now(),
 		ratelimit.Bucket{Name: "key:" + p.KeyID, Limit: rl.PerKey},
 		ratelimit.Bucket{Name: "owner:" + p.OwnerID, Limit: rl.PerOwner})
 	if err != nil {

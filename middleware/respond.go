@@ -37,14 +37,14 @@ type keyJSON struct {
 	Key               string             `json:"key,omitempty"`
 }
 
-func toJSON(k *keys.Key, now time.Time) keyJSON {
+func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
 	perms := k.Permissions
 	if perms == nil {
 		perms = policy.Permissions{}
 	}
 	j := keyJSON{
 		ID: k.ID, Name: k.Name, Hint: k.Hint, Prefix: k.Prefix, OwnerID: k.OwnerID,
-		Permissions: perms, Status: status(k, now), CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
+		Permissions: perms, Status: kc.status(k, now), CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
 		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 		RevokedBy: actorJSON(k.RevokedBy), RevokedByKind: k.RevokedBy.Kind, RevokedReason: k.RevokedReason,
 		CreatedBy: actorJSON(k.CreatedBy), CreatedByKind: k.CreatedBy.Kind, Remaining: k.Remaining,
@@ -65,13 +65,17 @@ func actorJSON(a audit.Actor) string {
 	return a.String()
 }
 
-func status(k *keys.Key, now time.Time) string {
+// status is what verification would say of k at now: revoked, disabled,
+// expired (by its own expiry, or the policy's current maximum lifetime
+// counted from creation), or active.
+func (kc *Keycap) status(k *keys.Key, now time.Time) string {
+	maxAge := kc.manager.Policy().MaxLifetime(k.Permissions)
 	switch {
 	case k.IsRevoked():
 		return "revoked"
 	case k.Disabled:
 		return "disabled"
-	case k.IsExpired(now):
+	case k.IsExpired(now), maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)):
 		return "expired"
 	}
 	return "active"
