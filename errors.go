@@ -3,7 +3,6 @@ package keycap
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -300,17 +299,15 @@ var sentinels = []struct {
 }
 
 // WriteError writes err as keycap's JSON error body with its code's status:
-// {"code": "...", "message": "...", "details": {...}}. The cause of an
-// error (Err) is logged with slog at error level for 5xx answers, never
-// written. A 401 also gets a WWW-Authenticate header.
+// {"code": "...", "message": "...", "details": {...}}. The cause of an error
+// (Err) is never written, nor logged here: middleware.Keycap logs the causes
+// of 5xx answers with its Options.Logger before writing. A 401 also gets a
+// WWW-Authenticate header.
 func WriteError(w http.ResponseWriter, err error) {
 	e := From(err)
 	status, message := e.Code.Status(), e.Message
 	if message == "" {
 		message = http.StatusText(status)
-	}
-	if status >= 500 {
-		slog.Error("keycap", "code", e.Code, "err", e.Err)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")

@@ -57,7 +57,7 @@ func (c *collection) create(w http.ResponseWriter, r *http.Request) {
 	p := middleware.MustPrincipal(r.Context()) // Require guarantees a caller
 	c.mu.Lock()
 	c.next++
-	it := item{ID: c.next, Name: name, CreatedBy: p.OwnerID, CreatedAt: time.Now().UTC().Truncate(time.Second)}
+	it := item{ID: c.next, Name: name, CreatedBy: p.OwnerID(), CreatedAt: time.Now().UTC().Truncate(time.Second)}
 	c.items = append(c.items, it)
 	c.mu.Unlock()
 	w.Header().Set("Location", r.URL.Path+"/"+strconv.Itoa(it.ID))

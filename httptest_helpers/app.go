@@ -108,5 +108,5 @@ func whoami(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{"owner_id": p.OwnerID, "key_id": p.KeyID, "permissions": p.Permissions.String()})
+	_ = json.NewEncoder(w).Encode(map[string]string{"owner_id": p.OwnerID(), "key_id": p.KeyID(), "permissions": p.Permissions().String()})
 }

@@ -29,7 +29,7 @@ func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) 
 	if kc.events == nil {
 		return keycap.New(keycap.CodeNotFound, "no activity log is configured (middleware.Options.Activity)")
 	}
-	if p.Kind == KindKey {
+	if p.kind == KindKey {
 		// The owner's activity names keys out of the calling key's reach
 		// (their ids, permissions, revocation reasons, client addresses).
 		return keycap.New(keycap.CodeDelegationNotAllowed, "the activity of your keys is for you, logged in, not for API keys")

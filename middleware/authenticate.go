@@ -57,7 +57,7 @@ func (kc *Keycap) verify(r *http.Request, raw string, st *state) error {
 		return err
 	}
 	st.verified = v
-	st.principal = Principal{Kind: KindKey, KeyID: v.Key.ID, OwnerID: v.Key.OwnerID, Permissions: v.Permissions, Key: &st.verified}
+	st.principal = Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: &st.verified}
 	return nil
 }
 
@@ -106,9 +106,8 @@ func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
 	} else if err != nil {
 		return Principal{}, err
 	}
-	// A copy: the cap may be the policy's own map, and callers may change
-	// what PrincipalFrom returns.
-	return Principal{Kind: KindSession, OwnerID: id, Permissions: userCap.Clone()}, nil
+	// The cap may be the policy's own map: Principal never hands it out.
+	return Principal{kind: KindSession, ownerID: id, perms: userCap}, nil
 }
 
 func misconfigured(message string, cause error) *keycap.Error {

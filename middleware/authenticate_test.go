@@ -183,7 +183,7 @@ func TestPrincipalFromConcurrent(t *testing.T) {
 			for i := range owners {
 				wg.Go(func() {
 					p, _ := middleware.PrincipalFrom(r.Context())
-					owners[i] = p.OwnerID
+					owners[i] = p.OwnerID()
 				})
 			}
 			wg.Wait()
@@ -213,7 +213,7 @@ func TestMustPrincipal(t *testing.T) {
 	f := newFixture(t)
 	h := f.srv.Keycap.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := middleware.MustPrincipal(r.Context())
-		_, _ = io.WriteString(w, p.OwnerID)
+		_, _ = io.WriteString(w, p.OwnerID())
 	}))
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer "+f.bobKey.Key)

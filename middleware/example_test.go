@@ -35,7 +35,7 @@ func ExampleRequire() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /reports", middleware.Require("reports:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "reports for", middleware.MustPrincipal(r.Context()).OwnerID)
+		fmt.Fprintln(w, "reports for", middleware.MustPrincipal(r.Context()).OwnerID())
 	})))
 	mux.Handle("DELETE /reports/{id}", middleware.Require("reports:delete")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)

@@ -151,9 +151,9 @@ func servePrincipal(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	kind := map[middleware.Kind]string{middleware.KindKey: "key", middleware.KindSession: "session"}[p.Kind]
+	kind := map[middleware.Kind]string{middleware.KindKey: "key", middleware.KindSession: "session"}[p.Kind()]
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(principalJSON{Kind: kind, KeyID: p.KeyID, OwnerID: p.OwnerID, Permissions: p.Permissions})
+	_ = json.NewEncoder(w).Encode(principalJSON{Kind: kind, KeyID: p.KeyID(), OwnerID: p.OwnerID(), Permissions: p.Permissions()})
 }
 
 // fixture is a running app with users, sessions and a key each:

@@ -43,16 +43,17 @@ type Options struct {
 	// AdminPermission, when set (e.g. "keys:admin"), lets callers holding
 	// it list, revoke and disable any user's keys with ?owner=<user id>.
 	AdminPermission string
-	// TrustedOrigins may make cross-origin requests to the keys handler
-	// (e.g. "https://admin.example.com"). Other cross-origin browser
-	// requests that change state get 403 CSRF. Set it or CrossOrigin, not
-	// both.
+	// TrustedOrigins may make cross-origin requests that change state, to
+	// the keys handler and to session-authenticated guarded routes (e.g.
+	// "https://admin.example.com"). Other cross-origin browser requests
+	// that change state get 403 CSRF. Set it or CrossOrigin, not both.
 	TrustedOrigins []string
 	// CrossOrigin is the protection against cross-origin requests that
 	// change state, for the keys handler and session-authenticated guarded
 	// routes; nil means a new http.CrossOriginProtection trusting
-	// TrustedOrigins. Set your own to share its trusted origins, bypass
-	// patterns and deny handler with the rest of the app.
+	// TrustedOrigins. Set your own to share its trusted origins and bypass
+	// patterns with the rest of the app. keycap uses its Check method: its
+	// deny handler is not called; refusals are 403 CSRF through OnError.
 	CrossOrigin *http.CrossOriginProtection
 	// Activity lists recent events for GET /api-keys/activity, such as the
 	// Auditor given to keys.Config (audit.Memory, sqlstore.NewAuditor).
@@ -61,7 +62,9 @@ type Options struct {
 	// Logger receives what keycap logs: the causes of 5xx answers (never a
 	// key). nil means slog.Default().
 	Logger *slog.Logger
-	// OnError writes every refusal and error keycap answers, after keycap
+	// OnError writes every refusal and error keycap answers (behind
+	// Authenticate: a Require with no Authenticate in front has no Keycap
+	// to ask, and answers 500 MISCONFIGURED itself), after keycap
 	// has set its headers (WWW-Authenticate, Allow, Retry-After,
 	// RateLimit-*) and logged the cause of a 5xx. err is a *keycap.Error;
 	// write its Code's Status. nil means keycap.WriteError (the JSON body

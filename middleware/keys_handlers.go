@@ -35,7 +35,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	if name == nil {
 		return invalidBody(`"name" is required: give the key a name`, "name")
 	}
-	req := keys.CreateRequest{Owner: p.OwnerID, Name: *name, Permissions: perms, Caller: p.Key, Actor: actor(p)}
+	req := keys.CreateRequest{Owner: p.ownerID, Name: *name, Permissions: perms, Caller: p.key, Actor: actor(p)}
 	if remaining != nil {
 		req.Quota = &keys.Quota{Remaining: *remaining}
 		if refillAmount != nil {
@@ -73,7 +73,7 @@ func (kc *Keycap) list(w http.ResponseWriter, r *http.Request, p Principal) erro
 		return err
 	}
 	list, next, err := kc.manager.List(r.Context(), keys.ListRequest{
-		Owner: owner, Before: r.URL.Query().Get("cursor"), Limit: limit, Caller: p.Key})
+		Owner: owner, Before: r.URL.Query().Get("cursor"), Limit: limit, Caller: p.key})
 	if err != nil {
 		return err
 	}
@@ -93,10 +93,10 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 		return err
 	}
 	var bounds []policy.Permissions
-	if p.Key != nil {
-		bounds = append(bounds, p.Key.Permissions)
+	if p.key != nil {
+		bounds = append(bounds, p.key.Permissions)
 	}
-	allowed, err := kc.manager.Cap(r.Context(), p.OwnerID, bounds...)
+	allowed, err := kc.manager.Cap(r.Context(), p.ownerID, bounds...)
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err := kc.decodeObject(w, r, true, map[string]fieldDecoder{"grace_seconds": secondsField("grace_seconds", &grace)}); err != nil {
 		return err
 	}
-	req := keys.RotateRequest{Ref: keys.Ref{Owner: p.OwnerID, ID: r.PathValue("id"), Caller: p.Key}, Actor: actor(p)}
+	req := keys.RotateRequest{Ref: keys.Ref{Owner: p.ownerID, ID: r.PathValue("id"), Caller: p.key}, Actor: actor(p)}
 	if grace != nil {
 		req.Grace = time.Duration(*grace) * time.Second
 	}
@@ -211,7 +211,7 @@ func (kc *Keycap) ref(r *http.Request, p Principal) (keys.Ref, error) {
 	if err != nil {
 		return keys.Ref{}, err
 	}
-	return keys.Ref{Owner: owner, ID: r.PathValue("id"), Caller: p.Key}, nil
+	return keys.Ref{Owner: owner, ID: r.PathValue("id"), Caller: p.key}, nil
 }
 
 // maxPageLimit is the largest ?limit=, a keys.Manager's too.
@@ -235,10 +235,10 @@ func pageLimit(r *http.Request, fallback int) (int, error) {
 // session: a key acts only for its own owner.
 func (kc *Keycap) owner(r *http.Request, p Principal) (string, error) {
 	owner := r.URL.Query().Get("owner")
-	if owner == "" || owner == p.OwnerID {
-		return p.OwnerID, nil
+	if owner == "" || owner == p.ownerID {
+		return p.ownerID, nil
 	}
-	if kc.admin == "" || !p.Has(kc.admin) || p.Kind != KindSession {
+	if kc.admin == "" || !p.Has(kc.admin) || p.kind != KindSession {
 		return "", keycap.New(keycap.CodeForbidden, "managing another user's keys needs the admin permission, as a logged-in user")
 	}
 	return owner, nil
@@ -246,7 +246,7 @@ func (kc *Keycap) owner(r *http.Request, p Principal) (string, error) {
 
 // ownOnly refuses ?owner= naming another user where admins have no power.
 func (kc *Keycap) ownOnly(r *http.Request, p Principal) error {
-	if owner := r.URL.Query().Get("owner"); owner != "" && owner != p.OwnerID {
+	if owner := r.URL.Query().Get("owner"); owner != "" && owner != p.ownerID {
 		return keycap.New(keycap.CodeForbidden, "this works only on your own keys")
 	}
 	return nil
@@ -254,10 +254,10 @@ func (kc *Keycap) ownOnly(r *http.Request, p Principal) error {
 
 // actor is who acts for the record: the calling key, or the session user.
 func actor(p Principal) audit.Actor {
-	if p.Kind == KindKey {
-		return audit.Key(p.KeyID)
+	if p.kind == KindKey {
+		return audit.Key(p.keyID)
 	}
-	return audit.User(p.OwnerID)
+	return audit.User(p.ownerID)
 }
 
 func fieldError(field, reason string) *keycap.Error {

@@ -76,8 +76,10 @@ func (kc *Keycap) keysRouter() http.Handler {
 	handle("DELETE "+p+"/{id}", kc.revoke)
 	handle("POST "+p+"/{id}/rotate", kc.rotate)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(r.URL.Path) > len(p)+1 && strings.HasSuffix(r.URL.Path, "/") {
-			// "/api-keys/{id}/" names what "/api-keys/{id}" does.
+		if len(r.URL.Path) > len(p)+1 && strings.HasSuffix(r.URL.Path, "/") && r.URL.RawPath == "" {
+			// "/api-keys/{id}/" names what "/api-keys/{id}" does. A path with
+			// escaped characters (%2F) is left alone: decoding it here would
+			// turn an escaped slash into a separator.
 			r = r.Clone(r.Context())
 			r.URL.Path = strings.TrimRight(r.URL.Path, "/")
 			r.URL.RawPath = ""
@@ -102,7 +104,11 @@ func (kc *Keycap) refuseRoute(w http.ResponseWriter, r *http.Request, h http.Han
 	rec := &headerRecorder{header: http.Header{}}
 	h.ServeHTTP(rec, r) // the mux's own 404 or 405 handler: it only sets headers and a status
 	if rec.status == http.StatusMethodNotAllowed {
-		kc.methodNotAllowed(rec.header.Get("Allow")).ServeHTTP(w, r)
+		allow := rec.header.Get("Allow")
+		if name := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/'):]; name == "/grantable" || name == "/activity" {
+			allow = "GET, HEAD" // the mux also counts the 405 answers registered for them
+		}
+		kc.methodNotAllowed(allow).ServeHTTP(w, r)
 		return
 	}
 	kc.fail(w, r, keycap.New(keycap.CodeNotFound, "no such route under "+kc.path))
@@ -144,9 +150,9 @@ func (kc *Keycap) caller(r *http.Request) (Principal, error) {
 	switch {
 	case err != nil:
 		return Principal{}, err
-	case p.Kind == 0:
+	case p.kind == 0:
 		return Principal{}, unauthenticated()
-	case p.Kind == KindKey && !kc.delegation:
+	case p.kind == KindKey && !kc.delegation:
 		return Principal{}, keycap.New(keycap.CodeDelegationNotAllowed,
 			"API keys may not manage API keys here; log in to the app to do this")
 	}

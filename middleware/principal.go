@@ -18,24 +18,55 @@ const (
 	KindSession                 // a logged-in user's session
 )
 
-// Principal is who makes a request, as keycap sees it. The zero Principal
-// is nobody (Kind 0). It is a value: a copy may be kept, but its
-// Permissions and Key are shared and read-only.
-type Principal struct {
-	Kind    Kind   // how the caller authenticated: KindKey or KindSession
-	KeyID   string // the key's id; "" for a session
-	OwnerID string // the user: the key's owner, or the logged-in user
-	// Permissions are what the caller may do now: a key's effective
-	// permissions (its own cut to the owner's current cap), or a session
-	// user's cap. Read-only.
-	Permissions policy.Permissions
-	// Key is the verified key for KindKey, nil otherwise.
-	Key *keys.Verified
+// String returns "key", "session", or "none" for the zero Kind.
+func (k Kind) String() string {
+	switch k {
+	case KindKey:
+		return "key"
+	case KindSession:
+		return "session"
+	}
+	return "none"
 }
+
+// Principal is who makes a request, as keycap sees it. The zero Principal
+// is nobody (Kind 0). It is a value and may be kept; what its methods return
+// is the caller's to change, and changing it changes nothing in keycap.
+type Principal struct {
+	kind    Kind
+	keyID   string
+	ownerID string
+	perms   policy.Permissions // shared with keycap: never handed out
+	key     *keys.Verified     // the key, for KindKey; shared: never handed out
+}
+
+// Kind says how the caller authenticated: KindKey or KindSession.
+func (p Principal) Kind() Kind { return p.kind }
+
+// KeyID returns the key's id; "" for a session.
+func (p Principal) KeyID() string { return p.keyID }
+
+// OwnerID returns the user: the key's owner, or the logged-in user.
+func (p Principal) OwnerID() string { return p.ownerID }
+
+// Permissions returns what the caller may do now: a key's effective
+// permissions (its own cut to the owner's current cap and its ancestors'),
+// or a session user's cap. It is a copy (checking with [Principal.Has]
+// copies nothing).
+func (p Principal) Permissions() policy.Permissions { return p.perms.Clone() }
 
 // Has reports whether the principal holds every "resource:action".
 func (p Principal) Has(permissions ...string) bool {
-	return policy.Satisfies(p.Permissions, permissions...)
+	return policy.Satisfies(p.perms, permissions...)
+}
+
+// Key returns a copy of the key's record for KindKey (its name, expiry,
+// quota, ancestors...), nil for a session.
+func (p Principal) Key() *keys.Key {
+	if p.key == nil {
+		return nil
+	}
+	return p.key.Key.Clone()
 }
 
 type stateKey struct{} // unexported: nobody else can collide
@@ -50,7 +81,7 @@ type state struct {
 	kc         *Keycap
 	principal  Principal     // the key's, set before the request is handed on; never written after
 	session    Principal     // the session user's, set by resolve under once
-	verified   keys.Verified // the key, for KindKey; principal.Key points here
+	verified   keys.Verified // the key, for KindKey; principal.key points here
 	quotaSpent bool          // Require consumed the key's quota for this request
 	once       sync.Once
 	err        error
@@ -71,11 +102,11 @@ func stateFrom(ctx context.Context) *state {
 
 // resolve returns the caller, resolving a session user once.
 func (s *state) resolve(ctx context.Context) (Principal, error) {
-	if s.principal.Kind == KindKey {
+	if s.principal.kind == KindKey {
 		return s.principal, nil
 	}
 	// The session principal has its own field: writing principal here would
-	// race with the unsynchronized reads of principal.Kind above.
+	// race with the unsynchronized reads of principal.kind above.
 	s.once.Do(func() { s.session, s.err = s.kc.sessionPrincipal(ctx) })
 	return s.session, s.err
 }
@@ -90,7 +121,7 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 		return Principal{}, false
 	}
 	p, err := s.resolve(ctx)
-	return p, err == nil && p.Kind != 0
+	return p, err == nil && p.kind != 0
 }
 
 // MustPrincipal is like [PrincipalFrom] but panics when there is no

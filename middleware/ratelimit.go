@@ -47,8 +47,8 @@ func (rl *RateLimit) validate() error {
 func (kc *Keycap) limit(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	rl := kc.rateLimit
 	res, err := rl.Limiter.Allow(r.Context(), rl.Algorithm, kc.manager.Now(),
-		ratelimit.Bucket{Name: "key:" + p.KeyID, Limit: rl.PerKey},
-		ratelimit.Bucket{Name: "owner:" + p.OwnerID, Limit: rl.PerOwner})
+		ratelimit.Bucket{Name: "key:" + p.keyID, Limit: rl.PerKey},
+		ratelimit.Bucket{Name: "owner:" + p.ownerID, Limit: rl.PerOwner})
 	if err != nil {
 		return &keycap.Error{Code: keycap.CodeStoreUnavailable, Err: err,
 			Message: "the rate limiter is unavailable; try again shortly"}
@@ -63,7 +63,7 @@ func (kc *Keycap) limit(w http.ResponseWriter, r *http.Request, p *Principal) er
 	retry := ceilSeconds(res.RetryAfter)
 	h.Set("Retry-After", strconv.FormatInt(retry, 10))
 	scope := "key"
-	if res.Bucket.Name != "key:"+p.KeyID {
+	if res.Bucket.Name != "key:"+p.keyID {
 		scope = "owner"
 	}
 	return &keycap.Error{Code: keycap.CodeRateLimited,

@@ -48,17 +48,17 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 				kc.fail(w, r, err)
 				return
 			}
-			if p.Kind == 0 {
+			if p.kind == 0 {
 				kc.fail(w, r, unauthenticated())
 				return
 			}
-			if p.Kind == KindSession && !isSafe(r.Method) {
+			if p.kind == KindSession && !isSafe(r.Method) {
 				if err := kc.csrf.Check(r); err != nil {
 					kc.fail(w, r, csrfError(err))
 					return
 				}
 			}
-			if missing := policy.Missing(p.Permissions, required...); missing != nil {
+			if missing := policy.Missing(p.perms, required...); missing != nil {
 				w.Header().Set("X-Accepted-Permissions", strings.Join(missing, ", "))
 				kc.fail(w, r, &keycap.Error{
 					Code:    keycap.CodeInsufficientPermissions,
@@ -67,7 +67,7 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 				})
 				return
 			}
-			if p.Kind == KindKey && !st.quotaSpent {
+			if p.kind == KindKey && !st.quotaSpent {
 				if err := kc.consume(w, r, st); err != nil {
 					kc.fail(w, r, err)
 					return

@@ -236,7 +236,7 @@ func TestRequireRecorder(t *testing.T) {
 		reached = true
 		p, ok := middleware.PrincipalFrom(r.Context())
 		require.True(t, ok)
-		assert.Equal(t, f.aliceKey.ID, p.KeyID)
+		assert.Equal(t, f.aliceKey.ID, p.KeyID())
 		assert.True(t, p.Has("files:read", "files:write"))
 		assert.False(t, p.Has("files:delete"))
 		assert.False(t, p.Has("files"))

@@ -232,7 +232,11 @@ func (p *Policy) Grant(ctx context.Context, s Subject, requested Permissions, bo
 			return nil, &ExceedsError{Exceeded: excess, Maximum: maximum.Clone()}
 		}
 	}
-	if granted.IsEmpty() {
+	switch {
+	case granted.IsEmpty() && requested == nil && p.allowClient:
+		return nil, &InvalidError{Path: "permissions", Err: ErrEmpty,
+			Reason: "send the permissions the key needs: new keys get none by default here (the policy's Default is empty or beyond your cap)"}
+	case granted.IsEmpty():
 		return nil, &InvalidError{Path: "permissions", Reason: "a key needs at least one permission you may grant", Err: ErrEmpty}
 	}
 	return granted, nil
