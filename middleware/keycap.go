@@ -77,6 +77,12 @@ type Options struct {
 	// (429 RATE_LIMITED with Retry-After and RateLimit-* headers). The zero
 	// value sets no limit.
 	RateLimit RateLimit
+	// Introspection sets up POST {Path}/introspect (RFC 7662) for other
+	// services; the zero value leaves it off (404).
+	Introspection Introspection
+	// ForwardAuth sets up {Path}/forward-auth for gateways; the zero value
+	// leaves it off (404).
+	ForwardAuth ForwardAuth
 }
 
 // Keycap holds the HTTP side of keycap. Create it with [New]; it is
@@ -96,6 +102,10 @@ type Keycap struct {
 	logger     *slog.Logger
 	onError    func(http.ResponseWriter, *http.Request, *keycap.Error)
 	keys       http.Handler // the keys API: see KeysHandler
+
+	introspection Introspection
+	forward       *forwardRules // nil: no forward auth
+	openapi       []byte        // the OpenAPI document, for path
 }
 
 // New validates o and returns a Keycap. Configuration errors are reported
@@ -120,6 +130,9 @@ func New(o Options) (*Keycap, error) {
 		rateLimit:  o.RateLimit,
 	}
 	if err := kc.rateLimit.validate(); err != nil {
+		return nil, err
+	}
+	if err := kc.protocols(o); err != nil {
 		return nil, err
 	}
 	if o.Path == "" {
@@ -151,9 +164,10 @@ func New(o Options) (*Keycap, error) {
 		kc.clientIP = remoteHost
 	}
 	if kc.onError == nil {
-		kc.onError = func(w http.ResponseWriter, _ *http.Request, err *keycap.Error) { keycap.WriteError(w, err) }
+		kc.onError = func(w http.ResponseWriter, r *http.Request, err *keycap.Error) { keycap.WriteError(w, r, err) }
 	}
 	kc.keys = kc.keysRouter()
+	kc.openapi = openAPIFor(kc.path)
 	return kc, nil
 }
 
