@@ -147,4 +147,3 @@ func (kc *Keycap) describe(r *http.Request, token string) (introspection, error)
 	}
 	return answer, nil
 }
-
