@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap"
-	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
 	"github.com/keycaphq/keycap/audit"
+	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
 )
 
 // TestRevokePresentedHTTP: a key's holder revokes it with token=<key>
