@@ -1,9 +1,7 @@
 package keycap
 
 import (
-	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -297,64 +295,4 @@ var sentinels = []struct {
 	{policy.ErrSubjectDisabled, CodeSubjectDisabled, "your account may not manage API keys"},
 	{policy.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
 	{keys.ErrStoreUnavailable, CodeStoreUnavailable, "the key store is unavailable; try again shortly"},
-}
-
-// WriteError writes err with its code's status, in the format r's Accept
-// header prefers: keycap's JSON {"code": "...", "message": "...",
-// "details": {...}}, or, when the client prefers application/problem+json
-// to application/json, an RFC 9457 problem ([WriteProblem]). r may be nil:
-// keycap's JSON. The cause of an error (Err) is logged with slog at error
-// level for 5xx answers, never written. A 401 also gets a WWW-Authenticate
-// header.
-func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	if r != nil && PrefersProblem(r.Header) {
-		WriteProblem(w, err)
-		return
-	}
-	e, status, message := prepare(w, err)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	body := struct {
-		Code    Code   `json:"code"`
-		Message string `json:"message"`
-		Details any    `json:"details"`
-	}{e.Code, message, e.Details}
-	if body.Details == nil {
-		body.Details = struct{}{}
-	}
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-// prepare maps err, logs a 5xx cause and sets the headers every error
-// answer carries; it returns the status and the message to send.
-func prepare(w http.ResponseWriter, err error) (*Error, int, string) {
-	e := From(err)
-	status, message := e.Code.Status(), e.Message
-	if message == "" {
-		message = http.StatusText(status)
-	}
-	if status >= 500 {
-		slog.Error("keycap", "code", e.Code, "err", e.Err)
-	}
-	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusUnauthorized {
-		SetChallenge(h, e.Code)
-	}
-	return e, status, message
-}
-
-// SetChallenge sets the RFC 6750 WWW-Authenticate challenge of a 401 with
-// code, unless h has one: Bearer realm="api", with error="invalid_token"
-// when a token was sent (any code but UNAUTHENTICATED).
-func SetChallenge(h http.Header, code Code) {
-	if h.Get("WWW-Authenticate") != "" {
-		return
-	}
-	challenge := `Bearer realm="api"`
-	if code != CodeUnauthenticated {
-		challenge += `, error="invalid_token"`
-	}
-	h.Set("WWW-Authenticate", challenge)
 }

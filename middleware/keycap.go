@@ -65,8 +65,9 @@ type Options struct {
 	// has set its headers (WWW-Authenticate, Allow, Retry-After,
 	// RateLimit-*) and logged the cause of a 5xx. err is a *keycap.Error;
 	// write its Code's Status. nil means keycap.WriteError (the JSON body
-	// {"code", "message", "details"}). Like scs's ErrorFunc and
-	// http.CrossOriginProtection's deny handler.
+	// {"code", "message", "details"}, or an RFC 9457 problem when the
+	// request's Accept prefers application/problem+json). Like scs's
+	// ErrorFunc and http.CrossOriginProtection's deny handler.
 	OnError func(w http.ResponseWriter, r *http.Request, err *keycap.Error)
 	// MaxBodyBytes bounds request bodies of the keys handler; 0 means 64 KiB.
 	MaxBodyBytes int64

@@ -73,6 +73,14 @@ type roundTripper struct {
 	inner http.RoundTripper
 }
 
+// CloseIdleConnections closes the inner transport's idle connections, as
+// http.Client.CloseIdleConnections does.
+func (rt roundTripper) CloseIdleConnections() {
+	if idle, ok := rt.inner.(interface{ CloseIdleConnections() }); ok {
+		idle.CloseIdleConnections()
+	}
+}
+
 func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !strings.HasPrefix(req.URL.Path, rt.c.prefix) || req.Header.Get(SkipHeader) != "" {
 		return rt.inner.RoundTrip(req)
