@@ -13,6 +13,7 @@
 //     /api-keys handler.
 //
 // This package holds what they share over HTTP: the [Error] type, its
-// stable codes ([Code]) and [WriteError], the only writer of keycap's JSON
-// errors.
+// stable codes ([Code]) and [WriteError], the only writer of keycap's
+// errors: its JSON, or an RFC 9457 problem ([WriteProblem]) for a client
+// that prefers one.
 package keycap

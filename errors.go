@@ -1,7 +1,6 @@
 package keycap
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -296,48 +295,4 @@ var sentinels = []struct {
 	{policy.ErrSubjectDisabled, CodeSubjectDisabled, "your account may not manage API keys"},
 	{policy.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
 	{keys.ErrStoreUnavailable, CodeStoreUnavailable, "the key store is unavailable; try again shortly"},
-}
-
-// WriteError writes err as keycap's JSON error body with its code's status:
-// {"code": "...", "message": "...", "details": {...}}. The cause of an error
-// (Err) is never written, nor logged here: middleware.Keycap logs the causes
-// of 5xx answers with its Options.Logger before writing. A 401 also gets a
-// WWW-Authenticate header.
-func WriteError(w http.ResponseWriter, err error) {
-	e := From(err)
-	status, message := e.Code.Status(), e.Message
-	if message == "" {
-		message = http.StatusText(status)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if status == http.StatusUnauthorized {
-		SetChallenge(h, e.Code)
-	}
-	w.WriteHeader(status)
-	body := struct {
-		Code    Code   `json:"code"`
-		Message string `json:"message"`
-		Details any    `json:"details"`
-	}{e.Code, message, e.Details}
-	if body.Details == nil {
-		body.Details = struct{}{}
-	}
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-// SetChallenge sets the RFC 6750 WWW-Authenticate challenge of a 401 with
-// code, unless h has one: Bearer realm="api", with error="invalid_token"
-// when a token was sent (any code but UNAUTHENTICATED).
-func SetChallenge(h http.Header, code Code) {
-	if h.Get("WWW-Authenticate") != "" {
-		return
-	}
-	challenge := `Bearer realm="api"`
-	if code != CodeUnauthenticated {
-		challenge += `, error="invalid_token"`
-	}
-	h.Set("WWW-Authenticate", challenge)
 }

@@ -114,7 +114,7 @@ func TestErrorIs(t *testing.T) {
 // record writes err with WriteError and returns the answer.
 func record(err error) (*http.Response, map[string]json.RawMessage, []byte) {
 	rec := httptest.NewRecorder()
-	keycap.WriteError(rec, err)
+	keycap.WriteError(rec, nil, err)
 	resp := rec.Result()
 	body, _ := io.ReadAll(resp.Body)
 	var fields map[string]json.RawMessage
@@ -144,7 +144,7 @@ func TestWriteError(t *testing.T) {
 	assert.Equal(t, `Bearer realm="api", error="invalid_token"`, resp.Header.Get("WWW-Authenticate"))
 	rec := httptest.NewRecorder()
 	rec.Header().Set("WWW-Authenticate", `Bearer realm="app"`)
-	keycap.WriteError(rec, keys.ErrInvalid)
+	keycap.WriteError(rec, nil, keys.ErrInvalid)
 	assert.Equal(t, `Bearer realm="app"`, rec.Result().Header.Get("WWW-Authenticate"))
 
 	// The cause of an internal error is never sent.

@@ -46,6 +46,10 @@ type config struct {
 	// Metrics, when set (KEYCAP_METRICS_ADDR), registers keycap's metrics
 	// (audit/promaudit) here; nil means none.
 	Metrics prometheus.Registerer
+	// IntrospectionSecret (KEYCAP_INTROSPECTION_SECRET, at least 32 bytes)
+	// lets other services introspect keys at POST /api-keys/introspect with
+	// "Authorization: Bearer <secret>"; "" leaves introspection off.
+	IntrospectionSecret string
 	// LastUsedInterval is how often a key's "last used" is written; 0 means 10 s.
 	LastUsedInterval time.Duration
 	Logger           *slog.Logger // nil means slog.Default()
@@ -127,7 +131,11 @@ func (a *app) build(cfg config) (err error) {
 	a.sessions = session.SCS(sm, sessionKey)
 
 	kc, err := middleware.New(middleware.Options{Manager: a.manager, Sessions: a.sessions, Activity: a.activity, Logger: a.logger,
-		RateLimit: middleware.RateLimit{PerKey: cfg.RateLimit, Algorithm: ratelimit.SlidingWindow, Limiter: b.limiter}})
+		RateLimit: middleware.RateLimit{PerKey: cfg.RateLimit, Algorithm: ratelimit.SlidingWindow, Limiter: b.limiter},
+		// For other services and gateways (see README.md): introspection
+		// with the shared secret, when set; forward auth by the API's rules.
+		Introspection: middleware.Introspection{Secret: cfg.IntrospectionSecret},
+		ForwardAuth:   middleware.ForwardAuth{Rules: gatewayRules()}})
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ func (c *collection) list(w http.ResponseWriter, r *http.Request) {
 func (c *collection) create(w http.ResponseWriter, r *http.Request) {
 	name, err := decodeName(w, r)
 	if err != nil {
-		keycap.WriteError(w, err)
+		keycap.WriteError(w, r, err)
 		return
 	}
 	p := middleware.MustPrincipal(r.Context()) // Require guarantees a caller
@@ -77,7 +77,7 @@ func (c *collection) remove(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Unlock()
 	if !found {
-		keycap.WriteError(w, keycap.New(keycap.CodeNotFound, "no "+c.kind+" with id "+strconv.Quote(r.PathValue("id"))))
+		keycap.WriteError(w, r, keycap.New(keycap.CodeNotFound, "no "+c.kind+" with id "+strconv.Quote(r.PathValue("id"))))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -78,6 +78,7 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		DatabaseURL: getenv("DATABASE_URL"), RedisURL: getenv("REDIS_URL"),
 		TablePrefix: getenv("KEYCAP_TABLE_PREFIX"), RedisPrefix: getenv("KEYCAP_REDIS_PREFIX"),
 		RateLimit: rateLimit, NoCache: getenv("KEYCAP_CACHE") == "off",
+		IntrospectionSecret: getenv("KEYCAP_INTROSPECTION_SECRET"),
 	}
 	metricsAddr := getenv("KEYCAP_METRICS_ADDR")
 	var metrics *prometheus.Registry // nil: no metrics, no listener

@@ -116,7 +116,9 @@ func startInstance(t *testing.T, bin, port string, env []string) (string, *proce
 	t.Cleanup(func() {
 		// A connection dialed but never used holds up the server's
 		// Shutdown for 5 s: close the clients' idle ones first.
-		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+		if idle, ok := http.DefaultTransport.(interface{ CloseIdleConnections() }); ok {
+			idle.CloseIdleConnections()
+		}
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-p.exited:

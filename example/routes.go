@@ -25,15 +25,26 @@ func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
 
 	projects := newCollection("project", "Website redesign", "Mobile app", "Annual report")
 	files := newCollection("file", "roadmap.pdf", "logo.svg", "budget.xlsx")
-	guard := middleware.Require
-	mux.Handle("GET /api/projects", guard("projects:read")(http.HandlerFunc(projects.list)))
-	mux.Handle("POST /api/projects", guard("projects:write")(http.HandlerFunc(projects.create)))
-	mux.Handle("DELETE /api/projects/{id}", guard("projects:delete")(http.HandlerFunc(projects.remove)))
-	mux.Handle("GET /api/files", guard("files:read")(http.HandlerFunc(files.list)))
-	mux.Handle("POST /api/files", guard("files:write")(http.HandlerFunc(files.create)))
-	mux.Handle("DELETE /api/files/{id}", guard("files:delete")(http.HandlerFunc(files.remove)))
-	mux.Handle("GET /api/billing", guard("billing:read")(http.HandlerFunc(billing)))
+	handlers := map[string]http.HandlerFunc{
+		"GET /api/projects": projects.list, "POST /api/projects": projects.create, "DELETE /api/projects/{id}": projects.remove,
+		"GET /api/files": files.list, "POST /api/files": files.create, "DELETE /api/files/{id}": files.remove,
+		"GET /api/billing": billing,
+	}
+	for _, route := range apiRoutes { // the table the page shows, and forward auth answers by
+		pattern := route.Method + " " + route.Path
+		mux.Handle(pattern, middleware.Require(route.Permission)(handlers[pattern]))
+	}
 	return mux
+}
+
+// gatewayRules are apiRoutes as middleware.ForwardAuth rules: a gateway
+// in front of other services asks keycap with the demo API's permissions.
+func gatewayRules() map[string][]string {
+	rules := make(map[string][]string, len(apiRoutes))
+	for _, route := range apiRoutes {
+		rules[route.Method+" "+route.Path] = []string{route.Permission}
+	}
+	return rules
 }
 
 // bareRoutes is the demo API with no keycap in front: the load test's

@@ -49,7 +49,7 @@ func TestRequireCode(t *testing.T) {
 	t.Parallel()
 	write := func(err error) *keycaptest.Response {
 		rec := httptest.NewRecorder()
-		keycap.WriteError(rec, err)
+		keycap.WriteError(rec, nil, err)
 		resp := rec.Result()
 		body, _ := io.ReadAll(resp.Body)
 		return &keycaptest.Response{Response: resp, Body: body}

@@ -26,28 +26,41 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 	if err := checkManager(r.Caller, r.Owner); err != nil {
 		return nil, err
 	}
-	switch {
-	case len(r.Reason) > 500:
-		return nil, &FieldError{Field: "reason", Reason: "the reason is at most 500 bytes"}
-	case !utf8.ValidString(r.Reason) || strings.IndexFunc(r.Reason, controlButNewline) >= 0:
-		return nil, &FieldError{Field: "reason", Reason: "the reason is text: valid UTF-8, no control characters but line breaks"}
+	if err := checkReason(r.Reason); err != nil {
+		return nil, err
 	}
 	k, err := m.Get(ctx, r.Ref)
 	if err != nil || k.IsRevoked() {
 		return k, err
 	}
-	actor := actorFor(r.Actor, r.Caller, r.Owner)
+	return m.revoke(ctx, k, actorFor(r.Actor, r.Caller, r.Owner), r.Reason)
+}
+
+// checkReason refuses a revocation reason that cannot be kept as text.
+func checkReason(reason string) error {
+	switch {
+	case len(reason) > 500:
+		return &FieldError{Field: "reason", Reason: "the reason is at most 500 bytes"}
+	case !utf8.ValidString(reason) || strings.IndexFunc(reason, controlButNewline) >= 0:
+		return &FieldError{Field: "reason", Reason: "the reason is text: valid UTF-8, no control characters but line breaks"}
+	}
+	return nil
+}
+
+// revoke revokes k, which is not revoked as read, by actor for reason, and
+// the keys created through it.
+func (m *Manager) revoke(ctx context.Context, k *Key, actor audit.Actor, reason string) (*Key, error) {
 	now := m.stamp()
 	// Decided on nothing that can change: no version, so that no
 	// concurrent change can make a revocation fail.
-	after, err := m.store.Change(ctx, k.ID, Change{At: now, Revoked: &Revoked{By: actor, Reason: r.Reason}})
+	after, err := m.store.Change(ctx, k.ID, Change{At: now, Revoked: &Revoked{By: actor, Reason: reason}})
 	m.forget(k.ID)
 	if errors.Is(err, ErrAlreadyRevoked) {
 		return m.store.Get(ctx, k.ID) // revoked at the same time: the first revocation stands
 	} else if err != nil {
 		return nil, err
 	}
-	m.audit(ctx, audit.Event{Type: audit.Revoked, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: r.Reason})
+	m.audit(ctx, audit.Event{Type: audit.Revoked, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: reason})
 	m.revokeDescendants(ctx, after, actor)
 	return after, nil
 }

@@ -38,11 +38,25 @@ type Verified struct {
 // owners all wrap [ErrInvalid], so that a client cannot tell them apart. It
 // never writes to the Store on the request path.
 func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (Verified, error) {
+	return m.check(ctx, raw, clientIP, true)
+}
+
+// Inspect checks a presented key exactly as [Manager.Verify] does (same
+// order, same errors, observed and audited alike) without it counting as a
+// use of the key: no last-used bookkeeping. It is for a party that asks
+// about a key rather than acts with it, such as an introspection endpoint
+// (RFC 7662) answering a resource server.
+func (m *Manager) Inspect(ctx context.Context, raw string) (Verified, error) {
+	return m.check(ctx, raw, "", false)
+}
+
+// check verifies raw; use says whether it counts as a use of the key.
+func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (Verified, error) {
 	var start time.Time
 	if m.observer != nil {
 		start = time.Now()
 	}
-	v, err := m.verify(ctx, raw, clientIP)
+	v, err := m.verify(ctx, raw, clientIP, use)
 	if m.observer != nil {
 		m.observe(ctx, raw, v, err, time.Since(start))
 	}
@@ -58,7 +72,7 @@ func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (Verified, e
 // verify returns the Verified key, or an error and, when the record was
 // found and the secret matched, a Verified holding only the record (for
 // the audit).
-func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Verified, error) {
+func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (Verified, error) {
 	t, err := parse(raw)
 	if err != nil || t.Prefix != m.prefix {
 		return Verified{}, ErrMalformed
@@ -117,7 +131,7 @@ func (m *Manager) verify(ctx context.Context, raw string, clientIP string) (Veri
 			return found, err
 		}
 	}
-	if m.usage != nil {
+	if use && m.usage != nil {
 		m.usage.note(k.ID, now, clientIP)
 	}
 	return v, nil

@@ -12,5 +12,9 @@
 //	http.ListenAndServe(addr, sm.LoadAndSave(kc.Authenticate(mux)))
 //
 // Every refusal is written by [keycap.WriteError] as a JSON body with a
-// stable code.
+// stable code (an RFC 9457 problem for a client that prefers one), unless
+// Options.OnError writes it. For other services and gateways, the keys
+// handler also serves token introspection (Options.Introspection), token
+// revocation by the key's holder, forward auth (Options.ForwardAuth) and
+// its OpenAPI 3.1 document ([Keycap.OpenAPI]).
 package middleware

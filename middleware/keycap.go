@@ -68,8 +68,9 @@ type Options struct {
 	// has set its headers (WWW-Authenticate, Allow, Retry-After,
 	// RateLimit-*) and logged the cause of a 5xx. err is a *keycap.Error;
 	// write its Code's Status. nil means keycap.WriteError (the JSON body
-	// {"code", "message", "details"}). Like scs's ErrorFunc and
-	// http.CrossOriginProtection's deny handler.
+	// {"code", "message", "details"}, or an RFC 9457 problem when the
+	// request's Accept prefers application/problem+json). Like scs's
+	// ErrorFunc and http.CrossOriginProtection's deny handler.
 	OnError func(w http.ResponseWriter, r *http.Request, err *keycap.Error)
 	// MaxBodyBytes bounds request bodies of the keys handler; 0 means 64 KiB.
 	MaxBodyBytes int64
@@ -80,6 +81,12 @@ type Options struct {
 	// (429 RATE_LIMITED with Retry-After and RateLimit-* headers). The zero
 	// value sets no limit.
 	RateLimit RateLimit
+	// Introspection sets up POST {Path}/introspect (RFC 7662) for other
+	// services; the zero value leaves it off (404).
+	Introspection Introspection
+	// ForwardAuth sets up {Path}/forward-auth for gateways; the zero value
+	// leaves it off (404).
+	ForwardAuth ForwardAuth
 }
 
 // Keycap holds the HTTP side of keycap. Create it with [New]; it is
@@ -99,6 +106,10 @@ type Keycap struct {
 	logger     *slog.Logger
 	onError    func(http.ResponseWriter, *http.Request, *keycap.Error)
 	keys       http.Handler // the keys API: see KeysHandler
+
+	introspection Introspection
+	forward       *forwardRules // nil: no forward auth
+	openapi       []byte        // the OpenAPI document, for path
 }
 
 // New validates o and returns a Keycap. Configuration errors are reported
@@ -123,6 +134,9 @@ func New(o Options) (*Keycap, error) {
 		rateLimit:  o.RateLimit,
 	}
 	if err := kc.rateLimit.validate(); err != nil {
+		return nil, err
+	}
+	if err := kc.protocols(o); err != nil {
 		return nil, err
 	}
 	if o.Path == "" {
@@ -154,9 +168,10 @@ func New(o Options) (*Keycap, error) {
 		kc.clientIP = remoteHost
 	}
 	if kc.onError == nil {
-		kc.onError = func(w http.ResponseWriter, _ *http.Request, err *keycap.Error) { keycap.WriteError(w, err) }
+		kc.onError = func(w http.ResponseWriter, r *http.Request, err *keycap.Error) { keycap.WriteError(w, r, err) }
 	}
 	kc.keys = kc.keysRouter()
+	kc.openapi = openAPIFor(kc.path)
 	return kc, nil
 }
 
@@ -177,8 +192,8 @@ func (kc *Keycap) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := keycap.From(err)
 	status := e.Code.Status()
 	if status >= 500 {
-		kc.logger.LogAttrs(r.Context(), slog.LevelError, "keycap: "+string(e.Code), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.Any("err", e.Err))
+		kc.logger.LogAttrs(r.Context(), slog.LevelError, "keycap", slog.String("code", string(e.Code)),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", e.Err))
 	}
 	if status == http.StatusUnauthorized {
 		keycap.SetChallenge(w.Header(), e.Code) // RFC 6750, whoever writes the body

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keycaphq/keycap"
 	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
+	"github.com/keycaphq/keycap/internal/openapicheck"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/middleware"
 	"github.com/keycaphq/keycap/policy"
@@ -322,7 +323,19 @@ func TestCustomPath(t *testing.T) {
 	assert.Equal(t, "/settings/keys/"+k.ID, resp.Header.Get("Location"))
 	keycaptest.RequireCode(t, f.alice.DoJSON(t, http.MethodGet, "/settings/keys/"+k.ID, nil), "")
 	keycaptest.RequireCode(t, f.alice.DoJSON(t, http.MethodGet, "/settings/keys/grantable", nil), "")
-	assert.Equal(t, http.StatusNotFound, f.alice.DoJSON(t, http.MethodGet, "/api-keys", nil).StatusCode)
+	assert.Equal(t, http.StatusNotFound, f.alice.WithHeader(openapicheck.SkipHeader, "the app's own 404").DoJSON(t, http.MethodGet, "/api-keys", nil).StatusCode)
+
+	// The OpenAPI document describes the routes where they are.
+	resp = f.anon.Get(t, "/settings/keys/openapi.json")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, f.srv.Keycap.OpenAPI(), resp.Body)
+	var doc struct{ Paths map[string]any }
+	resp.JSON(t, &doc)
+	assert.Contains(t, doc.Paths, "/settings/keys/{id}/rotate")
+	assert.Contains(t, doc.Paths, "/settings/keys")
+	assert.NotContains(t, string(resp.Body), `"/api-keys`)
+	_, err := openapicheck.New(resp.Body, "/settings/keys")
+	assert.NoError(t, err, "a valid OpenAPI 3.1 document")
 }
 
 func TestDelegation(t *testing.T) {

@@ -28,6 +28,14 @@ import (
 //	DELETE /{id}          revoke (optional body {"reason"})
 //	POST   /{id}/rotate   {"grace_seconds"?} → the new key, shown once
 //
+// and, for other programs (no session, no CSRF check):
+//
+//	POST   /introspect    token=<key> → RFC 7662 {"active", ...}, when Options.Introspection is set
+//	POST   /revoke        token=<key> → 200: the holder revokes the key (RFC 7009)
+//	*      /forward-auth  a gateway's subrequest → 200 with the caller's headers, or a refusal,
+//	                      when Options.ForwardAuth is set
+//	GET    /openapi.json  the OpenAPI 3.1 document of all of these ([Keycap.OpenAPI])
+//
 // The caller is the logged-in session user, or an API key when
 // Options.AllowDelegation is set. Another user's key answers 404 like a
 // missing one, unless the caller holds Options.AdminPermission and names
@@ -75,6 +83,7 @@ func (kc *Keycap) keysRouter() http.Handler {
 	handle("PATCH "+p+"/{id}", kc.update)
 	handle("DELETE "+p+"/{id}", kc.revoke)
 	handle("POST "+p+"/{id}/rotate", kc.rotate)
+	kc.protocolRoutes(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.URL.Path) > len(p)+1 && strings.HasSuffix(r.URL.Path, "/") && r.URL.RawPath == "" {
 			// "/api-keys/{id}/" names what "/api-keys/{id}" does. A path with
@@ -84,11 +93,15 @@ func (kc *Keycap) keysRouter() http.Handler {
 			r.URL.Path = strings.TrimRight(r.URL.Path, "/")
 			r.URL.RawPath = ""
 		}
+		if r.URL.Path == p+"/forward-auth" { // whatever the method: a gateway's subrequest keeps the client's
+			kc.forwardAuth(w, r)
+			return
+		}
 		if h, pattern := mux.Handler(r); pattern == "" {
 			kc.refuseRoute(w, r, h)
 			return
 		}
-		if !isSafe(r.Method) {
+		if !isSafe(r.Method) && !kc.isProtocol(r.URL.Path) {
 			if err := kc.csrf.Check(r); err != nil {
 				kc.fail(w, r, csrfError(err))
 				return

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keycaphq/keycap"
@@ -12,6 +13,9 @@ import (
 
 // RateLimit limits requests authenticated by API keys. The zero value sets
 // no limit. Limits are off unless configured: there is no default budget.
+// Answers to limited keys carry RateLimit-Limit, RateLimit-Remaining and
+// RateLimit-Reset, and the structured RateLimit-Policy and RateLimit fields
+// of draft-ietf-httpapi-ratelimit-headers (policies "key" and "owner").
 type RateLimit struct {
 	// PerKey is each key's budget.
 	PerKey ratelimit.Limit
@@ -23,6 +27,8 @@ type RateLimit struct {
 	// Limiter counts; nil means an in-process ratelimit.Memory, exact in
 	// one process. Use a shared one (Redis) for several instances.
 	Limiter ratelimit.Limiter
+
+	policyField string // the RateLimit-Policy field, computed once by validate
 }
 
 func (rl RateLimit) enabled() bool { return !rl.PerKey.IsZero() || !rl.PerOwner.IsZero() }
@@ -37,7 +43,25 @@ func (rl *RateLimit) validate() error {
 	if rl.enabled() && rl.Limiter == nil {
 		rl.Limiter = ratelimit.NewMemory()
 	}
+	rl.policyField = policyField(rl.PerKey, rl.PerOwner)
 	return nil
+}
+
+// policyField is the RateLimit-Policy field of draft-ietf-httpapi-
+// ratelimit-headers: a structured list (RFC 8941) of the budgets, named
+// "key" and "owner" as in RATE_LIMITED's details.scope, each with its
+// quota q (requests) and window w (seconds, rounded up).
+func policyField(perKey, perOwner ratelimit.Limit) string {
+	var items []string
+	for _, b := range []struct {
+		name  string
+		limit ratelimit.Limit
+	}{{"key", perKey}, {"owner", perOwner}} {
+		if !b.limit.IsZero() {
+			items = append(items, `"`+b.name+`";q=`+strconv.FormatInt(b.limit.Requests, 10)+";w="+strconv.FormatInt(ceilSeconds(b.limit.Window), 10))
+		}
+	}
+	return strings.Join(items, ", ")
 }
 
 // limit spends one request of p's key and owner budgets, writing the
@@ -53,19 +77,21 @@ func (kc *Keycap) limit(w http.ResponseWriter, r *http.Request, p *Principal) er
 		return &keycap.Error{Code: keycap.CodeStoreUnavailable, Err: err,
 			Message: "the rate limiter is unavailable; try again shortly"}
 	}
+	scope := "key"
+	if res.Bucket.Name != "key:"+p.keyID {
+		scope = "owner"
+	}
 	h := w.Header()
 	h.Set("RateLimit-Limit", strconv.FormatInt(res.Bucket.Limit.Requests, 10))
 	h.Set("RateLimit-Remaining", strconv.FormatInt(res.Remaining, 10))
 	h.Set("RateLimit-Reset", strconv.FormatInt(ceilSeconds(res.Reset), 10))
+	h.Set("RateLimit-Policy", rl.policyField)
+	h.Set("RateLimit", `"`+scope+`";r=`+strconv.FormatInt(res.Remaining, 10)+";t="+strconv.FormatInt(ceilSeconds(res.Reset), 10))
 	if res.Allowed {
 		return nil
 	}
 	retry := ceilSeconds(res.RetryAfter)
 	h.Set("Retry-After", strconv.FormatInt(retry, 10))
-	scope := "key"
-	if res.Bucket.Name != "key:"+p.keyID {
-		scope = "owner"
-	}
 	return &keycap.Error{Code: keycap.CodeRateLimited,
 		Message: "too many requests for this " + scope + "; retry in " + strconv.FormatInt(retry, 10) + " seconds",
 		Details: &keycap.RateLimitDetails{Scope: scope, Limit: res.Bucket.Limit.Requests, RetryAfterSeconds: retry}}

@@ -39,7 +39,7 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 			st := stateFrom(r.Context())
 			if st == nil {
 				slog.Default().Error("keycap: Require needs Keycap.Authenticate in front of it", "path", r.URL.Path)
-				keycap.WriteError(w, misconfigured("Require needs Keycap.Authenticate in front of it", nil))
+				keycap.WriteError(w, r, misconfigured("Require needs Keycap.Authenticate in front of it", nil))
 				return
 			}
 			kc := st.kc
@@ -59,12 +59,7 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 				}
 			}
 			if missing := policy.Missing(p.perms, required...); missing != nil {
-				w.Header().Set("X-Accepted-Permissions", strings.Join(missing, ", "))
-				kc.fail(w, r, &keycap.Error{
-					Code:    keycap.CodeInsufficientPermissions,
-					Message: "this needs permissions the caller does not hold: " + strings.Join(missing, ", "),
-					Details: &keycap.InsufficientDetails{Missing: missing},
-				})
+				kc.fail(w, r, insufficient(w.Header(), p.kind, missing))
 				return
 			}
 			if p.kind == KindKey && !st.quotaSpent {
@@ -92,6 +87,21 @@ func (kc *Keycap) consume(w http.ResponseWriter, r *http.Request, st *state) err
 		w.Header().Set("X-Quota-Remaining", strconv.FormatInt(remaining, 10))
 	}
 	return nil
+}
+
+// insufficient returns the refusal of a caller of kind missing
+// permissions, and sets its headers in h: X-Accepted-Permissions, and for a
+// key the RFC 6750 §3.1 challenge naming the missing scope.
+func insufficient(h http.Header, kind Kind, missing []string) *keycap.Error {
+	h.Set("X-Accepted-Permissions", strings.Join(missing, ", "))
+	if kind == KindKey {
+		h.Set("WWW-Authenticate", `Bearer realm="api", error="insufficient_scope", scope="`+strings.Join(missing, " ")+`"`)
+	}
+	return &keycap.Error{
+		Code:    keycap.CodeInsufficientPermissions,
+		Message: "this needs permissions the caller does not hold: " + strings.Join(missing, ", "),
+		Details: &keycap.InsufficientDetails{Missing: missing},
+	}
 }
 
 func isSafe(method string) bool {

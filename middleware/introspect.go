@@ -1,0 +1,149 @@
+package middleware
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+
+	"github.com/keycaphq/keycap"
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
+)
+
+// Introspection sets up POST {Path}/introspect, token introspection (RFC
+// 7662): another service posts token=<key> and learns whether the key is
+// active and what it may do. The zero value sets nothing up: the route
+// answers 404 NOT_FOUND. Set Permission, Secret or both: they say who may
+// ask.
+type Introspection struct {
+	// Permission lets a caller that presents a keycap key holding it
+	// (e.g. "keys:introspect") introspect, the key sent as Authenticate
+	// reads it; a key without it gets 403 INSUFFICIENT_PERMISSIONS. "":
+	// keys may not introspect (403 FORBIDDEN).
+	Permission string
+	// Secret lets a caller that sends "Authorization: Bearer <Secret>"
+	// introspect, compared in constant time; at least 32 bytes, from a
+	// secure random source, shared with the services that ask. "": none.
+	Secret string
+	// CountAsUse makes the introspection of an active key a use of it: its
+	// last use is recorded (from Options.ClientIP of the introspection
+	// request), and one request of its rate limit and quota is spent; a
+	// key over its limit or quota is then answered inactive. By default an
+	// introspection changes nothing and spends nothing.
+	CountAsUse bool
+}
+
+// configured reports whether the introspection route is set up.
+func (i Introspection) configured() bool { return i.Permission != "" || i.Secret != "" }
+
+func (i Introspection) validate() error {
+	if i.Permission != "" {
+		if _, err := policy.Parse(i.Permission); err != nil {
+			return errors.New("middleware: Options.Introspection.Permission: " + err.Error())
+		}
+	}
+	if i.Secret != "" && len(i.Secret) < keys.MinSecretLength {
+		return errors.New("middleware: Options.Introspection.Secret must be at least 32 bytes: make one with openssl rand -hex 32")
+	}
+	if i.CountAsUse && !i.configured() {
+		return errors.New("middleware: Options.Introspection.CountAsUse needs Permission or Secret, who may introspect")
+	}
+	return nil
+}
+
+// introspection is RFC 7662's answer. Inactive keys answer only
+// {"active": false}, whatever the reason.
+type introspection struct {
+	Active      bool               `json:"active"`
+	Scope       string             `json:"scope,omitempty"`     // the effective permissions, "files:read projects:read"
+	Sub         string             `json:"sub,omitempty"`       // the owner
+	ClientID    string             `json:"client_id,omitempty"` // the key's id, as RFC 7662 names the client
+	KeyID       string             `json:"key_id,omitempty"`    // the same id, as keycap names it
+	TokenType   string             `json:"token_type,omitempty"`
+	Exp         int64              `json:"exp,omitempty"` // when the key expires, in Unix seconds; left out: never
+	Iat         int64              `json:"iat,omitempty"` // when it was created
+	Permissions policy.Permissions `json:"permissions,omitempty"`
+	Remaining   *int64             `json:"remaining,omitempty"` // its quota's remaining requests, when it has one
+	Previous    bool               `json:"previous_secret,omitempty"`
+}
+
+// introspect serves POST {Path}/introspect.
+func (kc *Keycap) introspect(w http.ResponseWriter, r *http.Request) {
+	if !kc.introspection.configured() {
+		kc.notConfigured(w, r, "Introspection")
+		return
+	}
+	token, err := kc.readToken(w, r)
+	if err == nil {
+		err = kc.introspector(w, r)
+	}
+	var answer introspection
+	if err == nil {
+		answer, err = kc.describe(r, token)
+	}
+	if err != nil {
+		kc.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, answer)
+}
+
+// introspector authenticates the caller of the introspection endpoint.
+func (kc *Keycap) introspector(w http.ResponseWriter, r *http.Request) error {
+	c := kc.introspection
+	if c.Secret != "" {
+		if token, ok := bearer(r); ok && !kc.isKey(token) {
+			given, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(c.Secret))
+			if subtle.ConstantTimeCompare(given[:], want[:]) == 1 {
+				return nil
+			}
+			return keycap.New(keycap.CodeKeyInvalid, "the introspection credentials are not valid")
+		}
+	}
+	p, _, err := kc.keyCaller(w, r)
+	switch {
+	case err != nil:
+		return err
+	case p.kind == 0:
+		return keycap.New(keycap.CodeUnauthenticated, "introspection needs credentials: Authorization: Bearer <key or shared secret>")
+	case c.Permission == "":
+		return keycap.New(keycap.CodeForbidden, "API keys may not introspect here; use the shared secret")
+	}
+	if missing := policy.Missing(p.perms, c.Permission); missing != nil {
+		return insufficient(w.Header(), KindKey, missing)
+	}
+	return nil
+}
+
+// describe introspects token: inactive for anything that is not a key that
+// works now (never saying why); an error only when that cannot be told.
+func (kc *Keycap) describe(r *http.Request, token string) (introspection, error) {
+	var v keys.Verified
+	var err error
+	if kc.introspection.CountAsUse {
+		v, err = kc.manager.Verify(r.Context(), token, kc.clientIP(r))
+	} else {
+		v, err = kc.manager.Inspect(r.Context(), token)
+	}
+	switch {
+	case errors.Is(err, keys.ErrInvalid), errors.Is(err, keys.ErrExpired), errors.Is(err, keys.ErrMalformed):
+		return introspection{}, nil
+	case err != nil:
+		return introspection{}, err
+	case len(v.Permissions) == 0:
+		return introspection{}, nil // demoted to nothing: it can do nothing
+	}
+	if kc.introspection.CountAsUse {
+		if ok, err := kc.spend(r, &v); !ok || err != nil {
+			return introspection{}, err
+		}
+	}
+	k := v.Key
+	answer := introspection{Active: true, Scope: v.Permissions.String(), Sub: k.OwnerID, ClientID: k.ID, KeyID: k.ID,
+		TokenType: "Bearer", Iat: k.CreatedAt.Unix(), Permissions: v.Permissions, Remaining: k.Remaining, Previous: v.PreviousSecret}
+	if exp := kc.expiry(k); !exp.IsZero() {
+		answer.Exp = exp.Unix()
+	}
+	return answer, nil
+}
