@@ -119,7 +119,7 @@ func TestAttackOpenAPIProtocolRefusals(t *testing.T) {
 		tok := url.Values{"token": {f.bobKey.Key}}
 		c.PostForm(t, "/api-keys/introspect", tok)
 		c.WithKey(f.aliceKey.Key).PostForm(t, "/api-keys/introspect", tok)
-		c.WithKey(f.aliceKey.Key + "x").PostForm(t, "/api-keys/introspect", tok)
+		c.WithKey(f.aliceKey.Key+"x").PostForm(t, "/api-keys/introspect", tok)
 		c.WithHeader("Authorization", "Bearer "+serviceSecret).PostForm(t, "/api-keys/introspect", url.Values{"token": {"a", "b"}})
 		c.WithHeader("Authorization", "Bearer "+serviceSecret).DoJSON(t, "POST", "/api-keys/introspect", `{"token": "x"}`)
 		c.PostForm(t, "/api-keys/revoke", url.Values{})
