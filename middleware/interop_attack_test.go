@@ -20,6 +20,8 @@ import (
 
 	"github.com/keycaphq/keycap"
 	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
+	"github.com/keycaphq/keycap/internal/keyforge"
+	"github.com/keycaphq/keycap/internal/openapicheck"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/middleware"
 	"github.com/keycaphq/keycap/policy"
@@ -284,4 +286,162 @@ func introspectionAnswer(t *testing.T, body []byte) map[string]any {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(body, &m))
 	return m
+}
+
+// Held (measured, informational): introspection's time by kind of inactive
+// token, through HTTP with the shared secret, interleaved, medians of many
+// samples. Unknown ids skip the HMAC; revoked keys with the right secret
+// may be audited; ids are public (the hint shows them), so telling an
+// unknown id from a known one teaches nothing, and telling revoked from
+// wrong needs the right secret. The test fails only on a gross gap.
+func TestAttackIntrospectTiming(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	f, _ := introspectionFixture(t, false)
+	ctx := context.Background()
+	revoked := f.mint(t, "alice", filesRead, 0)
+	_, err := f.srv.Manager.Revoke(ctx, keys.RevokeRequest{Ref: keys.Ref{Owner: "alice", ID: revoked.ID}})
+	require.NoError(t, err)
+	wrong := f.mint(t, "alice", filesRead, 0)
+	classes := map[string]string{
+		"malformed":    revoked.Key[:len(revoked.Key)-1] + "!",
+		"unknown id":   keyforge.Key("kc", keyforge.ID(time.Now())),
+		"wrong secret": keyforge.Key("kc", wrong.ID), // a well-formed key with a real id and a random secret
+		"revoked":      revoked.Key,
+		"active":       f.bobKey.Key,
+	}
+	c := f.anon.WithHeader("Authorization", "Bearer "+serviceSecret)
+	samples := map[string][]time.Duration{}
+	const n = 400
+	for i := 0; i < n; i++ {
+		for name, token := range classes {
+			start := time.Now()
+			resp := c.PostForm(t, "/api-keys/introspect", url.Values{"token": {token}})
+			samples[name] = append(samples[name], time.Since(start))
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+		}
+	}
+	medians := map[string]time.Duration{}
+	for name, s := range samples {
+		sortDurations(s)
+		medians[name] = s[len(s)/2]
+	}
+	t.Logf("median introspection time by kind (n=%d each): %v", n, medians)
+	ratio := float64(medians["revoked"]) / float64(medians["wrong secret"])
+	assert.InDelta(t, 1, ratio, 0.5, "revoked vs wrong secret")
+}
+
+func sortDurations(s []time.Duration) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// Held: forward auth's routing. The most specific rule wins (a literal
+// segment over a wildcard, a method over none), HEAD is GET's, unrouted
+// paths are refused, and every unclean or non-path URI is 400 before any
+// key is looked at; nothing the client sends besides the two headers
+// changes the rule.
+func TestAttackForwardAuthRouting(t *testing.T) {
+	f := newFixture(t, keycaptest.WithMiddleware(func(o *middleware.Options) {
+		o.ForwardAuth = middleware.ForwardAuth{Rules: map[string][]string{
+			"GET /api/files/{id}":   {"files:read"},
+			"GET /api/files/admin":  {"billing:read"},
+			"/api/files/{id}":       {"files:write"},
+			"DELETE /api/files/{$}": {"files:delete"},
+			"GET /api/dir/":         {"projects:read"},
+		}}
+	}))
+	alice := f.keyClient(t, f.aliceKey.Key) // files:read files:write
+	for _, tt := range []struct {
+		method, uri string
+		code        keycap.Code // "" for 200
+	}{
+		{"GET", "/api/files/7", ""},
+		{"HEAD", "/api/files/7", ""},
+		{"GET", "/api/files/admin", keycap.CodeInsufficientPermissions},
+		{"HEAD", "/api/files/admin", keycap.CodeInsufficientPermissions},
+		{"GET", "/api/files/%61dmin", keycap.CodeInsufficientPermissions},
+		{"GET", "/api/files/admin?x=/api/files/7", keycap.CodeInsufficientPermissions},
+		{"PUT", "/api/files/7", ""},
+		{"DELETE", "/api/files/", keycap.CodeInsufficientPermissions},
+		{"GET", "/api/files/", keycap.CodeForbidden},
+		{"GET", "/api/files", keycap.CodeForbidden},
+		{"GET", "/api/dir", keycap.CodeInsufficientPermissions}, // redirected by a ServeMux to /api/dir/: its rule
+		{"GET", "/api/files/admin/", keycap.CodeForbidden},
+		{"GET", "/api/files/7/../admin", keycap.CodeInvalidField},
+		{"GET", "/api/files/%2e%2e/files/admin", keycap.CodeInvalidField},
+		{"GET", "/api/files/./7", keycap.CodeInvalidField},
+		{"GET", "//api/files/7", keycap.CodeInvalidField},
+		{"GET", "http://app/api/files/7", keycap.CodeInvalidField},
+		{"GET", "*", keycap.CodeInvalidField},
+		{"GET", "api/files/7", keycap.CodeInvalidField},
+		{"CONNECT", "/api/files/7", ""}, // the method-less rule
+		{"get", "/api/files/7", ""}, // lowercase: the method-less rule's files:write, held by alice
+	} {
+		t.Run(tt.method+" "+tt.uri, func(t *testing.T) {
+			resp := ask(t, alice.WithHeader("X-Forwarded-Host", "other").WithHeader("X-Original-Uri", "/api/files/7"), tt.method, tt.uri)
+			if tt.code == "" {
+				assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", resp.Body)
+				return
+			}
+			keycaptest.RequireCode(t, resp, tt.code)
+		})
+	}
+	// A bad URI is refused before the key: no rate limit or quota spent on it.
+	keycaptest.RequireCode(t, ask(t, f.anon, "GET", "/a/../b"), keycap.CodeInvalidField)
+}
+
+// Held: the protocol routes skip the CSRF check by exact path only: a
+// cross-site request riding a logged-in user's cookies on paths that look
+// like them reaches no session route that changes state.
+func TestAttackProtocolRoutesNoCSRFBypass(t *testing.T) {
+	f := newFixture(t)
+	victim := f.mint(t, "bob", filesRead, 0)
+	cross := f.bob.WithHeader("Origin", "https://evil.example").WithHeader("Sec-Fetch-Site", "cross-site")
+	for _, tt := range []struct{ method, path string }{
+		{"DELETE", "/api-keys/" + victim.ID},
+		{"DELETE", "/api-keys/revoke/../" + victim.ID},
+		{"DELETE", "/api-keys/revoke/%2E%2E/" + victim.ID},
+		{"DELETE", "/api-keys//" + victim.ID},
+		{"DELETE", "/api-keys/" + victim.ID + "/"},
+		{"DELETE", "/api-keys/" + victim.ID + "%2F"},
+		{"POST", "/api-keys/" + victim.ID + "/rotate"},
+		{"POST", "/api-keys/revoke/" + victim.ID},
+		{"POST", "/api-keys/forward-auth/../" + victim.ID + "/rotate"},
+		{"PATCH", "/api-keys/" + victim.ID},
+		{"POST", "/api-keys/revoke"},
+		{"POST", "/api-keys/introspect"},
+		{"PATCH", "/api-keys/forward-auth"},
+	} {
+		req, err := http.NewRequest(tt.method, f.srv.URL+tt.path, strings.NewReader(`{"disabled": true}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(openapicheck.SkipHeader, "probes of paths off the document")
+		resp := cross.Do(t, req)
+		assert.NotEqual(t, http.StatusOK, resp.StatusCode, "%s %s: %s", tt.method, tt.path, resp.Body)
+	}
+	k := f.get(t, victim.ID)
+	assert.False(t, k.IsRevoked())
+	assert.False(t, k.Disabled)
+	assert.Equal(t, int64(0), k.Generation, "not rotated")
+}
+
+// Held: the token is read from the form body only, once: not from the
+// query, never two, bounded in size.
+func TestAttackIntrospectTokenParsing(t *testing.T) {
+	f, _ := introspectionFixture(t, false)
+	c := f.anon.WithHeader("Authorization", "Bearer "+serviceSecret)
+	resp := c.PostForm(t, "/api-keys/introspect?token="+url.QueryEscape(f.bobKey.Key), url.Values{"token": {"nothing"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.JSONEq(t, `{"active": false}`, string(resp.Body), "the body's token, not the query's")
+	keycaptest.RequireCode(t, c.PostForm(t, "/api-keys/introspect?token="+url.QueryEscape(f.bobKey.Key), url.Values{}), keycap.CodeInvalidBody)
+	keycaptest.RequireCode(t, c.PostForm(t, "/api-keys/introspect", url.Values{"token": {f.bobKey.Key, f.aliceKey.Key}}), keycap.CodeInvalidBody)
+	keycaptest.RequireCode(t, c.PostForm(t, "/api-keys/introspect", url.Values{"token": {"", f.bobKey.Key}}), keycap.CodeInvalidBody)
+	keycaptest.RequireCode(t, c.PostForm(t, "/api-keys/introspect", url.Values{"token": {f.bobKey.Key}, "pad": {strings.Repeat("x", 70<<10)}}), keycap.CodeInvalidBody)
+	keycaptest.RequireCode(t, c.PostForm(t, "/api-keys/revoke", url.Values{"token": {f.bobKey.Key}, "pad": {strings.Repeat("x", 70<<10)}}), keycap.CodeInvalidBody)
+	require.Equal(t, http.StatusOK, f.keyClient(t, f.bobKey.Key).DoJSON(t, "GET", "/api/files", nil).StatusCode, "an oversized revocation revokes nothing")
 }
