@@ -116,6 +116,10 @@ func (kc *Keycap) forwardAuth(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 	case p.kind == 0:
 		err = keycap.New(keycap.CodeUnauthenticated, "an API key is required: send Authorization: Bearer <key>")
+	case p.perms.IsEmpty():
+		// Introspection calls such a key inactive: no gateway route lets it
+		// through either, whatever the rule asks.
+		err = keycap.New(keycap.CodeForbidden, "this key holds no permission any more (its owner's rights changed): create a new one")
 	case needs == nil:
 		err = keycap.New(keycap.CodeForbidden, "no route of this gateway lets API keys reach "+r.Header.Get(fa.MethodHeader)+" "+r.Header.Get(fa.URIHeader))
 	default:
@@ -144,8 +148,18 @@ func (fa *forwardRules) route(r *http.Request) ([]string, error) {
 		return nil, &keycap.Error{Code: keycap.CodeInvalidField, Message: "the gateway must send the original method and URI in " + fa.MethodHeader + " and " + fa.URIHeader,
 			Details: &keycap.InvalidFieldDetails{Field: fa.URIHeader, Reason: "missing"}}
 	}
+	if !upperToken(method) {
+		// Backends disagree on methods' case (Go's ServeMux matches it
+		// exactly, others upper-case it): a rule must mean one method.
+		return nil, &keycap.Error{Code: keycap.CodeInvalidField, Message: "the forwarded method must be upper-case letters, such as GET: " + method,
+			Details: &keycap.InvalidFieldDetails{Field: fa.MethodHeader, Reason: "not an upper-case method"}}
+	}
 	u, err := url.ParseRequestURI(uri)
-	if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/") || cleanPath(u.Path) != u.Path {
+	// An escaped slash (%2F) or any other escape that decodes differently
+	// from how it reads (u.RawPath set) would let the backend route on a
+	// path the rule never saw; a backslash is a separator to some servers.
+	if err != nil || u.Host != "" || !strings.HasPrefix(u.Path, "/") || cleanPath(u.Path) != u.Path || u.RawPath != "" ||
+		strings.ContainsRune(u.Path, '\\') {
 		return nil, &keycap.Error{Code: keycap.CodeInvalidField, Message: "the forwarded URI is not a clean absolute path: " + uri,
 			Details: &keycap.InvalidFieldDetails{Field: fa.URIHeader, Reason: "not a clean absolute path"}}
 	}
@@ -167,4 +181,14 @@ func cleanPath(p string) string {
 		c += "/"
 	}
 	return c
+}
+
+// upperToken reports whether m is an HTTP method of upper-case letters.
+func upperToken(m string) bool {
+	for i := 0; i < len(m); i++ {
+		if m[i] < 'A' || m[i] > 'Z' {
+			return false
+		}
+	}
+	return m != ""
 }

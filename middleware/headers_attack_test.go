@@ -27,20 +27,23 @@ import (
 	"github.com/keycaphq/keycap/ratelimit"
 )
 
-// BUG: RateLimit-Policy and RateLimit are RFC 8941 structured fields, whose
-// Integers have at most 15 digits; ratelimit.Limit.Validate accepts any
-// positive Requests, and policyField writes it as it is. A budget of 10^15
-// requests or more (an app's way of saying "practically unlimited, but
-// counted") makes every keyed answer carry fields that do not parse, and a
-// strict client drops them (RFC 8941 §4.2: the whole field fails).
-func TestAttackRateLimitFieldIntegerRangeBug(t *testing.T) {
+// RateLimit-Policy and RateLimit are RFC 8941 structured fields, whose
+// Integers have at most 15 digits. (A budget of 10^15 requests once made
+// every keyed answer carry fields that did not parse; such a budget is now
+// refused at New.)
+func TestAttackRateLimitFieldIntegerRange(t *testing.T) {
+	// A budget the RateLimit headers cannot carry is refused at New.
+	for _, limit := range []ratelimit.Limit{{Requests: 1_000_000_000_000_000, Window: time.Hour}} {
+		_, err := middleware.New(middleware.Options{Manager: keycaptest.NewApp(t).Manager, RateLimit: middleware.RateLimit{PerKey: limit}})
+		assert.ErrorContains(t, err, "999,999,999,999,999")
+	}
+	// The largest it can carry parses.
 	srv := keycaptest.NewApp(t, keycaptest.WithRoutes(filesRoutes), keycaptest.WithMiddleware(func(o *middleware.Options) {
-		o.RateLimit = middleware.RateLimit{PerKey: ratelimit.Limit{Requests: 1_000_000_000_000_000, Window: time.Hour}}
+		o.RateLimit = middleware.RateLimit{PerKey: ratelimit.Limit{Requests: 999_999_999_999_999, Window: time.Hour}}
 	}))
 	k := srv.LogIn(t, "alice").CreateKey(t, "/api-keys", "k", filesRead)
 	resp := srv.Anonymous(t).WithKey(k.Key).DoJSON(t, "GET", "/api/files", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	t.Logf("RateLimit-Policy: %s; RateLimit: %s", resp.Header.Get("RateLimit-Policy"), resp.Header.Get("RateLimit"))
 	_, err := httpsfv.UnmarshalList(resp.Header.Values("RateLimit-Policy"))
 	assert.NoError(t, err, "RateLimit-Policy must parse as an RFC 8941 list")
 	_, err = httpsfv.UnmarshalList(resp.Header.Values("RateLimit"))

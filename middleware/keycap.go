@@ -171,7 +171,11 @@ func New(o Options) (*Keycap, error) {
 		kc.onError = func(w http.ResponseWriter, r *http.Request, err *keycap.Error) { keycap.WriteError(w, r, err) }
 	}
 	kc.keys = kc.keysRouter()
-	kc.openapi = openAPIFor(kc.path)
+	var methodHeader, uriHeader string
+	if kc.forward != nil {
+		methodHeader, uriHeader = kc.forward.MethodHeader, kc.forward.URIHeader
+	}
+	kc.openapi = openAPIFor(kc.path, methodHeader, uriHeader)
 	return kc, nil
 }
 

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"net/http"
@@ -19,22 +20,29 @@ var openAPIDocument []byte
 func (kc *Keycap) OpenAPI() []byte { return append([]byte(nil), kc.openapi...) }
 
 // openAPIFor returns the document with its paths under path instead of
-// "/api-keys".
-func openAPIFor(path string) []byte {
-	if path == "/api-keys" {
-		return openAPIDocument
+// "/api-keys", naming the forward-auth headers methodHeader and uriHeader
+// ("" keeps the defaults).
+func openAPIFor(path, methodHeader, uriHeader string) []byte {
+	doc := openAPIDocument
+	for _, h := range []struct{ from, to string }{{"X-Forwarded-Method", methodHeader}, {"X-Forwarded-Uri", uriHeader}} {
+		if h.to != "" && h.to != h.from {
+			doc = bytes.ReplaceAll(doc, []byte(`"name": "`+h.from+`"`), []byte(`"name": "`+h.to+`"`))
+		}
 	}
-	var doc map[string]json.RawMessage
+	if path == "/api-keys" {
+		return doc
+	}
 	var paths map[string]json.RawMessage
-	if json.Unmarshal(openAPIDocument, &doc) != nil || json.Unmarshal(doc["paths"], &paths) != nil {
+	var object map[string]json.RawMessage
+	if json.Unmarshal(doc, &object) != nil || json.Unmarshal(object["paths"], &paths) != nil {
 		panic("middleware: the embedded openapi.json is not a JSON object with paths")
 	}
 	moved := make(map[string]json.RawMessage, len(paths))
 	for p, item := range paths {
 		moved[path+strings.TrimPrefix(p, "/api-keys")] = item
 	}
-	doc["paths"], _ = json.Marshal(moved)
-	out, _ := json.MarshalIndent(doc, "", "  ")
+	object["paths"], _ = json.Marshal(moved)
+	out, _ := json.MarshalIndent(object, "", "  ")
 	return out
 }
 

@@ -19,6 +19,10 @@ func (l Limit) IsZero() bool { return l == Limit{} }
 
 // Validate reports a Limit that cannot be enforced: a set Limit needs
 // Requests >= 1 and a Window of at least 1ms. The zero Limit is valid.
+// maxHeaderInteger is the largest integer an RFC 8941 structured field
+// holds: 15 digits.
+const maxHeaderInteger = 999_999_999_999_999
+
 func (l Limit) Validate() error {
 	switch {
 	case l.IsZero():
@@ -27,6 +31,9 @@ func (l Limit) Validate() error {
 		return errors.New("ratelimit: a limit needs Requests of at least 1; to set no limit, leave both Requests and Window 0")
 	case l.Window < time.Millisecond:
 		return errors.New("ratelimit: a limit needs a Window of at least 1ms; to set no limit, leave both Requests and Window 0")
+	case l.Requests > maxHeaderInteger || l.Window/time.Second > maxHeaderInteger:
+		// RateLimit-Policy and RateLimit carry both as RFC 8941 integers.
+		return errors.New("ratelimit: Requests and Window (in seconds) must each be at most 999,999,999,999,999, the largest a RateLimit header can carry")
 	}
 	return nil
 }
