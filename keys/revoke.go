@@ -10,18 +10,38 @@ import (
 	"github.com/keycaphq/keycap/audit"
 )
 
-// RevokeRequest says which key to revoke, who revokes it and why.
+// RevokeRequest says which key to revoke, who revokes it and why. The key
+// is named by Ref, or presented: Presented holds the key itself, as a
+// secret scanner found it or a client hands it in to be revoked (RFC
+// 7009); then Ref must be zero.
 type RevokeRequest struct {
 	// Ref names the key and the calling key, if any.
 	Ref
-	Actor  audit.Actor // who revokes it, for the record; zero means the calling key or the owner
-	Reason string      // free text, kept on the record; at most 500 bytes
+	// Actor is who revokes it, for the record; zero means the calling key
+	// or the owner, or for a presented key the key itself.
+	Actor  audit.Actor
+	Reason string // free text, kept on the record; at most 500 bytes
+
+	// Presented is the key itself, when it is not named by Ref: it is
+	// revoked if it is a key this Manager would accept as its own (form,
+	// prefix, id and keyed hash; a rotated key's previous secret while it
+	// still works). Anything else is [ErrMalformed] or [ErrInvalid] (the
+	// same for an unknown id and a wrong secret) and nothing is written.
+	Presented string
+	// Source is where a leaked key was found in public: a URL, or what a
+	// scanner says of the place when it has no URL. Set, the revocation is
+	// audited as [audit.Leaked] and the reason says where the key was found
+	// (cut to 500 bytes on the record, whole in the event). Unlike Reason it
+	// is never refused, since it comes from a third party: control
+	// characters and invalid UTF-8 are replaced and it is cut to 2,000 bytes.
+	Source string
 }
 
-// Revoke revokes the key ref names: it stops working at once, for good
-// (no later change of any kind makes it usable again), and the record is
-// kept with the time, actor and reason. Revoking a revoked key returns it
-// as is.
+// Revoke revokes the key r names or presents: it stops working at once,
+// for good (no later change of any kind makes it usable again), and the
+// record is kept with the time, actor and reason. Revoking a revoked key
+// returns it as is and audits nothing, so that a report received twice
+// changes nothing. The keys created through it are revoked with it.
 func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 	if err := checkManager(r.Caller, r.Owner); err != nil {
 		return nil, err
@@ -31,23 +51,39 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 		return nil, &FieldError{Field: "reason", Reason: "the reason is at most 500 bytes"}
 	case !utf8.ValidString(r.Reason) || strings.IndexFunc(r.Reason, controlButNewline) >= 0:
 		return nil, &FieldError{Field: "reason", Reason: "the reason is text: valid UTF-8, no control characters but line breaks"}
+	case r.Presented != "" && r.Ref != (Ref{}):
+		return nil, &FieldError{Field: "key", Reason: "name the key by its id or present the key itself, not both"}
 	}
-	k, err := m.Get(ctx, r.Ref)
+	var k *Key
+	var err error
+	if r.Presented != "" {
+		k, err = m.presented(ctx, r.Presented)
+	} else {
+		k, err = m.Get(ctx, r.Ref)
+	}
 	if err != nil || k.IsRevoked() {
 		return k, err
 	}
 	actor := actorFor(r.Actor, r.Caller, r.Owner)
+	if r.Presented != "" && r.Actor.IsZero() {
+		actor = audit.Key(k.ID) // whoever holds the key acts as the key
+	}
+	typ, reason, full := audit.Revoked, r.Reason, r.Reason
+	if r.Source != "" {
+		typ, full = audit.Leaked, leakReason(r.Reason, r.Source)
+		reason = cut(full, 500)
+	}
 	now := m.stamp()
 	// Decided on nothing that can change: no version, so that no
 	// concurrent change can make a revocation fail.
-	after, err := m.store.Change(ctx, k.ID, Change{At: now, Revoked: &Revoked{By: actor, Reason: r.Reason}})
+	after, err := m.store.Change(ctx, k.ID, Change{At: now, Revoked: &Revoked{By: actor, Reason: reason}})
 	m.forget(k.ID)
 	if errors.Is(err, ErrAlreadyRevoked) {
 		return m.store.Get(ctx, k.ID) // revoked at the same time: the first revocation stands
 	} else if err != nil {
 		return nil, err
 	}
-	m.audit(ctx, audit.Event{Type: audit.Revoked, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: r.Reason})
+	m.audit(ctx, audit.Event{Type: typ, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: full})
 	m.revokeDescendants(ctx, after, actor)
 	return after, nil
 }

@@ -87,8 +87,9 @@ type Change struct {
 	Revoked     *Revoked           // revokes the key at At; nil: not a revocation
 }
 
-// Disabled turns a key off (Disabled true, By set) or back on (Disabled
-// false; the Store then clears [Key].DisabledBy, whatever By holds).
+// Disabled turns a key off (Disabled true, By set; the Store sets
+// [Key].DisabledAt to Change.At) or back on (Disabled false; the Store
+// then clears [Key].DisabledBy and DisabledAt, whatever By holds).
 type Disabled struct {
 	Disabled bool        // the new value of [Key].Disabled
 	By       audit.Actor // who turns the key off: becomes [Key].DisabledBy

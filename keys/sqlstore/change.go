@@ -120,12 +120,13 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 		set("expires_at", s.timeArg(*c.ExpiresAt))
 	}
 	if d := c.Disabled; d != nil {
-		by := ""
+		by, at := "", any(nil)
 		if d.Disabled {
-			by = d.By.String()
+			by, at = d.By.String(), s.timeArg(c.At)
 		}
 		set("disabled", d.Disabled)
 		set("disabled_by", by)
+		set("disabled_at", at)
 	}
 	if sec := c.Secret; sec != nil {
 		if err := checkSecret(sec); err != nil {

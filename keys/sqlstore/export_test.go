@@ -10,6 +10,7 @@ import (
 	"github.com/keycaphq/keycap/audit"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/notify"
 )
 
 // CreateTx stores k within tx, for tests that load many records quickly.
@@ -23,6 +24,9 @@ func (s *Store) ListQuery() string { return s.q.list[1][0] }
 // ListWithinQuery is the statement List runs for a page with a cursor,
 // confined to a key and the keys created through it.
 func (s *Store) ListWithinQuery() string { return s.q.list[1][1] }
+
+// DueQuery is the statement Due runs for q, with its arguments.
+func (s *Store) DueQuery(q notify.Query) (string, []any, error) { return s.due(q) }
 
 // MigrateTo applies the migrations up to version one statement at a time
 // and records them, as a release that knew no later migration would have:
