@@ -13,7 +13,7 @@ type noticeQueries struct {
 	// due[type]: the keys whose notice of that type is due and unclaimed.
 	// Arguments: those of the type's condition (see noticeConditions),
 	// then type, lead_ms, lapsed and the limit.
-	due                                      map[audit.Type]string
+	due                                      map[audit.Type]noticeCondition // where: the whole statement
 	claim, steal, sent, release, list, prune string
 }
 
@@ -47,7 +47,7 @@ func noticeConditions(d Dialect) map[audit.Type]noticeCondition {
 	return map[audit.Type]noticeCondition{
 		audit.Expiring: {live + within("k.expires_at") + " AND k.created_at <= " + lessLead, "k.expires_at", []string{"from", "to", "lead"}},
 		audit.Expired:  {live + within("k.expires_at"), "k.expires_at", []string{"from", "to"}},
-		audit.Stale: {stale, "COALESCE(k.last_used_at, k.created_at)", []string{"now", "from", "to", "from", "to"}},
+		audit.Stale:    {stale, "COALESCE(k.last_used_at, k.created_at)", []string{"now", "from", "to", "from", "to"}},
 		notify.Unused: {stale + " AND COALESCE(k.updated_at, k.created_at) <= " + t,
 			latest + "(COALESCE(k.last_used_at, k.created_at), COALESCE(k.updated_at, k.created_at))", []string{"now", "from", "to", "from", "to", "to"}},
 		audit.Revoked: {within("k.revoked_at") + notOwner("k.revoked_by"), "k.revoked_at", []string{"from", "to"}},
@@ -61,11 +61,13 @@ func newNoticeQueries(d Dialect, prefix string) noticeQueries {
 	t := timePlaceholder(d)
 	cols := "k." + strings.Join(columns, ", k.")
 	notice := " WHERE key_id = ? AND type = ? AND lead_ms = ? AND event_at = " + t
-	q := noticeQueries{due: map[audit.Type]string{}}
+	q := noticeQueries{due: map[audit.Type]noticeCondition{}}
 	for typ, c := range noticeConditions(d) {
-		q.due[typ] = "SELECT " + cols + " FROM " + keysTable + " k WHERE " + c.where +
+		c.where = "SELECT " + cols + " FROM " + keysTable + " k WHERE " + c.where +
 			" AND NOT EXISTS (SELECT 1 FROM " + notices + " n WHERE n.key_id = k.id AND n.type = ? AND n.lead_ms = ?" +
 			" AND n.event_at = " + c.at + " AND (n.sent_at IS NOT NULL OR n.claimed_at > " + t + ")) LIMIT ?"
+		c.where = rebind(d, c.where)
+		q.due[typ] = c
 	}
 	insert := "INSERT INTO " + notices + " (key_id, type, lead_ms, event_at, owner_id, claim, claimed_at) VALUES (?, ?, ?, " + t + ", ?, ?, " + t + ")"
 	if d == MySQL {
@@ -80,9 +82,6 @@ func newNoticeQueries(d Dialect, prefix string) noticeQueries {
 	q.list = "SELECT n.type, n.lead_ms, n.event_at, n.sent_at, " + cols + " FROM " + notices + " n JOIN " + keysTable +
 		" k ON k.id = n.key_id WHERE n.owner_id = ? AND n.sent_at IS NOT NULL AND n.type <> '" + string(notify.Unused) + "' ORDER BY n.sent_at DESC LIMIT ?"
 	q.prune = "DELETE FROM " + notices + " WHERE claimed_at < " + t
-	for typ := range q.due {
-		q.due[typ] = rebind(d, q.due[typ])
-	}
 	for _, p := range []*string{&q.claim, &q.steal, &q.sent, &q.release, &q.list, &q.prune} {
 		*p = rebind(d, *p)
 	}

@@ -42,12 +42,12 @@ func (s *Store) Due(ctx context.Context, q notify.Query) ([]*keys.Key, error) {
 
 // due returns the statement of q and its arguments.
 func (s *Store) due(q notify.Query) (string, []any, error) {
-	query, ok := s.nq.due[q.Type]
+	c, ok := s.nq.due[q.Type]
 	if !ok {
 		return "", nil, fmt.Errorf("sqlstore: notices: no notice of type %q", q.Type)
 	}
 	var args []any
-	for _, name := range noticeConditions(s.dialect)[q.Type].args {
+	for _, name := range c.args {
 		switch name {
 		case "from":
 			from := q.From
@@ -63,7 +63,7 @@ func (s *Store) due(q notify.Query) (string, []any, error) {
 			args = append(args, q.Lead.Milliseconds())
 		}
 	}
-	return query, append(args, string(q.Type), q.Lead.Milliseconds(), s.timeArg(q.Lapsed), q.Limit), nil
+	return c.where, append(args, string(q.Type), q.Lead.Milliseconds(), s.timeArg(q.Lapsed), q.Limit), nil
 }
 
 // noBound is the lower bound of a Query with a zero From: before any

@@ -24,7 +24,8 @@ import (
 //
 // Change: each field alone writes only that field, Version+1 and
 // UpdatedAt, and returns exactly the record stored; several fields are one
-// write; Disabled false clears DisabledBy; a Secret counts a Generation,
+// write; Disabled true sets DisabledAt to the change's time (also when
+// the key was off), Disabled false clears DisabledBy and DisabledAt; a Secret counts a Generation,
 // takes the new hash and frees the old one (also while it is kept as
 // PreviousHash), and with no PreviousHash keeps no previous secret (nil
 // hash, zero expiry); a revoked record refuses every change, at any
