@@ -39,6 +39,7 @@ type Notice struct {
 // delivered": the notice is offered again at a later run. It must be safe
 // for concurrent use when several Schedulers share it.
 type Notifier interface {
+	// Notify delivers n, or returns why it could not.
 	Notify(ctx context.Context, n Notice) error
 }
 
