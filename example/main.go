@@ -19,6 +19,20 @@
 //	KEYCAP_REDIS_PREFIX           of every Redis key (default keycap:)
 //	KEYCAP_RATE_LIMIT=600/1m      each key's budget, a sliding window (default none)
 //
+// Notices: a scheduler tells owners (here: logs, and lists on the page at
+// GET /notices) that a key expires soon or has expired, has not been used
+// for 30 days, or was revoked or disabled by someone else, once each,
+// whatever the number of instances:
+//
+//	KEYCAP_NOTICE_INTERVAL=1m         how often it runs (default 1m)
+//	KEYCAP_DISABLE_UNUSED_AFTER=2160h disable keys neither used nor changed for that long (default never)
+//
+// KEYCAP_GITHUB_KEYS_FILE=github-keys.json serves GitHub's secret scanning
+// partner endpoint at POST /github/secret-scanning: the keys GitHub finds
+// in public are revoked. The file holds GitHub's public keys, from
+// https://api.github.com/meta/public_keys/secret_scanning; unset, the
+// route is not served.
+//
 // KEYCAP_METRICS_ADDR=127.0.0.1:9090 serves Prometheus metrics (keycap's
 // verifications and key events, from audit/promaudit, and the Go runtime's)
 // at GET /metrics on that address, a listener of its own, never the app's;
@@ -78,6 +92,12 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		DatabaseURL: getenv("DATABASE_URL"), RedisURL: getenv("REDIS_URL"),
 		TablePrefix: getenv("KEYCAP_TABLE_PREFIX"), RedisPrefix: getenv("KEYCAP_REDIS_PREFIX"),
 		RateLimit: rateLimit, NoCache: getenv("KEYCAP_CACHE") == "off",
+		GitHubKeysFile: getenv("KEYCAP_GITHUB_KEYS_FILE"),
+	}
+	for name, d := range map[string]*time.Duration{"KEYCAP_NOTICE_INTERVAL": &cfg.NoticeInterval, "KEYCAP_DISABLE_UNUSED_AFTER": &cfg.DisableUnusedAfter} {
+		if *d, err = parseDuration(name, getenv(name)); err != nil {
+			return err
+		}
 	}
 	metricsAddr := getenv("KEYCAP_METRICS_ADDR")
 	var metrics *prometheus.Registry // nil: no metrics, no listener
@@ -119,6 +139,12 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		defer metricsSrv.Close()
 	}
 	printWelcome(out, a, baseURL(ln.Addr()))
+	// The notices: every instance runs the scheduler; they take turns on
+	// each notice through the database. Stopped before the app closes.
+	noticesCtx, stopNotices := context.WithCancel(context.Background())
+	noticesDone := make(chan struct{})
+	go func() { defer close(noticesDone); _ = a.scheduler.Run(noticesCtx) }()
+	defer func() { stopNotices(); <-noticesDone }()
 
 	srv := &http.Server{
 		Handler:           a,
@@ -148,6 +174,19 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		return err
 	}
 	return nil
+}
+
+// parseDuration reads the environment variable name's value, a positive
+// Go duration such as "90s" or "2160h"; "" is 0, the default.
+func parseDuration(name, value string) (time.Duration, error) {
+	if value == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(value)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a positive duration such as \"90s\", \"15m\" or \"2160h\" (90 days)", name, value)
+	}
+	return d, nil
 }
 
 // listenAddr is where the app listens by default: ADDR, or every
