@@ -50,6 +50,8 @@ type config struct {
 	Metrics prometheus.Registerer
 	// LastUsedInterval is how often a key's "last used" is written; 0 means 10 s.
 	LastUsedInterval time.Duration
+	Logger           *slog.Logger // nil means slog.Default()
+
 	// GitHubKeysFile (KEYCAP_GITHUB_KEYS_FILE) holds GitHub's secret
 	// scanning public keys: set, POST /github/secret-scanning revokes the
 	// keys GitHub finds in public. "" serves no such route.
@@ -60,7 +62,6 @@ type config struct {
 	// DisableUnusedAfter (KEYCAP_DISABLE_UNUSED_AFTER) disables keys
 	// neither used nor changed for this long; 0 means never.
 	DisableUnusedAfter time.Duration
-	Logger           *slog.Logger // nil means slog.Default()
 }
 
 // app is the example: an http.Handler over keycap, sessions, the page and
@@ -73,12 +74,13 @@ type app struct {
 	sessions  *session.SCSSessions
 	manager   *keys.Manager
 	activity  audit.Log // nil: no activity panel
+	templates *template.Template
+	closers   []func() error
+
 	// scheduler sends the owners' notices (see notices.go); main runs it.
 	scheduler   *notify.Scheduler
 	noticeStore notify.Store  // where sent notices are listed: the database behind any cache
 	github      *leaks.GitHub // POST /github/secret-scanning; nil: not served
-	templates *template.Template
-	closers   []func() error
 }
 
 // newApp builds the app: it opens (and migrates) the database, reads or
@@ -134,11 +136,7 @@ func (a *app) build(cfg config) (err error) {
 		return err
 	}
 	a.closers = append([]func() error{a.manager.Close}, a.closers...) // flush before the store closes
-	a.noticeStore = b.events
-	if a.scheduler, err = newScheduler(cfg, a.manager, b.events, a.logger); err != nil {
-		return err
-	}
-	if a.github, err = newGitHub(cfg.GitHubKeysFile, a.manager, a.logger); err != nil {
+	if err := a.buildNotices(cfg, b.events); err != nil {
 		return err
 	}
 

@@ -94,10 +94,8 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		RateLimit: rateLimit, NoCache: getenv("KEYCAP_CACHE") == "off",
 		GitHubKeysFile: getenv("KEYCAP_GITHUB_KEYS_FILE"),
 	}
-	for name, d := range map[string]*time.Duration{"KEYCAP_NOTICE_INTERVAL": &cfg.NoticeInterval, "KEYCAP_DISABLE_UNUSED_AFTER": &cfg.DisableUnusedAfter} {
-		if *d, err = parseDuration(name, getenv(name)); err != nil {
-			return err
-		}
+	if err := noticeSettings(getenv, &cfg); err != nil {
+		return err
 	}
 	metricsAddr := getenv("KEYCAP_METRICS_ADDR")
 	var metrics *prometheus.Registry // nil: no metrics, no listener
@@ -139,12 +137,7 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		defer metricsSrv.Close()
 	}
 	printWelcome(out, a, baseURL(ln.Addr()))
-	// The notices: every instance runs the scheduler; they take turns on
-	// each notice through the database. Stopped before the app closes.
-	noticesCtx, stopNotices := context.WithCancel(context.Background())
-	noticesDone := make(chan struct{})
-	go func() { defer close(noticesDone); _ = a.scheduler.Run(noticesCtx) }()
-	defer func() { stopNotices(); <-noticesDone }()
+	defer a.runNotices()() // stopped before the app closes
 
 	srv := &http.Server{
 		Handler:           a,
@@ -174,19 +167,6 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		return err
 	}
 	return nil
-}
-
-// parseDuration reads the environment variable name's value, a positive
-// Go duration such as "90s" or "2160h"; "" is 0, the default.
-func parseDuration(name, value string) (time.Duration, error) {
-	if value == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(value)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s %q: want a positive duration such as \"90s\", \"15m\" or \"2160h\" (90 days)", name, value)
-	}
-	return d, nil
 }
 
 // listenAddr is where the app listens by default: ADDR, or every

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -27,6 +28,52 @@ func newScheduler(cfg config, m *keys.Manager, store notify.Store, logger *slog.
 		DisableAfter: cfg.DisableUnusedAfter,
 		Interval:     cfg.NoticeInterval,
 	})
+}
+
+// buildNotices makes the notices scheduler, over store (the database
+// behind any cache), and the secret scanning endpoint when configured.
+func (a *app) buildNotices(cfg config, store notify.Store) (err error) {
+	a.noticeStore = store
+	if a.scheduler, err = newScheduler(cfg, a.manager, store, a.logger); err != nil {
+		return err
+	}
+	a.github, err = newGitHub(cfg.GitHubKeysFile, a.manager, a.logger)
+	return err
+}
+
+// runNotices runs the scheduler until the returned function is called,
+// which waits for it to stop. Every instance runs one; they take turns on
+// each notice through the database.
+func (a *app) runNotices() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.scheduler.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
+// noticeSettings reads KEYCAP_NOTICE_INTERVAL and
+// KEYCAP_DISABLE_UNUSED_AFTER into cfg.
+func noticeSettings(getenv func(string) string, cfg *config) error {
+	for name, d := range map[string]*time.Duration{"KEYCAP_NOTICE_INTERVAL": &cfg.NoticeInterval, "KEYCAP_DISABLE_UNUSED_AFTER": &cfg.DisableUnusedAfter} {
+		var err error
+		if *d, err = parseDuration(name, getenv(name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseDuration reads the environment variable name's value, a positive
+// Go duration such as "90s" or "2160h"; "" is 0, the default.
+func parseDuration(name, value string) (time.Duration, error) {
+	if value == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(value)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q: want a positive duration such as \"90s\", \"15m\" or \"2160h\" (90 days)", name, value)
+	}
+	return d, nil
 }
 
 // logNotices is the example's Notifier: a log line per notice, where an
