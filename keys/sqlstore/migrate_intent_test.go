@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/notify"
 	"github.com/keycaphq/keycap/keys/sqlstore"
 )
 
@@ -88,6 +89,35 @@ func TestMigrate0003HalfApplied(t *testing.T) {
 			got, err := s.Get(ctx, k.ID)
 			require.NoError(t, err)
 			assert.Equal(t, k, got)
+		})
+	}
+}
+
+// TestMigrate0006HalfApplied: a Migrate that stopped after the first
+// statements of 0006 (MySQL commits each schema statement; it has no
+// CREATE INDEX IF NOT EXISTS) is completed by the next one; records of
+// before keep their fields, with no disable time, and the notices table
+// takes claims.
+func TestMigrate0006HalfApplied(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			db := d.open(t)
+			s, _ := newStoreAt(t, db, d.dialect, 5)
+			k := testKey(t, "alice")
+			k.Disabled, k.DisabledBy = true, audit.User("admin")
+			require.NoError(t, s.InsertV2(ctx, k, "user:alice", "", "user:admin"))
+			require.NoError(t, s.ApplyStatements(ctx, 6, 3)) // disabled_at, the notices table, an index
+			require.NoError(t, s.Migrate(ctx))
+			require.NoError(t, s.Migrate(ctx), "again")
+			requireVersions(t, db, s, versions(d.dialect)...)
+			got, err := s.Get(ctx, k.ID)
+			require.NoError(t, err)
+			assert.Equal(t, k, got)
+			won, err := s.Claim(ctx, notify.Claim{Type: audit.Disabled, KeyID: k.ID, OwnerID: "alice", At: k.CreatedAt, Token: "t", Now: k.CreatedAt})
+			require.NoError(t, err)
+			assert.True(t, won)
 		})
 	}
 }
