@@ -123,17 +123,18 @@ func (s *countingStore) count() int { s.mu.Lock(); defer s.mu.Unlock(); return s
 // app is an app with the partner endpoint at /github/secret-scanning and
 // a guarded route at /api/files.
 type app struct {
-	srv    *httptest.Server
-	mgr    *keys.Manager
-	store  *countingStore
-	events *audit.Memory
-	github signer
-	keys   *keyServer
-	pub    *leaks.PublicKeys
-	now    time.Time // the clock of pub
+	srv     *httptest.Server
+	handler *leaks.GitHub // the endpoint, without the server
+	mgr     *keys.Manager
+	store   *countingStore
+	events  *audit.Memory
+	github  signer
+	keys    *keyServer
+	pub     *leaks.PublicKeys
+	now     time.Time // the clock of pub
 }
 
-func newApp(t *testing.T) *app {
+func newApp(t testing.TB) *app {
 	t.Helper()
 	a := &app{store: &countingStore{Store: memstore.New()}, events: audit.NewMemory(0), github: newSigner(t, "k1"), keys: &keyServer{}}
 	a.keys.set(document(t, a.github))
@@ -150,6 +151,7 @@ func newApp(t *testing.T) *app {
 	pub.SetNowForTest(func() time.Time { return a.now })
 	gh, err := leaks.NewGitHub(leaks.GitHubOptions{Manager: mgr, Keys: pub, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
+	a.handler = gh
 	kc, err := middleware.New(middleware.Options{Manager: mgr, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	mux := http.NewServeMux()
