@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/keys/memstore"
 	"github.com/keycaphq/keycap/keys/notify"
 )
 
@@ -60,4 +61,35 @@ func TestRunUntilDone(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 	assert.Equal(t, []string{"expired 0s ci"}, f.inbox.got())
+}
+
+// confused is a Store that records claims under another moment than it
+// finds notices by, so that what it claimed stays due.
+type confused struct{ *memstore.Store }
+
+func (c confused) Claim(ctx context.Context, cl notify.Claim) (bool, error) {
+	cl.At = cl.At.Add(time.Millisecond)
+	return c.Store.Claim(ctx, cl)
+}
+
+// TestPassEnds: a run ends even when a Store keeps finding what it was
+// told about: each record is looked at once per run.
+func TestPassEnds(t *testing.T) {
+	f := newFixture(t, nil)
+	sched, err := notify.New(notify.Config{Manager: f.m, Store: confused{f.store}, Notifier: f.inbox, BatchSize: 1})
+	require.NoError(t, err)
+	f.create(t, "alice", "ci", day)
+	f.clock.set(f.clock.Now().Add(2 * day))
+	done := make(chan notify.Report, 1)
+	go func() {
+		r, err := sched.RunOnce(context.Background(), f.clock.Now())
+		assert.NoError(t, err)
+		done <- r
+	}()
+	select {
+	case r := <-done:
+		assert.Equal(t, 1, r.Sent)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the run did not end")
+	}
 }

@@ -89,9 +89,10 @@ func (s *Scheduler) query(typ audit.Type, lead time.Duration, from, to, now time
 // pass claims every record q finds, batch after batch, and hands each
 // claimed one to act, which reports whether it was done (the claim is then
 // marked sent) or must be offered again (the claim is released). A record
-// act could not do is skipped for the rest of the pass.
+// is looked at once per pass: one act could not do waits for the next
+// run, and a pass ends even if a Store kept finding what it was told.
 func (s *Scheduler) pass(ctx context.Context, q Query, r *Report, act func(context.Context, Notice, *Report) bool) error {
-	failed := map[string]bool{}
+	seen := map[string]bool{}
 	for {
 		list, err := s.c.Store.Due(ctx, q)
 		if err != nil {
@@ -100,9 +101,10 @@ func (s *Scheduler) pass(ctx context.Context, q Query, r *Report, act func(conte
 		fresh := 0
 		for _, k := range list {
 			at, ok := q.Match(k)
-			if !ok || failed[k.ID] {
+			if !ok || seen[k.ID] {
 				continue
 			}
+			seen[k.ID] = true
 			fresh++
 			c := Claim{Type: q.Type, Lead: q.Lead, KeyID: k.ID, OwnerID: k.OwnerID, At: at, Token: rand.Text(), Now: q.Now, Lapsed: q.Lapsed}
 			if won, err := s.c.Store.Claim(ctx, c); err != nil {
@@ -113,7 +115,6 @@ func (s *Scheduler) pass(ctx context.Context, q Query, r *Report, act func(conte
 			if act(ctx, Notice{Type: q.Type, Lead: q.Lead, At: at, Key: k}, r) {
 				err = s.c.Store.Sent(ctx, c, q.Now)
 			} else {
-				failed[k.ID] = true
 				err = s.c.Store.Release(context.WithoutCancel(ctx), c)
 			}
 			if err != nil {
