@@ -44,6 +44,7 @@ const (
 	CodeNotFound                Code = "NOT_FOUND"                  // no such route
 	CodeMethodNotAllowed        Code = "METHOD_NOT_ALLOWED"         // see the Allow header
 	CodeStoreUnavailable        Code = "STORE_UNAVAILABLE"          // the store could not be asked; retry
+	CodeInvalidSignature        Code = "INVALID_SIGNATURE"          // *SignatureDetails
 	CodeMisconfigured           Code = "MISCONFIGURED"              // the app's wiring is wrong
 	CodeInternal                Code = "INTERNAL"                   // anything else; the cause is logged, not sent
 )
@@ -56,7 +57,7 @@ var codeStatus = map[Code]int{
 	CodeInsufficientPermissions: 403, CodeDelegationNotAllowed: 403, CodeDelegationExceedsKey: 403,
 	CodeDelegationTooDeep: 403, CodeSubjectDisabled: 403, CodeCSRF: 403, CodeForbidden: 403, CodeRateLimited: 429,
 	CodeQuotaExceeded: 429, CodeNotFound: 404, CodeMethodNotAllowed: 405, CodeStoreUnavailable: 503,
-	CodeMisconfigured: 500, CodeInternal: 500,
+	CodeMisconfigured: 500, CodeInternal: 500, CodeInvalidSignature: 401,
 }
 
 // Status returns the HTTP status keycap answers the code with; 500 for a
@@ -210,6 +211,17 @@ type RateLimitDetails struct {
 	// request again, in whole seconds rounded up, as in the Retry-After
 	// header.
 	RetryAfterSeconds int64 `json:"retry_after_seconds"`
+}
+
+// SignatureDetails are the details of INVALID_SIGNATURE: a signed request
+// (a secret scanner's report) whose signature is missing or does not
+// verify, or names a public key the app does not hold.
+type SignatureDetails struct {
+	// Reason says what is wrong, for humans; its wording may change.
+	Reason string `json:"reason"`
+	// KeyIdentifier is the public key the request named; "" (left out of
+	// the JSON) when it named none.
+	KeyIdentifier string `json:"key_identifier,omitempty"`
 }
 
 // New returns an *Error with code and message, no details and no cause.

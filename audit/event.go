@@ -20,6 +20,19 @@ const (
 	Enabled            Type = "enabled"
 	Refused            Type = "refused"             // a create or change beyond a bound
 	VerificationDenied Type = "verification_denied" // a presented key was refused
+	// Leaked is a revocation because the key was found in public (a secret
+	// scanner's report): it replaces Revoked for that key, with where the
+	// key was found in Reason.
+	Leaked Type = "leaked"
+)
+
+// Notice types: what keys/notify tells a key's owner about, besides the
+// Revoked, Leaked and Disabled events it also notices (when someone other
+// than the owner caused them). A Manager never audits these.
+const (
+	Expiring Type = "expiring" // the key expires soon
+	Expired  Type = "expired"  // the key has expired
+	Stale    Type = "stale"    // the key has not been used for a while
 )
 
 // Event is one audited action. It never holds a key or its hash. An
@@ -32,7 +45,7 @@ type Event struct {
 	OwnerID string    // the key's owner, when known
 	KeyID   string    // the key, when known
 	// Before is the key's permissions before the action: set for Updated,
-	// Rotated, Revoked and, when the key's record was found,
+	// Rotated, Revoked, Leaked and, when the key's record was found,
 	// VerificationDenied; nil otherwise.
 	Before policy.Permissions
 	// After is the key's permissions after the action: set for Created,

@@ -14,6 +14,8 @@ import (
 	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/audit/promaudit"
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/notify"
+	"github.com/keycaphq/keycap/leaks"
 	"github.com/keycaphq/keycap/middleware"
 	"github.com/keycaphq/keycap/policy"
 	"github.com/keycaphq/keycap/ratelimit"
@@ -53,6 +55,17 @@ type config struct {
 	// LastUsedInterval is how often a key's "last used" is written; 0 means 10 s.
 	LastUsedInterval time.Duration
 	Logger           *slog.Logger // nil means slog.Default()
+
+	// GitHubKeysFile (KEYCAP_GITHUB_KEYS_FILE) holds GitHub's secret
+	// scanning public keys: set, POST /github/secret-scanning revokes the
+	// keys GitHub finds in public. "" serves no such route.
+	GitHubKeysFile string
+	// NoticeInterval (KEYCAP_NOTICE_INTERVAL) is how often the notices
+	// scheduler runs; 0 means a minute.
+	NoticeInterval time.Duration
+	// DisableUnusedAfter (KEYCAP_DISABLE_UNUSED_AFTER) disables keys
+	// neither used nor changed for this long; 0 means never.
+	DisableUnusedAfter time.Duration
 }
 
 // app is the example: an http.Handler over keycap, sessions, the page and
@@ -67,6 +80,11 @@ type app struct {
 	activity  audit.Log // nil: no activity panel
 	templates *template.Template
 	closers   []func() error
+
+	// scheduler sends the owners' notices (see notices.go); main runs it.
+	scheduler   *notify.Scheduler
+	noticeStore notify.Store  // where sent notices are listed: the database behind any cache
+	github      *leaks.GitHub // POST /github/secret-scanning; nil: not served
 }
 
 // newApp builds the app: it opens (and migrates) the database, reads or
@@ -122,6 +140,9 @@ func (a *app) build(cfg config) (err error) {
 		return err
 	}
 	a.closers = append([]func() error{a.manager.Close}, a.closers...) // flush before the store closes
+	if err := a.buildNotices(cfg, b.events); err != nil {
+		return err
+	}
 
 	sm := scs.New()
 	sm.Store = b.sessions // memory, Postgres or Redis: see backends

@@ -19,6 +19,20 @@
 //	KEYCAP_REDIS_PREFIX           of every Redis key (default keycap:)
 //	KEYCAP_RATE_LIMIT=600/1m      each key's budget, a sliding window (default none)
 //
+// Notices: a scheduler tells owners (here: logs, and lists on the page at
+// GET /notices) that a key expires soon or has expired, has not been used
+// for 30 days, or was revoked or disabled by someone else, once each,
+// whatever the number of instances:
+//
+//	KEYCAP_NOTICE_INTERVAL=1m         how often it runs (default 1m)
+//	KEYCAP_DISABLE_UNUSED_AFTER=2160h disable keys neither used nor changed for that long (default never)
+//
+// KEYCAP_GITHUB_KEYS_FILE=github-keys.json serves GitHub's secret scanning
+// partner endpoint at POST /github/secret-scanning: the keys GitHub finds
+// in public are revoked. The file holds GitHub's public keys, from
+// https://api.github.com/meta/public_keys/secret_scanning; unset, the
+// route is not served.
+//
 // KEYCAP_METRICS_ADDR=127.0.0.1:9090 serves Prometheus metrics (keycap's
 // verifications and key events, from audit/promaudit, and the Go runtime's)
 // at GET /metrics on that address, a listener of its own, never the app's;
@@ -79,6 +93,10 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		TablePrefix: getenv("KEYCAP_TABLE_PREFIX"), RedisPrefix: getenv("KEYCAP_REDIS_PREFIX"),
 		RateLimit: rateLimit, NoCache: getenv("KEYCAP_CACHE") == "off",
 		IntrospectionSecret: getenv("KEYCAP_INTROSPECTION_SECRET"),
+		GitHubKeysFile:      getenv("KEYCAP_GITHUB_KEYS_FILE"),
+	}
+	if err := noticeSettings(getenv, &cfg); err != nil {
+		return err
 	}
 	metricsAddr := getenv("KEYCAP_METRICS_ADDR")
 	var metrics *prometheus.Registry // nil: no metrics, no listener
@@ -120,6 +138,7 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		defer metricsSrv.Close()
 	}
 	printWelcome(out, a, baseURL(ln.Addr()))
+	defer a.runNotices()() // stopped before the app closes
 
 	srv := &http.Server{
 		Handler:           a,

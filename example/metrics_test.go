@@ -58,6 +58,7 @@ keycap_verifications_total{outcome="wrong_secret"} 0
 keycap_key_events_total{type="created"} 1
 keycap_key_events_total{type="disabled"} 0
 keycap_key_events_total{type="enabled"} 0
+keycap_key_events_total{type="leaked"} 0
 keycap_key_events_total{type="other"} 0
 keycap_key_events_total{type="refused"} 0
 keycap_key_events_total{type="revoked"} 0

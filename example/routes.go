@@ -8,7 +8,8 @@ import (
 	"github.com/keycaphq/keycap/middleware"
 )
 
-// routes registers the page, the login forms, the keys API and the demo API.
+// routes registers the page, the login forms, the keys API, the notices,
+// the secret scanning endpoint (when configured) and the demo API.
 func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "static")
@@ -22,6 +23,10 @@ func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
 	mux.Handle("POST /logout", forms.Handler(http.HandlerFunc(a.logout)))
 
 	kc.Mount(mux)
+	mux.HandleFunc("GET /notices", a.notices)
+	if a.github != nil { // signed by GitHub: no session, no CSRF check
+		mux.Handle("POST /github/secret-scanning", a.github)
+	}
 
 	projects := newCollection("project", "Website redesign", "Mobile app", "Annual report")
 	files := newCollection("file", "roadmap.pdf", "logo.svg", "budget.xlsx")

@@ -32,7 +32,7 @@ func (m *Manager) change(ctx context.Context, ref Ref, decide func(k *Key, now t
 		if err != nil {
 			return nil, nil, err
 		}
-		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil {
+		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil && !c.EndGrace {
 			return k, k, nil
 		}
 		c.Version, c.At = k.Version, now

@@ -47,6 +47,13 @@ func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now 
 		}
 		if parent.Remaining != nil {
 			v.quota = append(v.quota, parent.ID)
+			if v.Remaining < 0 || *parent.Remaining < v.Remaining {
+				v.Remaining = *parent.Remaining
+			}
+		}
+		v.until(m.lifetimeEnd(parent))
+		if child.ParentGeneration != parent.Generation { // made by the previous secret: it ends with its grace
+			v.until(parent.PreviousExpiresAt)
 		}
 		child = parent
 	}

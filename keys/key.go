@@ -71,6 +71,9 @@ type Key struct {
 	RevokedReason string
 	Disabled      bool        // turned off; can be turned back on
 	DisabledBy    audit.Actor // who turned it off; an admin's disable holds against the owner; zero when enabled
+	// DisabledAt is when the key was last turned off (a disable by another
+	// actor counts anew); zero when it is enabled.
+	DisabledAt time.Time
 
 	// Remaining is the key's quota: when set, each admitted request spends
 	// one and none is admitted at 0. nil: the key has no quota of its own

@@ -5,178 +5,167 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/internal/keyforge"
 	"github.com/keycaphq/keycap/keys"
 )
 
-// TestInspectIsNoUse: Inspect answers as Verify does, and writes no last
-// use, however often it is asked.
-func TestInspectIsNoUse(t *testing.T) {
-	ctx := context.Background()
-	f := newFixture(t)
-	k, token := f.create(t, "bob", "files:read")
-	for range 50 {
-		v, err := f.m.Inspect(ctx, token)
-		require.NoError(t, err)
-		assert.Equal(t, k.ID, v.Key.ID)
-	}
-	require.NoError(t, f.m.Close())
-	assert.Equal(t, 0, f.store.n("Touch"), "an inspection is not a use")
-	assert.True(t, f.record(t, k.ID).LastUsedAt.IsZero())
+var scanner = audit.System("secret-scanning")
 
-	_, err := f.m.Verify(ctx, token, "203.0.113.9")
-	require.NoError(t, err)
-	require.NoError(t, f.m.Close())
-	assert.Equal(t, 1, f.store.n("Touch"), "a verification is")
-
-	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
-	require.NoError(t, err)
-	_, err = f.m.Inspect(ctx, token)
-	assert.ErrorIs(t, err, keys.ErrRevokedForTest, "the same refusals as Verify")
-	_, err = f.m.Inspect(ctx, token+"x")
-	assert.ErrorIs(t, err, keys.ErrMalformed)
-}
-
-// TestRevokePresented: a presented key is revoked by its own actor, with
-// the keys created through it; revoking again changes nothing.
-func TestRevokePresented(t *testing.T) {
-	ctx := context.Background()
+// TestRevokePresentedLeak: a leaked key presented by a scanner is revoked
+// with its source in the reason, audited as leaked, and stops working,
+// with the keys created through it.
+func TestRevokePresentedLeak(t *testing.T) {
 	f := newFixture(t, withCache)
-	k, token := f.create(t, "bob")
-	caller := f.verify(t, token)
-	child, childToken := f.delegate(t, caller)
-	_, err := f.m.Verify(ctx, token, "")
-	require.NoError(t, err, "cached")
+	ctx := context.Background()
+	k, token := f.create(t, "alice", "files:read")
+	child, childToken := f.delegate(t, f.verify(t, token))
+	source := "https://github.com/octo/repo/blob/abc/config.yml"
 
-	got, err := f.m.RevokePresented(ctx, token, keys.RevokeRequest{Reason: "revoked by its holder"})
+	got, err := f.m.Revoke(ctx, keys.RevokeRequest{Presented: token, Actor: scanner, Reason: "found by GitHub secret scanning", Source: source})
 	require.NoError(t, err)
-	require.NotNil(t, got)
-	assert.Equal(t, k.ID, got.ID)
-	assert.True(t, got.IsRevoked())
-	assert.Equal(t, audit.Key(k.ID), got.RevokedBy, "the key revoked itself")
-	assert.Equal(t, "revoked by its holder", got.RevokedReason)
-	_, err = f.m.Verify(ctx, token, "")
-	assert.ErrorIs(t, err, keys.ErrRevokedForTest, "at once, through the cache")
-	_, err = f.m.Verify(ctx, childToken, "")
-	assert.ErrorIs(t, err, keys.ErrInvalid, "its child stops with it")
-	assert.True(t, f.record(t, child.ID).IsRevoked(), "and is revoked on record")
-
-	changes := f.store.n("Change")
-	again, err := f.m.RevokePresented(ctx, token, keys.RevokeRequest{Actor: audit.System("scanner"), Reason: "leaked"})
-	require.NoError(t, err)
-	assert.Equal(t, audit.Key(k.ID), again.RevokedBy, "the first revocation stands")
-	assert.Equal(t, changes, f.store.n("Change"), "nothing written")
-
-	k2, token2 := f.create(t, "bob")
-	scanner := audit.System("github-secret-scanning")
-	got, err = f.m.RevokePresented(ctx, token2, keys.RevokeRequest{Actor: scanner, Reason: "found at https://example.com/x"})
-	require.NoError(t, err)
+	require.True(t, got.IsRevoked())
 	assert.Equal(t, scanner, got.RevokedBy)
-	e := f.audit.last(t)
-	assert.Equal(t, audit.Revoked, e.Type)
-	assert.Equal(t, scanner, e.Actor)
-	assert.Equal(t, k2.ID, e.KeyID)
+	assert.Equal(t, "found by GitHub secret scanning; found at "+source, got.RevokedReason)
+	assert.Equal(t, k.ID, got.ID)
+
+	events := f.audit.all()
+	leaked := events[len(events)-2]
+	assert.Equal(t, audit.Leaked, leaked.Type)
+	assert.Equal(t, scanner, leaked.Actor)
+	assert.Equal(t, got.RevokedReason, leaked.Reason)
+	assert.Equal(t, k.Permissions, leaked.Before)
+	assert.Equal(t, audit.Revoked, events[len(events)-1].Type, "the child, revoked with it")
+	assert.Equal(t, child.ID, events[len(events)-1].KeyID)
+
+	for _, tok := range []string{token, childToken} {
+		_, err := f.m.Verify(ctx, tok, "")
+		require.ErrorIs(t, err, keys.ErrInvalid, "a leaked key stops working at once, cached or not")
+	}
+	assert.True(t, f.record(t, child.ID).IsRevoked())
 }
 
-// TestRevokePresentedNoKey: whatever names no key gets the same answer,
-// nil and no error, and nothing is written or audited.
-func TestRevokePresentedNoKey(t *testing.T) {
-	ctx := context.Background()
+// TestRevokePresentedReplay: the same report twice changes nothing the
+// second time: no write, no event, the first revocation stands.
+func TestRevokePresentedReplay(t *testing.T) {
 	f := newFixture(t)
-	k, token := f.create(t, "bob")
-	unknown := newToken(t, "kc").String()
-	wrong, err := keys.GenerateForTest("kc", k.ID)
+	ctx := context.Background()
+	_, token := f.create(t, "alice", "files:read")
+	first, err := f.m.Revoke(ctx, keys.RevokeRequest{Presented: token, Actor: scanner, Source: "https://example.com/1"})
 	require.NoError(t, err)
-	other, err := keys.GenerateForTest("zz", k.ID)
+	writes, events := f.store.writes(), f.audit.len()
+
+	again, err := f.m.Revoke(ctx, keys.RevokeRequest{Presented: token, Actor: audit.User("mallory"), Source: "https://example.com/2"})
 	require.NoError(t, err)
-	wrongSecret := wrong.String()
-	for name, raw := range map[string]string{
-		"empty": "", "garbage": "hello", "typo": typo(token), "other prefix": other.String(),
-		"unknown id": unknown, "wrong secret": wrongSecret,
-	} {
-		t.Run(name, func(t *testing.T) {
-			events, changes := f.audit.len(), f.store.n("Change")
-			got, err := f.m.RevokePresented(ctx, raw, keys.RevokeRequest{})
-			assert.NoError(t, err)
+	assert.Equal(t, first, again, "the first revocation stands")
+	assert.Equal(t, writes, f.store.writes(), "nothing written")
+	assert.Equal(t, events, f.audit.len(), "nothing audited")
+}
+
+// TestRevokePresentedNotOurs: whatever is not a key of this Manager is
+// refused without a write or an event, unknown ids and wrong secrets
+// alike.
+func TestRevokePresentedNotOurs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, token := f.create(t, "alice", "files:read")
+	_, _, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("alice", k.ID), Grace: time.Hour})
+	require.NoError(t, err)
+	f.clock.Advance(2 * time.Hour) // the first secret's grace is over
+	tests := []struct {
+		name, key string
+		want      error
+	}{
+		{"malformed", "kc_not a key", keys.ErrMalformed},
+		{"a bad checksum", token[:len(token)-1] + "x", keys.ErrMalformed},
+		{"another prefix, a stored id", keyforge.Key("acme", k.ID), keys.ErrMalformed},
+		{"an unknown id", keyforge.Key("kc", keyforge.ID(f.clock.Now())), keys.ErrInvalid},
+		{"a wrong secret", keyforge.Key("kc", k.ID), keys.ErrInvalid},
+		{"the previous secret, its grace over", token, keys.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			writes, events := f.store.writes(), f.audit.len()
+			got, err := f.m.Revoke(ctx, keys.RevokeRequest{Presented: tt.key, Actor: scanner, Source: "https://example.com"})
+			require.ErrorIs(t, err, tt.want)
 			assert.Nil(t, got)
-			assert.Equal(t, changes, f.store.n("Change"), "nothing written")
+			assert.Equal(t, writes, f.store.writes(), "nothing written")
 			assert.Equal(t, events, f.audit.len(), "nothing audited")
 		})
 	}
-	_, err = f.m.Verify(ctx, token, "")
-	assert.NoError(t, err, "the real key still works")
-}
-
-// TestRevokePresentedStates: expired and disabled keys are revoked; a
-// previous secret revokes the record during its grace and names no key
-// after it.
-func TestRevokePresentedStates(t *testing.T) {
-	ctx := context.Background()
-	f := newFixture(t)
-
-	expired, expiredToken := f.create(t, "bob")
-	disabled, disabledToken := f.create(t, "bob")
-	_, err := f.disable(ctx, "bob", disabled.ID, true, audit.Actor{})
-	require.NoError(t, err)
-	rotated, oldToken := f.create(t, "bob")
-	_, _, err = f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", rotated.ID), Grace: time.Hour})
-	require.NoError(t, err)
-	late, lateToken := f.create(t, "bob")
-	_, _, err = f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", late.ID), Grace: time.Minute})
-	require.NoError(t, err)
-
-	f.clock.Advance(10 * time.Minute) // past late's grace, within rotated's
-	got, err := f.m.RevokePresented(ctx, lateToken, keys.RevokeRequest{})
-	assert.NoError(t, err)
-	assert.Nil(t, got, "a previous secret past its grace names no key")
-	assert.False(t, f.record(t, late.ID).IsRevoked())
-
-	got, err = f.m.RevokePresented(ctx, oldToken, keys.RevokeRequest{})
-	require.NoError(t, err)
-	require.NotNil(t, got, "a previous secret in its grace still works: it is ended")
-	assert.True(t, f.record(t, rotated.ID).IsRevoked())
-
-	got, err = f.m.RevokePresented(ctx, disabledToken, keys.RevokeRequest{})
-	require.NoError(t, err)
-	assert.True(t, got.IsRevoked())
-
-	f.clock.Advance(31 * day)
-	got, err = f.m.RevokePresented(ctx, expiredToken, keys.RevokeRequest{})
-	require.NoError(t, err)
-	assert.Equal(t, expired.ID, got.ID)
-	assert.True(t, got.IsRevoked())
-}
-
-// TestRevokePresentedRefusals: a bad reason, or a Ref beside the key, is
-// refused before any lookup.
-func TestRevokePresentedRefusals(t *testing.T) {
-	ctx := context.Background()
-	f := newFixture(t)
-	k, token := f.create(t, "bob")
-	gets := f.store.n("Get")
-	_, err := f.m.RevokePresented(ctx, token, keys.RevokeRequest{Reason: strings.Repeat("x", 501)})
-	badField("reason")(t, err)
-	_, err = f.m.RevokePresented(ctx, token, keys.RevokeRequest{Reason: "a\x00b"})
-	badField("reason")(t, err)
-	_, err = f.m.RevokePresented(ctx, token, keys.RevokeRequest{Ref: ref("bob", k.ID)})
-	badField("ref")(t, err)
-	assert.Equal(t, gets, f.store.n("Get"), "refused before any lookup")
 	assert.False(t, f.record(t, k.ID).IsRevoked())
-
-	f.store.getErr = keys.ErrStoreUnavailable
-	_, err = f.m.RevokePresented(ctx, token, keys.RevokeRequest{})
-	assert.ErrorIs(t, err, keys.ErrStoreUnavailable, "a store that cannot be asked is an error, not 'no key'")
 }
 
-// typo changes the last character of token.
-func typo(token string) string {
-	last := "x"
-	if strings.HasSuffix(token, last) {
-		last = "y"
+// TestRevokePresentedPreviousSecret: a previous secret that still works is
+// the key's, but only its own: presenting it (a holder's RFC 7009 request,
+// a scanner's leak report) ends that secret at once; the secret its owner
+// rotated to keeps working. (Revoking the whole record let whoever held a
+// leaked old secret take down the rotated key, found by an attacker.)
+func TestRevokePresentedPreviousSecret(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, old := f.create(t, "alice", "files:read")
+	_, fresh, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("alice", k.ID), Grace: time.Hour})
+	require.NoError(t, err)
+	got, err := f.m.Revoke(ctx, keys.RevokeRequest{Presented: old, Source: "https://example.com/paste/1"})
+	require.NoError(t, err)
+	require.False(t, got.IsRevoked())
+	assert.Nil(t, got.PreviousHash)
+	assert.Equal(t, audit.Leaked, f.audit.last(t).Type)
+	assert.Contains(t, f.audit.last(t).Reason, "previous secret ended")
+	_, err = f.m.Verify(ctx, old, "")
+	require.ErrorIs(t, err, keys.ErrInvalid, "the old secret is refused")
+	f.verify(t, fresh)
+
+	// Presented again: it names no key any more.
+	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Presented: old})
+	require.ErrorIs(t, err, keys.ErrInvalid)
+	f.verify(t, fresh)
+}
+
+// TestRevokePresentedRefusals: a reason the record cannot hold, or a key
+// named twice, is refused before anything is read or written.
+func TestRevokePresentedRefusals(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	k, token := f.create(t, "alice", "files:read")
+	for name, r := range map[string]keys.RevokeRequest{
+		"by ref and presented": {Ref: ref("alice", k.ID), Presented: token},
+		"a long reason":        {Presented: token, Reason: strings.Repeat("x", 501)},
+		"a control character":  {Presented: token, Reason: "a\x00b"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			writes, gets := f.store.writes(), f.store.n("Get")
+			_, err := f.m.Revoke(ctx, r)
+			fe, ok := errorAs[*keys.FieldError](err)
+			require.True(t, ok, "%v", err)
+			assert.NotEmpty(t, fe.Reason)
+			assert.Equal(t, writes, f.store.writes())
+			assert.Equal(t, gets, f.store.n("Get"), "refused before any read")
+		})
 	}
-	return token[:len(token)-1] + last
+	assert.False(t, f.record(t, k.ID).IsRevoked())
+}
+
+// TestRevokePresentedSource: a scanner's source is never a reason to
+// refuse a revocation: it is made text and cut, whole in the event.
+func TestRevokePresentedSource(t *testing.T) {
+	f := newFixture(t)
+	_, token := f.create(t, "alice", "files:read")
+	source := "https://example.com/\x00\u202e" + strings.Repeat("é", 1500) + "\xff"
+	got, err := f.m.Revoke(context.Background(), keys.RevokeRequest{Presented: token, Actor: scanner, Source: source})
+	require.NoError(t, err)
+	for _, text := range []string{got.RevokedReason, f.audit.last(t).Reason} {
+		assert.True(t, utf8.ValidString(text))
+		assert.NotContains(t, text, "\x00")
+		assert.True(t, strings.HasPrefix(text, "leaked; found at https://example.com/ "))
+	}
+	assert.LessOrEqual(t, len(got.RevokedReason), 500)
+	assert.Greater(t, len(f.audit.last(t).Reason), 1900, "the event keeps up to 2,000 bytes of the source")
+	assert.LessOrEqual(t, len(f.audit.last(t).Reason), 2000+len("leaked; found at "))
 }

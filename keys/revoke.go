@@ -4,52 +4,80 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/keycaphq/keycap/audit"
 )
 
-// RevokeRequest says which key to revoke, who revokes it and why.
+// RevokeRequest says which key to revoke, who revokes it and why. The key
+// is named by Ref, or presented: Presented holds the key itself, as a
+// secret scanner found it or a client hands it in to be revoked (RFC
+// 7009); then Ref must be zero.
 type RevokeRequest struct {
 	// Ref names the key and the calling key, if any.
 	Ref
-	Actor  audit.Actor // who revokes it, for the record; zero means the calling key or the owner
-	Reason string      // free text, kept on the record; at most 500 bytes
+	// Actor is who revokes it, for the record; zero means the calling key
+	// or the owner, or for a presented key the key itself.
+	Actor  audit.Actor
+	Reason string // free text, kept on the record; at most 500 bytes
+
+	// Presented is the key itself, when it is not named by Ref: it is
+	// revoked if it is a key this Manager would accept as its own (form,
+	// prefix, id and keyed hash; a rotated key's previous secret while it
+	// still works). Anything else is [ErrMalformed] or [ErrInvalid] (the
+	// same for an unknown id and a wrong secret) and nothing is written.
+	Presented string
+	// Source is where a leaked key was found in public: a URL, or what a
+	// scanner says of the place when it has no URL. Set, the revocation is
+	// audited as [audit.Leaked] and the reason says where the key was found
+	// (cut to 500 bytes on the record, whole in the event). Unlike Reason it
+	// is never refused, since it comes from a third party: control
+	// characters and invalid UTF-8 are replaced and it is cut to 2,000 bytes.
+	Source string
 }
 
-// Revoke revokes the key ref names: it stops working at once, for good
-// (no later change of any kind makes it usable again), and the record is
-// kept with the time, actor and reason. Revoking a revoked key returns it
-// as is.
+// Revoke revokes the key r names or presents: it stops working at once,
+// for good (no later change of any kind makes it usable again), and the
+// record is kept with the time, actor and reason. Revoking a revoked key
+// returns it as is and audits nothing, so that a report received twice
+// changes nothing. The keys created through it are revoked with it.
 func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 	if err := checkManager(r.Caller, r.Owner); err != nil {
 		return nil, err
 	}
-	if err := checkReason(r.Reason); err != nil {
-		return nil, err
+	switch {
+	case len(r.Reason) > 500:
+		return nil, &FieldError{Field: "reason", Reason: "the reason is at most 500 bytes"}
+	case !utf8.ValidString(r.Reason) || strings.IndexFunc(r.Reason, controlButNewline) >= 0:
+		return nil, &FieldError{Field: "reason", Reason: "the reason is text: valid UTF-8, no control characters but line breaks"}
+	case r.Presented != "" && r.Ref != (Ref{}):
+		return nil, &FieldError{Field: "key", Reason: "name the key by its id or present the key itself, not both"}
 	}
-	k, err := m.Get(ctx, r.Ref)
+	var k *Key
+	var err error
+	previous := false
+	if r.Presented != "" {
+		k, previous, err = m.presented(ctx, r.Presented)
+	} else {
+		k, err = m.Get(ctx, r.Ref)
+	}
 	if err != nil || k.IsRevoked() {
 		return k, err
 	}
-	return m.revoke(ctx, k, actorFor(r.Actor, r.Caller, r.Owner), r.Reason)
-}
-
-// checkReason refuses a revocation reason that cannot be kept as text.
-func checkReason(reason string) error {
-	switch {
-	case len(reason) > 500:
-		return &FieldError{Field: "reason", Reason: "the reason is at most 500 bytes"}
-	case !utf8.ValidString(reason) || strings.IndexFunc(reason, controlButNewline) >= 0:
-		return &FieldError{Field: "reason", Reason: "the reason is text: valid UTF-8, no control characters but line breaks"}
+	actor := actorFor(r.Actor, r.Caller, r.Owner)
+	if r.Presented != "" && r.Actor.IsZero() {
+		actor = audit.Key(k.ID) // whoever holds the key acts as the key
 	}
-	return nil
-}
-
-// revoke revokes k, which is not revoked as read, by actor for reason, and
-// the keys created through it.
-func (m *Manager) revoke(ctx context.Context, k *Key, actor audit.Actor, reason string) (*Key, error) {
+	typ, reason, full := audit.Revoked, r.Reason, r.Reason
+	if r.Source != "" {
+		typ, full = audit.Leaked, leakReason(r.Reason, r.Source)
+		reason = cut(full, 500)
+	}
+	if previous {
+		return m.endGrace(ctx, k, r.Presented, actor, typ, full)
+	}
 	now := m.stamp()
 	// Decided on nothing that can change: no version, so that no
 	// concurrent change can make a revocation fail.
@@ -60,7 +88,7 @@ func (m *Manager) revoke(ctx context.Context, k *Key, actor audit.Actor, reason 
 	} else if err != nil {
 		return nil, err
 	}
-	m.audit(ctx, audit.Event{Type: audit.Revoked, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: reason})
+	m.audit(ctx, audit.Event{Type: typ, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, Before: after.Permissions, Reason: full})
 	m.revokeDescendants(ctx, after, actor)
 	return after, nil
 }
@@ -95,3 +123,29 @@ func (m *Manager) revokeDescendants(ctx context.Context, k *Key, actor audit.Act
 
 // controlButNewline reports control characters other than line breaks.
 func controlButNewline(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' }
+
+// endGrace ends the rotation grace of k's previous secret, presented as raw:
+// that secret stops working at once, the key's current secret is untouched
+// (so that whoever holds an old secret, leaked or not, cannot take down the
+// key its owner rotated), and the keys the old secret created stop with it
+// (their parent link needs it). If the key was rotated again meanwhile,
+// raw is no longer its previous secret and nothing is changed.
+func (m *Manager) endGrace(ctx context.Context, k *Key, raw string, actor audit.Actor, typ audit.Type, reason string) (*Key, error) {
+	d := m.hasher.Sum(raw)
+	before, after, err := m.change(ctx, Ref{Owner: k.OwnerID, ID: k.ID}, func(k *Key, now time.Time) (Change, error) {
+		if k.PreviousHash == nil || !d.Equal(k.PreviousHash) {
+			return Change{}, nil // already ended, or another rotation since
+		}
+		return Change{EndGrace: true}, nil
+	})
+	if errors.Is(err, ErrAlreadyRevoked) {
+		return m.store.Get(ctx, k.ID)
+	} else if err != nil {
+		return nil, err
+	}
+	if after.Version != before.Version {
+		m.audit(ctx, audit.Event{Type: typ, Time: after.UpdatedAt, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID,
+			Reason: "previous secret ended: " + cut(reason, 480)})
+	}
+	return after, nil
+}

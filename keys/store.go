@@ -84,11 +84,16 @@ type Change struct {
 	ExpiresAt   *time.Time         // the new expiry, a zero time meaning never; nil: unchanged
 	Disabled    *Disabled          // turns the key off or on; nil: unchanged
 	Secret      *Secret            // a rotation; nil: the secret is unchanged
-	Revoked     *Revoked           // revokes the key at At; nil: not a revocation
+	// EndGrace ends a rotation's grace period at once: the previous secret
+	// stops working (PreviousHash and PreviousExpiresAt are cleared); the
+	// current one is untouched. Ignored with Secret, which sets them.
+	EndGrace bool
+	Revoked  *Revoked // revokes the key at At; nil: not a revocation
 }
 
-// Disabled turns a key off (Disabled true, By set) or back on (Disabled
-// false; the Store then clears [Key].DisabledBy, whatever By holds).
+// Disabled turns a key off (Disabled true, By set; the Store sets
+// [Key].DisabledAt to Change.At) or back on (Disabled false; the Store
+// then clears [Key].DisabledBy and DisabledAt, whatever By holds).
 type Disabled struct {
 	Disabled bool        // the new value of [Key].Disabled
 	By       audit.Actor // who turns the key off: becomes [Key].DisabledBy

@@ -22,6 +22,16 @@ type Verified struct {
 	// secret, in a rotation's grace period: such a request may call the
 	// API but not manage keys ([ErrPreviousSecret]).
 	PreviousSecret bool
+	// ExpiresAt is when the key stops working at the latest, as verified:
+	// the earliest of its own expiry, its creation plus the policy's
+	// maximum lifetime, the same of each of its ancestors, and the end of
+	// the grace period of a parent's previous secret that created it. Zero:
+	// never.
+	ExpiresAt time.Time
+	// Remaining is the tightest quota left along the key and its ancestors
+	// as read at verification (a request spends from each); -1 when none of
+	// them has a quota.
+	Remaining int64
 
 	quota []string // the key and ancestors whose quotas a request spends
 }
@@ -117,7 +127,8 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (V
 	} else if err != nil {
 		return found, err
 	}
-	v := Verified{Key: k, Subject: subject, PreviousSecret: previous}
+	v := Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1}
+	v.until(m.lifetimeEnd(k))
 	if entry != nil {
 		v.Permissions = entry.effective(ownerCap)
 	} else {
@@ -125,6 +136,7 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (V
 	}
 	if k.Remaining != nil {
 		v.quota = []string{k.ID}
+		v.Remaining = *k.Remaining
 	}
 	if len(k.Ancestors) > 0 {
 		if err := m.withinAncestors(ctx, k, &v, now); err != nil {
@@ -162,4 +174,24 @@ func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, *
 		m.cache.put(k, now, gen)
 	}
 	return k, nil, nil
+}
+
+// lifetimeEnd is when k stops working by time alone: its own expiry, or
+// its creation plus the policy's maximum lifetime for its permissions,
+// whichever comes first; zero for never.
+func (m *Manager) lifetimeEnd(k *Key) time.Time {
+	end := k.ExpiresAt
+	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 {
+		if byPolicy := k.CreatedAt.Add(maxAge); end.IsZero() || byPolicy.Before(end) {
+			end = byPolicy
+		}
+	}
+	return end
+}
+
+// until brings v.ExpiresAt forward to end, unless end is zero (never).
+func (v *Verified) until(end time.Time) {
+	if !end.IsZero() && (v.ExpiresAt.IsZero() || end.Before(v.ExpiresAt)) {
+		v.ExpiresAt = end
+	}
 }

@@ -78,7 +78,7 @@ func TestForwardAuth(t *testing.T) {
 	}
 
 	// Revocation takes effect at the next request.
-	_, err := f.srv.Manager.RevokePresented(t.Context(), f.aliceKey.Key, keys.RevokeRequest{})
+	_, err := f.srv.Manager.Revoke(t.Context(), keys.RevokeRequest{Presented: f.aliceKey.Key})
 	require.NoError(t, err)
 	keycaptest.RequireCode(t, ask(t, alice, "GET", "/api/files"), keycap.CodeKeyInvalid)
 }

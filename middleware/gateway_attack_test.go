@@ -70,7 +70,7 @@ func gateway(t *testing.T, rules map[string][]string, backend http.Handler) (*fi
 	}
 }
 
-// BUG: forward auth matches the forwarded URI like a ServeMux, for which
+// Was a bug, fixed: forward auth matches the forwarded URI like a ServeMux, for which
 // an escaped slash (%2F) is part of a segment: GET /api/projects/7%2Fbilling
 // is "GET /api/projects/{id}" with id "7/billing", and needs only
 // projects:read. Caddy forwards the request as it came, and a backend that
@@ -79,7 +79,7 @@ func gateway(t *testing.T, rules map[string][]string, backend http.Handler) (*fi
 // says billing:read. keycap refuses "..", "//" and other unclean paths in
 // X-Forwarded-Uri, but not the encodings that make the gateway's route and
 // the backend's differ. A key holding projects:read reads billing.
-func TestAttackForwardAuthEncodedSlashBug(t *testing.T) {
+func TestAttackForwardAuthEncodedSlash(t *testing.T) {
 	be := &recordingBackend{}
 	r := mux.NewRouter() // gorilla/mux with its defaults: it matches r.URL.Path, decoded
 	r.HandleFunc("/api/projects/{id}", func(w http.ResponseWriter, req *http.Request) { be.hit("project", req) }).Methods("GET")
@@ -100,13 +100,13 @@ func TestAttackForwardAuthEncodedSlashBug(t *testing.T) {
 	assert.NotEqual(t, "billing", route, "a key without billing:read reached the billing route")
 }
 
-// BUG: rules are matched case-sensitively on the forwarded method, like a
+// Was a bug, fixed: rules are matched case-sensitively on the forwarded method, like a
 // ServeMux, and a pattern without a method matches any string. Caddy passes
 // a lowercase method through ("delete"), and backends that upper-case the
 // method before routing (Django's request.method, Werkzeug/Flask, ...) run
 // DELETE. With rules of the documented form "/api/": read, "DELETE /api/":
 // delete, a key holding only files:read deletes.
-func TestAttackForwardAuthMethodCaseBug(t *testing.T) {
+func TestAttackForwardAuthMethodCase(t *testing.T) {
 	be := &recordingBackend{}
 	backend := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		method := strings.ToUpper(r.Method) // as Django and Werkzeug read it

@@ -3,8 +3,9 @@ package middleware_test
 // Attack tests of the interop work (#15): introspection, RFC 7009
 // revocation, forward auth, problem+json, structured RateLimit fields and
 // the OpenAPI document, written by an attacker who did not write the code.
-// TestAttack...Bug tests fail while the bug they show is there; the other
-// TestAttack* tests are attacks that held, kept as regression tests.
+// Tests whose comment starts "Was a bug, fixed" showed a bug the attacker
+// found (they failed until it was fixed); the others are attacks that held.
+// All are kept as regression tests.
 
 import (
 	"context"
@@ -39,14 +40,14 @@ func child(t *testing.T, f *fixture, owner, parent string, perms policy.Permissi
 	return keycaptest.CreatedKey{ID: k.ID, Key: token, Hint: k.Hint, Permissions: k.Permissions}
 }
 
-// BUG: introspection's "exp" ("when the key expires", README) is computed
+// Was a bug, fixed: introspection's "exp" ("when the key expires", README) is computed
 // from the key's own record only (Keycap.expiry), but a delegated key stops
 // working when its parent does (keys.withinAncestors). After the parent's
 // expiry is shortened (PATCH expires_in, allowed), introspection of the
 // child still reports its own, later exp: a resource server that caches an
 // RFC 7662 answer until exp (as RFC 7662 §4 allows) keeps trusting a key
 // that verification already refuses.
-func TestAttackIntrospectExpIgnoresParentBug(t *testing.T) {
+func TestAttackIntrospectExpIgnoresParent(t *testing.T) {
 	f, _ := introspectionFixture(t, false)
 	ctx := context.Background()
 	parent := f.mint(t, "bob", ownerRole, 48*time.Hour)
@@ -72,10 +73,10 @@ func TestAttackIntrospectExpIgnoresParentBug(t *testing.T) {
 	assert.LessOrEqual(t, got.Exp, parentExp, "introspection's exp must not be later than the moment the key stops working (its parent's expiry)")
 }
 
-// BUG: the same with a rotation: a child minted with its parent's old
+// Was a bug, fixed: the same with a rotation: a child minted with its parent's old
 // secret stops working when the rotation's grace ends (madeBy), but its
 // introspection exp is still its own expiry.
-func TestAttackIntrospectExpIgnoresParentRotationBug(t *testing.T) {
+func TestAttackIntrospectExpIgnoresParentRotation(t *testing.T) {
 	f, _ := introspectionFixture(t, false)
 	ctx := context.Background()
 	parent := f.mint(t, "bob", ownerRole, 0)
@@ -92,13 +93,13 @@ func TestAttackIntrospectExpIgnoresParentRotationBug(t *testing.T) {
 	assert.LessOrEqual(t, got.Exp, graceEnd, "exp must not outlive the parent's secret that made the child")
 }
 
-// BUG: introspection reports a delegated key "active" with its own
+// Was a bug, fixed: introspection reports a delegated key "active" with its own
 // "remaining" while every request it makes is refused 429 QUOTA_EXCEEDED
 // because its parent's quota (which it spends too) is gone. SECURITY.md:
 // introspection "says {"active": false} for every key that does not work
 // whatever the reason"; at the least "remaining" should be the tightest
 // quota the key spends, as X-Quota-Remaining is.
-func TestAttackIntrospectIgnoresAncestorQuotaBug(t *testing.T) {
+func TestAttackIntrospectIgnoresAncestorQuota(t *testing.T) {
 	f, _ := introspectionFixture(t, false)
 	ctx := context.Background()
 	k, parentToken, err := f.srv.Manager.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "p", Permissions: ownerRole, Quota: &keys.Quota{Remaining: 1}})
@@ -109,20 +110,26 @@ func TestAttackIntrospectIgnoresAncestorQuotaBug(t *testing.T) {
 
 	keycaptest.RequireCode(t, f.keyClient(t, kid.Key).DoJSON(t, "GET", "/api/files", nil), keycap.CodeQuotaExceeded)
 	got, _ := introspect(t, f, kid.Key)
-	t.Logf("introspection of a key that can make no request: active=%v remaining=%v", got.Active, *got.Remaining)
-	if got.Active {
-		require.NotNil(t, got.Remaining)
-		assert.Equal(t, int64(0), *got.Remaining, "a key that works for no request must not be reported with 50 requests left")
-	}
+	assert.False(t, got.Active, "a key that works for no request is not active")
+	assert.Nil(t, got.Remaining, "an inactive key's answer says nothing else")
+
+	// With one request left along the chain, it is active and says 1.
+	_, parentToken, err = f.srv.Manager.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "p2", Permissions: ownerRole, Quota: &keys.Quota{Remaining: 1}})
+	require.NoError(t, err)
+	kid = child(t, f, "bob", parentToken, filesRead, 0, &keys.Quota{Remaining: 50})
+	got, _ = introspect(t, f, kid.Key)
+	require.True(t, got.Active)
+	require.NotNil(t, got.Remaining)
+	assert.Equal(t, int64(1), *got.Remaining, "the tightest quota along the chain, not the key's own 50")
 }
 
-// BUG: a key demoted to no permissions at all is {"active": false} to
+// Was a bug, fixed: a key demoted to no permissions at all is {"active": false} to
 // introspection ("it can do nothing", describe), yet forward auth lets it
 // through every route whose rule is empty ("any working key"), and
 // Authenticate admits it on unguarded routes. The two interop endpoints
 // disagree on whether the same key works: a service behind the gateway
 // admits a key its sibling service, asking introspection, refuses.
-func TestAttackDemotedKeyActiveForForwardAuthOnlyBug(t *testing.T) {
+func TestAttackDemotedKeyActiveForForwardAuthOnly(t *testing.T) {
 	f, _ := introspectionFixture(t, false, keycaptest.WithMiddleware(func(o *middleware.Options) {
 		o.ForwardAuth = middleware.ForwardAuth{Rules: gatewayRules}
 		o.Introspection = middleware.Introspection{Permission: "keys:introspect", Secret: serviceSecret}
@@ -137,13 +144,13 @@ func TestAttackDemotedKeyActiveForForwardAuthOnlyBug(t *testing.T) {
 	assert.Equal(t, got.Active, resp.StatusCode == http.StatusOK, "introspection and forward auth must agree on whether a key works")
 }
 
-// BUG: README: "A key presented with its previous secret, in a rotation's
+// Was a bug, fixed: README: "A key presented with its previous secret, in a rotation's
 // grace period, may call the API but not manage keys" (DELETE /api-keys/{id}
 // with it is 403 DELEGATION_NOT_ALLOWED). Through POST /api-keys/revoke the
 // previous secret ends the whole record: whoever still holds the secret that
 // was rotated out (typically because it leaked) kills the new secret, and
 // every key the new secret delegated, during the grace period.
-func TestAttackRevokeWithPreviousSecretBug(t *testing.T) {
+func TestAttackRevokeWithPreviousSecret(t *testing.T) {
 	f := newFixture(t, keycaptest.WithMiddleware(func(o *middleware.Options) { o.AllowDelegation = true }))
 	ctx := context.Background()
 	victim := f.mint(t, "bob", ownerRole, 0)
@@ -379,7 +386,7 @@ func TestAttackForwardAuthRouting(t *testing.T) {
 		{"GET", "http://app/api/files/7", keycap.CodeInvalidField},
 		{"GET", "*", keycap.CodeInvalidField},
 		{"GET", "api/files/7", keycap.CodeInvalidField},
-		{"CONNECT", "/api/files/7", ""}, // the method-less rule
+		{"CONNECT", "/api/files/7", ""},                  // the method-less rule
 		{"get", "/api/files/7", keycap.CodeInvalidField}, // a lower-case method: backends disagree on it, refused
 	} {
 		t.Run(tt.method+" "+tt.uri, func(t *testing.T) {

@@ -64,7 +64,7 @@ type introspection struct {
 	Exp         int64              `json:"exp,omitempty"` // when the key expires, in Unix seconds; left out: never
 	Iat         int64              `json:"iat,omitempty"` // when it was created
 	Permissions policy.Permissions `json:"permissions,omitempty"`
-	Remaining   *int64             `json:"remaining,omitempty"` // its quota's remaining requests, when it has one
+	Remaining   *int64             `json:"remaining,omitempty"` // the tightest quota left along the key and its ancestors, when one applies
 	Previous    bool               `json:"previous_secret,omitempty"`
 }
 
@@ -133,6 +133,8 @@ func (kc *Keycap) describe(r *http.Request, token string) (introspection, error)
 		return introspection{}, err
 	case len(v.Permissions) == 0:
 		return introspection{}, nil // demoted to nothing: it can do nothing
+	case v.Remaining == 0:
+		return introspection{}, nil // its quota, or an ancestor's, is spent: every request would be refused
 	}
 	if kc.introspection.CountAsUse {
 		if ok, err := kc.spend(r, &v); !ok || err != nil {
@@ -141,9 +143,12 @@ func (kc *Keycap) describe(r *http.Request, token string) (introspection, error)
 	}
 	k := v.Key
 	answer := introspection{Active: true, Scope: v.Permissions.String(), Sub: k.OwnerID, ClientID: k.ID, KeyID: k.ID,
-		TokenType: "Bearer", Iat: k.CreatedAt.Unix(), Permissions: v.Permissions, Remaining: k.Remaining, Previous: v.PreviousSecret}
-	if exp := kc.expiry(k); !exp.IsZero() {
-		answer.Exp = exp.Unix()
+		TokenType: "Bearer", Iat: k.CreatedAt.Unix(), Permissions: v.Permissions, Previous: v.PreviousSecret}
+	if v.Remaining >= 0 {
+		answer.Remaining = &v.Remaining
+	}
+	if !v.ExpiresAt.IsZero() {
+		answer.Exp = v.ExpiresAt.Unix()
 	}
 	return answer, nil
 }

@@ -142,7 +142,7 @@ func TestIntrospectCallers(t *testing.T) {
 	resp = ask(f.anon.WithHeader("X-API-Key", svcKey.Key))
 	require.Equal(t, http.StatusOK, resp.StatusCode, "X-API-Key works as for Authenticate")
 
-	_, err := f.srv.Manager.RevokePresented(context.Background(), svcKey.Key, keys.RevokeRequest{})
+	_, err := f.srv.Manager.Revoke(context.Background(), keys.RevokeRequest{Presented: svcKey.Key})
 	require.NoError(t, err)
 	keycaptest.RequireCode(t, ask(f.keyClient(t, svcKey.Key)), keycap.CodeKeyInvalid)
 

@@ -49,14 +49,14 @@ func requireNoMismatch(t *testing.T, c *openapicheck.Checker) {
 	}
 }
 
-// BUG: the document's TokenForm has "additionalProperties": false (token
+// Was a bug, fixed: the document's TokenForm has "additionalProperties": false (token
 // and token_type_hint only), but introspection and revocation ignore any
 // other parameter (readToken): the client authentication parameters of RFC
 // 6749 §2.3.1 that RFC 7009/7662 clients send (client_id, client_secret),
 // or anything else, get 200 for a request the document calls invalid.
 // kin-openapi does not enforce additionalProperties on form bodies, so
 // openapicheck misses it: the schema is read here.
-func TestAttackOpenAPITokenFormExtraParamsBug(t *testing.T) {
+func TestAttackOpenAPITokenFormExtraParams(t *testing.T) {
 	f, _ := introspectionFixture(t, false)
 	c, checker := checked(t, f.srv.URL)
 	secret := c.WithHeader("Authorization", "Bearer "+serviceSecret)
@@ -85,13 +85,13 @@ func TestAttackOpenAPITokenFormExtraParamsBug(t *testing.T) {
 		"TokenForm forbids client_id, which the server accepts with 200")
 }
 
-// BUG: ForwardAuth.MethodHeader and URIHeader are configurable (nginx
+// Was a bug, fixed: ForwardAuth.MethodHeader and URIHeader are configurable (nginx
 // setups use X-Original-Method / X-Original-URI), and the served document
 // is rewritten for Options.Path, but not for these: it still requires
 // X-Forwarded-Method and X-Forwarded-Uri. With other names, the requests
 // the gateway sends are invalid by the document and answered 200, and the
 // ones the document describes are refused 400.
-func TestAttackOpenAPIForwardAuthHeaderNamesBug(t *testing.T) {
+func TestAttackOpenAPIForwardAuthHeaderNames(t *testing.T) {
 	f := newFixture(t, keycaptest.WithMiddleware(func(o *middleware.Options) {
 		o.ForwardAuth = middleware.ForwardAuth{Rules: gatewayRules, MethodHeader: "X-Original-Method", URIHeader: "X-Original-Uri"}
 	}))

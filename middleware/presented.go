@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/keycaphq/keycap"
 	"github.com/keycaphq/keycap/keys"
@@ -65,17 +64,4 @@ func (kc *Keycap) spend(r *http.Request, v *keys.Verified) (ok bool, err error) 
 	}
 	_, ok, err = kc.manager.Consume(r.Context(), *v)
 	return ok, err
-}
-
-// expiry is when k stops working by time: its own expiry, or its creation
-// plus the policy's maximum lifetime for its permissions, whichever comes
-// first; zero for never.
-func (kc *Keycap) expiry(k *keys.Key) time.Time {
-	exp := k.ExpiresAt
-	if maxAge := kc.manager.Policy().MaxLifetime(k.Permissions); maxAge > 0 {
-		if byPolicy := k.CreatedAt.Add(maxAge); exp.IsZero() || byPolicy.Before(exp) {
-			exp = byPolicy
-		}
-	}
-	return exp
 }

@@ -17,12 +17,14 @@ type Limit struct {
 // limit", which is not what someone who wrote a window meant.
 func (l Limit) IsZero() bool { return l == Limit{} }
 
-// Validate reports a Limit that cannot be enforced: a set Limit needs
-// Requests >= 1 and a Window of at least 1ms. The zero Limit is valid.
 // maxHeaderInteger is the largest integer an RFC 8941 structured field
 // holds: 15 digits.
 const maxHeaderInteger = 999_999_999_999_999
 
+// Validate reports a Limit that cannot be enforced: a set Limit needs
+// Requests >= 1 and a Window of at least 1ms, each at most
+// 999,999,999,999,999 (Window in seconds), the largest a RateLimit header
+// carries. The zero Limit is valid.
 func (l Limit) Validate() error {
 	switch {
 	case l.IsZero():

@@ -32,7 +32,7 @@ const otherOutcome = "error"
 // types are the event types counted under their own label.
 var types = []audit.Type{
 	audit.Created, audit.Updated, audit.Rotated, audit.Revoked,
-	audit.Disabled, audit.Enabled, audit.Refused, audit.VerificationDenied,
+	audit.Disabled, audit.Enabled, audit.Refused, audit.VerificationDenied, audit.Leaked,
 }
 
 // otherType counts event types not in the list.

@@ -78,6 +78,7 @@ keycap_verifications_total{outcome="wrong_secret"} 1
 keycap_key_events_total{type="created"} 1
 keycap_key_events_total{type="disabled"} 1
 keycap_key_events_total{type="enabled"} 1
+keycap_key_events_total{type="leaked"} 0
 keycap_key_events_total{type="other"} 0
 keycap_key_events_total{type="refused"} 1
 keycap_key_events_total{type="revoked"} 1
@@ -138,6 +139,7 @@ func TestMetricsUnknownLabels(t *testing.T) {
 keycap_key_events_total{type="created"} 0
 keycap_key_events_total{type="disabled"} 0
 keycap_key_events_total{type="enabled"} 0
+keycap_key_events_total{type="leaked"} 0
 keycap_key_events_total{type="other"} 1
 keycap_key_events_total{type="refused"} 0
 keycap_key_events_total{type="revoked"} 0
@@ -176,6 +178,7 @@ func TestMetricsRegistration(t *testing.T) {
 keycap_key_events_total{type="created"} 1
 keycap_key_events_total{type="disabled"} 0
 keycap_key_events_total{type="enabled"} 0
+keycap_key_events_total{type="leaked"} 0
 keycap_key_events_total{type="other"} 0
 keycap_key_events_total{type="refused"} 0
 keycap_key_events_total{type="revoked"} 0

@@ -485,6 +485,8 @@
           (same(e.before, e.after) ? '' : ' and may now ' + (andList(phrases(e.after)) || 'do nothing')) + '.';
       case 'revoked':
         return actor + ' revoked ' + key + (e.reason ? ' (reason: “' + e.reason + '”)' : '') + '.';
+      case 'leaked':
+        return key.charAt(0).toUpperCase() + key.slice(1) + ' was found in public and revoked (' + (e.reason || 'leaked') + ').';
       case 'disabled':
         return actor + ' turned off ' + key + '.';
       case 'enabled':
@@ -502,7 +504,7 @@
   }
 
   var eventLabels = {
-    created: 'Created', updated: 'Changed', rotated: 'Rotated', revoked: 'Revoked', disabled: 'Turned off',
+    created: 'Created', updated: 'Changed', rotated: 'Rotated', revoked: 'Revoked', leaked: 'Leaked', disabled: 'Turned off',
     enabled: 'Turned on', refused: 'Refused', verification_denied: 'Request refused'
   };
 

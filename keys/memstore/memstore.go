@@ -22,6 +22,7 @@ type Store struct {
 	mu     sync.RWMutex
 	byID   map[string]*keys.Key // never mutated in place: a change stores a new record
 	byHash map[string]string    // hash → id
+	claims claims               // of keys/notify: see notices.go
 }
 
 // New returns an empty Store.
@@ -134,9 +135,9 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 		n.ExpiresAt = *c.ExpiresAt
 	}
 	if d := c.Disabled; d != nil {
-		n.Disabled, n.DisabledBy = d.Disabled, d.By
+		n.Disabled, n.DisabledBy, n.DisabledAt = d.Disabled, d.By, c.At
 		if !d.Disabled {
-			n.DisabledBy = audit.Actor{}
+			n.DisabledBy, n.DisabledAt = audit.Actor{}, time.Time{}
 		}
 	}
 	if sec := c.Secret; sec != nil {
@@ -146,6 +147,9 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 			n.PreviousHash, n.PreviousExpiresAt = slices.Clone(sec.PreviousHash), sec.PreviousExpiresAt
 		}
 		n.Generation++
+	}
+	if c.EndGrace && c.Secret == nil {
+		n.PreviousHash, n.PreviousExpiresAt = nil, time.Time{}
 	}
 	if r := c.Revoked; r != nil {
 		n.RevokedAt, n.RevokedBy, n.RevokedReason = c.At, r.By, r.Reason

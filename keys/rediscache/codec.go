@@ -43,6 +43,7 @@ func appendKey(b []byte, k *keys.Key) []byte {
 	b = appendString(b, k.RevokedReason)
 	b = appendBool(b, k.Disabled)
 	b = appendActor(b, k.DisabledBy)
+	b = appendTime(b, k.DisabledAt)
 	b = appendBool(b, k.Remaining != nil)
 	if k.Remaining != nil {
 		b = binary.AppendVarint(b, *k.Remaining)

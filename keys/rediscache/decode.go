@@ -25,7 +25,7 @@ func decodeKey(s string) (*keys.Key, error) {
 	k.PreviousHash, k.PreviousExpiresAt = d.bytes(), d.time()
 	k.LastUsedAt, k.LastUsedIP = d.time(), d.string()
 	k.RevokedAt, k.RevokedBy, k.RevokedReason = d.time(), d.actor(), d.string()
-	k.Disabled, k.DisabledBy = d.bool(), d.actor()
+	k.Disabled, k.DisabledBy, k.DisabledAt = d.bool(), d.actor(), d.time()
 	if d.bool() {
 		r := d.varint()
 		k.Remaining = &r

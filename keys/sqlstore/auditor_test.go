@@ -294,7 +294,6 @@ func TestMigrateUpgrades(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			ms := sqlstore.Migrations(d.dialect)
-			require.Len(t, ms, 3)
 			assert.Equal(t, "audit", ms[1].Name)
 			db := d.open(t)
 			s := newStore(t, db, d.dialect)
@@ -310,17 +309,7 @@ func TestMigrateUpgrades(t *testing.T) {
 			for range 2 {
 				require.NoError(t, s.Migrate(t.Context()))
 			}
-			var versions []int
-			rows, err := db.QueryContext(t.Context(), "SELECT version FROM "+s.TablePrefix()+"schema_migrations ORDER BY version")
-			require.NoError(t, err)
-			for rows.Next() {
-				var v int
-				require.NoError(t, rows.Scan(&v))
-				versions = append(versions, v)
-			}
-			require.NoError(t, rows.Err())
-			rows.Close()
-			assert.Equal(t, []int{1, 2, 3}, versions)
+			requireVersions(t, db, s, versions(d.dialect)...)
 			got, err := s.Get(t.Context(), k.ID)
 			require.NoError(t, err)
 			assert.Equal(t, k, got)

@@ -120,12 +120,13 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 		set("expires_at", s.timeArg(*c.ExpiresAt))
 	}
 	if d := c.Disabled; d != nil {
-		by := ""
+		by, at := "", any(nil)
 		if d.Disabled {
-			by = d.By.String()
+			by, at = d.By.String(), s.timeArg(c.At)
 		}
 		set("disabled", d.Disabled)
 		set("disabled_by", by)
+		set("disabled_at", at)
 	}
 	if sec := c.Secret; sec != nil {
 		if err := checkSecret(sec); err != nil {
@@ -140,6 +141,9 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 		set("previous_hash", bytesArg(sec.PreviousHash))
 		set("previous_expires_at", previousExpiresAt)
 		b.WriteString("generation = generation + 1, ")
+	} else if c.EndGrace {
+		set("previous_hash", nil)
+		set("previous_expires_at", nil)
 	}
 	if r := c.Revoked; r != nil {
 		if c.At.IsZero() {

@@ -50,9 +50,10 @@ func TestChangeEachField(t *testing.T) {
 		{"expiry", nil, keys.Change{ExpiresAt: ptr(t1.Add(48 * time.Hour))}, func(k *keys.Key) { k.ExpiresAt = t1.Add(48 * time.Hour) }},
 		{"no expiry", nil, keys.Change{ExpiresAt: &time.Time{}}, func(k *keys.Key) { k.ExpiresAt = time.Time{} }},
 		{"disable", nil, keys.Change{Disabled: &keys.Disabled{Disabled: true, By: admin}},
-			func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin }},
-		{"enable", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin }, keys.Change{Disabled: &keys.Disabled{By: audit.User("u1")}},
-			func(k *keys.Key) { k.Disabled, k.DisabledBy = false, audit.Actor{} }},
+			func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t1 }},
+		{"enable", func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t1.Add(-time.Hour) },
+			keys.Change{Disabled: &keys.Disabled{By: audit.User("u1")}},
+			func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = false, audit.Actor{}, time.Time{} }},
 		{"rotate with grace", nil, keys.Change{Secret: &keys.Secret{Hash: newHash, Hint: "kc_new", PreviousHash: bytes.Repeat([]byte{8}, 32), PreviousExpiresAt: t1.Add(time.Hour)}},
 			func(k *keys.Key) {
 				k.Hash, k.Hint, k.PreviousHash, k.PreviousExpiresAt = newHash, "kc_new", bytes.Repeat([]byte{8}, 32), t1.Add(time.Hour)
@@ -66,7 +67,7 @@ func TestChangeEachField(t *testing.T) {
 		{"revoke", nil, keys.Change{Revoked: &keys.Revoked{By: admin, Reason: "leaked"}},
 			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason = t1, admin, "leaked" }},
 		{"several", nil, keys.Change{Name: ptr("both"), Disabled: &keys.Disabled{Disabled: true, By: audit.User("u1")}},
-			func(k *keys.Key) { k.Name, k.Disabled, k.DisabledBy = "both", true, audit.User("u1") }},
+			func(k *keys.Key) { k.Name, k.Disabled, k.DisabledBy, k.DisabledAt = "both", true, audit.User("u1"), t1 }},
 		{"only the time", nil, keys.Change{}, func(k *keys.Key) {}},
 	}
 	for _, d := range dialects {

@@ -21,7 +21,7 @@ var columns = []string{
 	"previous_hash", "previous_expires_at", "last_used_at", "last_used_ip",
 	"revoked_at", "revoked_by", "revoked_reason", "disabled", "disabled_by",
 	"remaining", "refill_amount", "refill_interval_ms", "last_refill_at",
-	"version", "generation", "ancestors", "parent_generation",
+	"version", "generation", "ancestors", "parent_generation", "disabled_at",
 }
 
 // check refuses records the table cannot hold faithfully.
@@ -59,7 +59,7 @@ func (s *Store) args(k *keys.Key) ([]any, error) {
 		bytesArg(k.PreviousHash), s.timeArg(k.PreviousExpiresAt), s.timeArg(k.LastUsedAt), k.LastUsedIP,
 		s.timeArg(k.RevokedAt), k.RevokedBy.String(), k.RevokedReason, k.Disabled, k.DisabledBy.String(),
 		remaining, k.RefillAmount, k.RefillInterval.Milliseconds(), s.timeArg(k.LastRefillAt),
-		int64(1), k.Generation, strings.Join(k.Ancestors, " "), k.ParentGeneration,
+		int64(1), k.Generation, strings.Join(k.Ancestors, " "), k.ParentGeneration, s.timeArg(k.DisabledAt),
 	}, nil
 }
 
@@ -96,7 +96,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 		&k.PreviousHash, s.timeDest(&k.PreviousExpiresAt), s.timeDest(&k.LastUsedAt), &k.LastUsedIP,
 		s.timeDest(&k.RevokedAt), &revokedBy, &k.RevokedReason, &k.Disabled, &disabledBy,
 		&remaining, &k.RefillAmount, &intervalMS, s.timeDest(&k.LastRefillAt),
-		&k.Version, &k.Generation, &ancestors, &k.ParentGeneration,
+		&k.Version, &k.Generation, &ancestors, &k.ParentGeneration, s.timeDest(&k.DisabledAt),
 	)
 	if err != nil {
 		return nil, err

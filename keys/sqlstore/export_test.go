@@ -10,6 +10,7 @@ import (
 	"github.com/keycaphq/keycap/audit"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/notify"
 )
 
 // CreateTx stores k within tx, for tests that load many records quickly.
@@ -24,16 +25,22 @@ func (s *Store) ListQuery() string { return s.q.list[1][0] }
 // confined to a key and the keys created through it.
 func (s *Store) ListWithinQuery() string { return s.q.list[1][1] }
 
-// MigrateTo applies the migrations up to version one statement at a time
-// and records them, as a release that knew no later migration would have:
-// a database to upgrade.
+// DueQuery is the statement Due runs for q, with its arguments.
+func (s *Store) DueQuery(q notify.Query) (string, []any, error) { return s.due(q) }
+
+// MigrateTo applies the migrations up to version (included) one statement
+// at a time and records them, as a release that knew no later migration
+// would have: a database to upgrade.
 func (s *Store) MigrateTo(ctx context.Context, version int) error {
 	versions := s.prefix + "schema_migrations"
 	if _, err := s.db.ExecContext(ctx, fmt.Sprintf(versionTable[s.dialect], versions)); err != nil {
 		return err
 	}
 	record := rebind(s.dialect, "INSERT INTO "+versions+" (version, name, applied_at) VALUES (?, ?, ?)")
-	for _, m := range s.Migrations()[:version] {
+	for _, m := range s.Migrations() {
+		if m.Version > version {
+			break
+		}
 		for _, stmt := range statements(m.SQL) {
 			if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 				return err
@@ -64,7 +71,13 @@ func (s *Store) InsertV2(ctx context.Context, k *keys.Key, createdBy, revokedBy,
 // ApplyStatements runs the first n statements of migration version, and
 // records nothing: a Migrate that stopped half-way.
 func (s *Store) ApplyStatements(ctx context.Context, version, n int) error {
-	for _, stmt := range statements(s.Migrations()[version-1].SQL)[:n] {
+	var sql string
+	for _, m := range s.Migrations() {
+		if m.Version == version {
+			sql = m.SQL
+		}
+	}
+	for _, stmt := range statements(sql)[:n] {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 			return err
 		}

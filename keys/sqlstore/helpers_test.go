@@ -83,7 +83,7 @@ func newStore(t testing.TB, db *sql.DB, d sqlstore.Dialect) *sqlstore.Store {
 }
 
 func dropTables(t testing.TB, db *sql.DB, prefix string) {
-	for _, table := range []string{"keys", "events", "key_owners", "schema_migrations"} {
+	for _, table := range []string{"keys", "events", "key_owners", "notices", "schema_migrations"} {
 		if _, err := db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+prefix+table); err != nil {
 			t.Errorf("dropping %s%s: %v", prefix, table, err)
 		}

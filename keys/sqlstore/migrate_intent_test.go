@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/notify"
 	"github.com/keycaphq/keycap/keys/sqlstore"
 )
 
@@ -51,7 +52,7 @@ func TestMigrate0003(t *testing.T) {
 			requireEventActors(t, a, wantEvents)
 
 			require.NoError(t, s.Migrate(ctx), "again")
-			requireVersions(t, db, s, 1, 2, 3)
+			requireVersions(t, db, s, versions(d.dialect)...)
 			for id, w := range want {
 				got, err := s.Get(ctx, id)
 				require.NoError(t, err)
@@ -84,10 +85,39 @@ func TestMigrate0003HalfApplied(t *testing.T) {
 			require.NoError(t, s.InsertV2(ctx, k, "alice", "", ""))
 			require.NoError(t, s.ApplyStatements(ctx, 3, 2)) // version and generation
 			require.NoError(t, s.Migrate(ctx))
-			requireVersions(t, db, s, 1, 2, 3)
+			requireVersions(t, db, s, versions(d.dialect)...)
 			got, err := s.Get(ctx, k.ID)
 			require.NoError(t, err)
 			assert.Equal(t, k, got)
+		})
+	}
+}
+
+// TestMigrate0006HalfApplied: a Migrate that stopped after the first
+// statements of 0006 (MySQL commits each schema statement; it has no
+// CREATE INDEX IF NOT EXISTS) is completed by the next one; records of
+// before keep their fields, with no disable time, and the notices table
+// takes claims.
+func TestMigrate0006HalfApplied(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			db := d.open(t)
+			s, _ := newStoreAt(t, db, d.dialect, 5)
+			k := testKey(t, "alice")
+			k.Disabled, k.DisabledBy = true, audit.User("admin")
+			require.NoError(t, s.InsertV2(ctx, k, "user:alice", "", "user:admin"))
+			require.NoError(t, s.ApplyStatements(ctx, 6, 3)) // disabled_at, the notices table, an index
+			require.NoError(t, s.Migrate(ctx))
+			require.NoError(t, s.Migrate(ctx), "again")
+			requireVersions(t, db, s, versions(d.dialect)...)
+			got, err := s.Get(ctx, k.ID)
+			require.NoError(t, err)
+			assert.Equal(t, k, got)
+			won, err := s.Claim(ctx, notify.Claim{Type: audit.Disabled, KeyID: k.ID, OwnerID: "alice", At: k.CreatedAt, Token: "t", Now: k.CreatedAt})
+			require.NoError(t, err)
+			assert.True(t, won)
 		})
 	}
 }
@@ -128,6 +158,15 @@ func newStoreAt(t *testing.T, db *sql.DB, d sqlstore.Dialect, v int) (*sqlstore.
 	t.Cleanup(func() { dropTables(t, db, prefix) })
 	require.NoError(t, s.MigrateTo(t.Context(), v))
 	return s, sqlstore.NewAuditor(s)
+}
+
+// versions are the versions of every migration of d.
+func versions(d sqlstore.Dialect) []int {
+	var out []int
+	for _, m := range sqlstore.Migrations(d) {
+		out = append(out, m.Version)
+	}
+	return out
 }
 
 func requireVersions(t *testing.T, db *sql.DB, s *sqlstore.Store, want ...int) {

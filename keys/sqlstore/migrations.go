@@ -97,6 +97,7 @@ func statements(sql string) []string {
 var (
 	schemaStatement = regexp.MustCompile(`(?i)^(CREATE|ALTER|DROP|RENAME)\s`)
 	addColumn       = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)\s`)
+	createIndex     = regexp.MustCompile(`(?is)^CREATE\s+INDEX\s+(\w+)\s+ON\s+(\w+)\s`)
 )
 
 func isSchema(stmt string) bool { return schemaStatement.MatchString(stmt) }
@@ -112,9 +113,18 @@ func leadingSchema(stmts []string) int {
 }
 
 // execSchema runs stmt on db, except an ADD COLUMN whose column exists
-// (SQLite and MySQL have no ADD COLUMN IF NOT EXISTS): the file was applied
-// before by another tool, or on MySQL, a Migrate stopped half-way.
+// (SQLite and MySQL have no ADD COLUMN IF NOT EXISTS) or, on MySQL, a
+// CREATE INDEX whose index exists (MySQL has no CREATE INDEX IF NOT
+// EXISTS): the file was applied before by another tool, or on MySQL, a
+// Migrate stopped half-way.
 func (s *Store) execSchema(ctx context.Context, db querier, stmt string) error {
+	if m := createIndex.FindStringSubmatch(stmt); m != nil && s.dialect == MySQL && !strings.EqualFold(m[1], "IF") {
+		const query = "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?"
+		var n int
+		if err := db.QueryRowContext(ctx, query, m[2], m[1]).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+	}
 	if m := addColumn.FindStringSubmatch(stmt); m != nil && !strings.EqualFold(m[2], "IF") {
 		var query string
 		switch s.dialect {

@@ -49,6 +49,7 @@ type Store struct {
 	prefix  string
 	table   string // prefix + "keys"
 	q       queries
+	nq      noticeQueries // of notices.go
 
 	getMu   sync.Mutex
 	getStmt atomic.Pointer[sql.Stmt] // s.q.get, prepared on first use
@@ -79,6 +80,7 @@ func New(db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
 	}
 	s := &Store{db: db, dialect: dialect, prefix: prefix, table: prefix + "keys"}
 	s.q = newQueries(dialect, s.table, prefix)
+	s.nq = newNoticeQueries(dialect, prefix)
 	return s, nil
 }
 

@@ -20,7 +20,7 @@ func liveKey(t *testing.T, owner string, at time.Time) *keys.Key {
 	fresh := newKey(t, owner, at)
 	k.ID, k.OwnerID, k.Hint, k.Hash, k.CreatedAt = fresh.ID, owner, fresh.Hint, fresh.Hash, at
 	k.RevokedAt, k.RevokedBy, k.RevokedReason = time.Time{}, audit.Actor{}, ""
-	k.Disabled, k.DisabledBy = false, audit.Actor{}
+	k.Disabled, k.DisabledBy, k.DisabledAt = false, audit.Actor{}, time.Time{}
 	return k
 }
 
@@ -42,11 +42,11 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 		{"expiry", nil, keys.Change{ExpiresAt: ptr(t1.Add(time.Hour))}, func(k *keys.Key) { k.ExpiresAt = t1.Add(time.Hour) }},
 		{"expiry cleared: a zero time is never", nil, keys.Change{ExpiresAt: &time.Time{}}, func(k *keys.Key) { k.ExpiresAt = time.Time{} }},
 		{"disable", nil, keys.Change{Disabled: &keys.Disabled{Disabled: true, By: admin}},
-			func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin }},
-		{"disable again, by another actor", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, audit.User(k.OwnerID) },
-			keys.Change{Disabled: &keys.Disabled{Disabled: true, By: operator}}, func(k *keys.Key) { k.DisabledBy = operator }},
-		{"enable clears DisabledBy", func(k *keys.Key) { k.Disabled, k.DisabledBy = true, admin },
-			keys.Change{Disabled: &keys.Disabled{}}, func(k *keys.Key) { k.Disabled, k.DisabledBy = false, audit.Actor{} }},
+			func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t1 }},
+		{"disable again, by another actor", func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, audit.User(k.OwnerID), t0 },
+			keys.Change{Disabled: &keys.Disabled{Disabled: true, By: operator}}, func(k *keys.Key) { k.DisabledBy, k.DisabledAt = operator, t1 }},
+		{"enable clears DisabledBy and DisabledAt", func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t0 },
+			keys.Change{Disabled: &keys.Disabled{}}, func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = false, audit.Actor{}, time.Time{} }},
 		{"rotate with a grace period", nil,
 			keys.Change{Secret: &keys.Secret{Hash: h1, Hint: "kc_…new1", PreviousHash: old, PreviousExpiresAt: prevExpiry}},
 			func(k *keys.Key) {
@@ -59,6 +59,8 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 				k.Hash, k.Hint, k.Generation = h2, "kc_…new2", k.Generation+1
 				k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{}
 			}},
+		{"end a grace period: only the previous secret stops", func(k *keys.Key) { k.PreviousHash, k.PreviousExpiresAt = old, prevExpiry },
+			keys.Change{EndGrace: true}, func(k *keys.Key) { k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{} }},
 		{"revoke", nil, keys.Change{Revoked: &keys.Revoked{By: operator, Reason: "leaked"}},
 			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason = t1, operator, "leaked" }},
 		{"rotate and cut permissions", nil,
@@ -71,7 +73,7 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 		{"name, permissions and disable at once", nil,
 			keys.Change{Name: ptr("both"), Permissions: policy.Permissions{}, Disabled: &keys.Disabled{Disabled: true, By: admin}},
 			func(k *keys.Key) {
-				k.Name, k.Permissions, k.Disabled, k.DisabledBy = "both", policy.Permissions{}, true, admin
+				k.Name, k.Permissions, k.Disabled, k.DisabledBy, k.DisabledAt = "both", policy.Permissions{}, true, admin, t1
 			}},
 	}
 	for i, tt := range tests {

@@ -35,6 +35,7 @@ func fullKey(t *testing.T) *keys.Key {
 	k.RevokedReason = "leaked in a build log"
 	k.Disabled = true
 	k.DisabledBy = audit.User("admin-1")
+	k.DisabledAt = t0.Add(5 * time.Second)
 	k.Remaining = ptr[int64](42)
 	k.RefillAmount = 100
 	k.RefillInterval = time.Hour

@@ -24,10 +24,11 @@ import (
 //
 // Change: each field alone writes only that field, Version+1 and
 // UpdatedAt, and returns exactly the record stored; several fields are one
-// write; Disabled false clears DisabledBy; a Secret counts a Generation,
-// takes the new hash and frees the old one (also while it is kept as
-// PreviousHash), and with no PreviousHash keeps no previous secret (nil
-// hash, zero expiry); a revoked record refuses every change, at any
+// write; Disabled true sets DisabledAt to the change's time (also when
+// the key was off), Disabled false clears DisabledBy and DisabledAt; a
+// Secret counts a Generation, takes the new hash and frees the old one
+// (also while it is kept as PreviousHash), and with no PreviousHash keeps
+// no previous secret (nil hash, zero expiry); a revoked record refuses every change, at any
 // version, with [keys.ErrAlreadyRevoked]; a change at another version, or
 // rotating to another record's hash, is [keys.ErrConflict]; Version 0
 // revokes at any version; refusals write nothing (a refused rotation
@@ -37,6 +38,9 @@ import (
 // List: newest first, keyset pages, owner isolation, the default limit,
 // and Within (a key, its children and grandchildren, never its parent,
 // siblings or another owner's records), paged. Touch is forward-only.
+// A key presented to a Manager's Revoke (a leak report) is revoked with
+// the keys created through it, by the scanner, the reason saying where it
+// was found; a wrong secret and the same report again write nothing.
 // Consume over a chain of ids is all or nothing, answers the least
 // remaining (-1 and no write when no key has a quota), skips keys without
 // one, refills each key on its own schedule (from CreatedAt when never
@@ -57,6 +61,10 @@ import (
 //     neither the original secret nor any rotated one verifies; on the
 //     store alone, nothing but quota and last use is written after the
 //     revocation and no change succeeds over it);
+//   - 30 leak reports (Revoke of a presented key, through a Manager) each
+//     racing 2 rotations of the key, half with a grace period: no report
+//     answered leaves the leaked or a rotated secret working, and a report
+//     refused as not ours found the leaked secret already dead;
 //   - an admin's disable racing the owner's renames and enable attempts:
 //     it holds (disabled by the admin, no verification, the owner's enable
 //     refused with [keys.ErrDisabledByAdmin]);
@@ -120,7 +128,9 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"ConsumeChainNotFound", testConsumeChainNotFound},
 		{"ConsumeConcurrent", testConsumeConcurrent},
 		{"ConsumeChainConcurrent", testConsumeChainConcurrent},
+		{"RevokePresented", testRevokePresented},
 		{"RaceRevoke", testRaceRevoke},
+		{"RaceRevokePresented", testRaceRevokePresented},
 		{"RaceRevokeStore", testRaceRevokeStore},
 		{"RaceAdminDisable", testRaceAdminDisable},
 		{"RaceNarrowRotate", testRaceNarrowRotate},

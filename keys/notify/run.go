@@ -1,0 +1,160 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"time"
+
+	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/keys"
+)
+
+// Report counts what one run did.
+type Report struct {
+	Sent     int // notices delivered and recorded as sent
+	Failed   int // notices the Notifier refused, and keys that could not be disabled: offered again later
+	Disabled int // keys the staleness policy disabled
+}
+
+// staleness is the actor of the staleness policy's disables.
+var staleness = audit.System("staleness")
+
+// RunOnce does one run at now: it disables the keys the staleness policy
+// catches, then sends every notice due at now that no run has sent or
+// holds (expiry warnings, expiries, stale keys, revocations and disables
+// by someone other than the owner), and prunes old claims. Notices are
+// sent one at a time. Run calls it; call it yourself from a cron job, or
+// in tests with the clock you choose. It stops at the first error of the
+// Store (or ctx's end), and returns what it had done.
+func (s *Scheduler) RunOnce(ctx context.Context, now time.Time) (Report, error) {
+	var r Report
+	if s.c.DisableAfter > 0 {
+		from, sweep := s.unusedFrom(now)
+		q := s.query(Unused, 0, from, now.Add(-s.c.DisableAfter), now)
+		if err := s.pass(ctx, q, &r, s.disable); err != nil {
+			return r, err
+		}
+		if sweep {
+			s.mu.Lock()
+			s.swept = now
+			s.mu.Unlock()
+		}
+	}
+	for _, q := range s.queries(now) {
+		if err := s.pass(ctx, q, &r, s.send); err != nil {
+			return r, err
+		}
+	}
+	_, err := s.c.Store.Prune(ctx, now.Add(-s.c.Retention))
+	return r, err
+}
+
+// unusedFrom is the lower bound of the last use of the keys a run at now
+// disables: those idle for at most Lookback more than DisableAfter, which
+// one index range finds, or, on this Scheduler's first run and once per
+// Lookback (sweep), all of them, so that keys idle since before the policy
+// was turned on, or re-enabled by their owner, are caught too.
+func (s *Scheduler) unusedFrom(now time.Time) (from time.Time, sweep bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.swept.IsZero() || now.Sub(s.swept) >= s.c.Lookback || now.Before(s.swept) {
+		return time.Time{}, true
+	}
+	return now.Add(-s.c.DisableAfter - s.c.Lookback), false
+}
+
+// queries are the notices of a run at now, in the order they are sent.
+func (s *Scheduler) queries(now time.Time) []Query {
+	var qs []Query
+	for i, lead := range s.leads {
+		var next time.Duration // the next, nearer lead: nearer expiries are its
+		if i+1 < len(s.leads) {
+			next = s.leads[i+1]
+		}
+		qs = append(qs, s.query(audit.Expiring, lead, now.Add(next), now.Add(lead), now))
+	}
+	back := now.Add(-s.c.Lookback)
+	qs = append(qs, s.query(audit.Expired, 0, back, now, now))
+	if s.c.StaleAfter > 0 {
+		qs = append(qs, s.query(audit.Stale, 0, back.Add(-s.c.StaleAfter), now.Add(-s.c.StaleAfter), now))
+	}
+	return append(qs, s.query(audit.Revoked, 0, back, now, now), s.query(audit.Disabled, 0, back, now, now))
+}
+
+func (s *Scheduler) query(typ audit.Type, lead time.Duration, from, to, now time.Time) Query {
+	return Query{Type: typ, Lead: lead, From: from, To: to, Now: now, Lapsed: now.Add(-s.c.Lease), Limit: s.c.BatchSize}
+}
+
+// pass claims every record q finds, batch after batch, and hands each
+// claimed one to act, which reports whether it was done (the claim is then
+// marked sent) or must be offered again (the claim is released). A record
+// is looked at once per pass: one act could not do waits for the next
+// run, and a pass ends even if a Store kept finding what it was told.
+func (s *Scheduler) pass(ctx context.Context, q Query, r *Report, act func(context.Context, Notice, *Report) bool) error {
+	seen := map[string]bool{}
+	for {
+		list, err := s.c.Store.Due(ctx, q)
+		if err != nil {
+			return err
+		}
+		fresh := 0
+		for _, k := range list {
+			at, ok := q.Match(k)
+			if !ok || seen[k.ID] {
+				continue
+			}
+			seen[k.ID] = true
+			fresh++
+			c := Claim{Type: q.Type, Lead: q.Lead, KeyID: k.ID, OwnerID: k.OwnerID, At: at, Token: rand.Text(), Now: q.Now, Lapsed: q.Lapsed}
+			if won, err := s.c.Store.Claim(ctx, c); err != nil {
+				return err
+			} else if !won {
+				continue // another run has it
+			}
+			if act(ctx, Notice{Type: q.Type, Lead: q.Lead, At: at, Key: k}, r) {
+				err = s.c.Store.Sent(ctx, c, q.Now)
+			} else {
+				err = s.c.Store.Release(context.WithoutCancel(ctx), c)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if len(list) < q.Limit || fresh == 0 {
+			return nil
+		}
+	}
+}
+
+// send hands n to the Notifier.
+func (s *Scheduler) send(ctx context.Context, n Notice, r *Report) bool {
+	ctx, cancel := context.WithTimeout(ctx, s.c.Lease/2)
+	defer cancel()
+	if err := s.c.Notifier.Notify(ctx, n); err != nil {
+		r.Failed++
+		s.c.Logger.WarnContext(ctx, "notify: the notifier refused a notice; it is offered again at a later run",
+			"type", string(n.Type), "key_id", n.Key.ID, "owner", n.Key.OwnerID, "err", err)
+		return false
+	}
+	r.Sent++
+	return true
+}
+
+// disable disables n's key for staleness through the Manager. A key that
+// can no longer be disabled (revoked, expired, gone) counts as done.
+func (s *Scheduler) disable(ctx context.Context, n Notice, r *Report) bool {
+	off := true
+	_, err := s.c.Manager.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: n.Key.OwnerID, ID: n.Key.ID}, Actor: staleness, Disabled: &off})
+	switch {
+	case err == nil:
+		r.Disabled++
+		return true
+	case errors.Is(err, keys.ErrAlreadyRevoked), errors.Is(err, keys.ErrAlreadyExpired), errors.Is(err, keys.ErrNotFound):
+		return true
+	}
+	r.Failed++
+	s.c.Logger.WarnContext(ctx, "notify: a stale key could not be disabled; a later run tries again",
+		"key_id", n.Key.ID, "owner", n.Key.OwnerID, "err", err)
+	return false
+}

@@ -1,0 +1,33 @@
+-- Version 6 for PostgreSQL: when a key was disabled, the claims of the
+-- notices keys/notify sends (each notice once, across instances), and the
+-- indexes that find due notices. Store.Migrate applies the file in one
+-- transaction with its record.
+ALTER TABLE keycap_keys ADD COLUMN IF NOT EXISTS disabled_at TIMESTAMPTZ(3); -- when the key was last turned off; NULL when enabled
+
+-- One row per notice: a key, a type (expiring, expired, stale, revoked,
+-- disabled, or unused: the staleness policy's disable), a lead (expiring
+-- only; else 0) and the moment it is about. A Scheduler inserts the row to
+-- claim the notice, and sets sent_at once it is delivered; an unsent claim
+-- older than the Scheduler's lease may be taken over.
+CREATE TABLE IF NOT EXISTS keycap_notices (
+    key_id     TEXT COLLATE "C" NOT NULL,
+    type       TEXT             NOT NULL,
+    lead_ms    BIGINT           NOT NULL,
+    event_at   TIMESTAMPTZ(3)   NOT NULL, -- the expiry, last use, revocation or disable the notice is about
+    owner_id   TEXT COLLATE "C" NOT NULL,
+    claim      TEXT             NOT NULL, -- the claiming run's token
+    claimed_at TIMESTAMPTZ(3)   NOT NULL,
+    sent_at    TIMESTAMPTZ(3),            -- NULL: claimed, not sent
+    PRIMARY KEY (key_id, type, lead_ms, event_at)
+);
+
+-- Notices: WHERE owner_id = $1 ORDER BY sent_at DESC; Prune: WHERE claimed_at < $1
+CREATE INDEX IF NOT EXISTS keycap_notices_owner_id_sent_at ON keycap_notices (owner_id, sent_at);
+CREATE INDEX IF NOT EXISTS keycap_notices_claimed_at ON keycap_notices (claimed_at);
+-- Due notices, one range each: expiring and expired keys, revocations,
+-- disables, and keys not used since (disabled, revoked_at, last_used_at,
+-- created_at: a live key's last use, or its creation when never used).
+CREATE INDEX IF NOT EXISTS keycap_keys_expires_at ON keycap_keys (expires_at);
+CREATE INDEX IF NOT EXISTS keycap_keys_revoked_at ON keycap_keys (revoked_at);
+CREATE INDEX IF NOT EXISTS keycap_keys_disabled_at ON keycap_keys (disabled_at);
+CREATE INDEX IF NOT EXISTS keycap_keys_last_use ON keycap_keys (disabled, revoked_at, last_used_at, created_at);
