@@ -47,6 +47,8 @@ const (
 	CodeInvalidSignature        Code = "INVALID_SIGNATURE"          // *SignatureDetails
 	CodeMisconfigured           Code = "MISCONFIGURED"              // the app's wiring is wrong
 	CodeInternal                Code = "INTERNAL"                   // anything else; the cause is logged, not sent
+	CodeIPNotAllowed            Code = "IP_NOT_ALLOWED"             // *IPNotAllowedDetails
+	CodeAllowListRequired       Code = "IP_ALLOW_LIST_REQUIRED"     // *AllowListDetails
 )
 
 // codeStatus is the one table of codes and HTTP statuses.
@@ -57,7 +59,7 @@ var codeStatus = map[Code]int{
 	CodeInsufficientPermissions: 403, CodeDelegationNotAllowed: 403, CodeDelegationExceedsKey: 403,
 	CodeDelegationTooDeep: 403, CodeSubjectDisabled: 403, CodeCSRF: 403, CodeForbidden: 403, CodeRateLimited: 429,
 	CodeQuotaExceeded: 429, CodeNotFound: 404, CodeMethodNotAllowed: 405, CodeStoreUnavailable: 503,
-	CodeMisconfigured: 500, CodeInternal: 500, CodeInvalidSignature: 401,
+	CodeMisconfigured: 500, CodeInternal: 500, CodeInvalidSignature: 401, CodeIPNotAllowed: 403, CodeAllowListRequired: 403,
 }
 
 // Status returns the HTTP status keycap answers the code with; 500 for a
@@ -224,6 +226,23 @@ type SignatureDetails struct {
 	KeyIdentifier string `json:"key_identifier,omitempty"`
 }
 
+// IPNotAllowedDetails are the details of IP_NOT_ALLOWED: a key used from
+// outside the IP ranges its owner limited it to.
+type IPNotAllowedDetails struct {
+	// ClientIP is the address the request came from, as the app sees it
+	// (middleware.Options.ClientIP); "" when it is unknown.
+	ClientIP string `json:"client_ip"`
+}
+
+// AllowListDetails are the details of IP_ALLOW_LIST_REQUIRED, from a
+// [policy.AllowListError]: a key that would hold permissions the policy
+// grants only to keys limited to IP ranges, without such a list.
+type AllowListDetails struct {
+	// Permissions are the key's permissions that need an allow-list: set
+	// allowed_ips, or leave these out.
+	Permissions policy.Permissions `json:"permissions"`
+}
+
 // New returns an *Error with code and message, no details and no cause.
 func New(code Code, message string) *Error {
 	return &Error{Code: code, Message: message}
@@ -256,6 +275,7 @@ func fromTyped(err error) *Error {
 	var field *keys.FieldError
 	var delegation *keys.DelegationError
 	var limit *keys.KeyLimitError
+	var allowList *policy.AllowListError
 	switch {
 	case errors.As(err, &exceeds):
 		return &Error{Code: CodeExceedsMaximum, Err: err,
@@ -279,6 +299,9 @@ func fromTyped(err error) *Error {
 			d.ExpiresAt = delegation.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
 		return &Error{Code: CodeDelegationExceedsKey, Err: err, Message: delegation.Reason, Details: d}
+	case errors.As(err, &allowList):
+		return &Error{Code: CodeAllowListRequired, Err: err, Details: &AllowListDetails{Permissions: allowList.Permissions},
+			Message: "a key that may " + allowList.Permissions.String() + " must be limited to IP ranges: set allowed_ips (such as [\"203.0.113.0/24\"]), or leave those permissions out"}
 	case errors.As(err, &limit):
 		return &Error{Code: CodeKeyLimitReached, Err: err, Details: &KeyLimitDetails{Limit: limit.Limit},
 			Message: "you already have " + strconv.Itoa(limit.Limit) + " live keys, the most allowed; revoke one you no longer use, then try again"}
@@ -307,4 +330,5 @@ var sentinels = []struct {
 	{policy.ErrSubjectDisabled, CodeSubjectDisabled, "your account may not manage API keys"},
 	{policy.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
 	{keys.ErrStoreUnavailable, CodeStoreUnavailable, "the key store is unavailable; try again shortly"},
+	{keys.ErrIPNotAllowed, CodeIPNotAllowed, "this API key may not be used from this address: its owner limited it to other IP ranges"},
 }

@@ -179,7 +179,7 @@ func TestWriteErrorStatuses(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	codes := keycap.Codes()
-	require.Len(t, codes, 28)
+	require.Len(t, codes, 30)
 	for _, code := range codes {
 		resp, _, body := record(&keycap.Error{Code: code})
 		keycaptest.RequireCode(t, &keycaptest.Response{Response: resp, Body: body}, code)

@@ -21,8 +21,10 @@ type Observer interface {
 // holds the key or its hash.
 type Verification struct {
 	// Outcome is a stable, low-cardinality label: "accepted", or why the
-	// key was refused: "malformed", "unknown", "wrong_secret", "revoked",
-	// "disabled", "expired", "owner_gone", "parent_invalid", or
+	// key was refused: "malformed", "unknown", "wrong_secret" (a key
+	// hashed under a retired server secret included), "revoked",
+	// "disabled", "expired", "owner_gone", "parent_invalid",
+	// "ip_not_allowed" (used from outside its allowed IPs), or
 	// "unavailable" (the store could not be asked) and "error" (anything
 	// else).
 	Outcome  string

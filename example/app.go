@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -31,13 +32,19 @@ const sessionKey = "userID"
 // config is what newApp needs; main fills it from flags and the environment.
 type config struct {
 	DBPath string // SQLite database file; the server secret is kept beside it
-	Secret string // KEYCAP_SECRET (hex or base64); "" means the file DBPath+".secret" (SQLite only)
+	Secret string // KEYCAP_SECRET (hex or base64), the secret "1"; "" means KEYCAP_SECRETS or the file DBPath+".secret" (SQLite only)
+	// Secrets is KEYCAP_SECRETS: "2:<hex>,1:<hex>", newest first (see the
+	// README's "Rotating the server secret"); "" means Secret or the file.
+	Secrets string
 	// DatabaseURL (postgres://...) replaces SQLite and in-memory sessions
 	// and users with Postgres, shared by every instance; RedisURL adds the
 	// Redis cache, sessions and rate limits. See backends.
 	DatabaseURL, RedisURL string
 	TablePrefix           string // of every table; "" means keycap_
 	RedisPrefix           string // of every Redis key; "" means keycap:
+	// IPRangesFor are the permission patterns a key may hold only when
+	// limited to IP ranges (KEYCAP_REQUIRE_IP_RANGES="*:delete"); nil: none.
+	IPRangesFor []string
 	// RateLimit is each key's budget (KEYCAP_RATE_LIMIT); zero means none.
 	RateLimit ratelimit.Limit
 	// BcryptCost hashes the demo passwords; 0 means bcrypt.DefaultCost.
@@ -108,7 +115,8 @@ func (a *app) build(cfg config) (err error) {
 	}
 	a.closers = append(a.closers, b.close)
 	a.users, a.where = b.users, b.where
-	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: roles})
+	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: roles,
+		IPAllowListFor: cfg.IPRangesFor}) // such as "*:delete": a key that may delete must be limited to IP ranges
 	if err != nil {
 		return err
 	}
@@ -129,16 +137,19 @@ func (a *app) build(cfg config) (err error) {
 		}
 		observer, auditor = m, audit.Tee(auditor, m) // every verification; every change and denial
 	}
-	a.manager, err = keys.NewManager(keys.Config{
-		Store: b.store, Policy: pol, Subjects: a.users, Secret: b.secret,
+	kc := keys.Config{
+		Store: b.store, Policy: pol, Subjects: a.users,
 		Cache:            b.cache, // in process for SQLite only: see backends
 		LastUsedInterval: interval,
 		Auditor:          auditor, // see page.go: the Activity panel lists a.activity
 		Observer:         observer,
-	})
-	if err != nil {
+		Logger:           a.logger,
+	}
+	b.secrets.apply(&kc) // the newest secret and the older ones still accepted
+	if a.manager, err = keys.NewManager(kc); err != nil {
 		return err
 	}
+	a.logSecrets()
 	a.closers = append([]func() error{a.manager.Close}, a.closers...) // flush before the store closes
 	if err := a.buildNotices(cfg, b.events); err != nil {
 		return err
@@ -151,7 +162,7 @@ func (a *app) build(cfg config) (err error) {
 	// Behind HTTPS, also set sm.Cookie.Secure = true.
 	a.sessions = session.SCS(sm, sessionKey)
 
-	kc, err := middleware.New(middleware.Options{Manager: a.manager, Sessions: a.sessions, Activity: a.activity, Logger: a.logger,
+	mw, err := middleware.New(middleware.Options{Manager: a.manager, Sessions: a.sessions, Activity: a.activity, Logger: a.logger,
 		RateLimit: middleware.RateLimit{PerKey: cfg.RateLimit, Algorithm: ratelimit.SlidingWindow, Limiter: b.limiter},
 		// For other services and gateways (see README.md): introspection
 		// with the shared secret, when set; forward auth by the API's rules.
@@ -165,7 +176,7 @@ func (a *app) build(cfg config) (err error) {
 	}
 	// Sessions load around everything, then keys are checked: every
 	// handler can read the session, whatever the request carries.
-	a.handler = securityHeaders(sm.LoadAndSave(kc.Authenticate(a.routes(kc))))
+	a.handler = securityHeaders(sm.LoadAndSave(mw.Authenticate(a.routes(mw))))
 	return nil
 }
 
@@ -180,4 +191,16 @@ func (a *app) Close() error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// logSecrets logs how many live keys each server secret hashes: before a
+// secret is retired, how many keys that would refuse (the Manager logs a
+// line for each older secret).
+func (a *app) logSecrets() {
+	counts, err := a.manager.SecretCounts(context.Background())
+	if err != nil {
+		a.logger.Warn("could not count the keys of each server secret", "err", err)
+		return
+	}
+	a.logger.Info("live keys by server secret", "counts", counts)
 }

@@ -34,7 +34,7 @@ type backends struct {
 	users    userDirectory
 	sessions scs.Store
 	limiter  ratelimit.Limiter // nil: rate limits, if set, count in process
-	secret   []byte
+	secrets  keyring
 	where    string         // where keys live, for the welcome message
 	closers  []func() error // run in order by Close
 }
@@ -68,7 +68,7 @@ func (b *backends) openSQLite(cfg config, logger *slog.Logger) error {
 		return err
 	}
 	b.users = users
-	if b.secret, err = serverSecret(cfg.Secret, cfg.DBPath+".secret", logger); err != nil {
+	if b.secrets, err = serverSecrets(cfg.Secret, cfg.Secrets, cfg.DBPath+".secret", logger); err != nil {
 		return err
 	}
 	store, closeStore, err := openStore(cfg.DBPath, cfg.TablePrefix)
@@ -89,12 +89,12 @@ func (b *backends) openSQLite(cfg config, logger *slog.Logger) error {
 
 // openShared is for several instances: Postgres, and Redis when set.
 func (b *backends) openShared(cfg config, logger *slog.Logger) error {
-	if cfg.Secret == "" {
+	if cfg.Secret == "" && cfg.Secrets == "" {
 		return errors.New("DATABASE_URL is set but KEYCAP_SECRET is not: instances sharing a database " +
-			"must share the server secret (make one with: openssl rand -hex 32)")
+			"must share the server secret (make one with: openssl rand -hex 32), or KEYCAP_SECRETS")
 	}
 	var err error
-	if b.secret, err = serverSecret(cfg.Secret, "", logger); err != nil {
+	if b.secrets, err = serverSecrets(cfg.Secret, cfg.Secrets, "", logger); err != nil {
 		return err
 	}
 	u, err := url.Parse(cfg.DatabaseURL)
@@ -115,7 +115,7 @@ func (b *backends) openShared(cfg config, logger *slog.Logger) error {
 	keysAt, sessionsAt, countedIn := "postgres (no cache: one SELECT per verification)", "postgres table "+pg.sessionsTable,
 		"memory, per instance"
 	if cfg.RedisURL != "" {
-		r, err := openRedis(cfg.RedisURL, cfg.RedisPrefix, b.store, b.secret, logger)
+		r, err := openRedis(cfg.RedisURL, cfg.RedisPrefix, b.store, b.secrets.secret, logger)
 		if err != nil {
 			return err
 		}
@@ -162,4 +162,16 @@ func parseRateLimit(s string) (ratelimit.Limit, error) {
 		return ratelimit.Limit{}, fmt.Errorf(`KEYCAP_RATE_LIMIT %q: want "<requests>/<window>", both positive, such as "600/1m"`, s)
 	}
 	return limit, nil
+}
+
+// patterns reads a comma-separated list of permission patterns, such as
+// KEYCAP_REQUIRE_IP_RANGES="*:delete,billing:*"; "" is none.
+func patterns(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

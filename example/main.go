@@ -8,12 +8,16 @@
 // ADDR (or the -addr flag) picks another address, and PORT, as platforms
 // set it, listens on that port on every interface. KEYCAP_DB picks the
 // SQLite file, and KEYCAP_SECRET (hex or base64, at least 32 bytes) the
-// server secret; without it a secret is generated once and kept in the
-// file KEYCAP_DB.secret.
+// server secret, or KEYCAP_SECRETS a keyring of them ("2:<hex>,1:<hex>",
+// newest first, to rotate it); without either a secret is generated once
+// and kept in the file KEYCAP_DB.secret, which may hold a keyring too
+// ("id:hex" lines, newest first). KEYCAP_REQUIRE_IP_RANGES lists the
+// permissions a key may hold only when limited to IP ranges ("*:delete";
+// default none).
 //
 // For several instances sharing one database:
 //
-//	DATABASE_URL=postgres://...   keys, sessions and users in Postgres (KEYCAP_SECRET required)
+//	DATABASE_URL=postgres://...   keys, sessions and users in Postgres (KEYCAP_SECRET or KEYCAP_SECRETS required)
 //	REDIS_URL=redis://...         and the coherent Redis cache, sessions and rate limits
 //	KEYCAP_TABLE_PREFIX           of every table (default keycap_)
 //	KEYCAP_REDIS_PREFIX           of every Redis key (default keycap:)
@@ -88,12 +92,13 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 		return err
 	}
 	cfg := config{
-		DBPath: *dbPath, Secret: getenv("KEYCAP_SECRET"), Logger: logger,
+		DBPath: *dbPath, Secret: getenv("KEYCAP_SECRET"), Secrets: getenv("KEYCAP_SECRETS"), Logger: logger,
 		DatabaseURL: getenv("DATABASE_URL"), RedisURL: getenv("REDIS_URL"),
 		TablePrefix: getenv("KEYCAP_TABLE_PREFIX"), RedisPrefix: getenv("KEYCAP_REDIS_PREFIX"),
 		RateLimit: rateLimit, NoCache: getenv("KEYCAP_CACHE") == "off",
 		IntrospectionSecret: getenv("KEYCAP_INTROSPECTION_SECRET"),
 		GitHubKeysFile:      getenv("KEYCAP_GITHUB_KEYS_FILE"),
+		IPRangesFor:         patterns(getenv("KEYCAP_REQUIRE_IP_RANGES")),
 	}
 	if err := noticeSettings(getenv, &cfg); err != nil {
 		return err

@@ -46,6 +46,7 @@ keycap_verifications_total{outcome="accepted"} 1
 keycap_verifications_total{outcome="disabled"} 0
 keycap_verifications_total{outcome="error"} 0
 keycap_verifications_total{outcome="expired"} 0
+keycap_verifications_total{outcome="ip_not_allowed"} 0
 keycap_verifications_total{outcome="malformed"} 1
 keycap_verifications_total{outcome="owner_gone"} 0
 keycap_verifications_total{outcome="parent_invalid"} 0

@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/keycaphq/keycap/audit"
@@ -32,7 +33,7 @@ func (m *Manager) change(ctx context.Context, ref Ref, decide func(k *Key, now t
 		if err != nil {
 			return nil, nil, err
 		}
-		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil && !c.EndGrace {
+		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil && !c.EndGrace && c.AllowedIPs == nil {
 			return k, k, nil
 		}
 		c.Version, c.At = k.Version, now
@@ -63,7 +64,8 @@ func (m *Manager) refuseExpired(k *Key, now time.Time) error {
 // auditChange audits an Update as the events its change amounts to.
 func (m *Manager) auditChange(ctx context.Context, actor audit.Actor, before, after *Key) {
 	e := audit.Event{Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID}
-	if after.Name != before.Name || !after.ExpiresAt.Equal(before.ExpiresAt) || !samePermissions(before.Permissions, after.Permissions) {
+	if after.Name != before.Name || !after.ExpiresAt.Equal(before.ExpiresAt) || !samePermissions(before.Permissions, after.Permissions) ||
+		!slices.Equal(before.AllowedIPs, after.AllowedIPs) {
 		u := e
 		u.Type, u.Before, u.After = audit.Updated, before.Permissions, after.Permissions
 		m.audit(ctx, u)

@@ -24,8 +24,22 @@ type Config struct {
 	// be fast. Required.
 	Subjects policy.Subjects
 	// Secret keys the HMAC of stored keys: at least 32 random bytes, kept
-	// out of the database. Changing it invalidates every key.
+	// out of the database. It is the newest server secret: new keys are
+	// hashed under it. To replace it without invalidating every key, give
+	// the new one here under a new SecretID and move the old one to
+	// OldSecrets (see the README's "Rotating the server secret").
 	Secret []byte
+	// SecretID names Secret in the records it hashes ([Key].SecretID): 1
+	// to 32 letters, digits, '.', '_' or '-'; "" means "1".
+	SecretID string
+	// OldSecrets are the server secrets Secret replaced, by id, still
+	// accepted: a key hashed under one of them works, and is hashed again
+	// under Secret at its next successful use (one write, off the request
+	// path). Removing one retires it: the keys still on it are refused like
+	// a wrong key. [Manager.SecretCounts] tells beforehand how many that
+	// would be. nil: none. Each at least 32 bytes, none equal to another or
+	// to Secret.
+	OldSecrets map[string][]byte
 	// Prefix starts every key: 1 to 16 lower-case letters and digits,
 	// starting with a letter; "" means "kc". Keys with another prefix are
 	// refused as malformed, so changing it invalidates every key.

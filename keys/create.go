@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -23,6 +24,12 @@ type CreateRequest struct {
 	// Quota asked for; nil means the default (Config.Quota). It may only be
 	// stricter than the default.
 	Quota *Quota
+	// AllowedIPs limits the key to these client address ranges
+	// ([Key].AllowedIPs); nil or empty: from anywhere, unless the policy
+	// requires a list for the key's permissions ([policy.AllowListError]).
+	// A key created by a key limited to ranges stays within them, and gets
+	// them when none are given.
+	AllowedIPs []netip.Prefix
 	// Caller is the key that authenticated the request, for delegation: the
 	// new key stays within its permissions and expires no later. nil for a
 	// request made by a person.
@@ -37,7 +44,7 @@ type CreateRequest struct {
 // new key. It returns the record and the key itself, which is shown once
 // and never stored. On any refusal nothing is stored; the error is a
 // [*policy.InvalidError], [*policy.ExceedsError], [*policy.LifetimeError],
-// [*FieldError], [*DelegationError], [*KeyLimitError],
+// [*policy.AllowListError], [*FieldError], [*DelegationError], [*KeyLimitError],
 // [ErrPreviousSecret], [policy.ErrUnknownSubject],
 // [policy.ErrSubjectDisabled] or a Store error.
 func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, error) {
@@ -81,11 +88,18 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
 	}
+	ips, err := m.allowListOf(r.AllowedIPs, r.Caller, granted)
+	if err != nil {
+		m.auditRefusal(ctx, actor, r.Owner, "", err)
+		return nil, "", err
+	}
 	k := &Key{
 		OwnerID:          r.Owner,
 		Name:             name,
 		Prefix:           m.prefix,
 		Permissions:      granted,
+		SecretID:         m.secrets.newestID,
+		AllowedIPs:       ips,
 		Version:          1,
 		CreatedAt:        now,
 		UpdatedAt:        now,
@@ -181,7 +195,9 @@ func (m *Manager) auditRefusal(ctx context.Context, actor audit.Actor, owner, ke
 	var invalid *policy.InvalidError
 	var lifetime *policy.LifetimeError
 	var delegation *DelegationError
-	if !errors.As(err, &exceeds) && !errors.As(err, &invalid) && !errors.As(err, &lifetime) && !errors.As(err, &delegation) {
+	var allowList *policy.AllowListError
+	if !errors.As(err, &exceeds) && !errors.As(err, &invalid) && !errors.As(err, &lifetime) && !errors.As(err, &delegation) &&
+		!errors.As(err, &allowList) {
 		return
 	}
 	e := audit.Event{Type: audit.Refused, Time: m.now(), Actor: actor, OwnerID: owner, KeyID: keyID, Reason: err.Error()}

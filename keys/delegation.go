@@ -22,7 +22,7 @@ var errParentInvalid = fmt.Errorf("%w: the key that created it no longer works",
 // and refuses it when an ancestor no longer works, or no longer works with
 // the secret that created its child: a key made by a key never outlives or
 // outgrows it, nor survives the rotation of a leaked secret that made it.
-func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now time.Time) error {
+func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now time.Time, clientIP string) error {
 	// Each step follows the parent the record itself names, not the
 	// child's list: a record written before ancestors were stored knows
 	// only its parent, and its grandparent must still bind it.
@@ -41,6 +41,9 @@ func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now 
 		if parent.IsRevoked() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
 			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) || !madeBy(child, parent, now) {
 			return errParentInvalid
+		}
+		if !allows(parent.AllowedIPs, clientIP) {
+			return ErrIPNotAllowed // a key made by a key limited to IP ranges is limited to them too
 		}
 		if !policy.Subset(v.Permissions, parent.Permissions) {
 			v.Permissions = policy.Intersect(v.Permissions, parent.Permissions)

@@ -16,5 +16,10 @@
 // [policy.Policy] and verifies them on every request, re-checking the owner's
 // current cap each time, so a demoted user's keys lose power at once.
 //
+// The server secret is a keyring ([Config].Secret, SecretID, OldSecrets):
+// each record names the secret that hashed it, and keys move to the newest
+// as they are used, so the secret can be rotated without invalidating
+// every key. A key may be limited to client IP ranges ([Key].AllowedIPs).
+//
 // The package does not import net/http or any database driver.
 package keys

@@ -33,6 +33,11 @@ var (
 	// out may still call the API but may not mint, change, rotate or revoke
 	// keys, so a leaked old secret cannot lock out the new one.
 	ErrPreviousSecret = errors.New("keys: a key's previous secret cannot manage keys; use the new secret")
+	// ErrIPNotAllowed refuses a key presented from a client address
+	// outside its allow-list ([Key].AllowedIPs, or an ancestor's), or from
+	// an unknown address. Unlike [ErrInvalid] it is only returned once the
+	// key's secret matched: whoever sees it holds the key.
+	ErrIPNotAllowed = errors.New("keys: the key may not be used from this address")
 )
 
 // FieldError reports a field of a request that is not acceptable, such as

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"net/netip"
 	"slices"
 	"time"
 
@@ -22,6 +23,18 @@ type Key struct {
 	Hint        string             // what may be shown again: prefix, id and last characters
 	Hash        []byte             // HMAC-SHA256 of the key
 	Permissions policy.Permissions // as granted, normalized; capped again at every verification
+
+	// SecretID names the server secret that Hash (and PreviousHash) were
+	// computed under: [Config].SecretID or a key of [Config].OldSecrets;
+	// "" means "1", the id of a single Config.Secret. A key on an old secret
+	// moves to the newest at its next successful use; a key on a secret no
+	// longer configured is refused.
+	SecretID string
+	// AllowedIPs are the client address ranges the key may be used from: a
+	// request from outside all of them is refused ([ErrIPNotAllowed]). nil:
+	// from anywhere. Normalized: masked, IPv4-mapped ranges as IPv4,
+	// sorted, no duplicates, at most 64. Read-only once stored.
+	AllowedIPs []netip.Prefix
 
 	// Version counts the changes made to the record (1 when created). A
 	// [Change] names the version its decision was made on and is refused
@@ -97,13 +110,14 @@ func (k *Key) IsExpired(now time.Time) bool {
 	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
 }
 
-// Clone returns a deep copy of k: hashes, ancestors, permissions and
-// quota included, so the copy can be changed without touching k.
+// Clone returns a deep copy of k: hashes, ancestors, permissions,
+// allowed IPs and quota included, so the copy can be changed without touching k.
 func (k *Key) Clone() *Key {
 	c := *k
 	c.Hash = slices.Clone(k.Hash)
 	c.PreviousHash = slices.Clone(k.PreviousHash)
 	c.Ancestors = slices.Clone(k.Ancestors)
+	c.AllowedIPs = slices.Clone(k.AllowedIPs)
 	c.Permissions = k.Permissions.Clone()
 	if k.Remaining != nil {
 		r := *k.Remaining

@@ -19,15 +19,18 @@ type Manager struct {
 	store    Store
 	policy   *policy.Policy
 	subjects policy.Subjects
-	hasher   *hasher
+	hasher   *hasher  // the newest secret's: secrets.newest
+	secrets  *keyring // every configured secret's, by id
 	prefix   string
 	cache    *recordCache // nil: off
 	usage    *usageRecorder
+	rehashes *rehasher // keys on an older secret, moving to the newest
 	maxGrace time.Duration
 	quota    Quota
 	auditor  audit.Auditor  // nil: none
 	observer audit.Observer // nil: none
 	denials  denials
+	logger   *slog.Logger
 	now      func() time.Time
 }
 
@@ -50,7 +53,7 @@ func NewManager(c Config) (*Manager, error) {
 			return nil, errors.New("keys: Config.Quota needs Remaining >= 1, and RefillAmount and RefillInterval both set or both zero")
 		}
 	}
-	hasher, err := newHasher(c.Secret)
+	secrets, err := newKeyring(c)
 	if err != nil {
 		return nil, err
 	}
@@ -58,12 +61,14 @@ func NewManager(c Config) (*Manager, error) {
 		store:    c.Store,
 		policy:   c.Policy,
 		subjects: c.Subjects,
-		hasher:   hasher,
+		hasher:   secrets.newest,
+		secrets:  secrets,
 		prefix:   c.Prefix,
 		maxGrace: c.MaxRotationGrace,
 		auditor:  c.Auditor,
 		observer: c.Observer,
 		quota:    c.Quota,
+		logger:   cmp.Or(c.Logger, slog.Default()),
 		now:      c.Now,
 	}
 	if m.prefix == "" {
@@ -93,10 +98,12 @@ func NewManager(c Config) (*Manager, error) {
 		interval = time.Minute
 	}
 	if interval > 0 {
-		m.usage = newUsageRecorder(c.Store, interval, m.now, cmp.Or(c.Logger, slog.Default()))
+		m.usage = newUsageRecorder(c.Store, interval, m.now, m.logger)
 	}
-	// Denials are coalesced per interval, also with the bookkeeping off.
+	// Denials and re-hashes are coalesced per interval, also with the
+	// bookkeeping off.
 	m.denials.interval = cmp.Or(max(interval, 0), time.Minute)
+	m.rehashes = newRehasher(m, m.denials.interval)
 	return m, nil
 }
 
@@ -133,14 +140,16 @@ func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissio
 	return m.policy.Cap(ctx, s, bounds...)
 }
 
-// Close writes pending last-used bookkeeping to the Store now, and returns
-// the errors of those writes. The Manager stays usable, and later uses are
-// recorded as before; Close may be called more than once.
+// Close writes pending last-used bookkeeping and moves of keys to the
+// newest server secret to the Store now, and returns the errors of those
+// writes. The Manager stays usable, and later uses are recorded as
+// before; Close may be called more than once.
 func (m *Manager) Close() error {
+	err := m.rehashes.flush(context.Background())
 	if m.usage != nil {
-		return m.usage.flush(context.Background())
+		err = errors.Join(err, m.usage.flush(context.Background()))
 	}
-	return nil
+	return err
 }
 
 // forget drops id from the cache after a change made through m.

@@ -27,7 +27,7 @@ var outcomes = []struct {
 }{
 	{errUnknownID, "unknown"}, {errWrongSecret, "wrong_secret"}, {errRevoked, "revoked"}, {errDisabled, "disabled"},
 	{errOwnerGone, "owner_gone"}, {errParentInvalid, "parent_invalid"}, {ErrExpired, "expired"},
-	{ErrMalformed, "malformed"}, {ErrStoreUnavailable, "unavailable"},
+	{ErrMalformed, "malformed"}, {ErrStoreUnavailable, "unavailable"}, {ErrIPNotAllowed, "ip_not_allowed"},
 }
 
 func outcome(err error) string {

@@ -19,7 +19,7 @@ func TestInspectIsNoUse(t *testing.T) {
 	f := newFixture(t)
 	k, token := f.create(t, "bob", "files:read")
 	for range 50 {
-		v, err := f.m.Inspect(ctx, token)
+		v, err := f.m.Inspect(ctx, token, "")
 		require.NoError(t, err)
 		assert.Equal(t, k.ID, v.Key.ID)
 	}
@@ -34,9 +34,9 @@ func TestInspectIsNoUse(t *testing.T) {
 
 	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("bob", k.ID)})
 	require.NoError(t, err)
-	_, err = f.m.Inspect(ctx, token)
+	_, err = f.m.Inspect(ctx, token, "")
 	assert.ErrorIs(t, err, keys.ErrRevokedForTest, "the same refusals as Verify")
-	_, err = f.m.Inspect(ctx, token+"x")
+	_, err = f.m.Inspect(ctx, token+"x", "")
 	assert.ErrorIs(t, err, keys.ErrMalformed)
 }
 

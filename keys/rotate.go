@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -16,7 +17,8 @@ type RotateRequest struct {
 	// owner's side may rotate ([ErrAdminChange]).
 	Actor audit.Actor
 	// Grace is how long the old secret keeps working: 0 stops it at once;
-	// at most the configured MaxRotationGrace.
+	// at most the configured MaxRotationGrace. None for a key hashed under
+	// a retired server secret: its old secret works no more anyway.
 	Grace time.Duration
 }
 
@@ -60,9 +62,9 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		if token, err = generate(m.prefix, k.ID); err != nil {
 			return Change{}, err
 		}
-		d := m.hasher.Sum(token.String())
-		s := &Secret{Hash: d[:], Hint: token.Hint()}
-		if r.Grace > 0 {
+		d, secretID, grace := m.rotationHash(k, token.String(), r.Grace)
+		s := &Secret{Hash: d[:], Hint: token.Hint(), SecretID: secretID}
+		if grace {
 			s.PreviousHash, s.PreviousExpiresAt = k.Hash, now.Add(r.Grace)
 		}
 		c := Change{Secret: s}
@@ -75,7 +77,7 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		m.auditRefusal(ctx, actor, r.Owner, r.ID, err)
 		return nil, "", err
 	}
-	if r.Grace == 0 {
+	if after.PreviousHash == nil { // no grace period: the old secret stopped at once
 		m.revokeMintedBefore(ctx, after, actor)
 	}
 	m.audit(ctx, audit.Event{Type: audit.Rotated, Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID, Before: before.Permissions, After: after.Permissions})
@@ -101,4 +103,20 @@ func (m *Manager) revokeMintedBefore(ctx context.Context, k *Key, actor audit.Ac
 			m.revokeDescendants(ctx, revoked, actor)
 		}
 	}
+}
+
+// rotationHash hashes the new key raw of a rotation of k and reports
+// whether k's old secret may keep working for grace. The new key is hashed
+// under the newest server secret, unless the old one keeps working: its
+// hash (k.Hash) is under the record's server secret, so the new key is
+// hashed under that one too, one SecretID naming the secret of both (the
+// first use after the grace period moves the key to the newest). When the
+// record's server secret is retired the old key works no more: no grace.
+func (m *Manager) rotationHash(k *Key, raw string, grace time.Duration) (d digest, secretID string, keepOld bool) {
+	if grace > 0 {
+		if h := m.secrets.hasher(k.SecretID); h != nil {
+			return h.Sum(raw), cmp.Or(k.SecretID, defaultSecretID), true
+		}
+	}
+	return m.hasher.Sum(raw), m.secrets.newestID, false
 }

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/keycaphq/keycap/audit"
@@ -65,6 +66,11 @@ type Store interface {
 	// Touch records that key id was last used at t from ip, if t is later
 	// than what is stored. An unknown id is not an error.
 	Touch(ctx context.Context, id string, t time.Time, ip string) error
+	// CountBySecret counts the records neither revoked nor expired at now
+	// (by their own ExpiresAt), by [Key].SecretID as stored ("" included):
+	// how many live keys each server secret hashes. Ids with no such record
+	// are left out.
+	CountBySecret(ctx context.Context, now time.Time) (map[string]int, error)
 }
 
 // Change is one change to a key record, as a [Manager] asks a [Store.Change]
@@ -89,6 +95,11 @@ type Change struct {
 	// current one is untouched. Ignored with Secret, which sets them.
 	EndGrace bool
 	Revoked  *Revoked // revokes the key at At; nil: not a revocation
+
+	// AllowedIPs replaces the key's allow-list ([Key].AllowedIPs, already
+	// normalized); an empty list lifts it (the Store then keeps nil). nil:
+	// unchanged.
+	AllowedIPs *[]netip.Prefix
 }
 
 // Disabled turns a key off (Disabled true, By set; the Store sets
@@ -101,8 +112,9 @@ type Disabled struct {
 
 // Secret is a rotation: the new hash and hint, and the previous hash that
 // keeps working until PreviousExpiresAt. The Store increments Generation
-// and replaces all four fields of the record, so that a Secret with no
-// PreviousHash ends the old secret at once and any earlier grace period.
+// (unless Rehash) and replaces the other five fields of the record, so that
+// a Secret with no PreviousHash ends the old secret at once and any earlier
+// grace period.
 type Secret struct {
 	Hash []byte // the keyed hash of the new key: becomes [Key].Hash; unique across keys
 	Hint string // what may be shown of the new key: becomes [Key].Hint
@@ -112,6 +124,14 @@ type Secret struct {
 	// PreviousExpiresAt ends the grace period of PreviousHash; ignored
 	// without a PreviousHash.
 	PreviousExpiresAt time.Time
+	// SecretID names the server secret Hash and PreviousHash were computed
+	// under: becomes [Key].SecretID.
+	SecretID string
+	// Rehash marks the same key hashed again under another server secret,
+	// not a new key: the Store then keeps Generation (the keys this key
+	// created keep working). A Manager sends it with no PreviousHash and
+	// the record's own Hint.
+	Rehash bool
 }
 
 // Revoked revokes a key at Change.At: terminal.

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/keycaphq/keycap/audit"
@@ -30,10 +31,15 @@ type UpdateRequest struct {
 	// an operator cannot be enabled by its owner or the owner's keys:
 	// [ErrDisabledByAdmin].
 	Disabled *bool
+	// AllowedIPs replaces the key's allow-list ([CreateRequest].AllowedIPs
+	// says what a list may be); an empty list lifts it, unless the policy
+	// requires one for the key's permissions. nil: unchanged.
+	AllowedIPs *[]netip.Prefix
 }
 
 // Update changes the key ref names. Refusals are the errors of
-// [Manager.Create], [ErrAlreadyRevoked], [ErrAlreadyExpired],
+// [Manager.Create] ([*policy.AllowListError] also when new permissions
+// need an allow-list the key lacks), [ErrAlreadyRevoked], [ErrAlreadyExpired],
 // [ErrDisabledByAdmin], [ErrAdminChange] (an admin may only disable or
 // enable another user's key) and [ErrConflict] when the key kept changing
 // while the change was decided. Nothing is written on a refusal.
@@ -61,7 +67,7 @@ func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 // updating decides the Change u makes to k at now, or refuses it.
 func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Actor, k *Key, now time.Time) (Change, error) {
 	c := Change{}
-	if !actsFor(actor, u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil) {
+	if !actsFor(actor, u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil) {
 		return c, ErrAdminChange
 	}
 	if u.Name != nil {
@@ -104,7 +110,9 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 			return c, err
 		}
 	}
-	return c, nil
+	var err error
+	c.AllowedIPs, err = m.changingAllowList(k, u, perms)
+	return c, err
 }
 
 // disabling returns the change that turns k off (disabled) or on as actor

@@ -39,14 +39,18 @@ type Verified struct {
 // Verify checks a presented key, used from clientIP (for last-used
 // bookkeeping and the audit; may be ""), and returns its effective
 // permissions. In order: form and checksum ([ErrMalformed], no storage
-// access), record by id (cache, then Store), keyed hash in constant time,
-// revoked or disabled, expiry (its own, and the policy's current maximum
-// lifetime counted from creation: [ErrExpired]), the owner (gone or
-// disabled), and last the owner's current cap: the effective permissions are
-// the stored ones cut to that cap, and for a delegated key to each
-// ancestor's. Unknown ids, wrong secrets, revoked and disabled keys and gone
-// owners all wrap [ErrInvalid], so that a client cannot tell them apart. It
-// never writes to the Store on the request path.
+// access), record by id (cache, then Store), keyed hash in constant time
+// (one HMAC, under the server secret the record names), revoked or
+// disabled, expiry (its own, and the policy's current maximum lifetime
+// counted from creation: [ErrExpired]), the client address within the
+// key's allowed IPs ([ErrIPNotAllowed]), the owner (gone or disabled), and
+// last the owner's current cap: the effective permissions are the stored
+// ones cut to that cap, and for a delegated key to each ancestor's (whose
+// allowed IPs apply too). Unknown ids, wrong secrets, keys hashed under a
+// retired server secret, revoked and disabled keys and gone owners all wrap
+// [ErrInvalid], so that a client cannot tell them apart. It never writes
+// to the Store on the request path: a key hashed under an older server
+// secret is queued to move to the newest, written off the request path.
 func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (Verified, error) {
 	return m.check(ctx, raw, clientIP, true)
 }
@@ -55,9 +59,11 @@ func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (Verified, e
 // order, same errors, observed and audited alike) without it counting as a
 // use of the key: no last-used bookkeeping. It is for a party that asks
 // about a key rather than acts with it, such as an introspection endpoint
-// (RFC 7662) answering a resource server.
-func (m *Manager) Inspect(ctx context.Context, raw string) (Verified, error) {
-	return m.check(ctx, raw, "", false)
+// (RFC 7662) answering a resource server. clientIP is the address the key
+// was presented from, as that party saw it; "" when it is not known, and
+// then a key limited to IP ranges is refused ([ErrIPNotAllowed]).
+func (m *Manager) Inspect(ctx context.Context, raw, clientIP string) (Verified, error) {
+	return m.check(ctx, raw, clientIP, false)
 }
 
 // check verifies raw; use says whether it counts as a use of the key.
@@ -95,36 +101,16 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (V
 		}
 		return Verified{}, err
 	}
-	d := m.hasher.Sum(raw)
-	previous := false
-	if !d.Equal(k.Hash) {
-		if k.PreviousHash == nil || !now.Before(k.PreviousExpiresAt) || !d.Equal(k.PreviousHash) {
-			return Verified{}, errWrongSecret
-		}
-		previous = true
+	previous, err := m.matchSecret(k, raw, now)
+	if err != nil {
+		return Verified{}, err
 	}
 	found := Verified{Key: k} // the secret matched: the record may be audited
-	switch {
-	case k.IsRevoked():
-		return found, errRevoked
-	case k.Disabled:
-		return found, errDisabled
-	case k.IsExpired(now):
-		return found, ErrExpired
-	}
-	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
-		return found, ErrExpired // the policy was tightened after the key was made
-	}
-	subject, err := m.subjects.Subject(ctx, k.OwnerID)
-	if errors.Is(err, policy.ErrUnknownSubject) {
-		return found, errOwnerGone
-	} else if err != nil {
+	if err := m.usable(ctx, k, now, clientIP); err != nil {
 		return found, err
 	}
-	ownerCap, err := m.policy.Cap(ctx, subject)
-	if errors.Is(err, policy.ErrSubjectDisabled) {
-		return found, errOwnerGone
-	} else if err != nil {
+	subject, ownerCap, err := m.owner(ctx, k.OwnerID)
+	if err != nil {
 		return found, err
 	}
 	v := Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1}
@@ -139,14 +125,83 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (V
 		v.Remaining = *k.Remaining
 	}
 	if len(k.Ancestors) > 0 {
-		if err := m.withinAncestors(ctx, k, &v, now); err != nil {
+		if err := m.withinAncestors(ctx, k, &v, now, clientIP); err != nil {
+			if errors.Is(err, ErrIPNotAllowed) {
+				m.logIPRefusal(ctx, k, clientIP, now)
+			}
 			return found, err
+		}
+	}
+	if len(k.AllowedIPs) == 0 {
+		// A key made before the policy reserved some permissions for keys
+		// limited to IP ranges holds none of them now.
+		if need := m.policy.NeedsAllowList(v.Permissions); need != nil {
+			v.Permissions = policy.Excess(v.Permissions, need)
 		}
 	}
 	if use && m.usage != nil {
 		m.usage.note(k.ID, now, clientIP)
 	}
+	if m.onOldSecret(k) && !previous {
+		m.rehashes.note(k, raw, now)
+	}
 	return v, nil
+}
+
+// matchSecret computes the one HMAC of raw, under the server secret k
+// names, and compares it with k's hash, then with its previous hash while
+// a rotation's grace period runs (previous).
+func (m *Manager) matchSecret(k *Key, raw string, now time.Time) (previous bool, err error) {
+	h := m.secrets.hasher(k.SecretID)
+	if h == nil {
+		return false, errRetiredSecret
+	}
+	d := h.Sum(raw)
+	if d.Equal(k.Hash) {
+		return false, nil
+	}
+	if k.PreviousHash == nil || !now.Before(k.PreviousExpiresAt) || !d.Equal(k.PreviousHash) {
+		return false, errWrongSecret
+	}
+	return true, nil
+}
+
+// usable refuses a key whose secret matched but that may not be used now,
+// from clientIP: revoked, disabled, expired (by its own expiry or the
+// policy's current maximum lifetime), or outside its allowed IPs.
+func (m *Manager) usable(ctx context.Context, k *Key, now time.Time, clientIP string) error {
+	switch {
+	case k.IsRevoked():
+		return errRevoked
+	case k.Disabled:
+		return errDisabled
+	case k.IsExpired(now):
+		return ErrExpired
+	}
+	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
+		return ErrExpired // the policy was tightened after the key was made
+	}
+	if !allows(k.AllowedIPs, clientIP) {
+		m.logIPRefusal(ctx, k, clientIP, now)
+		return ErrIPNotAllowed
+	}
+	return nil
+}
+
+// owner returns a key's owner as the Subjects know them now, and their
+// cap; an owner gone or disabled is [errOwnerGone].
+func (m *Manager) owner(ctx context.Context, id string) (policy.Subject, policy.Permissions, error) {
+	subject, err := m.subjects.Subject(ctx, id)
+	if errors.Is(err, policy.ErrUnknownSubject) {
+		return subject, nil, errOwnerGone
+	} else if err != nil {
+		return subject, nil, err
+	}
+	ownerCap, err := m.policy.Cap(ctx, subject)
+	if errors.Is(err, policy.ErrSubjectDisabled) {
+		return subject, nil, errOwnerGone
+	}
+	return subject, ownerCap, err
 }
 
 // Verification failures that are counted, not audited one by one: their
@@ -154,6 +209,9 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (V
 var (
 	errUnknownID   = fmt.Errorf("%w: unknown id", ErrInvalid)
 	errWrongSecret = fmt.Errorf("%w: wrong secret", ErrInvalid)
+	// errRetiredSecret is a key hashed under a server secret no longer
+	// configured: it can no longer be checked, so it is a wrong secret.
+	errRetiredSecret = fmt.Errorf("%w: hashed under a retired server secret", errWrongSecret)
 )
 
 // lookup returns the record with id from the cache (with its entry) or

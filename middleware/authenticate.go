@@ -9,6 +9,7 @@ import (
 	"github.com/keycaphq/keycap/policy"
 
 	"github.com/keycaphq/keycap"
+	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/session"
 )
 
@@ -52,8 +53,11 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 
 // verify checks raw and fills st with the key principal.
 func (kc *Keycap) verify(r *http.Request, raw string, st *state) error {
-	v, err := kc.manager.Verify(r.Context(), raw, kc.clientIP(r))
-	if err != nil {
+	ip := kc.clientIP(r)
+	v, err := kc.manager.Verify(r.Context(), raw, ip)
+	if errors.Is(err, keys.ErrIPNotAllowed) {
+		return ipNotAllowed(ip, err)
+	} else if err != nil {
 		return err
 	}
 	st.verified = v

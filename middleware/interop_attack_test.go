@@ -9,7 +9,6 @@ package middleware_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -285,14 +284,6 @@ func TestAttackIntrospectNoOracle(t *testing.T) {
 			assert.JSONEq(t, `{"active": false}`, string(resp.Body))
 		})
 	}
-}
-
-// introspectionAnswer decodes raw JSON of an introspection.
-func introspectionAnswer(t *testing.T, body []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(body, &m))
-	return m
 }
 
 // Held (measured, informational): introspection's time by kind of inactive

@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/netip"
+	"net/url"
 
 	"github.com/keycaphq/keycap"
 	"github.com/keycaphq/keycap/keys"
@@ -27,8 +29,8 @@ type Introspection struct {
 	// secure random source, shared with the services that ask. "": none.
 	Secret string
 	// CountAsUse makes the introspection of an active key a use of it: its
-	// last use is recorded (from Options.ClientIP of the introspection
-	// request), and one request of its rate limit and quota is spent; a
+	// last use is recorded (from the request's client_ip parameter, the
+	// address the asking service saw the key presented from), and one request of its rate limit and quota is spent; a
 	// key over its limit or quota is then answered inactive. By default an
 	// introspection changes nothing and spends nothing.
 	CountAsUse bool
@@ -74,19 +76,42 @@ func (kc *Keycap) introspect(w http.ResponseWriter, r *http.Request) {
 		kc.notConfigured(w, r, "Introspection")
 		return
 	}
-	token, err := kc.readToken(w, r)
+	token, form, err := kc.readToken(w, r)
+	var clientIP string
+	if err == nil {
+		clientIP, err = presentedFrom(form)
+	}
 	if err == nil {
 		err = kc.introspector(w, r)
 	}
 	var answer introspection
 	if err == nil {
-		answer, err = kc.describe(r, token)
+		answer, err = kc.describe(r, token, clientIP)
 	}
 	if err != nil {
 		kc.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+// presentedFrom reads the optional client_ip parameter of an
+// introspection: the address the key was presented from, as the asking
+// service saw it (RFC 7662 §2.1 lets a resource server send such context).
+// A key limited to IP ranges is active only with one within them.
+func presentedFrom(form url.Values) (string, error) {
+	switch ips := form["client_ip"]; {
+	case len(ips) == 0:
+		return "", nil
+	case len(ips) > 1:
+		return "", invalidBody("send one client_ip", "client_ip")
+	default:
+		addr, err := netip.ParseAddr(ips[0])
+		if err != nil || addr.Zone() != "" {
+			return "", fieldError("client_ip", "client_ip must be the IP address the key was presented from, such as 203.0.113.7 or 2001:db8::7")
+		}
+		return addr.Unmap().String(), nil
+	}
 }
 
 // introspector authenticates the caller of the introspection endpoint.
@@ -118,16 +143,17 @@ func (kc *Keycap) introspector(w http.ResponseWriter, r *http.Request) error {
 
 // describe introspects token: inactive for anything that is not a key that
 // works now (never saying why); an error only when that cannot be told.
-func (kc *Keycap) describe(r *http.Request, token string) (introspection, error) {
+func (kc *Keycap) describe(r *http.Request, token, clientIP string) (introspection, error) {
 	var v keys.Verified
 	var err error
 	if kc.introspection.CountAsUse {
-		v, err = kc.manager.Verify(r.Context(), token, kc.clientIP(r))
+		v, err = kc.manager.Verify(r.Context(), token, clientIP)
 	} else {
-		v, err = kc.manager.Inspect(r.Context(), token)
+		v, err = kc.manager.Inspect(r.Context(), token, clientIP)
 	}
 	switch {
-	case errors.Is(err, keys.ErrInvalid), errors.Is(err, keys.ErrExpired), errors.Is(err, keys.ErrMalformed):
+	case errors.Is(err, keys.ErrInvalid), errors.Is(err, keys.ErrExpired), errors.Is(err, keys.ErrMalformed),
+		errors.Is(err, keys.ErrIPNotAllowed):
 		return introspection{}, nil
 	case err != nil:
 		return introspection{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -197,7 +198,7 @@ func TestIntrospectionIsNoUse(t *testing.T) {
 				}
 			}
 			require.NoError(t, f.srv.Manager.Close())
-			v, err := f.srv.Manager.Inspect(context.Background(), token)
+			v, err := f.srv.Manager.Inspect(context.Background(), token, "")
 			require.NoError(t, err)
 			if !count {
 				assert.Equal(t, 5, active, "nothing spent")
@@ -208,6 +209,53 @@ func TestIntrospectionIsNoUse(t *testing.T) {
 			assert.Equal(t, 2, active, "the quota of 2 is spent by introspections")
 			assert.Equal(t, int64(0), *v.Key.Remaining)
 			assert.False(t, v.Key.LastUsedAt.IsZero(), "a use is recorded")
+		})
+	}
+}
+
+// TestIntrospectAllowedIPs: a key limited to IP ranges is active only
+// when the asking service says it was presented from within them
+// (client_ip); without client_ip, or from outside, it is inactive, never an
+// error. A client_ip that is not an address is 400 INVALID_FIELD. With
+// CountAsUse, the use is recorded from client_ip, not from the service.
+func TestIntrospectAllowedIPs(t *testing.T) {
+	for _, countAsUse := range []bool{false, true} {
+		t.Run(map[bool]string{false: "inspect", true: "count as use"}[countAsUse], func(t *testing.T) {
+			f, _ := introspectionFixture(t, countAsUse)
+			k, token, err := f.srv.Manager.Create(context.Background(), keys.CreateRequest{Owner: "bob", Name: "office", Permissions: filesRead,
+				AllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}})
+			require.NoError(t, err)
+			ask := func(form url.Values) *keycaptest.Response {
+				form.Set("token", token)
+				return f.anon.WithHeader("Authorization", "Bearer "+serviceSecret).PostForm(t, "/api-keys/introspect", form)
+			}
+			active := func(form url.Values) bool {
+				resp := ask(form)
+				require.Equal(t, http.StatusOK, resp.StatusCode, "%s", resp.Body)
+				var got introspection
+				require.NoError(t, json.Unmarshal(resp.Body, &got))
+				if !got.Active {
+					assert.JSONEq(t, `{"active": false}`, string(resp.Body))
+				}
+				return got.Active
+			}
+			assert.False(t, active(url.Values{}), "no client_ip: the key's ranges cannot be checked")
+			assert.False(t, active(url.Values{"client_ip": {"198.51.100.7"}}), "outside the ranges")
+			assert.True(t, active(url.Values{"client_ip": {"203.0.113.7"}}))
+			assert.True(t, active(url.Values{"client_ip": {"::ffff:203.0.113.8"}}), "IPv4-mapped is the IPv4 address")
+			for _, bad := range []string{"nope", "203.0.113.7/32", "fe80::1%eth0", ""} {
+				resp := ask(url.Values{"client_ip": {bad}})
+				keycaptest.RequireCode(t, resp, keycap.CodeInvalidField)
+				assert.Contains(t, string(resp.Body), `"field":"client_ip"`, bad)
+			}
+			keycaptest.RequireCode(t, ask(url.Values{"client_ip": {"203.0.113.7", "203.0.113.8"}}), keycap.CodeInvalidBody)
+			require.NoError(t, f.srv.Manager.Close()) // flush last-used bookkeeping
+			if countAsUse {
+				// (the first use within LastUsedInterval is the one recorded)
+				assert.Equal(t, "203.0.113.7", f.get(t, k.ID).LastUsedIP, "the use is recorded from client_ip, not the service's address")
+			} else {
+				assert.True(t, f.get(t, k.ID).LastUsedAt.IsZero(), "no use recorded")
+			}
 		})
 	}
 }

@@ -74,8 +74,14 @@ type Options struct {
 	OnError func(w http.ResponseWriter, r *http.Request, err *keycap.Error)
 	// MaxBodyBytes bounds request bodies of the keys handler; 0 means 64 KiB.
 	MaxBodyBytes int64
-	// ClientIP returns the client address recorded as a key's last use;
-	// nil means the host of r.RemoteAddr. Set it when behind a proxy.
+	// ClientIP returns the client address of a request: checked against
+	// a key's allowed_ips (403 IP_NOT_ALLOWED from outside), recorded as
+	// its last use and audited with refusals. nil means the host of
+	// r.RemoteAddr, right when clients connect to the app itself. Behind
+	// proxies of your own, use [ForwardedClientIP] with their addresses:
+	// never read X-Forwarded-For as it comes, which any client can send.
+	// Return "" when the address is unknown: a key limited to IP ranges
+	// is then refused.
 	ClientIP func(r *http.Request) string
 	// RateLimit limits key-authenticated requests per key and per owner
 	// (429 RATE_LIMITED with Retry-After and RateLimit-* headers). The zero

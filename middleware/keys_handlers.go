@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -21,6 +22,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	var name *string
 	var perms policy.Permissions
 	var expiresIn, remaining, refillAmount, refillInterval *int64
+	var ranges *[]netip.Prefix
 	err := kc.decodeObject(w, r, false, map[string]fieldDecoder{
 		"name":                    stringField("name", &name),
 		"permissions":             permissionsField(&perms),
@@ -28,6 +30,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		"remaining":               countField("remaining", &remaining),
 		"refill_amount":           countField("refill_amount", &refillAmount),
 		"refill_interval_seconds": secondsField("refill_interval_seconds", &refillInterval),
+		"allowed_ips":             rangesField(&ranges),
 	})
 	if err != nil {
 		return err
@@ -36,6 +39,9 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		return invalidBody(`"name" is required: give the key a name`, "name")
 	}
 	req := keys.CreateRequest{Owner: p.ownerID, Name: *name, Permissions: perms, Caller: p.key, Actor: actor(p)}
+	if ranges != nil {
+		req.AllowedIPs = *ranges
+	}
 	if remaining != nil {
 		req.Quota = &keys.Quota{Remaining: *remaining}
 		if refillAmount != nil {
@@ -101,11 +107,16 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 		return err
 	}
 	pol := kc.manager.Policy()
+	needsList := pol.NeedsAllowList(allowed)
+	if needsList == nil {
+		needsList = policy.Permissions{}
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"permissions":              allowed,
 		"known":                    pol.Known(),
 		"allow_client_permissions": pol.AllowsClientPermissions(),
 		"max_lifetime_seconds":     int64(pol.MaxLifetime(allowed).Seconds()),
+		"allow_list_required":      needsList,
 	})
 	return nil
 }
@@ -138,6 +149,7 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		"permissions": permissionsField(&u.Permissions),
 		"expires_in":  lifetimeField(&expiresIn),
 		"disabled":    boolField("disabled", &u.Disabled),
+		"allowed_ips": rangesField(&u.AllowedIPs),
 	})
 	if err != nil {
 		return err
@@ -146,8 +158,8 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		d := time.Duration(*expiresIn) * time.Second
 		u.Lifetime = &d
 	}
-	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil {
-		return invalidBody("nothing to change: send name, permissions, expires_in or disabled", "")
+	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil {
+		return invalidBody("nothing to change: send name, permissions, expires_in, disabled or allowed_ips", "")
 	}
 	k, err := kc.manager.Update(r.Context(), u)
 	if err != nil {

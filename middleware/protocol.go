@@ -57,31 +57,32 @@ func (kc *Keycap) isProtocol(path string) bool {
 
 // readToken reads the token parameter of an OAuth-style form body
 // (application/x-www-form-urlencoded, as RFC 7662 and RFC 7009 send it):
-// exactly one non-empty token; other parameters (token_type_hint) are
-// ignored. Anything else is INVALID_BODY.
-func (kc *Keycap) readToken(w http.ResponseWriter, r *http.Request) (string, error) {
+// exactly one non-empty token, and the whole form for the other
+// parameters a handler reads (token_type_hint is ignored). Anything else
+// is INVALID_BODY.
+func (kc *Keycap) readToken(w http.ResponseWriter, r *http.Request) (string, url.Values, error) {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		return "", invalidBody("send the key as a form: Content-Type: application/x-www-form-urlencoded, token=<key>", "")
+		return "", nil, invalidBody("send the key as a form: Content-Type: application/x-www-form-urlencoded, token=<key>", "")
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, kc.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return "", invalidBody("the body is larger than "+strconv.FormatInt(kc.maxBody, 10)+" bytes", "")
+			return "", nil, invalidBody("the body is larger than "+strconv.FormatInt(kc.maxBody, 10)+" bytes", "")
 		}
-		return "", invalidBody("the body could not be read", "")
+		return "", nil, invalidBody("the body could not be read", "")
 	}
 	form, err := url.ParseQuery(string(data))
 	if err != nil {
-		return "", invalidBody("the body is not a valid form", "")
+		return "", nil, invalidBody("the body is not a valid form", "")
 	}
 	switch tokens := form["token"]; {
 	case len(tokens) == 0 || tokens[0] == "":
-		return "", invalidBody("send the key as token=<key>", "token")
+		return "", nil, invalidBody("send the key as token=<key>", "token")
 	case len(tokens) > 1:
-		return "", invalidBody("send one token", "token")
+		return "", nil, invalidBody("send one token", "token")
 	default:
-		return tokens[0], nil
+		return tokens[0], form, nil
 	}
 }
 
@@ -91,7 +92,7 @@ func (kc *Keycap) readToken(w http.ResponseWriter, r *http.Request) (string, err
 // learnt from it; only a bad form (400) and a store that cannot be asked
 // (503) are refused.
 func (kc *Keycap) revokePresented(w http.ResponseWriter, r *http.Request) {
-	token, err := kc.readToken(w, r)
+	token, _, err := kc.readToken(w, r)
 	if err == nil {
 		req := revokedByHolder
 		req.Presented = token

@@ -35,6 +35,8 @@ type keyJSON struct {
 	PreviousExpiresAt *time.Time         `json:"previous_secret_expires_at,omitempty"`
 	Remaining         *int64             `json:"remaining,omitempty"`
 	Key               string             `json:"key,omitempty"`
+
+	AllowedIPs []string `json:"allowed_ips"` // the ranges the key may be used from; []: anywhere
 }
 
 func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
@@ -48,6 +50,7 @@ func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
 		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 		RevokedBy: actorJSON(k.RevokedBy), RevokedByKind: k.RevokedBy.Kind, RevokedReason: k.RevokedReason,
 		CreatedBy: actorJSON(k.CreatedBy), CreatedByKind: k.CreatedBy.Kind, Remaining: k.Remaining,
+		AllowedIPs: rangesJSON(k.AllowedIPs),
 	}
 	if k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) {
 		j.PreviousExpiresAt = timePtr(k.PreviousExpiresAt)

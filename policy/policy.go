@@ -40,6 +40,14 @@ type Config struct {
 	// where "*" is a wildcard: in permissions it is a literal ([Star]).
 	// nil or empty: no such bound.
 	MaxLifetimeFor map[string]time.Duration
+	// IPAllowListFor names the permissions a key may hold only when it is
+	// limited to IP ranges (keys' allowed_ips): "resource:action" patterns
+	// in which either side may be "*", as in MaxLifetimeFor ("*:delete").
+	// A key holding a matching permission without an allow-list is
+	// refused at creation and on change with an [*AllowListError], and an
+	// older one holds none of them at verification. nil or empty: no such
+	// rule.
+	IPAllowListFor []string
 
 	// MaxKeys bounds how many live keys (neither revoked nor expired) one
 	// owner may hold, keys created by keys included. 0 means
@@ -67,6 +75,8 @@ type Policy struct {
 	maxLifetime     time.Duration
 	lifetimeRules   []lifetimeRule
 	maxKeys         int // 0: no limit
+
+	allowListRules []lifetimeRule // IPAllowListFor, with no lifetime
 }
 
 // New validates c and returns the Policy it describes. It refuses a
@@ -114,6 +124,9 @@ func New(c Config) (*Policy, error) {
 		p.roleCaps[name] = perms
 	}
 	if err := p.setLifetimes(c); err != nil {
+		return nil, err
+	}
+	if err := p.setAllowList(c); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -26,8 +26,8 @@
 //
 // outcome is one of the fixed labels of [audit.Verification].Outcome
 // ("accepted", "malformed", "unknown", "wrong_secret", "revoked",
-// "disabled", "expired", "owner_gone", "parent_invalid", "unavailable",
-// "error"); result is "accepted", "refused" (the key was refused) or
+// "disabled", "expired", "owner_gone", "parent_invalid", "ip_not_allowed",
+// "unavailable", "error"); result is "accepted", "refused" (the key was refused) or
 // "error" (the store was unavailable or another error stopped the
 // verification); type is an [audit.Type] ("created", "updated", ...,
 // "verification_denied") or "other". Every series exists from the start,

@@ -22,6 +22,7 @@ var outcomes = []struct{ label, result string }{
 	{"expired", resultRefused},
 	{"owner_gone", resultRefused},
 	{"parent_invalid", resultRefused},
+	{"ip_not_allowed", resultRefused},
 	{"unavailable", resultError},
 	{"error", resultError},
 }

@@ -66,6 +66,7 @@ keycap_verifications_total{outcome="accepted"} 2
 keycap_verifications_total{outcome="disabled"} 1
 keycap_verifications_total{outcome="error"} 0
 keycap_verifications_total{outcome="expired"} 0
+keycap_verifications_total{outcome="ip_not_allowed"} 0
 keycap_verifications_total{outcome="malformed"} 1
 keycap_verifications_total{outcome="owner_gone"} 0
 keycap_verifications_total{outcome="parent_invalid"} 0
@@ -167,7 +168,7 @@ func TestMetricsRegistration(t *testing.T) {
 	other.Verification(context.Background(), audit.Verification{Outcome: "accepted"})
 	n, err := testutil.GatherAndCount(reg, "billing_keys_verifications_total", "keycap_verifications_total")
 	require.NoError(t, err)
-	assert.Equal(t, 22, n)
+	assert.Equal(t, 24, n) // 12 outcomes in each namespace
 
 	unregistered, err := promaudit.New(nil, promaudit.Options{})
 	require.NoError(t, err)

@@ -17,11 +17,16 @@
   var rotateForm = $('rotate-form');
   var rotateError = $('rotate-error');
   var newKeyPanel = $('new-key');
+  var ipsDialog = $('ips-dialog');
+  var ipsForm = $('ips-form');
+  var ipsError = $('ips-error');
   var activityBody = $('activity-body'); // absent when the app keeps no activity log
   var returnFocusTo = null; // where focus goes when a panel or dialog closes: an element or a CSS selector
   var revoking = null;      // the key the revoke dialog asks about
   var rotating = null;      // the key the rotate dialog asks about
   var rotateBack = null;    // where focus goes when the rotate dialog is cancelled
+  var editing = null;       // the key whose IP ranges the IP dialog edits
+  var ipsBack = null;       // where focus goes when the IP dialog closes
   var keyNames = {};        // key id → name, from the last list, for the activity
 
   // api sends a JSON request and resolves to {ok, status, data} or
@@ -98,7 +103,17 @@
       case 'LIFETIME_EXCEEDS_MAXIMUM':
         return 'A key with these permissions may live at most ' + duration(d.maximum_seconds) + '. Pick a shorter expiry.';
       case 'INVALID_FIELD':
+        if (d.field === 'allowed_ips') {
+          return 'Please check the IP ranges: ' + sentence(String(d.reason || e.message).replace(/^range (\d+) /, function (m, i) {
+            return 'the ' + ordinal(Number(i) + 1) + ' range ';
+          }));
+        }
         return 'Please check the ' + (d.field || 'form') + ': ' + sentence(d.reason || e.message);
+      case 'IP_ALLOW_LIST_REQUIRED':
+        return 'A key that may ' + andList(phrases(d.permissions)) + ' must be limited to IP ranges. ' +
+          'Add the addresses your script runs from, or leave those permissions out.';
+      case 'IP_NOT_ALLOWED':
+        return 'This key may not be used from ' + (d.client_ip || 'an unknown address') + '.';
       case 'INVALID_BODY':
         return 'The request was not accepted: ' + sentence(d.reason || e.message);
       case 'UNAUTHENTICATED':
@@ -121,6 +136,16 @@
         return 'The server could not be reached. Check your connection and try again.';
     }
     return sentence(e.message) || 'Something went wrong (' + e.code + '). Try again.';
+  }
+
+  function ordinal(n) {
+    return n + (n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th');
+  }
+
+  // ranges reads IP ranges typed by a person: separated by commas, spaces
+  // or lines. The server checks each.
+  function ranges(text) {
+    return String(text || '').split(/[\s,]+/).filter(function (r) { return r !== ''; });
   }
 
   // --- messages ----------------------------------------------------------
@@ -167,15 +192,21 @@
         var input = el('input', { type: 'checkbox', id: id, name: 'permission', value: resource + ':' + action });
         var label = el('label', { for: id, class: 'choice' + (allowed ? '' : ' disabled') }, [input, document.createTextNode(' ' + action)]);
         var item = el('div', { class: 'choice-row' }, [label]);
+        var needsIPs = ((g.allow_list_required || {})[resource] || []).indexOf(action) >= 0;
         if (!allowed) {
           input.disabled = true;
           input.setAttribute('aria-describedby', id + '-reason');
           item.append(el('span', { id: id + '-reason', class: 'reason', text: 'your role (' + role + ') can’t grant this' }));
+        } else if (needsIPs) {
+          input.setAttribute('aria-describedby', id + '-ips');
+          item.append(el('span', { id: id + '-ips', class: 'needs-ips', text: 'needs IP ranges' }));
         }
         group.append(item);
       });
       body.append(group);
     });
+    var required = phrases(g.allow_list_required);
+    $('key-ips-required').textContent = required.length ? ' A key that may ' + andList(required) + ' needs them.' : '';
     var max = g.max_lifetime_seconds;
     Array.prototype.forEach.call($('key-expiry').options, function (o) {
       o.disabled = max > 0 && (o.value === '' || Number(o.value) > max);
@@ -260,12 +291,26 @@
     return button;
   }
 
+  // usedFrom says, under a key's permissions, where it may be used from.
+  function usedFrom(k) {
+    var list = k.allowed_ips || [];
+    if (!list.length) { return note([document.createTextNode('from anywhere')]); }
+    var children = [document.createTextNode('only from ')];
+    list.forEach(function (r, i) {
+      if (i > 0) { children.push(document.createTextNode(i === list.length - 1 ? ' and ' : ', ')); }
+      children.push(el('code', { text: r }));
+    });
+    return note(children, 'ranges');
+  }
+
   function keyRow(k) {
     var buttons = [];
     if (k.status === 'active') {
       var rotate = actionButton('rotate', 'Rotate', 'secondary', k);
       rotate.addEventListener('click', function () { askRotate(k, rotate); });
-      buttons.push(rotate);
+      var ips = actionButton('ips', 'IP ranges', 'secondary', k);
+      ips.addEventListener('click', function () { askIPs(k, ips); });
+      buttons.push(rotate, ips);
     }
     if (k.status !== 'revoked') {
       var revoke = actionButton('revoke', 'Revoke', 'danger', k);
@@ -276,7 +321,7 @@
     return el('tr', { 'data-key-id': k.id, class: 'status-' + k.status }, [
       el('th', { scope: 'row', 'data-label': 'Name', text: k.name }),
       cell('Key', [el('code', { class: 'hint', text: k.hint })]),
-      cell('Permissions', [el('span', { text: describe(k.permissions) })]),
+      cell('Permissions', [el('span', { text: describe(k.permissions) }), usedFrom(k)]),
       cell('Created', [when(k.created_at, '')]),
       cell('Last used', [when(k.last_used_at, 'never', true)]),
       cell('Expires', expiry(k)),
@@ -414,6 +459,8 @@
     var body = { name: name.value.trim(), permissions: perms };
     var expiry = $('key-expiry').value;
     if (expiry) { body.expires_in = Number(expiry); }
+    var ips = ranges($('key-ips').value);
+    if (ips.length) { body.allowed_ips = ips; }
     createKey(body);
   }
 
@@ -463,6 +510,7 @@
       case 'keys: invalid key: owner unknown or disabled': return 'its owner may no longer use keys';
       case 'keys: key expired': return 'the key has expired';
       case 'keys: malformed key': return 'the key is mistyped';
+      case 'keys: the key may not be used from this address': return 'it came from an address outside the key’s IP ranges';
     }
     return stripPrefix(reason).replace(/[.]$/, '');
   }
@@ -624,6 +672,56 @@
       focusBack($('keys-title'));
     }
   });
+  // --- a key's IP ranges ---------------------------------------------------
+
+  function askIPs(k, button) {
+    editing = k;
+    ipsBack = '[data-ips="' + k.id + '"]'; // a selector: the list may be drawn again meanwhile
+    $('ips-name').textContent = k.name;
+    $('ips-value').value = (k.allowed_ips || []).join('\n');
+    hideError(ipsError);
+    ipsDialog.showModal(); // focus moves to the ranges (autofocus)
+  }
+
+  function confirmIPs(event) {
+    event.preventDefault();
+    var k = editing;
+    var save = $('ips-save');
+    save.disabled = true;
+    ipsForm.setAttribute('aria-busy', 'true');
+    hideError(ipsError);
+    var list = ranges($('ips-value').value);
+    api('PATCH', '/api-keys/' + encodeURIComponent(k.id), { allowed_ips: list }).then(function (res) {
+      save.disabled = false;
+      ipsForm.removeAttribute('aria-busy');
+      if (!res.ok) {
+        showError(ipsError, humanize(res.error));
+        ipsError.focus();
+        return loadActivity();
+      }
+      var back = ipsBack;
+      ipsBack = null; // the list is drawn again: focus goes back once it is
+      ipsDialog.close();
+      hideError(pageError);
+      var where = res.data.allowed_ips.length ? 'only from ' + andList(res.data.allowed_ips) : 'from anywhere';
+      announce('Key “' + k.name + '” may now be used ' + where + '.');
+      return refresh().then(function () {
+        returnFocusTo = back;
+        focusBack($('keys-title'));
+      });
+    });
+  }
+
+  ipsDialog.addEventListener('close', function () {
+    editing = null;
+    if (ipsBack) { // cancelled
+      returnFocusTo = ipsBack;
+      ipsBack = null;
+      focusBack($('keys-title'));
+    }
+  });
+  ipsForm.addEventListener('submit', confirmIPs);
+  $('ips-cancel').addEventListener('click', function () { ipsDialog.close(); });
   rotateForm.addEventListener('submit', confirmRotate);
   $('rotate-cancel').addEventListener('click', function () { rotateDialog.close(); });
   $('revoke-cancel').addEventListener('click', function () { dialog.close(); });

@@ -141,12 +141,20 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 		}
 	}
 	if sec := c.Secret; sec != nil {
-		n.Hash, n.Hint = slices.Clone(sec.Hash), sec.Hint
+		n.Hash, n.Hint, n.SecretID = slices.Clone(sec.Hash), sec.Hint, sec.SecretID
 		n.PreviousHash, n.PreviousExpiresAt = nil, time.Time{}
 		if len(sec.PreviousHash) > 0 {
 			n.PreviousHash, n.PreviousExpiresAt = slices.Clone(sec.PreviousHash), sec.PreviousExpiresAt
 		}
-		n.Generation++
+		if !sec.Rehash {
+			n.Generation++
+		}
+	}
+	if c.AllowedIPs != nil {
+		n.AllowedIPs = nil
+		if len(*c.AllowedIPs) > 0 {
+			n.AllowedIPs = slices.Clone(*c.AllowedIPs)
+		}
 	}
 	if c.EndGrace && c.Secret == nil {
 		n.PreviousHash, n.PreviousExpiresAt = nil, time.Time{}

@@ -50,7 +50,9 @@ func appendKey(b []byte, k *keys.Key) []byte {
 	}
 	b = binary.AppendVarint(b, k.RefillAmount)
 	b = binary.AppendVarint(b, int64(k.RefillInterval))
-	return appendTime(b, k.LastRefillAt)
+	b = appendTime(b, k.LastRefillAt)
+	b = appendString(b, k.SecretID)
+	return appendPrefixes(b, k.AllowedIPs)
 }
 
 func appendString(b []byte, s string) []byte {

@@ -1,6 +1,7 @@
 package rediscache
 
 import (
+	"net/netip"
 	"reflect"
 	"strconv"
 	"testing"
@@ -27,6 +28,10 @@ func fillAll(t *testing.T, v reflect.Value, n *int) {
 		return
 	case policy.Permissions:
 		v.Set(reflect.ValueOf(policy.Permissions{"r" + strconv.Itoa(i): {"read", "write"}, "s": {}}))
+		return
+	case netip.Prefix: // IPv4, IPv6 and IPv4-mapped IPv6, by turns
+		v.Set(reflect.ValueOf([]netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), 32),
+			netip.MustParsePrefix("2001:db8::" + strconv.Itoa(i) + "/128"), netip.MustParsePrefix("::ffff:198.51.100.0/120")}[i%3]))
 		return
 	}
 	switch v.Kind() {
@@ -76,7 +81,7 @@ func TestCodecKeepsNilEmptyAndZero(t *testing.T) {
 		k    keys.Key
 	}{
 		{"zero record", keys.Key{}},
-		{"empty, not nil", keys.Key{Hash: []byte{}, PreviousHash: []byte{}, Ancestors: []string{}, Permissions: policy.Permissions{}}},
+		{"empty, not nil", keys.Key{Hash: []byte{}, PreviousHash: []byte{}, Ancestors: []string{}, Permissions: policy.Permissions{}, AllowedIPs: []netip.Prefix{}}},
 		{"an action list empty, not nil", keys.Key{Permissions: policy.Permissions{"files": {}}}},
 		{"an action list nil", keys.Key{Permissions: policy.Permissions{"files": nil}}},
 		{"a quota of 0", keys.Key{Remaining: &zero}},
@@ -134,5 +139,31 @@ func sampleKey() *keys.Key {
 		Hint: "kc_01jbench…x7Qa", Hash: make([]byte, 32), Version: 3,
 		Permissions: policy.MustParse("invoices:read", "invoices:write", "files:read", "customers:read"),
 		CreatedAt:   now, UpdatedAt: now, ExpiresAt: now.Add(90 * 24 * time.Hour), CreatedBy: audit.User("user-1234"),
-		Remaining: &left, RefillAmount: 1000, RefillInterval: time.Hour}
+		Remaining: &left, RefillAmount: 1000, RefillInterval: time.Hour, SecretID: "2026-11",
+		AllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8::/32")}}
+}
+
+// Ranges that are not ranges are corrupt: an address of another length,
+// more bits than the address has.
+func TestDecodeRefusesCorruptRanges(t *testing.T) {
+	k := &keys.Key{AllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}}
+	good := appendKey(nil, k)
+	n := len(good)
+	require.Equal(t, []byte{2, 4, 203, 0, 113, 0, 24}, good[n-7:], "one range: count+1, size, address, bits")
+	for name, tail := range map[string][]byte{
+		"an address of 5 bytes":  {2, 5, 203, 0, 113, 0, 24},
+		"33 bits of IPv4":        {2, 4, 203, 0, 113, 0, 33},
+		"129 bits of IPv6":       append(append([]byte{2, 16}, make([]byte, 16)...), 129),
+		"the address cut short":  {2, 4, 203, 0},
+		"a range missing":        {3, 4, 203, 0, 113, 0, 24},
+		"the count beyond input": {200},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := decodeKey(string(append(append([]byte(nil), good[:n-7]...), tail...)))
+			assert.ErrorIs(t, err, errCorrupt)
+		})
+	}
+	got, err := decodeKey(string(good))
+	require.NoError(t, err)
+	assert.Equal(t, k.AllowedIPs, got.AllowedIPs)
 }

@@ -33,6 +33,8 @@ func decodeKey(s string) (*keys.Key, error) {
 	k.RefillAmount = d.varint()
 	k.RefillInterval = time.Duration(d.varint())
 	k.LastRefillAt = d.time()
+	k.SecretID = d.string()
+	k.AllowedIPs = d.prefixes()
 	if d.bad || len(d.s) != 0 {
 		return nil, errCorrupt
 	}

@@ -148,3 +148,8 @@ func (s *Store) Create(ctx context.Context, k *keys.Key, maxLive int) error {
 func (s *Store) List(ctx context.Context, owner string, page keys.Page) ([]*keys.Key, error) {
 	return s.store.List(ctx, owner, page)
 }
+
+// CountBySecret implements [keys.Store]: the wrapped Store's, uncached.
+func (s *Store) CountBySecret(ctx context.Context, now time.Time) (map[string]int, error) {
+	return s.store.CountBySecret(ctx, now)
+}

@@ -15,7 +15,7 @@ import (
 // A cached record is sealed in an envelope that whoever can write to Redis
 // cannot forge:
 //
-//	format (1 byte, 1) | tag (32 bytes) | not after (8 bytes, Unix ms, big endian) | record
+//	format (1 byte, 2) | tag (32 bytes) | not after (8 bytes, Unix ms, big endian) | record
 //
 // tag = HMAC-SHA256(macKey, uvarint(len(redisKey)) | redisKey | format |
 // not after | record), where macKey = HMAC-SHA256(secret, label). The tag
@@ -25,7 +25,7 @@ import (
 // hashes under the same secret. Envelopes are checked before they are decoded, in
 // constant time.
 const (
-	sealFormat  = 1
+	sealFormat  = 2 // 2: records with DisabledAt, SecretID and AllowedIPs; a record of another format is a miss
 	tagSize     = sha256.Size
 	headerSize  = 1 + tagSize + 8
 	deriveLabel = "keycap rediscache record v1"

@@ -34,7 +34,8 @@ func TestSealRefuses(t *testing.T) {
 		{"under another secret", newSealer([]byte("another secret, of 32 bytes or more")), "p:key:{a}", env, now, errTag},
 		{"at its expiry", s, "p:key:{a}", env, now.Add(time.Minute), errExpired},
 		{"expiry pushed back", s, "p:key:{a}", env[:1+tagSize] + "\x7f" + env[1+tagSize+1:], now.Add(time.Minute), errTag},
-		{"another format", s, "p:key:{a}", "\x02" + env[1:], now, errFormat},
+		{"another format", s, "p:key:{a}", "\x03" + env[1:], now, errFormat},
+		{"format 1, before records had SecretID and AllowedIPs", s, "p:key:{a}", "\x01" + env[1:], now, errFormat},
 		{"too short", s, "p:key:{a}", env[:headerSize-1], now, errFormat},
 		{"empty", s, "p:key:{a}", "", now, errFormat},
 	}

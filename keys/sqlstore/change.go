@@ -13,7 +13,7 @@ import (
 
 // Change implements [keys.Store] with one conditional UPDATE, built for c:
 // it sets the columns of the fields c sets, updated_at, version = version
-// + 1 (and generation = generation + 1 for a rotation), where the id
+// + 1 (and generation = generation + 1 for a rotation, not a re-hash), where the id
 // matches, the key is not revoked and, when c.Version is not 0, the
 // version is c.Version. Columns c does not name (last use, quota, the
 // other fields) keep whatever a concurrent writer put there. Postgres and
@@ -140,10 +140,19 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 		set("hint", sec.Hint)
 		set("previous_hash", bytesArg(sec.PreviousHash))
 		set("previous_expires_at", previousExpiresAt)
-		b.WriteString("generation = generation + 1, ")
+		set("secret_id", sec.SecretID)
+		if !sec.Rehash {
+			b.WriteString("generation = generation + 1, ")
+		}
 	} else if c.EndGrace {
 		set("previous_hash", nil)
 		set("previous_expires_at", nil)
+	}
+	if c.AllowedIPs != nil {
+		if err := checkAllowedIPs(*c.AllowedIPs); err != nil {
+			return "", nil, err
+		}
+		set("allowed_ips", allowedIPsText(*c.AllowedIPs))
 	}
 	if r := c.Revoked; r != nil {
 		if c.At.IsZero() {

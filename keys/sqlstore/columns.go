@@ -22,6 +22,7 @@ var columns = []string{
 	"revoked_at", "revoked_by", "revoked_reason", "disabled", "disabled_by",
 	"remaining", "refill_amount", "refill_interval_ms", "last_refill_at",
 	"version", "generation", "ancestors", "parent_generation", "disabled_at",
+	"secret_id", "allowed_ips",
 }
 
 // check refuses records the table cannot hold faithfully.
@@ -33,6 +34,9 @@ func check(k *keys.Key) error {
 		return fmt.Errorf("sqlstore: the key's hash is %d bytes, want %d", len(k.Hash), sha256.Size)
 	case len(k.PreviousHash) != 0 && len(k.PreviousHash) != sha256.Size:
 		return fmt.Errorf("sqlstore: the key's previous hash is %d bytes, want %d", len(k.PreviousHash), sha256.Size)
+	}
+	if err := checkAllowedIPs(k.AllowedIPs); err != nil {
+		return err
 	}
 	for _, id := range k.Ancestors {
 		if id == "" || strings.ContainsAny(id, " \t\r\n") {
@@ -60,6 +64,7 @@ func (s *Store) args(k *keys.Key) ([]any, error) {
 		s.timeArg(k.RevokedAt), k.RevokedBy.String(), k.RevokedReason, k.Disabled, k.DisabledBy.String(),
 		remaining, k.RefillAmount, k.RefillInterval.Milliseconds(), s.timeArg(k.LastRefillAt),
 		int64(1), k.Generation, strings.Join(k.Ancestors, " "), k.ParentGeneration, s.timeArg(k.DisabledAt),
+		k.SecretID, allowedIPsText(k.AllowedIPs),
 	}, nil
 }
 
@@ -86,7 +91,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 		k                                keys.Key
 		permissions                      []byte
 		createdBy, revokedBy, disabledBy string
-		parentID, ancestors              string
+		parentID, ancestors, allowedIPs  string
 		remaining                        sql.NullInt64
 		intervalMS                       int64
 	)
@@ -97,6 +102,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 		s.timeDest(&k.RevokedAt), &revokedBy, &k.RevokedReason, &k.Disabled, &disabledBy,
 		&remaining, &k.RefillAmount, &intervalMS, s.timeDest(&k.LastRefillAt),
 		&k.Version, &k.Generation, &ancestors, &k.ParentGeneration, s.timeDest(&k.DisabledAt),
+		&k.SecretID, &allowedIPs,
 	)
 	if err != nil {
 		return nil, err
@@ -121,6 +127,9 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	}
 	if len(k.PreviousHash) == 0 {
 		k.PreviousHash = nil
+	}
+	if k.AllowedIPs, err = parseAllowedIPs(allowedIPs); err != nil {
+		return nil, fmt.Errorf("sqlstore: key %s: allowed_ips: %w", k.ID, err)
 	}
 	if remaining.Valid {
 		k.Remaining = &remaining.Int64

@@ -43,6 +43,9 @@ func TestMigrate0003(t *testing.T) {
 			want[root.ID].CreatedBy, want[root.ID].RevokedBy = audit.User("alice"), audit.User("admin-7")
 			want[child.ID].CreatedBy, want[child.ID].DisabledBy = audit.Key(root.ID), audit.User("bob")
 			want[plain.ID].CreatedBy = audit.Actor{}
+			for _, w := range want {
+				w.SecretID = "1" // 0005: the one server secret keycap had
+			}
 			for id, w := range want {
 				got, err := s.Get(ctx, id)
 				require.NoError(t, err)
@@ -88,6 +91,7 @@ func TestMigrate0003HalfApplied(t *testing.T) {
 			requireVersions(t, db, s, versions(d.dialect)...)
 			got, err := s.Get(ctx, k.ID)
 			require.NoError(t, err)
+			k.SecretID = "1" // 0005: the one server secret keycap had
 			assert.Equal(t, k, got)
 		})
 	}
@@ -114,6 +118,7 @@ func TestMigrate0006HalfApplied(t *testing.T) {
 			requireVersions(t, db, s, versions(d.dialect)...)
 			got, err := s.Get(ctx, k.ID)
 			require.NoError(t, err)
+			k.SecretID = "1" // 0005: the one server secret keycap had
 			assert.Equal(t, k, got)
 			won, err := s.Claim(ctx, notify.Claim{Type: audit.Disabled, KeyID: k.ID, OwnerID: "alice", At: k.CreatedAt, Token: "t", Now: k.CreatedAt})
 			require.NoError(t, err)

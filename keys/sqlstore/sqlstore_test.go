@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +76,12 @@ func TestRefusesRecordsItCannotHold(t *testing.T) {
 		"short previous hash": func(k *keys.Key) { k.PreviousHash = k.Hash[:16] },
 		"empty ancestor":      func(k *keys.Key) { k.Ancestors = []string{""} },
 		"ancestor with space": func(k *keys.Key) { k.Ancestors = []string{"a b"} },
+		"an invalid range":    func(k *keys.Key) { k.AllowedIPs = []netip.Prefix{{}} },
+		"ranges beyond the allowed_ips column": func(k *keys.Key) {
+			for i := range 80 {
+				k.AllowedIPs = append(k.AllowedIPs, netip.MustParsePrefix(fmt.Sprintf("2001:db8:ffff:ffff:ffff:ffff:ffff:%x/128", 0xff00+i)))
+			}
+		},
 	} {
 		k := testKey(t, "u1")
 		mutate(k)
@@ -90,6 +98,7 @@ func TestRefusesRecordsItCannotHold(t *testing.T) {
 		"short hash":          {Version: 1, At: time.Now(), Secret: &keys.Secret{Hash: k.Hash[:31]}},
 		"short previous hash": {Version: 1, At: time.Now(), Secret: &keys.Secret{Hash: testKey(t, "u1").Hash, PreviousHash: k.Hash[:16]}},
 		"revoked at no time":  {Version: 1, Revoked: &keys.Revoked{By: audit.User("u1")}},
+		"an invalid range":    {Version: 1, At: time.Now(), AllowedIPs: &[]netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), {}}},
 	} {
 		_, err := s.Change(ctx, k.ID, c)
 		assert.Error(t, err, name)

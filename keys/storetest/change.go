@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"github.com/keycaphq/keycap/audit"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -29,7 +30,7 @@ var t1 = t0.Add(time.Minute)
 
 func testChangeEachField(t *testing.T, s keys.Store) {
 	admin, operator := audit.User("admin-2"), audit.Actor{Kind: audit.KindOperator, ID: "ops"}
-	h1, h2, h3, old, prevExpiry := randomHash(), randomHash(), randomHash(), randomHash(), t1.Add(time.Hour)
+	h1, h2, h3, h4, old, prevExpiry := randomHash(), randomHash(), randomHash(), randomHash(), randomHash(), t1.Add(time.Hour)
 	tests := []struct {
 		name   string
 		setup  func(k *keys.Key) // before the record is created
@@ -48,23 +49,35 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 		{"enable clears DisabledBy and DisabledAt", func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t0 },
 			keys.Change{Disabled: &keys.Disabled{}}, func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = false, audit.Actor{}, time.Time{} }},
 		{"rotate with a grace period", nil,
-			keys.Change{Secret: &keys.Secret{Hash: h1, Hint: "kc_…new1", PreviousHash: old, PreviousExpiresAt: prevExpiry}},
+			keys.Change{Secret: &keys.Secret{Hash: h1, Hint: "kc_…new1", PreviousHash: old, PreviousExpiresAt: prevExpiry, SecretID: "2026-11.b_1"}},
 			func(k *keys.Key) {
 				k.Hash, k.Hint, k.Generation = h1, "kc_…new1", k.Generation+1
 				k.PreviousHash, k.PreviousExpiresAt = old, prevExpiry
 			}},
 		{"rotate without grace clears the previous secret", nil,
-			keys.Change{Secret: &keys.Secret{Hash: h2, Hint: "kc_…new2", PreviousExpiresAt: prevExpiry}},
+			keys.Change{Secret: &keys.Secret{Hash: h2, Hint: "kc_…new2", PreviousExpiresAt: prevExpiry, SecretID: "3"}},
 			func(k *keys.Key) {
-				k.Hash, k.Hint, k.Generation = h2, "kc_…new2", k.Generation+1
+				k.Hash, k.Hint, k.Generation, k.SecretID = h2, "kc_…new2", k.Generation+1, "3"
 				k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{}
 			}},
 		{"end a grace period: only the previous secret stops", func(k *keys.Key) { k.PreviousHash, k.PreviousExpiresAt = old, prevExpiry },
 			keys.Change{EndGrace: true}, func(k *keys.Key) { k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{} }},
+		{"rehash under another server secret keeps the generation", nil,
+			keys.Change{Secret: &keys.Secret{Hash: h4, Hint: "kc_…same", SecretID: "4", Rehash: true}},
+			func(k *keys.Key) {
+				k.Hash, k.Hint, k.SecretID = h4, "kc_…same", "4"
+				k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{}
+			}},
+		{"allowed IPs", nil, keys.Change{AllowedIPs: &[]netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8:1::/48")}},
+			func(k *keys.Key) {
+				k.AllowedIPs = []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24"), netip.MustParsePrefix("2001:db8:1::/48")}
+			}},
+		{"allowed IPs lifted: an empty list is anywhere", nil, keys.Change{AllowedIPs: &[]netip.Prefix{}},
+			func(k *keys.Key) { k.AllowedIPs = nil }},
 		{"revoke", nil, keys.Change{Revoked: &keys.Revoked{By: operator, Reason: "leaked"}},
 			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason = t1, operator, "leaked" }},
 		{"rotate and cut permissions", nil,
-			keys.Change{Secret: &keys.Secret{Hash: h3, Hint: "kc_…new3"}, Permissions: policy.Permissions{"invoices": {"read"}}},
+			keys.Change{Secret: &keys.Secret{Hash: h3, Hint: "kc_…new3", SecretID: "2026-11.b_1"}, Permissions: policy.Permissions{"invoices": {"read"}}},
 			func(k *keys.Key) {
 				k.Hash, k.Hint, k.Generation = h3, "kc_…new3", k.Generation+1
 				k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{}

@@ -88,9 +88,9 @@ func requireSame(t *testing.T, want, got *keys.Key, msgAndArgs ...any) {
 
 // normalized returns a copy of k in which an empty Ancestors is nil: both
 // mean "created by a person", and a Store may return either (a SQL column
-// cannot tell them apart). Every other field must come back exactly:
-// nil and empty Permissions are kept apart, as are a nil and a zero
-// Remaining.
+// cannot tell them apart); so is an empty AllowedIPs (no restriction).
+// Every other field must come back exactly: nil and empty Permissions are
+// kept apart, as are a nil and a zero Remaining.
 func normalized(k *keys.Key) *keys.Key {
 	if k == nil {
 		return nil
@@ -98,6 +98,9 @@ func normalized(k *keys.Key) *keys.Key {
 	c := k.Clone()
 	if len(c.Ancestors) == 0 {
 		c.Ancestors = nil
+	}
+	if len(c.AllowedIPs) == 0 {
+		c.AllowedIPs = nil
 	}
 	return c
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -19,6 +20,9 @@ func fullKey(t *testing.T) *keys.Key {
 	k := newKey(t, "user-ü 1", t0)
 	k.Name = "CI deploy – prod ✓ \"quoted\" 'single'"
 	k.Permissions = policy.Permissions{"invoices": {"read", "write"}, "users.admin": {"read"}}
+	k.SecretID = "2026-11.b_1"
+	k.AllowedIPs = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::/32"),
+		netip.MustParsePrefix("::ffff:198.51.100.0/120"), netip.MustParsePrefix("2001:db8::1/128")}
 	k.Version = 1
 	k.UpdatedAt = t0.Add(time.Second)
 	k.ExpiresAt = t0.Add(90 * 24 * time.Hour)
@@ -82,6 +86,8 @@ func testRoundTripNilAndEmpty(t *testing.T, s keys.Store) {
 	require.Nil(t, got.Remaining)
 	require.Nil(t, got.PreviousHash)
 	require.Empty(t, got.Ancestors)
+	require.Nil(t, got.AllowedIPs, "no allow-list came back as one")
+	require.Empty(t, got.SecretID)
 }
 
 func testRecordsAreCopies(t *testing.T, s keys.Store) {
@@ -89,10 +95,12 @@ func testRecordsAreCopies(t *testing.T, s keys.Store) {
 	want := k.Clone()
 	create(t, s, k)
 	k.Name, k.Hash[0], k.Permissions["invoices"][0], *k.Remaining, k.Ancestors[0] = "changed", k.Hash[0]^1, "delete", 7, "x"
+	k.AllowedIPs[0] = netip.MustParsePrefix("0.0.0.0/1")
 	requireStored(t, s, want) // the store kept no reference to what it was given
 
 	got := get(t, s, want.ID)
 	got.Name, got.Hash[0], got.Permissions["invoices"][0], *got.Remaining, got.Ancestors[0] = "changed", got.Hash[0]^1, "delete", 7, "x"
+	got.AllowedIPs[0] = netip.MustParsePrefix("0.0.0.0/1")
 	requireStored(t, s, want) // nor to what it handed out
 
 	list, err := s.List(t.Context(), want.OwnerID, keys.Page{})

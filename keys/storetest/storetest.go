@@ -78,7 +78,18 @@ import (
 //     verifies and the replaced one does not; unaligned rotations each
 //     count one generation and only the last secret works; on the store,
 //     exactly one of 4 writes at one version lands;
-//   - 40 concurrent creations against a key limit of 10: exactly 10.
+//   - 40 concurrent creations against a key limit of 10: exactly 10;
+//   - 60 moves of a key to the newest server secret, each racing the
+//     key's revocation, rotation or rename: none undone, and the record's
+//     hash always under the secret its SecretID names.
+//
+// Server secrets and allow-lists: CountBySecret counts live records by
+// SecretID exactly (revoked and expired ones left out, at now); through a
+// Manager, keys made under an old secret work, move to the newest after
+// one use (a Change of the hash, SecretID and Version alone, Generation
+// kept) and are refused once it is retired; a key limited to IP ranges
+// works from inside them only, IPv4-mapped IPv6 clients included, and
+// lifting the list frees it.
 //
 // -short shrinks the trial counts of all but the revocations; it skips
 // nothing. A Store must answer these races exactly: an unexpected error
@@ -140,6 +151,10 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"RaceQuota", testRaceQuota},
 		{"RaceKeyLimit", testRaceKeyLimit},
 		{"RaceKeyLimitStore", testRaceKeyLimitStore},
+		{"CountBySecret", testCountBySecret},
+		{"SecretRotation", testSecretRotation},
+		{"RaceRehash", testRaceRehash},
+		{"AllowedIPs", testAllowedIPs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
