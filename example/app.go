@@ -21,6 +21,7 @@ import (
 	"github.com/keycaphq/keycap/policy"
 	"github.com/keycaphq/keycap/ratelimit"
 	"github.com/keycaphq/keycap/session"
+	"github.com/keycaphq/keycap/ui"
 )
 
 //go:embed static templates
@@ -86,6 +87,7 @@ type app struct {
 	manager   *keys.Manager
 	activity  audit.Log // nil: no activity panel
 	templates *template.Template
+	keysPage  *ui.Page // the key manager (package ui), inside templates/page.html
 	closers   []func() error
 
 	// scheduler sends the owners' notices (see notices.go); main runs it.
@@ -171,7 +173,10 @@ func (a *app) build(cfg config) (err error) {
 	if err != nil {
 		return err
 	}
-	if a.templates, err = template.New("").Funcs(templateFuncs).ParseFS(assets, "templates/*.html"); err != nil {
+	if a.keysPage, err = a.newKeysPage(); err != nil {
+		return err
+	}
+	if a.templates, err = template.New("").Funcs(template.FuncMap{"describe": ui.Describe}).ParseFS(assets, "templates/*.html"); err != nil {
 		return err
 	}
 	// Sessions load around everything, then keys are checked: every

@@ -1,13 +1,15 @@
-// The key manager of the keycap example: plain JavaScript over the JSON API
-// at /api-keys (same origin, session cookie). No build step, no libraries.
+// keycap's key-management page (package ui): plain JavaScript over the JSON
+// API (same origin, session cookie). No build step, no libraries, no inline
+// script: everything it needs is on the element marked data-keycap.
 (function () {
   'use strict';
 
-  var main = document.getElementById('main');
+  var main = document.querySelector('[data-keycap]');
   if (!main || !main.dataset.user) {
-    return; // the login page needs no script
+    return; // no page here (a login page): nothing to do
   }
-  var role = main.dataset.role;
+  var base = main.dataset.api || '/api-keys'; // where the app mounted the keys API
+  var capSource = main.dataset.capSource || 'your account'; // "your role (member)": whose limit the cap is
   var $ = function (id) { return document.getElementById(id); };
   var form = $('create-form');
   var createError = $('create-error');
@@ -96,7 +98,7 @@
     switch (e.code) {
       case 'PERMISSIONS_EXCEED_MAXIMUM':
         return 'You can’t give a key permission to ' + andList(phrases(d.exceeded)) +
-          ', because your account (' + role + ') doesn’t have that permission. ' +
+          ', because ' + capSource + ' doesn’t have that permission. ' +
           'You may grant at most: ' + describe(d.maximum) + '.';
       case 'INVALID_PERMISSIONS':
         return 'Those permissions are not valid' + (d.path ? ' (at ' + d.path + ')' : '') + ': ' + sentence(d.reason || e.message);
@@ -196,7 +198,7 @@
         if (!allowed) {
           input.disabled = true;
           input.setAttribute('aria-describedby', id + '-reason');
-          item.append(el('span', { id: id + '-reason', class: 'reason', text: 'your role (' + role + ') can’t grant this' }));
+          item.append(el('span', { id: id + '-reason', class: 'reason', text: capSource + ' can’t grant this' }));
         } else if (needsIPs) {
           input.setAttribute('aria-describedby', id + '-ips');
           item.append(el('span', { id: id + '-ips', class: 'needs-ips', text: 'needs IP ranges' }));
@@ -214,7 +216,7 @@
   }
 
   function loadGrantable() {
-    return api('GET', '/api-keys/grantable').then(function (res) {
+    return api('GET', base + '/grantable').then(function (res) {
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
       renderPicker(res.data);
     });
@@ -331,7 +333,7 @@
   }
 
   function loadKeys() {
-    return api('GET', '/api-keys').then(function (res) {
+    return api('GET', base).then(function (res) {
       var body = $('keys-body');
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
       body.replaceChildren();
@@ -361,7 +363,7 @@
     var submit = $('create-submit');
     submit.disabled = true;
     form.setAttribute('aria-busy', 'true');
-    return api('POST', '/api-keys', body).then(function (res) {
+    return api('POST', base, body).then(function (res) {
       submit.disabled = false;
       form.removeAttribute('aria-busy');
       if (!res.ok) {
@@ -385,12 +387,15 @@
     keyNote.hidden = !text;
     $('new-key-name').textContent = k.name;
     $('new-key-value').value = k.key;
-    var path = '/api/files';
-    ['files', 'projects', 'billing'].some(function (r) {
-      if ((k.permissions[r] || []).indexOf('read') >= 0) { path = '/api/' + r; return true; }
-      return false;
-    });
-    $('curl-line').textContent = 'curl -H "Authorization: Bearer ' + k.key + '" ' + window.location.origin + path;
+    // The try line calls the first route (Options.Try) the key may call,
+    // or the first route at all; no routes: no try line.
+    var routes = JSON.parse(main.dataset.try || '[]');
+    var route = routes.filter(function (r) {
+      var p = r[0].split(':');
+      return (k.permissions[p[0]] || []).indexOf(p[1]) >= 0;
+    })[0] || routes[0];
+    $('curl-line').textContent = route ? 'curl -H "Authorization: Bearer ' + k.key + '" ' + window.location.origin + route[1] : '';
+    $('try-it').hidden = !route;
     newKeyPanel.hidden = false;
     $('new-key-title').focus();
   }
@@ -542,7 +547,7 @@
       case 'refused':
         var what = (e.key_id ? 'a change to ' + key : 'a new key') + (actor === 'You' ? '' : ' (asked by ' + who(e.actor, true) + ')');
         if (e.after && Object.keys(e.after).length) {
-          return 'Refused ' + what + ': asked for ' + names(e.after) + ', which your role (' + role + ') can’t grant.';
+          return 'Refused ' + what + ': asked for ' + names(e.after) + ', which ' + capSource + ' can’t grant.';
         }
         return 'Refused ' + what + ': ' + sentence(stripPrefix(e.reason));
       case 'verification_denied':
@@ -567,7 +572,7 @@
   function loadActivity() {
     if (!activityBody) { return Promise.resolve(); }
     activityBody.setAttribute('aria-busy', 'true');
-    return api('GET', '/api-keys/activity?limit=20').then(function (res) {
+    return api('GET', base + '/activity?limit=20').then(function (res) {
       activityBody.removeAttribute('aria-busy');
       if (!res.ok) {
         activityBody.replaceChildren(el('p', { class: 'alert error', text: 'The activity could not be loaded. ' + humanize(res.error) }));
@@ -601,7 +606,7 @@
     var k = revoking;
     var confirmButton = $('revoke-confirm');
     confirmButton.disabled = true;
-    api('DELETE', '/api-keys/' + encodeURIComponent(k.id)).then(function (res) {
+    api('DELETE', base + '/' + encodeURIComponent(k.id)).then(function (res) {
       confirmButton.disabled = false;
       returnFocusTo = $('keys-title');
       dialog.close();
@@ -646,7 +651,7 @@
     confirmButton.disabled = true;
     rotateForm.setAttribute('aria-busy', 'true');
     hideError(rotateError);
-    api('POST', '/api-keys/' + encodeURIComponent(k.id) + '/rotate', { grace_seconds: grace }).then(function (res) {
+    api('POST', base + '/' + encodeURIComponent(k.id) + '/rotate', { grace_seconds: grace }).then(function (res) {
       confirmButton.disabled = false;
       rotateForm.removeAttribute('aria-busy');
       if (!res.ok) {
@@ -691,7 +696,7 @@
     ipsForm.setAttribute('aria-busy', 'true');
     hideError(ipsError);
     var list = ranges($('ips-value').value);
-    api('PATCH', '/api-keys/' + encodeURIComponent(k.id), { allowed_ips: list }).then(function (res) {
+    api('PATCH', base + '/' + encodeURIComponent(k.id), { allowed_ips: list }).then(function (res) {
       save.disabled = false;
       ipsForm.removeAttribute('aria-busy');
       if (!res.ok) {
