@@ -15,8 +15,8 @@ import (
 // pageData is what templates/page.html renders.
 type pageData struct {
 	User     *demoUser
-	Error    string             // the login error, if any
-	Username string             // to fill the form again after an error
+	Error    string // the login error, if any
+	Username string // to fill the form again after an error
 	Users    []demoUser
 	Roles    map[string]policy.Permissions
 	Routes   []apiRoute
