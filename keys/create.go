@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keycaphq/keycap/audit"
@@ -19,6 +20,10 @@ type CreateRequest struct {
 	Name  string // 1 to 100 printable characters; surrounding spaces are trimmed
 	// Permissions asked for; nil means the policy's default.
 	Permissions policy.Permissions
+	// Template names a [policy.Template] to take the permissions from,
+	// instead of Permissions (which must then be nil). The key is granted,
+	// refused and audited as if its permissions had been asked for.
+	Template string
 	// Lifetime asked for; 0 means the policy's default.
 	Lifetime time.Duration
 	// Quota asked for; nil means the default (Config.Quota). It may only be
@@ -77,7 +82,11 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	granted, err := m.grant(ctx, r.Owner, r.Permissions, r.Caller)
+	requested, err := m.requested(r)
+	if err != nil {
+		return nil, "", err
+	}
+	granted, err := m.grant(ctx, r.Owner, requested, r.Caller)
 	if err != nil {
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
@@ -115,6 +124,30 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	}
 	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted})
 	return k, token, nil
+}
+
+// requested returns the permissions r asks for: its Permissions, or those
+// of its Template.
+func (m *Manager) requested(r CreateRequest) (policy.Permissions, error) {
+	if r.Template == "" {
+		return r.Permissions, nil
+	}
+	if r.Permissions != nil {
+		return nil, &FieldError{Field: "template", Reason: "give either permissions or a template, not both"}
+	}
+	t, ok := m.policy.Template(r.Template)
+	if !ok {
+		names := make([]string, 0, len(m.policy.Templates()))
+		for _, t := range m.policy.Templates() {
+			names = append(names, strconv.Quote(t.Name))
+		}
+		reason := "no template is named " + strconv.Quote(r.Template) + "; "
+		if len(names) == 0 {
+			return nil, &FieldError{Field: "template", Reason: reason + "this app defines none: give permissions instead"}
+		}
+		return nil, &FieldError{Field: "template", Reason: reason + "pick one of " + strings.Join(names, ", ")}
+	}
+	return t.Permissions, nil
 }
 
 // grant returns what owner may put on a key when asking for requested

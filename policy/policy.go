@@ -53,6 +53,11 @@ type Config struct {
 	// owner may hold, keys created by keys included. 0 means
 	// [DefaultMaxKeys]; a negative value means no limit.
 	MaxKeys int
+
+	// Templates are named presets of permissions ([Template]), listed to
+	// clients in this order; a key may be created from one by name. They
+	// need AllowClientPermissions. nil: none.
+	Templates []Template
 }
 
 // DefaultMaxKeys is the number of live keys an owner may hold when
@@ -77,6 +82,7 @@ type Policy struct {
 	maxKeys         int // 0: no limit
 
 	allowListRules []lifetimeRule // IPAllowListFor, with no lifetime
+	templates      []Template     // Config.Templates, normalized
 }
 
 // New validates c and returns the Policy it describes. It refuses a
@@ -127,6 +133,9 @@ func New(c Config) (*Policy, error) {
 		return nil, err
 	}
 	if err := p.setAllowList(c); err != nil {
+		return nil, err
+	}
+	if err := p.setTemplates(c); err != nil {
 		return nil, err
 	}
 	return p, nil
