@@ -23,7 +23,10 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-var postgresURL = testenv.Env("KEYCAP_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+var (
+	postgresURL = testenv.Env("KEYCAP_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	mysqlURL    = "mysql://" + testenv.Env("KEYCAP_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test?parseTime=true")
+)
 
 // world is a database with keycap's tables and an app's Manager over it,
 // and the CLI pointed at the same database.
@@ -45,6 +48,12 @@ func backends(t *testing.T) map[string]func(t *testing.T) *world {
 			_, _ = rand.Read(b[:])
 			return newWorld(t, postgresURL, "cli"+hex.EncodeToString(b[:])+"_")
 		},
+		"MySQL": func(t *testing.T) *world {
+			testenv.Dial(t, "MySQL", "127.0.0.1:3306")
+			var b [4]byte
+			_, _ = rand.Read(b[:])
+			return newWorld(t, mysqlURL, "cli"+hex.EncodeToString(b[:])+"_")
+		},
 	}
 }
 
@@ -63,7 +72,7 @@ func newWorld(t *testing.T, dsn, prefix string) *world {
 	w.store, err = sqlstore.New(db, dialect, sqlstore.Options{TablePrefix: prefix})
 	require.NoError(t, err)
 	if prefix != "" {
-		t.Cleanup(func() { dropTables(db, prefix) })
+		t.Cleanup(func() { dropTables(db, dialect, prefix) })
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	w.clock = &now
@@ -77,8 +86,12 @@ func newWorld(t *testing.T, dsn, prefix string) *world {
 	return w
 }
 
-func dropTables(db *sql.DB, prefix string) {
-	rows, err := db.Query("SELECT tablename FROM pg_tables WHERE tablename LIKE $1", prefix+"%")
+func dropTables(db *sql.DB, d sqlstore.Dialect, prefix string) {
+	q := "SELECT tablename FROM pg_tables WHERE tablename LIKE $1"
+	if d == sqlstore.MySQL {
+		q = "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE ?"
+	}
+	rows, err := db.Query(q, prefix+"%")
 	if err != nil {
 		return
 	}
@@ -90,7 +103,7 @@ func dropTables(db *sql.DB, prefix string) {
 	}
 	rows.Close()
 	for _, n := range names {
-		_, _ = db.Exec("DROP TABLE IF EXISTS " + n + " CASCADE")
+		_, _ = db.Exec("DROP TABLE IF EXISTS " + n)
 	}
 }
 
