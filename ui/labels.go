@@ -38,6 +38,21 @@ type Labels struct {
 	GraceLegend  string // the rotate dialog's question
 	Save         string // the IP dialog's save button
 	NoScript     string // shown when scripts are off
+	ExpiryDate   string // the custom expiry date field
+	Template     string // the template field
+	TemplateHelp string // under it
+	Quota        string // the request quota field
+	QuotaHelp    string // under it
+	Show         string // before the list filter
+	AllKeys      string // the filter's choices
+	ActiveKeys   string
+	RevokedKeys  string
+	ExpiredKeys  string
+	MoreKeys     string // the button that loads the next page of keys
+	RevokeReason string // the revoke dialog's reason field
+	EditTitle    string // the edit dialog's heading, before the key's name
+	KeepExpiry   string // the edit dialog's "unchanged" expiry
+	Close        string // the detail dialog's close button
 }
 
 // DefaultLabels are the English words of the page.
@@ -74,6 +89,21 @@ var DefaultLabels = Labels{
 	GraceLegend:  "When should the old key stop working?",
 	Save:         "Save",
 	NoScript:     "Managing keys needs JavaScript.",
+	ExpiryDate:   "Expiry date",
+	Template:     "Start from a template",
+	TemplateHelp: "A template picks the permissions for a common use; you can still change them below.",
+	Quota:        "Request quota",
+	QuotaHelp:    "How many requests the key may make in all; leave it empty for no limit.",
+	Show:         "Show",
+	AllKeys:      "All keys",
+	ActiveKeys:   "Active keys",
+	RevokedKeys:  "Revoked keys",
+	ExpiredKeys:  "Expired keys",
+	MoreKeys:     "Show more keys",
+	RevokeReason: "Reason",
+	EditTitle:    "Edit",
+	KeepExpiry:   "unchanged",
+	Close:        "Close",
 }
 
 // withDefaults returns l with every empty field set to its default.

@@ -109,13 +109,13 @@ func (p *Page) assetsURL(r *http.Request) string {
 }
 
 // Assets serves the page's script and stylesheet by their file name
-// (keycap.js, keycap.css) under whatever path it is mounted at; anything
+// (keycap.js, keycap-manage.js, keycap.css) under whatever path it is mounted at; anything
 // else is 404. Browsers revalidate them (Cache-Control: no-cache).
 func (p *Page) Assets() http.Handler {
 	sub, _ := fs.Sub(files, "assets")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := path.Base(r.URL.Path)
-		if strings.HasSuffix(r.URL.Path, "/") || (name != "keycap.js" && name != "keycap.css") {
+		if strings.HasSuffix(r.URL.Path, "/") || (name != "keycap.js" && name != "keycap-manage.js" && name != "keycap.css") {
 			http.NotFound(w, r)
 			return
 		}

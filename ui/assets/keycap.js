@@ -30,6 +30,9 @@
   var editing = null;       // the key whose IP ranges the IP dialog edits
   var ipsBack = null;       // where focus goes when the IP dialog closes
   var keyNames = {};        // key id → name, from the last list, for the activity
+  var hooks = {};           // set by keycap-manage.js: rowButtons(k), rowNotes(k), beforeCreate(body), grantable(g)
+  var loaded = [];          // the keys listed so far, newest first
+  var nextCursor = '';      // the list's next page, '' when all are loaded
 
   // api sends a JSON request and resolves to {ok, status, data} or
   // {ok: false, status, error: {code, message, details}}; it never rejects.
@@ -219,6 +222,7 @@
     return api('GET', base + '/grantable').then(function (res) {
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
       renderPicker(res.data);
+      if (hooks.grantable) { hooks.grantable(res.data); }
     });
   }
 
@@ -314,6 +318,7 @@
       ips.addEventListener('click', function () { askIPs(k, ips); });
       buttons.push(rotate, ips);
     }
+    if (hooks.rowButtons) { buttons = buttons.concat(hooks.rowButtons(k, actionButton)); }
     if (k.status !== 'revoked') {
       var revoke = actionButton('revoke', 'Revoke', 'danger', k);
       revoke.addEventListener('click', function () { askRevoke(k, revoke); });
@@ -327,30 +332,50 @@
       cell('Created', [when(k.created_at, '')]),
       cell('Last used', [when(k.last_used_at, 'never', true)]),
       cell('Expires', expiry(k)),
-      cell('Status', [el('span', { class: 'badge ' + k.status, text: k.status }), statusNote(k)]),
+      cell('Status', [el('span', { class: 'badge ' + k.status, text: k.status }), statusNote(k),
+        hooks.rowNotes ? hooks.rowNotes(k, note) : null]),
       cell('Actions', [actions], 'actions')
     ]);
   }
 
-  function loadKeys() {
-    return api('GET', base).then(function (res) {
-      var body = $('keys-body');
+  // loadKeys lists the first page of keys again; more appends the next.
+  function loadKeys(more) {
+    var path = more && nextCursor ? base + '?cursor=' + encodeURIComponent(nextCursor) : base;
+    return api('GET', path).then(function (res) {
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
-      body.replaceChildren();
-      var list = res.data.keys || [];
-      list.forEach(function (k) { keyNames[k.id] = k.name; });
-      if (list.length === 0) {
-        body.append(el('p', { class: 'muted', id: 'no-keys', text: 'You have no keys yet. Create one above.' }));
-        return;
-      }
-      var head = el('tr', {}, ['Name', 'Key', 'Permissions', 'Created', 'Last used', 'Expires', 'Status', 'Actions'].map(function (h) {
-        return el('th', { scope: 'col', text: h });
-      }));
-      var table = el('table', { class: 'keys', id: 'keys-table' }, [
-        el('caption', { class: 'visually-hidden', text: 'Your API keys, newest first' }),
-        el('thead', {}, [head]), el('tbody', {}, list.map(keyRow))]);
-      body.append(el('div', { class: 'table-wrap' }, [table]));
+      loaded = (more ? loaded : []).concat(res.data.keys || []);
+      nextCursor = res.data.next_cursor || '';
+      renderKeys();
     });
+  }
+
+  // renderKeys draws the loaded keys that pass the filter (active,
+  // revoked, expired or all), and a button for the next page.
+  function renderKeys() {
+    var body = $('keys-body');
+    var filter = $('keys-filter') ? $('keys-filter').value : 'all';
+    body.replaceChildren();
+    loaded.forEach(function (k) { keyNames[k.id] = k.name; });
+    var list = loaded.filter(function (k) {
+      return filter === 'all' || k.status === filter || (filter === 'active' && k.status === 'disabled');
+    });
+    var more = $('keys-more');
+    if (more) { more.hidden = !nextCursor; }
+    if (loaded.length === 0) {
+      body.append(el('p', { class: 'muted', id: 'no-keys', text: 'You have no keys yet. Create one above.' }));
+      return;
+    }
+    if (list.length === 0) {
+      body.append(el('p', { class: 'muted', id: 'no-keys-shown', text: 'No ' + filter + ' keys' + (nextCursor ? ' among those loaded.' : '.') }));
+      return;
+    }
+    var head = el('tr', {}, ['Name', 'Key', 'Permissions', 'Created', 'Last used', 'Expires', 'Status', 'Actions'].map(function (h) {
+      return el('th', { scope: 'col', text: h });
+    }));
+    var table = el('table', { class: 'keys', id: 'keys-table' }, [
+      el('caption', { class: 'visually-hidden', text: 'Your API keys, newest first' }),
+      el('thead', {}, [head]), el('tbody', {}, list.map(keyRow))]);
+    body.append(el('div', { class: 'table-wrap' }, [table]));
   }
 
   // --- creating a key ----------------------------------------------------
@@ -463,9 +488,15 @@
     }
     var body = { name: name.value.trim(), permissions: perms };
     var expiry = $('key-expiry').value;
-    if (expiry) { body.expires_in = Number(expiry); }
+    if (expiry && expiry !== 'date') { body.expires_in = Number(expiry); }
     var ips = ranges($('key-ips').value);
     if (ips.length) { body.allowed_ips = ips; }
+    var problem = hooks.beforeCreate ? hooks.beforeCreate(body) : '';
+    if (problem) {
+      showError(createError, problem);
+      createError.focus();
+      return;
+    }
     createKey(body);
   }
 
@@ -599,6 +630,7 @@
     revoking = k;
     returnFocusTo = button;
     $('revoke-name').textContent = k.name;
+    if ($('revoke-reason')) { $('revoke-reason').value = ''; }
     dialog.showModal(); // focus moves to Cancel (autofocus)
   }
 
@@ -606,7 +638,8 @@
     var k = revoking;
     var confirmButton = $('revoke-confirm');
     confirmButton.disabled = true;
-    api('DELETE', base + '/' + encodeURIComponent(k.id)).then(function (res) {
+    var reason = $('revoke-reason') ? $('revoke-reason').value.trim() : '';
+    api('DELETE', base + '/' + encodeURIComponent(k.id), reason ? { reason: reason } : undefined).then(function (res) {
       confirmButton.disabled = false;
       returnFocusTo = $('keys-title');
       dialog.close();
@@ -742,6 +775,20 @@
     });
   }
 
-  window.keycap = { createKey: createKey, loadKeys: loadKeys, loadActivity: loadActivity, humanize: humanize, describe: describe, eventText: eventText };
+  if ($('keys-filter')) {
+    $('keys-filter').addEventListener('change', function () {
+      renderKeys();
+      announce('Showing ' + $('keys-filter').selectedOptions[0].textContent.toLowerCase() + '.');
+    });
+    $('keys-more').addEventListener('click', function () {
+      loadKeys(true).then(function () { announce('More keys loaded.'); });
+    });
+  }
+
+  window.keycap = { createKey: createKey, loadKeys: loadKeys, loadActivity: loadActivity, humanize: humanize, describe: describe, eventText: eventText,
+    // for keycap-manage.js
+    hooks: hooks, api: api, el: el, announce: announce, showError: showError, hideError: hideError, refresh: refresh,
+    when: when, fromNow: fromNow, phrases: phrases, andList: andList, byRank: byRank, base: base, capSource: capSource,
+    keys: function () { return loaded; }, focusBack: function (to, fallback) { returnFocusTo = to; focusBack(fallback); } };
   Promise.all([loadGrantable(), refresh()]).then(function () { main.dataset.ready = 'true'; });
 })();
