@@ -117,7 +117,7 @@ func (a *app) build(cfg config) (err error) {
 	}
 	a.closers = append(a.closers, b.close)
 	a.users, a.where = b.users, b.where
-	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: roles,
+	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: roles, Templates: templates,
 		IPAllowListFor: cfg.IPRangesFor}) // such as "*:delete": a key that may delete must be limited to IP ranges
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ type Template struct {
 // TemplateChoice is a [Template] as one subject sees it: what of it they
 // may grant and what they may not.
 type TemplateChoice struct {
-	Template
+	Template // the template itself, as configured
 	// Grantable is the part of Permissions within the subject's cap.
 	Grantable Permissions
 	// Dropped is the part beyond the cap; empty when the template is

@@ -44,10 +44,10 @@ type Labels struct {
 	Quota        string // the request quota field
 	QuotaHelp    string // under it
 	Show         string // before the list filter
-	AllKeys      string // the filter's choices
-	ActiveKeys   string
-	RevokedKeys  string
-	ExpiredKeys  string
+	AllKeys      string // the filter's choice of every key
+	ActiveKeys   string // the filter's choice of active (and turned off) keys
+	RevokedKeys  string // the filter's choice of revoked keys
+	ExpiredKeys  string // the filter's choice of expired keys
 	MoreKeys     string // the button that loads the next page of keys
 	RevokeReason string // the revoke dialog's reason field
 	EditTitle    string // the edit dialog's heading, before the key's name
