@@ -112,7 +112,20 @@ func (s *Scheduler) pass(ctx context.Context, q Query, r *Report, act func(conte
 			} else if !won {
 				continue // another run has it
 			}
-			if act(ctx, Notice{Type: q.Type, Lead: q.Lead, At: at, Key: k}, r) {
+			// Was a bug, fixed: the notice was sent (or the key disabled for
+			// staleness) on the record as the query read it, a whole batch of
+			// Notifier calls earlier: a key revoked, used or changed since was
+			// told it expires, or disabled although no longer idle. Now the
+			// claim's holder reads the record again and acts only if it still
+			// matches (a race of one read and one write remains).
+			fresh, still := s.recheck(ctx, q, k, at)
+			if !still {
+				if err := s.c.Store.Release(context.WithoutCancel(ctx), c); err != nil {
+					return err
+				}
+				continue
+			}
+			if act(ctx, Notice{Type: q.Type, Lead: q.Lead, At: at, Key: fresh}, r) {
 				err = s.c.Store.Sent(ctx, c, q.Now)
 			} else {
 				err = s.c.Store.Release(context.WithoutCancel(ctx), c)
@@ -125,6 +138,17 @@ func (s *Scheduler) pass(ctx context.Context, q Query, r *Report, act func(conte
 			return nil
 		}
 	}
+}
+
+// recheck reads k again once its notice is claimed and reports whether q
+// still selects it, about the same moment at, with the record as read now.
+func (s *Scheduler) recheck(ctx context.Context, q Query, k *keys.Key, at time.Time) (*keys.Key, bool) {
+	fresh, err := s.c.Manager.Get(ctx, keys.Ref{Owner: k.OwnerID, ID: k.ID})
+	if err != nil {
+		return nil, false // gone, or the Store failed: a later run looks again
+	}
+	again, ok := q.Match(fresh)
+	return fresh, ok && again.Equal(at)
 }
 
 // send hands n to the Notifier.
