@@ -55,5 +55,3 @@ func TestAttackAllowListCoveringEverything(t *testing.T) {
 		})
 	}
 }
-
-
