@@ -77,3 +77,35 @@ func TestAttackRetiredSecretNotRevocableNorAccepted(t *testing.T) {
 	assert.Equal(t, writes, f.store.writes())
 	assert.False(t, f.record(t, k.ID).IsRevoked())
 }
+
+// TestAttackLeakedPreviousSecretMintedKeys: a key is rotated with a grace
+// period; its previous secret leaks, and whoever holds it mints keys with
+// it (delegation) while the grace lasts. The leak is reported and the
+// previous secret ended at once (Revoke of the presented previous
+// secret). The minted keys stop working through their parent link; they
+// must also be revoked on the record, as a rotation without grace revokes
+// them ("ended at once: revoked too, so it no longer counts against the
+// key limit"): otherwise the leak's keys stay listed as active and hold
+// the owner's key limit.
+func TestAttackLeakedPreviousSecretMintedKeys(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	parent, old := f.create(t, "bob", "files:read")
+	minted, mintedToken := f.delegate(t, f.verify(t, old)) // by the secret that leaked, before the rotation
+	_, fresh, err := f.m.Rotate(ctx, keys.RotateRequest{Ref: ref("bob", parent.ID), Grace: time.Hour})
+	require.NoError(t, err)
+	f.verify(t, mintedToken)                             // works while the grace lasts
+	kept, keptToken := f.delegate(t, f.verify(t, fresh)) // by the owner's new secret
+
+	_, err = f.m.Revoke(ctx, keys.RevokeRequest{Presented: old, Actor: audit.System("secret-scanning"), Source: "https://example.com/paste"})
+	require.NoError(t, err)
+	_, err = f.m.Verify(ctx, mintedToken, "")
+	assert.ErrorIs(t, err, keys.ErrInvalid, "a key minted by the ended secret stops")
+	// Was a bug, fixed: ending a previous secret at once left the keys it
+	// minted unrevoked on the record (listed as active, holding the key
+	// limit), unlike a rotation without grace.
+	assert.True(t, f.record(t, minted.ID).IsRevoked(), "a key minted by the ended secret is revoked on the record")
+	assert.False(t, f.record(t, kept.ID).IsRevoked(), "a key minted by the new secret lives on")
+	f.verify(t, keptToken)
+	f.verify(t, fresh)
+}

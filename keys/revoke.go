@@ -149,6 +149,11 @@ func (m *Manager) endGrace(ctx context.Context, k *Key, raw string, actor audit.
 	if after.Version != before.Version {
 		m.audit(ctx, audit.Event{Type: typ, Time: after.UpdatedAt, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID,
 			Reason: "previous secret ended: " + cut(reason, 480)})
+		// Was a bug, fixed: the keys the ended secret created stopped through
+		// their parent link but stayed unrevoked on the record (listed as
+		// active, holding the owner's key limit), unlike after a rotation
+		// that ends the old secret at once.
+		m.revokeMintedBefore(ctx, after, actor)
 	}
 	return after, nil
 }
