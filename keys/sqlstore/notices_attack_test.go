@@ -100,11 +100,9 @@ func TestAttackNoticesTwoInstances(t *testing.T) {
 			sched2, err := notify.New(notify.Config{Manager: m2, Store: s2, Notifier: inbox, Expiring: leads, Logger: quiet})
 			require.NoError(t, err)
 			const n = 30
-			var ids []string
 			for range n {
-				k, _, err := m1.Create(context.Background(), keys.CreateRequest{Owner: "alice", Name: "k", Lifetime: 5 * 24 * time.Hour, Permissions: policy.MustParse("files:read")})
+				_, _, err := m1.Create(context.Background(), keys.CreateRequest{Owner: "alice", Name: "k", Lifetime: 5 * 24 * time.Hour, Permissions: policy.MustParse("files:read")})
 				require.NoError(t, err)
-				ids = append(ids, k.ID)
 			}
 			clockMu.Lock()
 			now = now.Add(2*24*time.Hour + time.Hour)
