@@ -14,6 +14,7 @@ import (
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/memstore"
 	"github.com/keycaphq/keycap/keys/notify"
+	"github.com/keycaphq/keycap/policy"
 )
 
 // hookStore is a memstore whose Due runs a hook after it has read the
@@ -237,4 +238,60 @@ func TestAttackStalenessKillsActiveChildren(t *testing.T) {
 	}
 	_, err = f.m.Verify(ctx, childToken, "")
 	assert.NoError(t, err, "a key used every day must not be stopped by the staleness policy")
+}
+
+// getHook is a keys.Store whose nth Get of a record runs a hook first.
+type getHook struct {
+	keys.Store
+	mu    sync.Mutex
+	gets  map[string]int
+	nth   int
+	hook  func(id string)
+	fired bool
+}
+
+func (g *getHook) Get(ctx context.Context, id string) (*keys.Key, error) {
+	g.mu.Lock()
+	g.gets[id]++
+	fire := !g.fired && g.gets[id] == g.nth && g.hook != nil
+	if fire {
+		g.fired = true
+	}
+	g.mu.Unlock()
+	if fire {
+		g.hook(id)
+	}
+	return g.Store.Get(ctx, id)
+}
+
+// TestAttackStalenessResidualRace: the window left after the Scheduler's
+// re-read: the owner renames (or uses) the key after the re-read and
+// before the disable is written. The disable is decided by
+// Manager.Update on the fresh record, which knows nothing of staleness,
+// so the key just changed is disabled. Closing it needs the disable to be
+// conditional on the record the re-read saw (an Update precondition,
+// which keys.UpdateRequest does not have).
+func TestAttackStalenessResidualRace(t *testing.T) {
+	t.Skip("BUG (residual, not fixed): a change landing between the Scheduler's re-read and its disable is disabled over; see the report")
+	f := newFixture(t, nil)
+	hs := &getHook{Store: f.store, gets: map[string]int{}, nth: 2} // 1: the re-read, 2: Update's read
+	m, err := keys.NewManager(keys.Config{Store: hs, Policy: testPolicy, Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+		return policy.Subject{ID: id, Roles: []string{"member"}}, nil
+	}), Secret: make([]byte, 32), Now: f.clock.Now, LastUsedInterval: -1})
+	require.NoError(t, err)
+	hs.hook = func(id string) {
+		name := "renamed"
+		_, err := f.m.Update(context.Background(), keys.UpdateRequest{Ref: keys.Ref{Owner: "alice", ID: id}, Name: &name})
+		require.NoError(t, err)
+	}
+	sched, err := notify.New(notify.Config{Manager: m, Store: f.store, Notifier: f.inbox, Expiring: []time.Duration{}, DisableAfter: 30 * day})
+	require.NoError(t, err)
+	k, _ := f.create(t, "alice", "idle", 0)
+	f.clock.set(f.clock.Now().Add(31 * day))
+	_, err = sched.RunOnce(context.Background(), f.clock.Now())
+	require.NoError(t, err)
+	rec, err := f.m.Get(context.Background(), keys.Ref{Owner: "alice", ID: k.ID})
+	require.NoError(t, err)
+	require.Equal(t, "renamed", rec.Name)
+	assert.False(t, rec.Disabled, "a key changed before the disable was written is not stale")
 }
