@@ -220,7 +220,8 @@ func TestAttackNoticesRacingRevocations(t *testing.T) {
 // stale. (Verification records the use of the presented key only, not of
 // its ancestors.)
 func TestAttackStalenessKillsActiveChildren(t *testing.T) {
-	t.Skip("BUG (design, not fixed): the staleness policy disables an idle parent key and thereby every key it created, however much they are used; see the report")
+	// Was a bug, fixed: the idle parent was disabled on day 31. A parent
+	// in use through the keys it created is in use (Scheduler.descendantUsed).
 	f := newFixture(t, func(c *notify.Config) { c.Expiring, c.DisableAfter = []time.Duration{}, 30*day })
 	ctx := context.Background()
 	_, parentToken := f.create(t, "alice", "ci root", 0)
@@ -268,11 +269,11 @@ func (g *getHook) Get(ctx context.Context, id string) (*keys.Key, error) {
 // re-read: the owner renames (or uses) the key after the re-read and
 // before the disable is written. The disable is decided by
 // Manager.Update on the fresh record, which knows nothing of staleness,
-// so the key just changed is disabled. Closing it needs the disable to be
-// conditional on the record the re-read saw (an Update precondition,
-// which keys.UpdateRequest does not have).
+// so the key just changed was disabled. Closed by making the disable
+// conditional on the record the re-read saw (UpdateRequest.IfVersion).
 func TestAttackStalenessResidualRace(t *testing.T) {
-	t.Skip("BUG (residual, not fixed): a change landing between the Scheduler's re-read and its disable is disabled over; see the report")
+	// Was a bug, fixed: the renamed key was disabled. The disable carries
+	// UpdateRequest.IfVersion of the re-read record.
 	f := newFixture(t, nil)
 	hs := &getHook{Store: f.store, gets: map[string]int{}, nth: 2} // 1: the re-read, 2: Update's read
 	m, err := keys.NewManager(keys.Config{Store: hs, Policy: testPolicy, Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
