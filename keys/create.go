@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"strconv"
@@ -30,6 +31,10 @@ type CreateRequest struct {
 	// A key created by a key limited to ranges stays within them, and gets
 	// them when none are given.
 	AllowedIPs []netip.Prefix
+	// Metadata is the app's JSON object about the key ([Key].Metadata): at
+	// most 4 KiB compact, 4 levels deep and 64 keys in all ([*FieldError]
+	// otherwise); stored re-encoded, members sorted. nil or {}: none.
+	Metadata json.RawMessage
 	// Caller is the key that authenticated the request, for delegation: the
 	// new key stays within its permissions and expires no later. nil for a
 	// request made by a person.
@@ -56,10 +61,14 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		return nil, "", err
 	}
 	actor := actorFor(r.Actor, r.Caller, r.Owner) // after checkManager: Caller.Key may be nil
-	if !actsFor(actor, r.Owner) {
+	s, err := m.sideOf(ctx, actor, r.Owner)
+	if err != nil {
+		return nil, "", err
+	}
+	if !s.owner {
 		// An admin or an operator stops keys; minting one would hand them a
 		// secret that acts as the owner.
-		return nil, "", ErrAdminChange
+		return nil, "", s.sideRefusal()
 	}
 	if r.Lifetime < 0 || (r.Lifetime > 0 && r.Lifetime < time.Second) {
 		return nil, "", &FieldError{Field: "expires_in", Reason: "at least 1 second; leave it out for the default"}
@@ -73,11 +82,15 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		ancestors = append(append(make([]string, 0, len(c.Key.Ancestors)+1), c.Key.Ancestors...), c.Key.ID)
 		parentGeneration = c.Key.Generation
 	}
+	metadata, err := checkMetadata(r.Metadata)
+	if err != nil {
+		return nil, "", err
+	}
 	quota, err := m.quotaFor(r.Quota)
 	if err != nil {
 		return nil, "", err
 	}
-	granted, err := m.grant(ctx, r.Owner, r.Permissions, r.Caller)
+	granted, err := m.grantFor(ctx, r.Owner, r.Permissions, r.Caller, s)
 	if err != nil {
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
@@ -100,6 +113,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		Permissions:      granted,
 		SecretID:         m.secrets.newestID,
 		AllowedIPs:       ips,
+		Metadata:         metadata,
 		Version:          1,
 		CreatedAt:        now,
 		UpdatedAt:        now,
@@ -115,16 +129,6 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	}
 	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted})
 	return k, token, nil
-}
-
-// grant returns what owner may put on a key when asking for requested
-// (nil: the default), within the caller's permissions.
-func (m *Manager) grant(ctx context.Context, owner string, requested policy.Permissions, caller *Verified) (policy.Permissions, error) {
-	subject, err := m.subjects.Subject(ctx, owner)
-	if err != nil {
-		return nil, err
-	}
-	return m.policy.Grant(ctx, subject, requested, callerBounds(caller)...)
 }
 
 // insert gives k a fresh id and secret and stores it, retrying on the
