@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -49,6 +50,10 @@ var ErrSubjectDisabled = errors.New("policy: subject is disabled")
 // member of the organization; [Policy.MemberRights] returns it also for a
 // subject that is not an organization, or when no Members is configured.
 var ErrNotMember = errors.New("policy: not a member of the organization")
+
+// ErrOrganizationDisabled is what [Policy.MemberRights] returns for a
+// disabled organization; it wraps [ErrSubjectDisabled].
+var ErrOrganizationDisabled = fmt.Errorf("%w: the organization", ErrSubjectDisabled)
 
 // ErrEmpty is wrapped by the [*InvalidError] that [Policy.Grant] returns when
 // the permissions to store would be empty.

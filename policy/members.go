@@ -10,13 +10,13 @@ import (
 // and whether they include [Config].ManageKeys, the permission to manage
 // the organization's keys. It returns [ErrNotMember] when user is not a
 // member, when org is not an organization or when no Members is
-// configured, and [ErrSubjectDisabled] for a disabled organization.
+// configured, and [ErrOrganizationDisabled] for a disabled organization.
 func (p *Policy) MemberRights(ctx context.Context, org Subject, user string) (rights Permissions, manage bool, err error) {
 	if p.members == nil || !org.Organization || user == "" || user == org.ID {
 		return nil, false, ErrNotMember
 	}
 	if org.Disabled {
-		return nil, false, ErrSubjectDisabled
+		return nil, false, ErrOrganizationDisabled
 	}
 	rights, err = p.members(ctx, org, user)
 	if err != nil {
