@@ -57,7 +57,7 @@ func (m *Manager) refuseExpired(k *Key, now time.Time) error {
 	if k.IsExpired(now) {
 		return ErrAlreadyExpired
 	}
-	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
+	if maxAge := m.kinds.of(k).maxLifetime(m.policy, k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
 		return ErrAlreadyExpired
 	}
 	return nil

@@ -89,19 +89,19 @@ func (s side) sideRefusal() error {
 // within the owner's cap and the caller's permissions and, for a member of
 // an organization, their rights in it. A refusal beyond a member's bounds
 // names them ([policy.ExceedsError].Bounds).
-func (m *Manager) grantFor(ctx context.Context, owner string, requested policy.Permissions, caller *Verified, s side) (policy.Permissions, error) {
+func (m *Manager) grantFor(ctx context.Context, owner string, requested policy.Permissions, caller *Verified, s side, kc *kind) (policy.Permissions, error) {
 	subject, err := m.subjects.Subject(ctx, owner)
 	if err != nil {
 		return nil, err
 	}
-	bounds := callerBounds(caller)
+	bounds := append(callerBounds(caller), kc.bounds()...)
 	if s.member {
 		bounds = append(bounds, s.rights)
 	}
 	granted, err := m.policy.Grant(ctx, subject, requested, bounds...)
 	var exceeds *policy.ExceedsError
 	if s.member && errors.As(err, &exceeds) {
-		if orgCap, capErr := m.policy.Cap(ctx, subject); capErr == nil && !policy.Excess(exceeds.Exceeded, orgCap).IsEmpty() {
+		if orgCap, capErr := m.policy.Cap(ctx, subject, kc.bounds()...); capErr == nil && !policy.Excess(exceeds.Exceeded, orgCap).IsEmpty() {
 			exceeds.Bounds = append(exceeds.Bounds, "organization")
 		}
 		if !policy.Excess(exceeds.Exceeded, s.rights).IsEmpty() {

@@ -55,7 +55,7 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		if err := m.refuseExpired(k, now); err != nil {
 			return Change{}, err
 		}
-		ownerCap, err := m.Cap(ctx, r.Owner, callerBounds(r.Caller)...)
+		ownerCap, err := m.Cap(ctx, r.Owner, append(callerBounds(r.Caller), m.kinds.of(k).bounds()...)...)
 		if err != nil {
 			return Change{}, err
 		}
@@ -68,7 +68,7 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		if perms.IsEmpty() {
 			return Change{}, &policy.InvalidError{Path: "permissions", Reason: "the key holds no permission you may still grant; create a new key", Err: policy.ErrEmpty}
 		}
-		if token, err = generate(m.prefix, k.ID); err != nil {
+		if token, err = generate(m.kinds.of(k).Prefix, k.ID); err != nil {
 			return Change{}, err
 		}
 		d, secretID, grace := m.rotationHash(k, token.String(), r.Grace)

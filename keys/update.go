@@ -104,19 +104,19 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 	}
 	perms := k.Permissions
 	if u.Permissions != nil {
-		granted, err := m.grantFor(ctx, u.Owner, u.Permissions, u.Caller, s)
+		granted, err := m.grantFor(ctx, u.Owner, u.Permissions, u.Caller, s, m.kinds.of(k))
 		if err != nil {
 			return c, err
 		}
 		c.Permissions, perms = granted, granted
 	}
 	if u.Lifetime != nil {
-		expiresAt, err := m.expiry(perms, *u.Lifetime, k.CreatedAt, now, u.Caller)
+		expiresAt, err := m.expiry(m.kinds.of(k), perms, *u.Lifetime, k.CreatedAt, now, u.Caller)
 		if err != nil {
 			return c, err
 		}
 		c.ExpiresAt = &expiresAt
-	} else if maxAge := m.policy.MaxLifetime(perms); u.Permissions != nil && maxAge > 0 && (k.ExpiresAt.IsZero() || k.ExpiresAt.After(k.CreatedAt.Add(maxAge))) {
+	} else if maxAge := m.kinds.of(k).maxLifetime(m.policy, perms); u.Permissions != nil && maxAge > 0 && (k.ExpiresAt.IsZero() || k.ExpiresAt.After(k.CreatedAt.Add(maxAge))) {
 		// New permissions may carry a shorter maximum lifetime than the
 		// key's current expiry: say so rather than extend or cut silently.
 		// Other changes (a rename) leave the expiry alone, even when a newer
