@@ -22,7 +22,7 @@ type Manager struct {
 	hasher   *hasher  // the newest secret's: secrets.newest
 	secrets  *keyring // every configured secret's, by id
 	prefix   string
-	kinds    kinds // by name ("" the default, of prefix) and by prefix
+	kinds    kinds        // by name ("" the default, of prefix) and by prefix
 	cache    *recordCache // nil: off
 	usage    *usageRecorder
 	rehashes *rehasher // keys on an older secret, moving to the newest

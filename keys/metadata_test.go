@@ -18,7 +18,7 @@ import (
 func TestMetadataLimits(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	deep := `{"a":{"b":{"c":{"d":1}}}}`    // 4 levels
+	deep := `{"a":{"b":{"c":{"d":1}}}}`      // 4 levels
 	tooDeep := `{"a":{"b":{"c":{"d":[1]}}}}` // 5
 	many := make(map[string]int, 65)
 	for i := range 65 {

@@ -27,7 +27,9 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	var expiresIn, remaining, refillAmount, refillInterval *int64
 	var ranges *[]netip.Prefix
 	var metadata *json.RawMessage
+	var kind *string
 	err = kc.decodeObject(w, r, false, map[string]fieldDecoder{
+		"kind":                    stringField("kind", &kind),
 		"name":                    stringField("name", &name),
 		"permissions":             permissionsField(&perms),
 		"expires_in":              lifetimeField(&expiresIn),
@@ -46,6 +48,9 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	req := keys.CreateRequest{Owner: owner, Name: *name, Permissions: perms, Caller: p.key, Actor: actor(p)}
 	if metadata != nil {
 		req.Metadata = *metadata
+	}
+	if kind != nil {
+		req.Kind = *kind
 	}
 	if ranges != nil {
 		req.AllowedIPs = *ranges
@@ -114,11 +119,26 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 	if rights != nil {
 		bounds = append(bounds, rights)
 	}
+	kindName := r.URL.Query().Get("kind")
+	if p.key != nil {
+		kindName = p.key.Key.Kind // a key makes keys of its own kind
+	}
+	kind, ok := kc.manager.Kinds()[kindName]
+	if !ok {
+		return fieldError("kind", "no such kind of key here; leave kind out for the default")
+	}
+	if kind.Max != nil {
+		bounds = append(bounds, kind.Max)
+	}
 	allowed, err := kc.manager.Cap(r.Context(), owner, bounds...)
 	if err != nil {
 		return err
 	}
 	pol := kc.manager.Policy()
+	maxLifetime := pol.MaxLifetime(allowed)
+	if kind.MaxLifetime > 0 && (maxLifetime == 0 || kind.MaxLifetime < maxLifetime) {
+		maxLifetime = kind.MaxLifetime
+	}
 	needsList := pol.NeedsAllowList(allowed)
 	if needsList == nil {
 		needsList = policy.Permissions{}
@@ -127,7 +147,7 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 		"permissions":              allowed,
 		"known":                    pol.Known(),
 		"allow_client_permissions": pol.AllowsClientPermissions(),
-		"max_lifetime_seconds":     int64(pol.MaxLifetime(allowed).Seconds()),
+		"max_lifetime_seconds":     int64(maxLifetime.Seconds()),
 		"allow_list_required":      needsList,
 	})
 	return nil
@@ -163,6 +183,9 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		"disabled":    boolField("disabled", &u.Disabled),
 		"allowed_ips": rangesField(&u.AllowedIPs),
 		"metadata":    kc.metadataField(&u.Metadata),
+		"kind": func(json.RawMessage) error {
+			return fieldError("kind", "a key's kind cannot change; create a key of the other kind")
+		},
 	})
 	if err != nil {
 		return err
