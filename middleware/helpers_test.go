@@ -131,7 +131,7 @@ type principalJSON struct {
 	// organization's key, a key's kind and its metadata.
 	Organization bool            `json:"organization"`
 	KeyKind      string          `json:"key_kind"`
-	Metadata     json.RawMessage `json:"metadata"`
+	Metadata     json.RawMessage `json:"metadata,omitempty"`
 }
 
 // appRoutes are the app's own routes, guarded by Require.
