@@ -82,7 +82,7 @@ type app struct {
 	logger    *slog.Logger
 	users     userDirectory
 	orgs      *organizations // Acme and its members
-	where     string // where keys live, for the welcome message
+	where     string         // where keys live, for the welcome message
 	sessions  *session.SCSSessions
 	manager   *keys.Manager
 	activity  audit.Log // nil: no activity panel
@@ -149,7 +149,7 @@ func (a *app) build(cfg config) (err error) {
 	}
 	kc := keys.Config{
 		Store: b.store, Policy: pol, Subjects: withOrgs{a.users, a.orgs},
-		Kinds:            kinds, // live and test keys, besides the default kc_
+		Kinds:            kinds,   // live and test keys, besides the default kc_
 		Cache:            b.cache, // in process for SQLite only: see backends
 		LastUsedInterval: interval,
 		Auditor:          auditor, // see page.go: the Activity panel lists a.activity
