@@ -20,7 +20,12 @@ import (
 // other home: ErrIPNotAllowed (the refusal Verify returns),
 // Store.CountBySecret (what only a Store can count) and
 // Manager.SecretCounts (what an operator asks before retiring a secret).
-const maxKeysAPI = 64
+// Issue #17 (organization keys, kinds) adds 3: Manager.Manages (whether a
+// user manages an organization's keys, a domain rule the HTTP layer must
+// ask before it lists or reads them), the type Kind (a configured kind of
+// key, for Config.Kinds) and Manager.Kinds (the kinds' prefixes and
+// bounds, which Authenticate and /grantable need).
+const maxKeysAPI = 67
 
 // libraryOnly skips what is not keycap's API: internal packages and the
 // example app.
