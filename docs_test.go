@@ -20,11 +20,16 @@ import (
 // other home: ErrIPNotAllowed (the refusal Verify returns),
 // Store.CountBySecret (what only a Store can count) and
 // Manager.SecretCounts (what an operator asks before retiring a secret).
+// Issue #17 (organization keys, kinds) adds 3: Manager.Manages (whether a
+// user manages an organization's keys, a domain rule the HTTP layer must
+// ask before it lists or reads them), the type Kind (a configured kind of
+// key, for Config.Kinds) and Manager.Kinds (the kinds' prefixes and
+// bounds, which Authenticate and /grantable need).
 // Issue #16 (pruning) adds 2 with no other home: Store.PruneKeys (the one
 // conditional delete only a Store can do, on every store) and Manager.Prune
 // (the batches, the audit and the refusal of a time in the future, used by
 // cmd/keycap). Templates live in policy, the page in ui.
-const maxKeysAPI = 66
+const maxKeysAPI = 69
 
 // libraryOnly skips what is not keycap's API: internal packages and the
 // example app.
