@@ -30,6 +30,13 @@ type CreateRequest struct {
 	// A key created by a key limited to ranges stays within them, and gets
 	// them when none are given.
 	AllowedIPs []netip.Prefix
+	// Resources limits the key to particular records ([Key].Resources);
+	// nil or empty: every record its owner can reach. Each listed record
+	// must be one the owner can do the key's actions on now, and name a
+	// resource the key holds permissions on. A key created by a key
+	// limited to records stays within them, and gets them for each
+	// resource it names none of.
+	Resources policy.Resources
 	// Caller is the key that authenticated the request, for delegation: the
 	// new key stays within its permissions and expires no later. nil for a
 	// request made by a person.
@@ -44,7 +51,7 @@ type CreateRequest struct {
 // new key. It returns the record and the key itself, which is shown once
 // and never stored. On any refusal nothing is stored; the error is a
 // [*policy.InvalidError], [*policy.ExceedsError], [*policy.LifetimeError],
-// [*policy.AllowListError], [*FieldError], [*DelegationError], [*KeyLimitError],
+// [*policy.AllowListError], [*policy.RecordsError], [*FieldError], [*DelegationError], [*KeyLimitError],
 // [ErrPreviousSecret], [policy.ErrUnknownSubject],
 // [policy.ErrSubjectDisabled] or a Store error.
 func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, error) {
@@ -77,7 +84,10 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	granted, err := m.grant(ctx, r.Owner, r.Permissions, r.Caller)
+	granted, subject, err := m.grant(ctx, r.Owner, r.Permissions, r.Caller)
+	if err == nil {
+		r.Resources, err = m.policy.GrantResources(ctx, subject, granted, r.Resources, callerResources(r.Caller))
+	}
 	if err != nil {
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
@@ -100,6 +110,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		Permissions:      granted,
 		SecretID:         m.secrets.newestID,
 		AllowedIPs:       ips,
+		Resources:        r.Resources,
 		Version:          1,
 		CreatedAt:        now,
 		UpdatedAt:        now,
@@ -113,18 +124,28 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted})
+	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted, AfterResources: k.Resources})
 	return k, token, nil
 }
 
 // grant returns what owner may put on a key when asking for requested
 // (nil: the default), within the caller's permissions.
-func (m *Manager) grant(ctx context.Context, owner string, requested policy.Permissions, caller *Verified) (policy.Permissions, error) {
+func (m *Manager) grant(ctx context.Context, owner string, requested policy.Permissions, caller *Verified) (policy.Permissions, policy.Subject, error) {
 	subject, err := m.subjects.Subject(ctx, owner)
 	if err != nil {
-		return nil, err
+		return nil, subject, err
 	}
-	return m.policy.Grant(ctx, subject, requested, callerBounds(caller)...)
+	granted, err := m.policy.Grant(ctx, subject, requested, callerBounds(caller)...)
+	return granted, subject, err
+}
+
+// callerResources is the calling key's effective restriction to records:
+// what a key it creates or changes stays within; nil for a person.
+func callerResources(caller *Verified) policy.Resources {
+	if caller == nil {
+		return nil
+	}
+	return caller.Resources
 }
 
 // insert gives k a fresh id and secret and stores it, retrying on the
@@ -196,13 +217,17 @@ func (m *Manager) auditRefusal(ctx context.Context, actor audit.Actor, owner, ke
 	var lifetime *policy.LifetimeError
 	var delegation *DelegationError
 	var allowList *policy.AllowListError
+	var records *policy.RecordsError
 	if !errors.As(err, &exceeds) && !errors.As(err, &invalid) && !errors.As(err, &lifetime) && !errors.As(err, &delegation) &&
-		!errors.As(err, &allowList) {
+		!errors.As(err, &allowList) && !errors.As(err, &records) {
 		return
 	}
 	e := audit.Event{Type: audit.Refused, Time: m.now(), Actor: actor, OwnerID: owner, KeyID: keyID, Reason: err.Error()}
 	if exceeds != nil {
 		e.After = exceeds.Exceeded
+	}
+	if records != nil {
+		e.After, e.AfterResources = records.Exceeded, records.Records
 	}
 	m.audit(ctx, e)
 }

@@ -35,6 +35,14 @@ type Key struct {
 	// from anywhere. Normalized: masked, IPv4-mapped ranges as IPv4,
 	// sorted, no duplicates, at most 64. Read-only once stored.
 	AllowedIPs []netip.Prefix
+	// Resources limits the key to particular records, per resource
+	// ({"projects": ["1"]}): a record guard (middleware.RequireRecord)
+	// admits it only for those records, and only while its owner can still
+	// do the action on them. A resource with no entry is not limited. nil:
+	// no restriction. Normalized ([policy.NormalizeResources]); a list is
+	// empty only when inherited from a calling key that reached no record
+	// of that resource. Read-only once stored.
+	Resources policy.Resources
 
 	// Version counts the changes made to the record (1 when created). A
 	// [Change] names the version its decision was made on and is refused
@@ -111,7 +119,7 @@ func (k *Key) IsExpired(now time.Time) bool {
 }
 
 // Clone returns a deep copy of k: hashes, ancestors, permissions,
-// allowed IPs and quota included, so the copy can be changed without touching k.
+// allowed IPs, resources and quota included, so the copy can be changed without touching k.
 func (k *Key) Clone() *Key {
 	c := *k
 	c.Hash = slices.Clone(k.Hash)
@@ -119,6 +127,7 @@ func (k *Key) Clone() *Key {
 	c.Ancestors = slices.Clone(k.Ancestors)
 	c.AllowedIPs = slices.Clone(k.AllowedIPs)
 	c.Permissions = k.Permissions.Clone()
+	c.Resources = k.Resources.Clone()
 	if k.Remaining != nil {
 		r := *k.Remaining
 		c.Remaining = &r

@@ -100,6 +100,10 @@ type Change struct {
 	// normalized); an empty list lifts it (the Store then keeps nil). nil:
 	// unchanged.
 	AllowedIPs *[]netip.Prefix
+	// Resources replaces the key's restriction to records ([Key].Resources,
+	// already granted and normalized); an empty one lifts it (the Store
+	// then keeps nil). nil: unchanged.
+	Resources *policy.Resources
 }
 
 // Disabled turns a key off (Disabled true, By set; the Store sets

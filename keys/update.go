@@ -35,6 +35,14 @@ type UpdateRequest struct {
 	// says what a list may be); an empty list lifts it, unless the policy
 	// requires one for the key's permissions. nil: unchanged.
 	AllowedIPs *[]netip.Prefix
+	// Resources replaces the key's restriction to records (the whole of
+	// it: [CreateRequest].Resources says what it may be); pointing to nil
+	// or an empty map lifts it, and the key reaches every record its owner
+	// can (within a calling key's restriction). nil: unchanged. Whenever
+	// permissions or resources change, the restriction is checked again
+	// against the key's actions and the owner's live access; a kept
+	// restriction drops the resources the new permissions no longer hold.
+	Resources *policy.Resources
 }
 
 // Update changes the key ref names. Refusals are the errors of
@@ -67,7 +75,7 @@ func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 // updating decides the Change u makes to k at now, or refuses it.
 func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Actor, k *Key, now time.Time) (Change, error) {
 	c := Change{}
-	if !actsFor(actor, u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil) {
+	if !actsFor(actor, u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil || u.Resources != nil) {
 		return c, ErrAdminChange
 	}
 	if u.Name != nil {
@@ -84,12 +92,14 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 		return c, err
 	}
 	perms := k.Permissions
-	if u.Permissions != nil {
-		granted, err := m.grant(ctx, u.Owner, u.Permissions, u.Caller)
-		if err != nil {
+	if u.Permissions != nil || u.Resources != nil {
+		var err error
+		if c.Permissions, c.Resources, err = m.regrant(ctx, u, k); err != nil {
 			return c, err
 		}
-		c.Permissions, perms = granted, granted
+		if c.Permissions != nil {
+			perms = c.Permissions
+		}
 	}
 	if u.Lifetime != nil {
 		expiresAt, err := m.expiry(perms, *u.Lifetime, k.CreatedAt, now, u.Caller)
@@ -132,4 +142,37 @@ func disabling(k *Key, disabled bool, actor audit.Actor, owner string) (*Disable
 		return nil, ErrDisabledByAdmin
 	}
 	return &Disabled{}, nil
+}
+
+// regrant decides the permissions (nil: unchanged) and the restriction to
+// records (nil: unchanged) u gives k, within the owner's cap and live
+// access and the calling key's bounds.
+func (m *Manager) regrant(ctx context.Context, u UpdateRequest, k *Key) (policy.Permissions, *policy.Resources, error) {
+	perms, granted := k.Permissions, policy.Permissions(nil)
+	var subject policy.Subject
+	var err error
+	if u.Permissions != nil {
+		if granted, subject, err = m.grant(ctx, u.Owner, u.Permissions, u.Caller); err != nil {
+			return nil, nil, err
+		}
+		perms = granted
+	} else if subject, err = m.subjects.Subject(ctx, u.Owner); err != nil {
+		return nil, nil, err
+	}
+	requested := k.Resources
+	if u.Resources != nil {
+		requested = *u.Resources
+	} else if len(requested) > 0 {
+		requested = requested.Clone()
+		for name := range requested {
+			if len(perms[name]) == 0 {
+				delete(requested, name) // the key no longer acts on name
+			}
+		}
+	}
+	res, err := m.policy.GrantResources(ctx, subject, perms, requested, callerResources(u.Caller))
+	if err != nil || res.Equal(k.Resources) {
+		return granted, nil, err
+	}
+	return granted, &res, nil
 }

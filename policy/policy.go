@@ -49,6 +49,14 @@ type Config struct {
 	// rule.
 	IPAllowListFor []string
 
+	// Records lets the app answer what a subject may do on one record, so
+	// that keys limited to records ([Resources]) are checked against the
+	// owner's live access to each of them at creation and at every request
+	// a record guard admits, and so that pickers can list them. nil: keys
+	// may still be limited to records (a restriction narrows, nothing
+	// widens), but only their permissions and the restriction are checked.
+	Records *Records
+
 	// MaxKeys bounds how many live keys (neither revoked nor expired) one
 	// owner may hold, keys created by keys included. 0 means
 	// [DefaultMaxKeys]; a negative value means no limit.
@@ -77,6 +85,10 @@ type Policy struct {
 	maxKeys         int // 0: no limit
 
 	allowListRules []lifetimeRule // IPAllowListFor, with no lifetime
+
+	recordResources map[string]bool // Records.Resources; nil without Records
+	recordActions   func(context.Context, Subject, string, string) ([]string, error)
+	recordList      func(context.Context, Subject, string, int) ([]Record, error)
 }
 
 // New validates c and returns the Policy it describes. It refuses a
@@ -127,6 +139,9 @@ func New(c Config) (*Policy, error) {
 		return nil, err
 	}
 	if err := p.setAllowList(c); err != nil {
+		return nil, err
+	}
+	if err := p.setRecords(c); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -52,7 +52,8 @@ func appendKey(b []byte, k *keys.Key) []byte {
 	b = binary.AppendVarint(b, int64(k.RefillInterval))
 	b = appendTime(b, k.LastRefillAt)
 	b = appendString(b, k.SecretID)
-	return appendPrefixes(b, k.AllowedIPs)
+	b = appendPrefixes(b, k.AllowedIPs)
+	return appendPermissions(b, policy.Permissions(k.Resources)) // the same shape: resource to sorted strings
 }
 
 func appendString(b []byte, s string) []byte {

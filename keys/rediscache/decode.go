@@ -35,6 +35,7 @@ func decodeKey(s string) (*keys.Key, error) {
 	k.LastRefillAt = d.time()
 	k.SecretID = d.string()
 	k.AllowedIPs = d.prefixes()
+	k.Resources = policy.Resources(d.permissions())
 	if d.bad || len(d.s) != 0 {
 		return nil, errCorrupt
 	}
