@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
@@ -127,6 +128,13 @@ var (
 type ExceedsMaximumDetails struct {
 	Exceeded policy.Permissions `json:"exceeded"` // requested but not allowed
 	Maximum  policy.Permissions `json:"maximum"`  // what this caller may grant
+	// Records are the records of a restriction ("resources") the key may
+	// not be limited to, per resource, from a [policy.RecordsError]: the
+	// owner cannot do Exceeded on them now, or they lie outside the
+	// calling key's records (a null list: the calling key reaches only
+	// some records of that resource). Left out when the refusal is about
+	// permissions alone.
+	Records policy.Resources `json:"records,omitempty"`
 }
 
 // InvalidPermissionsDetails are the details of INVALID_PERMISSIONS, from a
@@ -181,6 +189,11 @@ type InvalidFieldDetails struct {
 // InsufficientDetails are the details of INSUFFICIENT_PERMISSIONS.
 type InsufficientDetails struct {
 	Missing []string `json:"missing"` // "resource:action" the caller lacks
+	// Records names the record a record guard (middleware.RequireRecord)
+	// refused, {"projects": ["42"]}: the caller lacks Missing on it (the
+	// permission, the key's restriction, or the owner's live access to the
+	// record). Left out for a refusal of permissions alone.
+	Records policy.Resources `json:"records,omitempty"`
 }
 
 // DelegationDetails are the details of DELEGATION_EXCEEDS_KEY, from a
@@ -276,7 +289,15 @@ func fromTyped(err error) *Error {
 	var delegation *keys.DelegationError
 	var limit *keys.KeyLimitError
 	var allowList *policy.AllowListError
+	var records *policy.RecordsError
 	switch {
+	case errors.As(err, &records):
+		msg := "the key may not be limited to these records, which you cannot " + records.Exceeded.String() + " on now: "
+		if records.Delegation {
+			msg = "a key created by a key must stay within that key's records: "
+		}
+		return &Error{Code: CodeExceedsMaximum, Err: err, Message: msg + recordNames(records.Records),
+			Details: &ExceedsMaximumDetails{Exceeded: records.Exceeded, Maximum: records.Maximum, Records: records.Records}}
 	case errors.As(err, &exceeds):
 		return &Error{Code: CodeExceedsMaximum, Err: err,
 			Message: "requested permissions exceed your maximum: " + exceeds.Exceeded.String(),
@@ -331,4 +352,23 @@ var sentinels = []struct {
 	{policy.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
 	{keys.ErrStoreUnavailable, CodeStoreUnavailable, "the key store is unavailable; try again shortly"},
 	{keys.ErrIPNotAllowed, CodeIPNotAllowed, "this API key may not be used from this address: its owner limited it to other IP ranges"},
+}
+
+// recordNames lists records as "projects 3, projects 4".
+func recordNames(r policy.Resources) string {
+	names := make([]string, 0, len(r))
+	for name := range r {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []string
+	for _, name := range names {
+		if len(r[name]) == 0 {
+			out = append(out, name+" (the calling key reaches none of them)")
+		}
+		for _, id := range r[name] {
+			out = append(out, name+" "+id)
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -23,6 +23,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	var perms policy.Permissions
 	var expiresIn, remaining, refillAmount, refillInterval *int64
 	var ranges *[]netip.Prefix
+	var resources *policy.Resources
 	err := kc.decodeObject(w, r, false, map[string]fieldDecoder{
 		"name":                    stringField("name", &name),
 		"permissions":             permissionsField(&perms),
@@ -31,6 +32,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		"refill_amount":           countField("refill_amount", &refillAmount),
 		"refill_interval_seconds": secondsField("refill_interval_seconds", &refillInterval),
 		"allowed_ips":             rangesField(&ranges),
+		"resources":               resourcesField(&resources),
 	})
 	if err != nil {
 		return err
@@ -41,6 +43,9 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	req := keys.CreateRequest{Owner: p.ownerID, Name: *name, Permissions: perms, Caller: p.key, Actor: actor(p)}
 	if ranges != nil {
 		req.AllowedIPs = *ranges
+	}
+	if resources != nil {
+		req.Resources = *resources
 	}
 	if remaining != nil {
 		req.Quota = &keys.Quota{Remaining: *remaining}
@@ -106,6 +111,10 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 	if err != nil {
 		return err
 	}
+	records, err := kc.pickable(r.Context(), p, allowed)
+	if err != nil {
+		return err
+	}
 	pol := kc.manager.Policy()
 	needsList := pol.NeedsAllowList(allowed)
 	if needsList == nil {
@@ -117,6 +126,7 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 		"allow_client_permissions": pol.AllowsClientPermissions(),
 		"max_lifetime_seconds":     int64(pol.MaxLifetime(allowed).Seconds()),
 		"allow_list_required":      needsList,
+		"records":                  records,
 	})
 	return nil
 }
@@ -150,6 +160,7 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		"expires_in":  lifetimeField(&expiresIn),
 		"disabled":    boolField("disabled", &u.Disabled),
 		"allowed_ips": rangesField(&u.AllowedIPs),
+		"resources":   resourcesField(&u.Resources),
 	})
 	if err != nil {
 		return err
@@ -158,8 +169,8 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		d := time.Duration(*expiresIn) * time.Second
 		u.Lifetime = &d
 	}
-	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil {
-		return invalidBody("nothing to change: send name, permissions, expires_in, disabled or allowed_ips", "")
+	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil && u.Resources == nil {
+		return invalidBody("nothing to change: send name, permissions, expires_in, disabled, allowed_ips or resources", "")
 	}
 	k, err := kc.manager.Update(r.Context(), u)
 	if err != nil {

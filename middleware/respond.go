@@ -37,6 +37,9 @@ type keyJSON struct {
 	Key               string             `json:"key,omitempty"`
 
 	AllowedIPs []string `json:"allowed_ips"` // the ranges the key may be used from; []: anywhere
+	// Resources limits the key to records per resource; {}: every record
+	// its owner can reach.
+	Resources policy.Resources `json:"resources"`
 }
 
 func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
@@ -50,7 +53,10 @@ func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
 		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 		RevokedBy: actorJSON(k.RevokedBy), RevokedByKind: k.RevokedBy.Kind, RevokedReason: k.RevokedReason,
 		CreatedBy: actorJSON(k.CreatedBy), CreatedByKind: k.CreatedBy.Kind, Remaining: k.Remaining,
-		AllowedIPs: rangesJSON(k.AllowedIPs),
+		AllowedIPs: rangesJSON(k.AllowedIPs), Resources: k.Resources,
+	}
+	if j.Resources == nil {
+		j.Resources = policy.Resources{}
 	}
 	if k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) {
 		j.PreviousExpiresAt = timePtr(k.PreviousExpiresAt)

@@ -47,10 +47,9 @@ type Record struct {
 // outside that key's own restriction. It maps to 403
 // PERMISSIONS_EXCEED_MAXIMUM with the records in details.records.
 type RecordsError struct {
-	// Records are the refused ids per resource; a nil list for a resource
-	// means the restriction would reach every record of it while the
-	// calling key reaches only some (name them, or leave the resource out
-	// to get the calling key's).
+	// Records are the refused ids per resource; an empty list for a
+	// resource means the calling key lets no record of it through, so a
+	// key it creates may not act on that resource.
 	Records Resources
 	// Exceeded are the key's actions on those resources, which the owner
 	// may not do on them (or which reach beyond the calling key).

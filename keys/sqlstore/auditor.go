@@ -149,9 +149,9 @@ func (a *Auditor) Events(ctx context.Context, owner string, limit int) ([]audit.
 // scanEvent reads a row of [eventColumns].
 func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (audit.Event, error) {
 	var (
-		e             audit.Event
-		typ           string
-		actor         string
+		e                   audit.Event
+		typ                 string
+		actor               string
 		before, after       sql.NullString
 		beforeRes, afterRes sql.NullString
 	)
