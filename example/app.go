@@ -87,6 +87,7 @@ type app struct {
 	activity  audit.Log // nil: no activity panel
 	templates *template.Template
 	closers   []func() error
+	projects  *projects // the demo's projects and their members
 
 	// scheduler sends the owners' notices (see notices.go); main runs it.
 	scheduler   *notify.Scheduler
@@ -115,8 +116,10 @@ func (a *app) build(cfg config) (err error) {
 	}
 	a.closers = append(a.closers, b.close)
 	a.users, a.where = b.users, b.where
+	a.projects = newProjects()
 	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: roles,
-		IPAllowListFor: cfg.IPRangesFor}) // such as "*:delete": a key that may delete must be limited to IP ranges
+		IPAllowListFor: cfg.IPRangesFor, // such as "*:delete": a key that may delete must be limited to IP ranges
+		Records:        a.projects.records()}) // who may do what on each project: see projects.go
 	if err != nil {
 		return err
 	}

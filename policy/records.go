@@ -34,6 +34,13 @@ type Records struct {
 	List func(ctx context.Context, s Subject, resource string, limit int) ([]Record, error)
 }
 
+// ErrNoRecord is what [Records].Actions returns for a record that does not
+// exist: a record guard answers 404 NOT_FOUND (keycap.From), and a
+// restriction naming it is refused like a record the owner cannot reach.
+// Return no actions (nil) instead for a record the subject may not know
+// of, so that a guard answers 403 as for any record out of reach.
+var ErrNoRecord = errors.New("policy: no such record")
+
 // Record is one record a subject can reach, as [Records].List returns it.
 type Record struct {
 	ID      string   `json:"id"`      // as a restriction names it

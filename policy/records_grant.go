@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"slices"
 )
 
@@ -69,6 +70,9 @@ func (p *Policy) unreachable(ctx context.Context, s Subject, granted Permissions
 	for name, ids := range res {
 		for _, id := range ids {
 			live, checked, err := p.RecordActions(ctx, s, name, id)
+			if errors.Is(err, ErrNoRecord) {
+				live, err = nil, nil // refused below, like a record out of reach
+			}
 			if err != nil {
 				return nil, err
 			}
