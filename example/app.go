@@ -118,7 +118,7 @@ func (a *app) build(cfg config) (err error) {
 	a.users, a.where = b.users, b.where
 	a.projects = newProjects()
 	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: roles,
-		IPAllowListFor: cfg.IPRangesFor, // such as "*:delete": a key that may delete must be limited to IP ranges
+		IPAllowListFor: cfg.IPRangesFor,       // such as "*:delete": a key that may delete must be limited to IP ranges
 		Records:        a.projects.records()}) // who may do what on each project: see projects.go
 	if err != nil {
 		return err

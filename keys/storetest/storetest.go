@@ -155,6 +155,10 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"SecretRotation", testSecretRotation},
 		{"RaceRehash", testRaceRehash},
 		{"AllowedIPs", testAllowedIPs},
+		{"Resources", testResources},
+		{"ResourcesDelegation", testResourcesDelegation},
+		{"ResourcesProperty", testResourcesProperty},
+		{"RaceResources", testRaceResources},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
