@@ -35,7 +35,8 @@ type CreateRequest struct {
 	// must be one the owner can do the key's actions on now, and name a
 	// resource the key holds permissions on. A key created by a key
 	// limited to records stays within them, and gets them for each
-	// resource it names none of.
+	// resource it names none of (a copy: the calling key widening later
+	// does not widen it).
 	Resources policy.Resources
 	// Caller is the key that authenticated the request, for delegation: the
 	// new key stays within its permissions and expires no later. nil for a

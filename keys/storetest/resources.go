@@ -256,10 +256,20 @@ type modelKey struct {
 	parent            *modelKey
 }
 
+// effective is the model's restriction of k: its own cut to each
+// ancestor's.
+func (k *modelKey) effective() policy.Resources {
+	var out policy.Resources
+	for c := k; c != nil; c = c.parent {
+		out = policy.IntersectResources(out, c.res)
+	}
+	return out
+}
+
 // allows is the model's side of the property: the action in the key's
 // permissions and in each ancestor's, the project in the key's own
-// restriction (as asked, or its parent's when it named none) and in each
-// ancestor's.
+// restriction (as asked, or its parent's effective one when it was
+// created by a key naming none) and in each ancestor's.
 func (k *modelKey) allows(action, project string) bool {
 	for c := k; c != nil; c = c.parent {
 		if !c.perms.Has("projects", action) || !c.res.Allows("projects", project) {

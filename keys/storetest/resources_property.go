@@ -20,7 +20,9 @@ import (
 // cache on, a record guard's decision is exactly the model's: admitted ⇔
 // (the action in the key's permissions and its ancestors' ∧ the project in
 // the key's restriction and its ancestors' ∧ the owner may do the action
-// on the project now). A restriction stored at creation or by PATCH names
+// on the project now). A key created by a key naming no restriction gets
+// a copy of its parent's, which the parent widening later does not widen.
+// A restriction stored at creation or by PATCH names
 // only projects the owner could do the key's actions on then, and a
 // delegated key's only projects within its parent's.
 func testResourcesProperty(t *testing.T, s keys.Store) {
@@ -102,6 +104,11 @@ func testResourcesProperty(t *testing.T, s keys.Store) {
 			reachable(parent.owner, perms, res)
 			for _, id := range k.Resources["projects"] {
 				require.True(t, pv.Resources.Allows("projects", id), "a child's project %s outside its parent's %v", id, pv.Resources)
+			}
+			if res == nil {
+				// Naming none, a child gets its parent's restriction as it is now:
+				// a copy, which the parent widening later does not widen.
+				res = parent.effective()
 			}
 			model = append(model, &modelKey{id: k.ID, owner: parent.owner, secret: secret, perms: perms, res: res, parent: parent})
 		case op == 2: // the app changes a membership
