@@ -172,6 +172,17 @@ func TestRequireRecordDelegation(t *testing.T) {
 	keycaptest.RequireCode(t, childKey.DoJSON(t, http.MethodGet, "/api/projects/2", nil), keycap.CodeInsufficientPermissions)
 	assert.Equal(t, http.StatusNoContent, childKey.DoJSON(t, http.MethodGet, "/api/projects/1", nil).StatusCode)
 
+	// A key cannot widen itself, nor its child, beyond its own restriction.
+	for _, id := range []string{parent.ID, child.ID} {
+		resp = parentKey.DoJSON(t, http.MethodPatch, "/api-keys/"+id, map[string]any{"resources": map[string][]string{"projects": {"1", "2"}}})
+		keycaptest.RequireCode(t, resp, keycap.CodeExceedsMaximum)
+		assert.JSONEq(t, `{"projects":["2"]}`, string(detailField(t, resp, "records")))
+	}
+	assert.Contains(t, string(alice.DoJSON(t, http.MethodGet, "/api-keys/"+parent.ID, nil).Body), `"resources":{"projects":["1"]}`, "nothing written")
+	resp = parentKey.DoJSON(t, http.MethodPatch, "/api-keys/"+parent.ID, map[string]any{"resources": nil})
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", resp.Body)
+	assert.Contains(t, string(resp.Body), `"resources":{"projects":["1"]}`, "lifting its own restriction gives a key its own restriction")
+
 	var g struct {
 		Records map[string][]policy.Record `json:"records"`
 	}

@@ -159,3 +159,51 @@ func ExampleNormalizeResources() {
 	fmt.Println(r)
 	// Output: map[projects:[42 7]]
 }
+
+// FuzzResources: whatever a client sends, NormalizeResources either
+// refuses it with a path under "resources" or returns a restriction that
+// is valid, normalized (normalizing again changes nothing), within the
+// limits, and that lets through exactly the valid ids it was given; the
+// intersection with another restriction lets through only what both do.
+func FuzzResources(f *testing.F) {
+	f.Add("projects", "1,2,2", "projects", "2,3", "2")
+	f.Add("a", "", "b", "x@y:z", "x@y:z")
+	f.Add("Projects", "1/2", "p", " ", "")
+	f.Fuzz(func(t *testing.T, r1, ids1, r2, ids2, probe string) {
+		in := policy.Resources{r1: strings.Split(ids1, ",")}
+		other := policy.Resources{r2: strings.Split(ids2, ",")}
+		got, err := policy.NormalizeResources(in)
+		if err != nil {
+			var invalid *policy.InvalidError
+			if !errors.As(err, &invalid) || !strings.HasPrefix(invalid.Path, "resources") {
+				t.Fatalf("error %v: want an InvalidError under resources", err)
+			}
+			return
+		}
+		again, err := policy.NormalizeResources(got)
+		if err != nil || !again.Equal(got) {
+			t.Fatalf("not normalized: %v, again %v (%v)", got, again, err)
+		}
+		for _, id := range got[r1] {
+			if !policy.ValidRecordID(id) {
+				t.Fatalf("invalid id %q kept", id)
+			}
+		}
+		if got.Allows(r1, probe) != (policy.ValidRecordID(probe) && strings.Contains(","+ids1+",", ","+probe+",")) {
+			t.Fatalf("Allows(%q, %q) = %v for %v", r1, probe, got.Allows(r1, probe), got)
+		}
+		o, err := policy.NormalizeResources(other)
+		if err != nil {
+			return
+		}
+		both := policy.IntersectResources(got, o)
+		for _, res := range []string{r1, r2} {
+			if both.Allows(res, probe) != (got.Allows(res, probe) && o.Allows(res, probe)) {
+				t.Fatalf("intersection of %v and %v lets %s %q through: %v", got, o, res, probe, both.Allows(res, probe))
+			}
+		}
+		if out := policy.OutsideResources(both, got); len(out) != 0 {
+			t.Fatalf("the intersection %v lies outside %v: %v", both, got, out)
+		}
+	})
+}
