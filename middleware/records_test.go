@@ -203,3 +203,18 @@ func TestRequireRecordPanics(t *testing.T) {
 	assert.Panics(t, func() { middleware.RequireRecord("projects:read projects:write", middleware.PathValue("id")) })
 	assert.Panics(t, func() { middleware.RequireRecord("projects:read", nil) })
 }
+
+// TestIntrospectRestricted: introspection tells a resource server the
+// records a key is limited to; a key with none says nothing of them.
+func TestIntrospectRestricted(t *testing.T) {
+	f, _ := introspectionFixture(t, false)
+	resp := f.alice.DoJSON(t, http.MethodPost, "/api-keys", map[string]any{"name": "p1", "permissions": policy.MustParse("projects:read"),
+		"resources": map[string][]string{"projects": {"7"}}})
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", resp.Body)
+	var k keycaptest.CreatedKey
+	resp.JSON(t, &k)
+	_, answer := introspect(t, f, k.Key)
+	assert.Contains(t, string(answer.Body), `"resources":{"projects":["7"]}`)
+	_, answer = introspect(t, f, f.bobKey.Key)
+	assert.NotContains(t, string(answer.Body), `"resources"`)
+}
