@@ -39,9 +39,8 @@ type Key struct {
 	// ({"projects": ["1"]}): a record guard (middleware.RequireRecord)
 	// admits it only for those records, and only while its owner can still
 	// do the action on them. A resource with no entry is not limited. nil:
-	// no restriction. Normalized ([policy.NormalizeResources]); a list is
-	// empty only when inherited from a calling key that reached no record
-	// of that resource. Read-only once stored.
+	// no restriction. Normalized ([policy.NormalizeResources]): no list is
+	// empty. Read-only once stored.
 	Resources policy.Resources
 
 	// Version counts the changes made to the record (1 when created). A

@@ -22,7 +22,8 @@ const (
 // package) list each resource with its ids sorted and unique. In a key's
 // stored restriction no list is empty; an effective restriction
 // ([IntersectResources] along a delegation chain) may hold an empty list,
-// which lets no record of that resource through. Treat normalized values
+// which lets no record of that resource through (a Store keeps one
+// faithfully all the same). Treat normalized values
 // as read-only; [Resources.Clone] gives a copy to change.
 type Resources map[string][]string
 
