@@ -20,10 +20,15 @@ import (
 // other home: ErrIPNotAllowed (the refusal Verify returns),
 // Store.CountBySecret (what only a Store can count) and
 // Manager.SecretCounts (what an operator asks before retiring a secret).
+// Issue #17 (organization keys, kinds) adds 3: Manager.Manages (whether a
+// user manages an organization's keys, a domain rule the HTTP layer must
+// ask before it lists or reads them), the type Kind (a configured kind of
+// key, for Config.Kinds) and Manager.Kinds (the kinds' prefixes and
+// bounds, which Authenticate and /grantable need).
 // Issue #13 (keys limited to records) adds 1: Manager.Subject, the owner
 // as the Subjects say now, which a record guard hands to the policy's
 // Records for a logged-in user (a key's Verified already holds it).
-const maxKeysAPI = 65
+const maxKeysAPI = 68
 
 // libraryOnly skips what is not keycap's API: internal packages and the
 // example app.

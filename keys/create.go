@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"strconv"
@@ -38,6 +39,14 @@ type CreateRequest struct {
 	// resource it names none of (a copy: the calling key widening later
 	// does not widen it).
 	Resources policy.Resources
+	// Metadata is the app's JSON object about the key ([Key].Metadata): at
+	// most 4 KiB compact, 4 levels deep and 64 keys in all ([*FieldError]
+	// otherwise); stored re-encoded, members sorted. nil or {}: none.
+	Metadata json.RawMessage
+	// Kind names the kind of key ([Config].Kinds): its prefix and bounds.
+	// "": the default kind. A key made by a key is of the calling key's
+	// kind, whatever this says ([*FieldError] if it names another).
+	Kind string
 	// Caller is the key that authenticated the request, for delegation: the
 	// new key stays within its permissions and expires no later. nil for a
 	// request made by a person.
@@ -64,10 +73,14 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		return nil, "", err
 	}
 	actor := actorFor(r.Actor, r.Caller, r.Owner) // after checkManager: Caller.Key may be nil
-	if !actsFor(actor, r.Owner) {
+	s, err := m.sideOf(ctx, actor, r.Owner)
+	if err != nil {
+		return nil, "", err
+	}
+	if !s.owner {
 		// An admin or an operator stops keys; minting one would hand them a
 		// secret that acts as the owner.
-		return nil, "", ErrAdminChange
+		return nil, "", s.sideRefusal()
 	}
 	if r.Lifetime < 0 || (r.Lifetime > 0 && r.Lifetime < time.Second) {
 		return nil, "", &FieldError{Field: "expires_in", Reason: "at least 1 second; leave it out for the default"}
@@ -81,20 +94,28 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		ancestors = append(append(make([]string, 0, len(c.Key.Ancestors)+1), c.Key.Ancestors...), c.Key.ID)
 		parentGeneration = c.Key.Generation
 	}
+	kc, err := m.kindFor(r.Kind, r.Caller)
+	if err != nil {
+		return nil, "", err
+	}
+	metadata, err := checkMetadata(r.Metadata)
+	if err != nil {
+		return nil, "", err
+	}
 	quota, err := m.quotaFor(r.Quota)
 	if err != nil {
 		return nil, "", err
 	}
-	granted, subject, err := m.grant(ctx, r.Owner, r.Permissions, r.Caller)
+	granted, err := m.grantFor(ctx, r.Owner, r.Permissions, r.Caller, s, kc)
 	if err == nil {
-		r.Resources, err = m.policy.GrantResources(ctx, subject, granted, r.Resources, callerResources(r.Caller))
+		r.Resources, err = m.grantResources(ctx, r.Owner, granted, r.Resources, r.Caller)
 	}
 	if err != nil {
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
 	}
 	now := m.stamp()
-	expiresAt, err := m.expiry(granted, r.Lifetime, now, now, r.Caller)
+	expiresAt, err := m.expiry(kc, granted, r.Lifetime, now, now, r.Caller)
 	if err != nil {
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
@@ -107,10 +128,12 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	k := &Key{
 		OwnerID:          r.Owner,
 		Name:             name,
-		Prefix:           m.prefix,
+		Prefix:           kc.Prefix,
+		Kind:             kc.name,
 		Permissions:      granted,
 		SecretID:         m.secrets.newestID,
 		AllowedIPs:       ips,
+		Metadata:         metadata,
 		Resources:        r.Resources,
 		Version:          1,
 		CreatedAt:        now,
@@ -129,15 +152,15 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	return k, token, nil
 }
 
-// grant returns what owner may put on a key when asking for requested
-// (nil: the default), within the caller's permissions.
-func (m *Manager) grant(ctx context.Context, owner string, requested policy.Permissions, caller *Verified) (policy.Permissions, policy.Subject, error) {
+// grantResources returns the restriction to records of a key of owner
+// holding granted, asked for as requested through caller
+// ([policy.Policy.GrantResources] for the owner as the Subjects say now).
+func (m *Manager) grantResources(ctx context.Context, owner string, granted policy.Permissions, requested policy.Resources, caller *Verified) (policy.Resources, error) {
 	subject, err := m.subjects.Subject(ctx, owner)
 	if err != nil {
-		return nil, subject, err
+		return nil, err
 	}
-	granted, err := m.policy.Grant(ctx, subject, requested, callerBounds(caller)...)
-	return granted, subject, err
+	return m.policy.GrantResources(ctx, subject, granted, requested, callerResources(caller))
 }
 
 // callerResources is the calling key's effective restriction to records:
@@ -157,7 +180,7 @@ func (m *Manager) insert(ctx context.Context, k *Key, now time.Time) (string, er
 		if err != nil {
 			return "", err
 		}
-		t, err := generate(m.prefix, id)
+		t, err := generate(k.Prefix, id)
 		if err != nil {
 			return "", err
 		}
@@ -175,16 +198,26 @@ func (m *Manager) insert(ctx context.Context, k *Key, now time.Time) (string, er
 
 // expiry returns the expiry for a key with perms created at createdAt when
 // the client asks for lifetime from now, within the policy and the caller.
-func (m *Manager) expiry(perms policy.Permissions, lifetime time.Duration, createdAt, now time.Time, caller *Verified) (time.Time, error) {
+func (m *Manager) expiry(kc *kind, perms policy.Permissions, lifetime time.Duration, createdAt, now time.Time, caller *Verified) (time.Time, error) {
+	if lifetime == 0 {
+		lifetime = kc.DefaultLifetime
+	}
+	maxAge := kc.maxLifetime(m.policy, perms)
+	if maxAge > 0 && lifetime > maxAge {
+		return time.Time{}, &policy.LifetimeError{Requested: lifetime, Maximum: maxAge}
+	}
 	d, err := m.policy.Lifetime(perms, lifetime)
 	if err != nil {
 		return time.Time{}, err
+	}
+	if d == 0 && kc.MaxLifetime > 0 {
+		d = maxAge // no expiry is not within the kind's maximum
 	}
 	var expiresAt time.Time
 	if d > 0 {
 		expiresAt = now.Add(d)
 	}
-	if maxAge := m.policy.MaxLifetime(perms); maxAge > 0 && expiresAt.After(createdAt.Add(maxAge)) {
+	if maxAge > 0 && expiresAt.After(createdAt.Add(maxAge)) {
 		if lifetime == 0 { // the default, on an older key: cut, as the policy cuts it
 			expiresAt = createdAt.Add(maxAge)
 		} else {
@@ -235,3 +268,16 @@ func (m *Manager) auditRefusal(ctx context.Context, actor audit.Actor, owner, ke
 
 // stamp returns now as records keep it: UTC, whole milliseconds.
 func (m *Manager) stamp() time.Time { return m.now().UTC().Truncate(time.Millisecond) }
+
+// kindFor returns the kind of a new key: the one named, or the calling
+// key's, which a key made by a key keeps.
+func (m *Manager) kindFor(name string, caller *Verified) (*kind, error) {
+	if caller != nil {
+		kc := m.kinds.of(caller.Key)
+		if name != "" && name != kc.name {
+			return nil, &FieldError{Field: "kind", Reason: "a key made by a key is of its kind, " + strconv.Quote(kc.name) + "; leave kind out"}
+		}
+		return kc, nil
+	}
+	return m.kinds.named(name)
+}
