@@ -28,6 +28,10 @@ type Verified struct {
 	// the grace period of a parent's previous secret that created it. Zero:
 	// never.
 	ExpiresAt time.Time
+	// Resources is the key's effective restriction to records: its own
+	// ([Key].Resources) cut to each ancestor's ([policy.IntersectResources]);
+	// nil when neither limits it. Read-only.
+	Resources policy.Resources
 	// Remaining is the tightest quota left along the key and its ancestors
 	// as read at verification (a request spends from each); -1 when none of
 	// them has a quota.
@@ -120,7 +124,7 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (V
 	if err != nil {
 		return found, err
 	}
-	v := Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1}
+	v := Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1, Resources: k.Resources}
 	v.until(m.lifetimeEnd(k))
 	if entry != nil {
 		v.Permissions = entry.effective(ownerCap)

@@ -61,7 +61,8 @@ func (kc *Keycap) verify(r *http.Request, raw string, st *state) error {
 		return err
 	}
 	st.verified = v
-	st.principal = Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: &st.verified}
+	st.principal = Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: &st.verified,
+		subject: v.Subject, restriction: v.Resources, st: st}
 	return nil
 }
 
@@ -103,14 +104,18 @@ func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
 	if id == "" {
 		return Principal{}, nil
 	}
-	userCap, err := kc.manager.Cap(ctx, id)
+	subject, err := kc.manager.Subject(ctx, id)
 	if errors.Is(err, policy.ErrUnknownSubject) {
 		return Principal{}, nil // the user is gone: as good as logged out
 	} else if err != nil {
 		return Principal{}, err
 	}
+	userCap, err := kc.manager.Policy().Cap(ctx, subject)
+	if err != nil {
+		return Principal{}, err
+	}
 	// The cap may be the policy's own map: Principal never hands it out.
-	return Principal{kind: KindSession, ownerID: id, perms: userCap}, nil
+	return Principal{kind: KindSession, ownerID: id, perms: userCap, subject: subject}, nil
 }
 
 func misconfigured(message string, cause error) *keycap.Error {

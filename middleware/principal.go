@@ -40,6 +40,10 @@ type Principal struct {
 	ownerID string
 	perms   policy.Permissions // shared with keycap: never handed out
 	key     *keys.Verified     // the key, for KindKey; shared: never handed out
+
+	subject     policy.Subject   // the owner as the Subjects said at this request, for the policy's Records
+	restriction policy.Resources // the key's effective restriction to records; shared: never handed out
+	st          *state           // the request's state: its answers about records; nil outside a request
 }
 
 // Kind says how the caller authenticated: KindKey or KindSession.
@@ -109,6 +113,7 @@ type state struct {
 	session    Principal     // the session user's, set by resolve under once
 	verified   keys.Verified // the key, for KindKey; principal.key points here
 	quotaSpent bool          // Require consumed the key's quota for this request
+	records    recordAnswers // the policy's answers about records, asked once per request and record
 	once       sync.Once
 	err        error
 }
@@ -133,7 +138,12 @@ func (s *state) resolve(ctx context.Context) (Principal, error) {
 	}
 	// The session principal has its own field: writing principal here would
 	// race with the unsynchronized reads of principal.kind above.
-	s.once.Do(func() { s.session, s.err = s.kc.sessionPrincipal(ctx) })
+	s.once.Do(func() {
+		s.session, s.err = s.kc.sessionPrincipal(ctx)
+		if s.session.kind != 0 {
+			s.session.st = s
+		}
+	})
 	return s.session, s.err
 }
 

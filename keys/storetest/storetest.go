@@ -173,6 +173,10 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"OrgKeys", testOrgKeys},
 		{"RaceOrgKeyLimit", testRaceOrgKeyLimit},
 		{"RaceMetadata", testRaceMetadata},
+		{"Resources", testResources},
+		{"ResourcesDelegation", testResourcesDelegation},
+		{"ResourcesProperty", testResourcesProperty},
+		{"RaceResources", testRaceResources},
 		{"Prune", testPrune},
 		{"RacePrune", testRacePrune},
 	}
