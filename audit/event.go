@@ -24,6 +24,9 @@ const (
 	// scanner's report): it replaces Revoked for that key, with where the
 	// key was found in Reason.
 	Leaked Type = "leaked"
+	// Pruned is the deletion of a dead key's record (revoked or expired
+	// long enough ago) by an operator: keys.Manager.Prune.
+	Pruned Type = "pruned"
 )
 
 // Notice types: what keys/notify tells a key's owner about, besides the

@@ -21,6 +21,7 @@ import (
 	"github.com/keycaphq/keycap/policy"
 	"github.com/keycaphq/keycap/ratelimit"
 	"github.com/keycaphq/keycap/session"
+	"github.com/keycaphq/keycap/ui"
 )
 
 //go:embed static templates
@@ -87,6 +88,7 @@ type app struct {
 	manager   *keys.Manager
 	activity  audit.Log // nil: no activity panel
 	templates *template.Template
+	keysPage  *ui.Page // the key manager (package ui), inside templates/page.html
 	closers   []func() error
 	projects  *projects // the demo's projects and their members
 
@@ -123,7 +125,7 @@ func (a *app) build(cfg config) (err error) {
 	for name, r := range roles {
 		orgRoles[name] = r
 	}
-	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: orgRoles,
+	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: orgRoles, Templates: templates,
 		IPAllowListFor: cfg.IPRangesFor, // such as "*:delete": a key that may delete must be limited to IP ranges
 		// Acme's members manage its keys with keys:manage among their rights in it.
 		Members: a.orgs.rights, ManageKeys: "keys:manage",
@@ -185,7 +187,10 @@ func (a *app) build(cfg config) (err error) {
 	if err != nil {
 		return err
 	}
-	if a.templates, err = template.New("").Funcs(templateFuncs).ParseFS(assets, "templates/*.html"); err != nil {
+	if a.keysPage, err = a.newKeysPage(); err != nil {
+		return err
+	}
+	if a.templates, err = template.New("").Funcs(template.FuncMap{"describe": ui.Describe}).ParseFS(assets, "templates/*.html"); err != nil {
 		return err
 	}
 	// Sessions load around everything, then keys are checked: every

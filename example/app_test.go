@@ -187,7 +187,7 @@ func TestPageAndAssets(t *testing.T) {
 	assert.Contains(t, string(page.Body), "alice")
 	assert.NotContains(t, string(page.Body), "style=", "the CSP allows no inline styles")
 
-	for path, contentType := range map[string]string{"/static/app.js": "javascript", "/static/app.css": "text/css", "/static/favicon.svg": "image/svg+xml"} {
+	for path, contentType := range map[string]string{"/static/keycap/keycap.js": "javascript", "/static/keycap/keycap.css": "text/css", "/static/app.css": "text/css", "/static/favicon.svg": "image/svg+xml"} {
 		resp := c.DoJSON(t, http.MethodGet, path, nil)
 		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
 		assert.Contains(t, resp.Header.Get("Content-Type"), contentType, path)

@@ -9,18 +9,18 @@ import (
 	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys/sqlstore"
 	"github.com/keycaphq/keycap/policy"
+	"github.com/keycaphq/keycap/ui"
 )
 
 // pageData is what templates/page.html renders.
 type pageData struct {
 	User     *demoUser
-	Cap      policy.Permissions // what the user may grant
-	Error    string             // the login error, if any
-	Username string             // to fill the form again after an error
+	Error    string // the login error, if any
+	Username string // to fill the form again after an error
 	Users    []demoUser
 	Roles    map[string]policy.Permissions
 	Routes   []apiRoute
-	Activity bool // an activity log is kept: show the Activity panel
+	Keys     ui.View // the key manager (package ui), for the logged-in user
 	// Org is the organization whose keys the user manages (Acme, for its
 	// admins); nil for everyone else. OrgCap is what they may grant on
 	// its keys: its cap within their rights in it.
@@ -49,6 +49,27 @@ var apiRoutes = []apiRoute{
 	{"GET", "/api/billing", "billing:read", ""},
 }
 
+// newKeysPage is the key manager of package ui, rendered inside the
+// example's own page (fragment mode): its assets at /static/keycap/, its
+// refusals naming the user's role, its curl line on the demo API.
+func (a *app) newKeysPage() (*ui.Page, error) {
+	return ui.New(ui.Options{Manager: a.manager, Sessions: a.sessions, Assets: "/static/keycap/",
+		Activity: a.activity != nil, Try: tryRoutes, CapSource: a.capSource})
+}
+
+// tryRoutes are the demo API's read routes, for the new key's curl line.
+var tryRoutes = []ui.Route{{Permission: "files:read", Path: "/api/files"},
+	{Permission: "projects:read", Path: "/api/projects"}, {Permission: "billing:read", Path: "/api/billing"}}
+
+// capSource names the limit of the logged-in user's cap: their role.
+func (a *app) capSource(r *http.Request) string {
+	id, _ := a.sessions.UserID(r.Context())
+	if u, ok := a.users.lookup(id); ok {
+		return "your role (" + u.Role + ")"
+	}
+	return "your account"
+}
+
 // page serves GET /: the login form, or the logged-in user's key manager.
 func (a *app) page(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "", "")
@@ -60,8 +81,12 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, loginEr
 	if id, err := a.sessions.UserID(r.Context()); err == nil && id != "" {
 		if u, ok := a.users.lookup(id); ok {
 			data.User = &u
-			data.Cap, _ = a.manager.Cap(r.Context(), id)
-			data.Activity = a.activity != nil
+			var err error
+			if data.Keys, _, err = a.keysPage.Render(r); err != nil {
+				a.logger.Error("rendering the key page", "err", err)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
+			}
 			if rights, err := a.manager.Manages(r.Context(), id, acmeID); err == nil {
 				data.Org = &orgView{ID: acmeID, Name: "Acme"}
 				data.OrgCap, _ = a.manager.Cap(r.Context(), acmeID, rights)

@@ -14,6 +14,7 @@ func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", noCache(http.FileServerFS(static))))
+	mux.Handle("GET /static/keycap/", a.keysPage.Assets()) // the key manager's script and stylesheet
 	mux.HandleFunc("GET /{$}", a.page)
 
 	// The forms change who is logged in: refuse them from other sites.

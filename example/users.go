@@ -18,6 +18,14 @@ var (
 		"files:read", "files:write", "files:delete", "billing:read")
 	viewerRole = policy.MustParse("projects:read", "files:read")
 	roles      = map[string]policy.Permissions{"viewer": viewerRole, "member": memberRole, "owner": ownerRole}
+
+	// templates are the presets the key page offers (GET
+	// /api-keys/grantable lists them; a member sees "Billing report" off).
+	templates = []policy.Template{
+		{Name: "Read-only dashboard", Description: "read projects and files", Permissions: policy.MustParse("projects:read", "files:read")},
+		{Name: "File sync", Description: "read and write files", Permissions: policy.MustParse("files:read", "files:write")},
+		{Name: "Billing report", Description: "read billing", Permissions: policy.MustParse("billing:read")},
+	}
 )
 
 // demoUser is a user of the demo: the password is the user name.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keycaphq/keycap/audit"
@@ -20,6 +21,10 @@ type CreateRequest struct {
 	Name  string // 1 to 100 printable characters; surrounding spaces are trimmed
 	// Permissions asked for; nil means the policy's default.
 	Permissions policy.Permissions
+	// Template names a [policy.Template] to take the permissions from,
+	// instead of Permissions (which must then be nil). The key is granted,
+	// refused and audited as if its permissions had been asked for.
+	Template string
 	// Lifetime asked for; 0 means the policy's default.
 	Lifetime time.Duration
 	// Quota asked for; nil means the default (Config.Quota). It may only be
@@ -106,7 +111,11 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	granted, err := m.grantFor(ctx, r.Owner, r.Permissions, r.Caller, s, kc)
+	requested, err := m.requested(r)
+	if err != nil {
+		return nil, "", err
+	}
+	granted, err := m.grantFor(ctx, r.Owner, requested, r.Caller, s, kc)
 	if err == nil {
 		r.Resources, err = m.grantResources(ctx, r.Owner, granted, r.Resources, r.Caller)
 	}
@@ -150,6 +159,30 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	}
 	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted, AfterResources: k.Resources})
 	return k, token, nil
+}
+
+// requested returns the permissions r asks for: its Permissions, or those
+// of its Template.
+func (m *Manager) requested(r CreateRequest) (policy.Permissions, error) {
+	if r.Template == "" {
+		return r.Permissions, nil
+	}
+	if r.Permissions != nil {
+		return nil, &FieldError{Field: "template", Reason: "give either permissions or a template, not both"}
+	}
+	t, ok := m.policy.Template(r.Template)
+	if !ok {
+		names := make([]string, 0, len(m.policy.Templates()))
+		for _, t := range m.policy.Templates() {
+			names = append(names, strconv.Quote(t.Name))
+		}
+		reason := "no template is named " + strconv.Quote(r.Template) + "; "
+		if len(names) == 0 {
+			return nil, &FieldError{Field: "template", Reason: reason + "this app defines none: give permissions instead"}
+		}
+		return nil, &FieldError{Field: "template", Reason: reason + "pick one of " + strings.Join(names, ", ")}
+	}
+	return t.Permissions, nil
 }
 
 // grantResources returns the restriction to records of a key of owner

@@ -72,6 +72,15 @@ type Store interface {
 	// how many live keys each server secret hashes. Ids with no such record
 	// are left out.
 	CountBySecret(ctx context.Context, now time.Time) (map[string]int, error)
+	// PruneKeys deletes up to limit (> 0) records, lowest ids first, that
+	// were revoked before revokedBefore or whose ExpiresAt (set) is before
+	// expiredBefore, and returns them (only ID and OwnerID are set), lowest
+	// id first; a zero time turns its rule off.
+	// The condition is checked in the delete itself: a record a concurrent
+	// change made live again is kept. Keys created through a deleted key are
+	// refused like those of a revoked one ([Manager.Verify] finds no
+	// ancestor). An operator's call, batched by [Manager.Prune].
+	PruneKeys(ctx context.Context, revokedBefore, expiredBefore time.Time, limit int) ([]*Key, error)
 }
 
 // Change is one change to a key record, as a [Manager] asks a [Store.Change]

@@ -22,7 +22,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	var name *string
+	var name, template *string
 	var perms policy.Permissions
 	var expiresIn, remaining, refillAmount, refillInterval *int64
 	var ranges *[]netip.Prefix
@@ -33,6 +33,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		"kind":                    stringField("kind", &kind),
 		"name":                    stringField("name", &name),
 		"permissions":             permissionsField(&perms),
+		"template":                stringField("template", &template),
 		"expires_in":              lifetimeField(&expiresIn),
 		"remaining":               countField("remaining", &remaining),
 		"refill_amount":           countField("refill_amount", &refillAmount),
@@ -48,6 +49,12 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		return invalidBody(`"name" is required: give the key a name`, "name")
 	}
 	req := keys.CreateRequest{Owner: owner, Name: *name, Permissions: perms, Caller: p.key, Actor: actor(p)}
+	if template != nil {
+		if perms != nil {
+			return invalidBody(`give either "permissions" or "template", not both`, "template")
+		}
+		req.Template = *template
+	}
 	if metadata != nil {
 		req.Metadata = *metadata
 	}
@@ -158,9 +165,32 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 		"allow_client_permissions": pol.AllowsClientPermissions(),
 		"max_lifetime_seconds":     int64(maxLifetime.Seconds()),
 		"allow_list_required":      needsList,
+		"templates":                templatesJSON(pol.Choices(allowed)),
 		"records":                  records,
 	})
 	return nil
+}
+
+// templateJSON is one policy template as the caller sees it: listed even
+// when it is beyond their cap, with what would be dropped, so that a page
+// can show it greyed out with the reason. Creating from one that is not
+// available is refused (PERMISSIONS_EXCEED_MAXIMUM), never cut.
+type templateJSON struct {
+	Name        string             `json:"name"`
+	Description string             `json:"description,omitempty"`
+	Permissions policy.Permissions `json:"permissions"` // what the template holds
+	Grantable   policy.Permissions `json:"grantable"`   // the part within the caller's cap
+	Dropped     policy.Permissions `json:"dropped"`     // the part beyond it
+	Available   bool               `json:"available"`   // nothing dropped: a key may be created from it
+}
+
+func templatesJSON(choices []policy.TemplateChoice) []templateJSON {
+	out := make([]templateJSON, len(choices))
+	for i, c := range choices {
+		out[i] = templateJSON{Name: c.Name, Description: c.Description, Permissions: c.Permissions,
+			Grantable: c.Grantable, Dropped: c.Dropped, Available: c.Available()}
+	}
+	return out
 }
 
 // get serves GET /{id}: one key within the caller's reach.

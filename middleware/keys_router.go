@@ -16,12 +16,12 @@ import (
 //
 // Routes, relative to the path, all answering JSON:
 //
-//	POST   /              create {"name", "permissions"?, "expires_in"?, "remaining"?,
+//	POST   /              create {"name", "permissions"? or "template"?, "expires_in"?, "remaining"?,
 //	                      "refill_amount"?, "refill_interval_seconds"?, "kind"?, "metadata"?}
 //	                      → 201 with the key, shown once
 //	GET    /              list the caller's keys (?limit=, ?cursor=) → {"keys", "next_cursor"}
 //	GET    /grantable     the caller's cap (?kind=) → {"permissions", "known", "allow_client_permissions",
-//	                      "max_lifetime_seconds"}
+//	                      "max_lifetime_seconds", "allow_list_required", "templates"}
 //	GET    /activity      recent events about the caller's keys (?limit=), when
 //	                      Options.Activity is set (else 404) → {"events"}
 //	GET    /{id}          one key

@@ -80,6 +80,11 @@ type Config struct {
 	// lets them manage the organization's keys, such as "keys:manage".
 	// Required with Members.
 	ManageKeys string
+
+	// Templates are named presets of permissions ([Template]), listed to
+	// clients in this order; a key may be created from one by name. They
+	// need AllowClientPermissions. nil: none.
+	Templates []Template
 }
 
 // DefaultMaxKeys is the number of live keys an owner may hold when
@@ -111,6 +116,7 @@ type Policy struct {
 	recordList      func(context.Context, Subject, string, int) ([]Record, error)
 	members         func(context.Context, Subject, string) (Permissions, error) // nil: no organization keys managed by users
 	manageKeys      [2]string                                                   // resource and action of ManageKeys
+	templates       []Template                                                  // Config.Templates, normalized
 }
 
 // New validates c and returns the Policy it describes. It refuses a
@@ -162,6 +168,9 @@ func New(c Config) (*Policy, error) {
 		return nil, err
 	}
 	if err := p.setAllowList(c); err != nil {
+		return nil, err
+	}
+	if err := p.setTemplates(c); err != nil {
 		return nil, err
 	}
 	if err := p.setMembers(c); err != nil {

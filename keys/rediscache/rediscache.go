@@ -153,3 +153,19 @@ func (s *Store) List(ctx context.Context, owner string, page keys.Page) ([]*keys
 func (s *Store) CountBySecret(ctx context.Context, now time.Time) (map[string]int, error) {
 	return s.store.CountBySecret(ctx, now)
 }
+
+// PruneKeys implements [keys.Store]: the wrapped Store deletes, then the
+// cached records of the deleted keys are dropped.
+func (s *Store) PruneKeys(ctx context.Context, revokedBefore, expiredBefore time.Time, limit int) ([]*keys.Key, error) {
+	ids, err := s.store.PruneKeys(ctx, revokedBefore, expiredBefore, limit)
+	var errs []error
+	for _, k := range ids {
+		if ierr := s.invalidate(ctx, k.ID); ierr != nil {
+			errs = append(errs, ierr)
+		}
+	}
+	if err == nil && len(errs) > 0 {
+		err = errs[0]
+	}
+	return ids, err
+}

@@ -101,6 +101,11 @@ import (
 // and a member's demotion holds against their concurrent changes; 60
 // metadata changes each racing a rename: none undone.
 //
+// Pruning: PruneKeys deletes exactly the records revoked or expired
+// before its times, lowest ids first, limit at a time, and frees their
+// hashes; 60 prunes of an expired record racing a change extending its
+// expiry never delete a record the change made live.
+//
 // -short shrinks the trial counts of all but the revocations; it skips
 // nothing. A Store must answer these races exactly: an unexpected error
 // (also [keys.ErrConflict] from Create or Consume) fails the test.
@@ -172,6 +177,8 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"ResourcesDelegation", testResourcesDelegation},
 		{"ResourcesProperty", testResourcesProperty},
 		{"RaceResources", testRaceResources},
+		{"Prune", testPrune},
+		{"RacePrune", testRacePrune},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

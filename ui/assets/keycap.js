@@ -1,13 +1,15 @@
-// The key manager of the keycap example: plain JavaScript over the JSON API
-// at /api-keys (same origin, session cookie). No build step, no libraries.
+// keycap's key-management page (package ui): plain JavaScript over the JSON
+// API (same origin, session cookie). No build step, no libraries, no inline
+// script: everything it needs is on the element marked data-keycap.
 (function () {
   'use strict';
 
-  var main = document.getElementById('main');
+  var main = document.querySelector('[data-keycap]');
   if (!main || !main.dataset.user) {
-    return; // the login page needs no script
+    return; // no page here (a login page): nothing to do
   }
-  var role = main.dataset.role;
+  var base = main.dataset.api || '/api-keys'; // where the app mounted the keys API
+  var capSource = main.dataset.capSource || 'your account'; // "your role (member)": whose limit the cap is
   var $ = function (id) { return document.getElementById(id); };
   var form = $('create-form');
   var createError = $('create-error');
@@ -28,6 +30,9 @@
   var editing = null;       // the key whose IP ranges the IP dialog edits
   var ipsBack = null;       // where focus goes when the IP dialog closes
   var keyNames = {};        // key id → name, from the last list, for the activity
+  var hooks = {};           // set by keycap-manage.js: rowButtons(k), rowNotes(k), beforeCreate(body), grantable(g)
+  var loaded = [];          // the keys listed so far, newest first
+  var nextCursor = '';      // the list's next page, '' when all are loaded
 
   // api sends a JSON request and resolves to {ok, status, data} or
   // {ok: false, status, error: {code, message, details}}; it never rejects.
@@ -101,7 +106,7 @@
           })) + ': you may not ' + andList(phrases(d.exceeded)) + ' there.';
         }
         return 'You can’t give a key permission to ' + andList(phrases(d.exceeded)) +
-          ', because your account (' + role + ') doesn’t have that permission. ' +
+          ', because ' + capSource + ' doesn’t have that permission. ' +
           'You may grant at most: ' + describe(d.maximum) + '.';
       case 'INVALID_PERMISSIONS':
         return 'Those permissions are not valid' + (d.path ? ' (at ' + d.path + ')' : '') + ': ' + sentence(d.reason || e.message);
@@ -201,7 +206,7 @@
         if (!allowed) {
           input.disabled = true;
           input.setAttribute('aria-describedby', id + '-reason');
-          item.append(el('span', { id: id + '-reason', class: 'reason', text: 'your role (' + role + ') can’t grant this' }));
+          item.append(el('span', { id: id + '-reason', class: 'reason', text: capSource + ' can’t grant this' }));
         } else if (needsIPs) {
           input.setAttribute('aria-describedby', id + '-ips');
           item.append(el('span', { id: id + '-ips', class: 'needs-ips', text: 'needs IP ranges' }));
@@ -258,9 +263,10 @@
   }
 
   function loadGrantable() {
-    return api('GET', '/api-keys/grantable').then(function (res) {
+    return api('GET', base + '/grantable').then(function (res) {
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
       renderPicker(res.data);
+      if (hooks.grantable) { hooks.grantable(res.data); }
       renderRecords(res.data);
     });
   }
@@ -370,6 +376,7 @@
       ips.addEventListener('click', function () { askIPs(k, ips); });
       buttons.push(rotate, ips);
     }
+    if (hooks.rowButtons) { buttons = buttons.concat(hooks.rowButtons(k, actionButton)); }
     if (k.status !== 'revoked') {
       var revoke = actionButton('revoke', 'Revoke', 'danger', k);
       revoke.addEventListener('click', function () { askRevoke(k, revoke); });
@@ -383,30 +390,50 @@
       cell('Created', [when(k.created_at, '')]),
       cell('Last used', [when(k.last_used_at, 'never', true)]),
       cell('Expires', expiry(k)),
-      cell('Status', [el('span', { class: 'badge ' + k.status, text: k.status }), statusNote(k)]),
+      cell('Status', [el('span', { class: 'badge ' + k.status, text: k.status }), statusNote(k),
+        hooks.rowNotes ? hooks.rowNotes(k, note) : null]),
       cell('Actions', [actions], 'actions')
     ]);
   }
 
-  function loadKeys() {
-    return api('GET', '/api-keys').then(function (res) {
-      var body = $('keys-body');
+  // loadKeys lists the first page of keys again; more appends the next.
+  function loadKeys(more) {
+    var path = more && nextCursor ? base + '?cursor=' + encodeURIComponent(nextCursor) : base;
+    return api('GET', path).then(function (res) {
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
-      body.replaceChildren();
-      var list = res.data.keys || [];
-      list.forEach(function (k) { keyNames[k.id] = k.name; });
-      if (list.length === 0) {
-        body.append(el('p', { class: 'muted', id: 'no-keys', text: 'You have no keys yet. Create one above.' }));
-        return;
-      }
-      var head = el('tr', {}, ['Name', 'Key', 'Permissions', 'Created', 'Last used', 'Expires', 'Status', 'Actions'].map(function (h) {
-        return el('th', { scope: 'col', text: h });
-      }));
-      var table = el('table', { class: 'keys', id: 'keys-table' }, [
-        el('caption', { class: 'visually-hidden', text: 'Your API keys, newest first' }),
-        el('thead', {}, [head]), el('tbody', {}, list.map(keyRow))]);
-      body.append(el('div', { class: 'table-wrap' }, [table]));
+      loaded = (more ? loaded : []).concat(res.data.keys || []);
+      nextCursor = res.data.next_cursor || '';
+      renderKeys();
     });
+  }
+
+  // renderKeys draws the loaded keys that pass the filter (active,
+  // revoked, expired or all), and a button for the next page.
+  function renderKeys() {
+    var body = $('keys-body');
+    var filter = $('keys-filter') ? $('keys-filter').value : 'all';
+    body.replaceChildren();
+    loaded.forEach(function (k) { keyNames[k.id] = k.name; });
+    var list = loaded.filter(function (k) {
+      return filter === 'all' || k.status === filter || (filter === 'active' && k.status === 'disabled');
+    });
+    var more = $('keys-more');
+    if (more) { more.hidden = !nextCursor; }
+    if (loaded.length === 0) {
+      body.append(el('p', { class: 'muted', id: 'no-keys', text: 'You have no keys yet. Create one above.' }));
+      return;
+    }
+    if (list.length === 0) {
+      body.append(el('p', { class: 'muted', id: 'no-keys-shown', text: 'No ' + filter + ' keys' + (nextCursor ? ' among those loaded.' : '.') }));
+      return;
+    }
+    var head = el('tr', {}, ['Name', 'Key', 'Permissions', 'Created', 'Last used', 'Expires', 'Status', 'Actions'].map(function (h) {
+      return el('th', { scope: 'col', text: h });
+    }));
+    var table = el('table', { class: 'keys', id: 'keys-table' }, [
+      el('caption', { class: 'visually-hidden', text: 'Your API keys, newest first' }),
+      el('thead', {}, [head]), el('tbody', {}, list.map(keyRow))]);
+    body.append(el('div', { class: 'table-wrap' }, [table]));
   }
 
   // --- creating a key ----------------------------------------------------
@@ -419,7 +446,7 @@
     var submit = $('create-submit');
     submit.disabled = true;
     form.setAttribute('aria-busy', 'true');
-    return api('POST', '/api-keys', body).then(function (res) {
+    return api('POST', base, body).then(function (res) {
       submit.disabled = false;
       form.removeAttribute('aria-busy');
       if (!res.ok) {
@@ -444,12 +471,15 @@
     keyNote.hidden = !text;
     $('new-key-name').textContent = k.name;
     $('new-key-value').value = k.key;
-    var path = '/api/files';
-    ['files', 'projects', 'billing'].some(function (r) {
-      if ((k.permissions[r] || []).indexOf('read') >= 0) { path = '/api/' + r; return true; }
-      return false;
-    });
-    $('curl-line').textContent = 'curl -H "Authorization: Bearer ' + k.key + '" ' + window.location.origin + path;
+    // The try line calls the first route (Options.Try) the key may call,
+    // or the first route at all; no routes: no try line.
+    var routes = JSON.parse(main.dataset.try || '[]');
+    var route = routes.filter(function (r) {
+      var p = r[0].split(':');
+      return (k.permissions[p[0]] || []).indexOf(p[1]) >= 0;
+    })[0] || routes[0];
+    $('curl-line').textContent = route ? 'curl -H "Authorization: Bearer ' + k.key + '" ' + window.location.origin + route[1] : '';
+    $('try-it').hidden = !route;
     newKeyPanel.hidden = false;
     $('new-key-title').focus();
   }
@@ -517,7 +547,7 @@
     }
     var body = { name: name.value.trim(), permissions: perms };
     var expiry = $('key-expiry').value;
-    if (expiry) { body.expires_in = Number(expiry); }
+    if (expiry && expiry !== 'date') { body.expires_in = Number(expiry); }
     var ips = ranges($('key-ips').value);
     if (ips.length) { body.allowed_ips = ips; }
     var missing = null;
@@ -531,6 +561,12 @@
     });
     if (missing) {
       showError(createError, 'Pick at least one of your ' + missing + ', or choose all of them.');
+      createError.focus();
+      return;
+    }
+    var problem = hooks.beforeCreate ? hooks.beforeCreate(body) : '';
+    if (problem) {
+      showError(createError, problem);
       createError.focus();
       return;
     }
@@ -615,7 +651,7 @@
       case 'refused':
         var what = (e.key_id ? 'a change to ' + key : 'a new key') + (actor === 'You' ? '' : ' (asked by ' + who(e.actor, true) + ')');
         if (e.after && Object.keys(e.after).length) {
-          return 'Refused ' + what + ': asked for ' + names(e.after) + ', which your role (' + role + ') can’t grant.';
+          return 'Refused ' + what + ': asked for ' + names(e.after) + ', which ' + capSource + ' can’t grant.';
         }
         return 'Refused ' + what + ': ' + sentence(stripPrefix(e.reason));
       case 'verification_denied':
@@ -640,7 +676,7 @@
   function loadActivity() {
     if (!activityBody) { return Promise.resolve(); }
     activityBody.setAttribute('aria-busy', 'true');
-    return api('GET', '/api-keys/activity?limit=20').then(function (res) {
+    return api('GET', base + '/activity?limit=20').then(function (res) {
       activityBody.removeAttribute('aria-busy');
       if (!res.ok) {
         activityBody.replaceChildren(el('p', { class: 'alert error', text: 'The activity could not be loaded. ' + humanize(res.error) }));
@@ -667,6 +703,7 @@
     revoking = k;
     returnFocusTo = button;
     $('revoke-name').textContent = k.name;
+    if ($('revoke-reason')) { $('revoke-reason').value = ''; }
     dialog.showModal(); // focus moves to Cancel (autofocus)
   }
 
@@ -674,7 +711,8 @@
     var k = revoking;
     var confirmButton = $('revoke-confirm');
     confirmButton.disabled = true;
-    api('DELETE', '/api-keys/' + encodeURIComponent(k.id)).then(function (res) {
+    var reason = $('revoke-reason') ? $('revoke-reason').value.trim() : '';
+    api('DELETE', base + '/' + encodeURIComponent(k.id), reason ? { reason: reason } : undefined).then(function (res) {
       confirmButton.disabled = false;
       returnFocusTo = $('keys-title');
       dialog.close();
@@ -719,7 +757,7 @@
     confirmButton.disabled = true;
     rotateForm.setAttribute('aria-busy', 'true');
     hideError(rotateError);
-    api('POST', '/api-keys/' + encodeURIComponent(k.id) + '/rotate', { grace_seconds: grace }).then(function (res) {
+    api('POST', base + '/' + encodeURIComponent(k.id) + '/rotate', { grace_seconds: grace }).then(function (res) {
       confirmButton.disabled = false;
       rotateForm.removeAttribute('aria-busy');
       if (!res.ok) {
@@ -764,7 +802,7 @@
     ipsForm.setAttribute('aria-busy', 'true');
     hideError(ipsError);
     var list = ranges($('ips-value').value);
-    api('PATCH', '/api-keys/' + encodeURIComponent(k.id), { allowed_ips: list }).then(function (res) {
+    api('PATCH', base + '/' + encodeURIComponent(k.id), { allowed_ips: list }).then(function (res) {
       save.disabled = false;
       ipsForm.removeAttribute('aria-busy');
       if (!res.ok) {
@@ -810,6 +848,20 @@
     });
   }
 
-  window.keycap = { createKey: createKey, loadKeys: loadKeys, loadActivity: loadActivity, humanize: humanize, describe: describe, eventText: eventText };
+  if ($('keys-filter')) {
+    $('keys-filter').addEventListener('change', function () {
+      renderKeys();
+      announce('Showing ' + $('keys-filter').selectedOptions[0].textContent.toLowerCase() + '.');
+    });
+    $('keys-more').addEventListener('click', function () {
+      loadKeys(true).then(function () { announce('More keys loaded.'); });
+    });
+  }
+
+  window.keycap = { createKey: createKey, loadKeys: loadKeys, loadActivity: loadActivity, humanize: humanize, describe: describe, eventText: eventText,
+    // for keycap-manage.js
+    hooks: hooks, api: api, el: el, announce: announce, showError: showError, hideError: hideError, refresh: refresh,
+    when: when, fromNow: fromNow, phrases: phrases, andList: andList, byRank: byRank, base: base, capSource: capSource,
+    keys: function () { return loaded; }, focusBack: function (to, fallback) { returnFocusTo = to; focusBack(fallback); } };
   Promise.all([loadGrantable(), refresh()]).then(function () { main.dataset.ready = 'true'; });
 })();

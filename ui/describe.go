@@ -1,8 +1,7 @@
-package main
+package ui
 
 import (
 	"cmp"
-	"html/template"
 	"slices"
 	"sort"
 	"strings"
@@ -10,12 +9,10 @@ import (
 	"github.com/keycaphq/keycap/policy"
 )
 
-var templateFuncs = template.FuncMap{"describe": describe}
-
-// describe says what permissions allow, one phrase per resource in
-// alphabetical order: "read billing; read and write files". static/app.js
-// has the same function for the browser.
-func describe(p policy.Permissions) string {
+// Describe says what permissions allow, one phrase per resource in
+// alphabetical order: "read billing; read and write files"; none is
+// "nothing". assets/keycap.js has the same function for the browser.
+func Describe(p policy.Permissions) string {
 	resources := make([]string, 0, len(p))
 	for r := range p {
 		resources = append(resources, r)

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// age reads "90d", "12h" or any time.ParseDuration text.
+func age(flagName, text string) (time.Duration, error) {
+	if text == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(text)
+	if n, ok := strings.CutSuffix(text, "d"); ok {
+		var days int
+		days, err = strconv.Atoi(n)
+		d = time.Duration(days) * 24 * time.Hour
+	}
+	if err != nil || d <= 0 {
+		return 0, usageError{fmt.Sprintf("-%s: want a positive age such as 90d or 36h, got %q", flagName, text)}
+	}
+	return d, nil
+}
+
+// prune deletes the records of keys revoked or expired longer ago than
+// the ages given.
+func (c *cli) prune(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("prune", flag.ContinueOnError)
+	revoked := fs.String("revoked-older-than", "", "")
+	expired := fs.String("expired-older-than", "", "")
+	if _, err := parse(fs, args, 0, "no arguments"); err != nil {
+		return err
+	}
+	rAge, err := age("revoked-older-than", *revoked)
+	if err != nil {
+		return err
+	}
+	eAge, err := age("expired-older-than", *expired)
+	if err != nil {
+		return err
+	}
+	if rAge == 0 && eAge == 0 {
+		return usageError{"prune: give -revoked-older-than, -expired-older-than or both (such as 90d)"}
+	}
+	return c.with(ctx, true, func(b *backend) error {
+		now := b.manager.Now()
+		var rBefore, eBefore time.Time
+		if rAge > 0 {
+			rBefore = now.Add(-rAge)
+		}
+		if eAge > 0 {
+			eBefore = now.Add(-eAge)
+		}
+		n, err := b.manager.Prune(ctx, rBefore, eBefore, b.actor, func(total int) {
+			if !c.json {
+				fmt.Fprintf(c.stderr, "pruned %d…\n", total)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("after pruning %d keys: %w", n, err)
+		}
+		return c.report(map[string]any{"pruned": n}, fmt.Sprintf("pruned %d dead keys", n))
+	})
+}
+
+// auditPrune deletes audit events older than -older-than.
+func (c *cli) auditPrune(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("audit prune", flag.ContinueOnError)
+	older := fs.String("older-than", "", "")
+	if _, err := parse(fs, args, 0, "no arguments"); err != nil {
+		return err
+	}
+	d, err := age("older-than", *older)
+	if err != nil {
+		return err
+	}
+	if d == 0 {
+		return usageError{"audit prune: give -older-than (such as 365d)"}
+	}
+	return c.with(ctx, false, func(b *backend) error {
+		n, err := b.auditor.Prune(ctx, c.now().Add(-d))
+		if err != nil {
+			return err
+		}
+		return c.report(map[string]any{"pruned": n}, fmt.Sprintf("pruned %d audit events", n))
+	})
+}

@@ -1,0 +1,285 @@
+// keycap's key-management page, part two (package ui): templates, custom
+// expiry dates, quotas, editing, details, turning keys off and on. It
+// builds on window.keycap from keycap.js, which is loaded first.
+(function () {
+  'use strict';
+
+  var kc = window.keycap;
+  if (!kc) { return; } // no page here
+  var $ = function (id) { return document.getElementById(id); };
+  var el = kc.el;
+  var grantable = null; // the last GET /grantable answer
+  var editing = null;   // the key the edit dialog changes
+  var editDialog = $('edit-dialog');
+  var detailDialog = $('detail-dialog');
+
+  function permsOf(boxes) {
+    var perms = {};
+    boxes.forEach(function (box) {
+      var parts = box.value.split(':');
+      (perms[parts[0]] = perms[parts[0]] || []).push(parts[1]);
+    });
+    return perms;
+  }
+
+  function samePerms(a, b) {
+    var flat = function (p) {
+      return Object.keys(p || {}).reduce(function (all, r) {
+        return all.concat(p[r].map(function (x) { return r + ':' + x; }));
+      }, []).sort().join(' ');
+    };
+    return flat(a) === flat(b);
+  }
+
+  function days(seconds) { return Math.floor(seconds / 86400); }
+
+  // --- templates and the longest expiry ----------------------------------
+
+  kc.hooks.grantable = function (g) {
+    grantable = g;
+    var select = $('key-template');
+    var templates = g.templates || [];
+    $('template-field').hidden = templates.length === 0;
+    select.replaceChildren(el('option', { value: '', text: 'None: pick permissions below' }));
+    templates.forEach(function (t) {
+      var label = t.name + (t.description ? ' — ' + t.description : '');
+      if (!t.available) {
+        label += ' (not for you: ' + kc.capSource + ' can’t grant ' + kc.andList(kc.phrases(t.dropped)) + ')';
+      }
+      var option = el('option', { value: t.name, text: label });
+      option.disabled = !t.available;
+      select.append(option);
+    });
+    var max = g.max_lifetime_seconds;
+    var date = $('key-expiry-date');
+    $('key-expiry-max').textContent = max > 0 ? 'Keys may live at most ' + days(max) + ' days.' : 'Keys may live as long as you like.';
+    if (max > 0) {
+      date.max = new Date(Date.now() + max * 1000).toISOString().slice(0, 10);
+    }
+    date.min = new Date(Date.now() + 86400000).toISOString().slice(0, 10);
+  };
+
+  function templateChosen() {
+    var name = $('key-template').value;
+    var t = (grantable && grantable.templates || []).filter(function (x) { return x.name === name; })[0];
+    if (!t) { return; }
+    document.querySelectorAll('#picker-body input[name=permission]').forEach(function (box) {
+      var parts = box.value.split(':');
+      box.checked = (t.permissions[parts[0]] || []).indexOf(parts[1]) >= 0;
+    });
+    kc.announce('Template “' + t.name + '” picked: ' + kc.describe(t.permissions) + '.');
+  }
+
+  function expiryChosen() {
+    var custom = $('key-expiry').value === 'date';
+    $('key-expiry-date-field').hidden = !custom;
+    if (custom) { $('key-expiry-date').focus(); }
+  }
+
+  // beforeCreate adds the template, the custom expiry and the quota to a
+  // new key's request, or says what to fix.
+  kc.hooks.beforeCreate = function (body) {
+    var name = $('key-template').value;
+    var t = (grantable && grantable.templates || []).filter(function (x) { return x.name === name; })[0];
+    if (t && samePerms(t.permissions, body.permissions)) {
+      delete body.permissions;
+      body.template = t.name; // created, refused and audited as its permissions
+    }
+    if ($('key-expiry').value === 'date') {
+      var value = $('key-expiry-date').value;
+      if (!value) { return 'Pick the date the key should expire on.'; }
+      var end = new Date(value + 'T23:59:59');
+      var seconds = Math.round((end.getTime() - Date.now()) / 1000);
+      if (!(seconds > 0)) { return 'Pick a date in the future for the key to expire on.'; }
+      body.expires_in = seconds;
+    }
+    var quota = $('key-quota').value.trim();
+    if (quota) {
+      if (!/^[1-9][0-9]*$/.test(quota)) { return 'The request quota is a whole number of requests, at least 1; leave it empty for no quota.'; }
+      body.remaining = Number(quota);
+    }
+    return '';
+  };
+
+  // --- the key list: quota, edit, details, off and on ---------------------
+
+  kc.hooks.rowNotes = function (k, note) {
+    if (k.remaining === undefined || k.remaining === null) { return null; }
+    var text = k.remaining === 0 ? 'quota spent: requests are refused' : k.remaining + ' requests left';
+    return note([document.createTextNode(text)], k.remaining === 0 ? 'warn quota' : 'muted quota');
+  };
+
+  kc.hooks.rowButtons = function (k, actionButton) {
+    var buttons = [];
+    var details = actionButton('details', 'Details', 'secondary', k);
+    details.addEventListener('click', function () { showDetails(k, details); });
+    buttons.push(details);
+    if (k.status === 'active') {
+      var edit = actionButton('edit', 'Edit', 'secondary', k);
+      edit.addEventListener('click', function () { askEdit(k, edit); });
+      buttons.push(edit);
+    }
+    if (k.status === 'active' || k.status === 'disabled') {
+      var off = k.status === 'active';
+      var toggle = actionButton(off ? 'disable' : 'enable', off ? 'Turn off' : 'Turn on', 'secondary', k);
+      toggle.addEventListener('click', function () { setDisabled(k, off); });
+      buttons.push(toggle);
+    }
+    return buttons;
+  };
+
+  function setDisabled(k, off) {
+    kc.api('PATCH', kc.base + '/' + encodeURIComponent(k.id), { disabled: off }).then(function (res) {
+      if (!res.ok) {
+        kc.showError($('page-error'), kc.humanize(res.error));
+        return;
+      }
+      kc.hideError($('page-error'));
+      kc.announce('Key “' + k.name + '” ' + (off ? 'turned off: requests with it are refused until you turn it on.' : 'turned on again.'));
+      return kc.refresh().then(function () {
+        var again = document.querySelector('[data-' + (off ? 'enable' : 'disable') + '="' + k.id + '"]');
+        if (again) { again.focus(); }
+      });
+    });
+  }
+
+  function askEdit(k, button) {
+    editing = k;
+    editDialog.dataset.back = '[data-edit="' + k.id + '"]';
+    $('edit-title-name').textContent = k.name;
+    $('edit-name').value = k.name;
+    $('edit-expiry').value = '';
+    kc.hideError($('edit-error'));
+    var body = $('edit-perms');
+    body.replaceChildren();
+    var cap = grantable ? grantable.permissions : {};
+    var known = grantable ? grantable.known : k.permissions;
+    Object.keys(known).sort().forEach(function (resource) {
+      var group = el('fieldset', { class: 'resource' }, [el('legend', { text: resource })]);
+      known[resource].slice().sort(kc.byRank).forEach(function (action) {
+        var id = 'edit-perm-' + resource + '-' + action;
+        var allowed = (cap[resource] || []).indexOf(action) >= 0;
+        var input = el('input', { type: 'checkbox', id: id, name: 'permission', value: resource + ':' + action });
+        input.checked = (k.permissions[resource] || []).indexOf(action) >= 0;
+        var item = el('div', { class: 'choice-row' }, [el('label', { for: id, class: 'choice' + (allowed ? '' : ' disabled') },
+          [input, document.createTextNode(' ' + action)])]);
+        if (!allowed) {
+          input.disabled = true;
+          input.setAttribute('aria-describedby', id + '-reason');
+          item.append(el('span', { id: id + '-reason', class: 'reason', text: kc.capSource + ' can’t grant this' }));
+        }
+        group.append(item);
+      });
+      body.append(group);
+    });
+    editDialog.showModal();
+    $('edit-name').focus();
+  }
+
+  function saveEdit(event) {
+    event.preventDefault();
+    var k = editing;
+    var change = {};
+    var name = $('edit-name').value.trim();
+    if (!name) {
+      kc.showError($('edit-error'), 'Give the key a name, so you can recognise it later.');
+      $('edit-error').focus();
+      return;
+    }
+    if (name !== k.name) { change.name = name; }
+    var perms = permsOf(editDialog.querySelectorAll('input[name=permission]:checked'));
+    if (Object.keys(perms).length === 0) {
+      kc.showError($('edit-error'), 'Keep at least one permission, or revoke the key instead.');
+      $('edit-error').focus();
+      return;
+    }
+    if (!samePerms(perms, k.permissions)) { change.permissions = perms; }
+    if ($('edit-expiry').value) { change.expires_in = Number($('edit-expiry').value); }
+    if (Object.keys(change).length === 0) {
+      editDialog.close();
+      kc.announce('Nothing changed.');
+      return;
+    }
+    $('edit-save').disabled = true;
+    kc.api('PATCH', kc.base + '/' + encodeURIComponent(k.id), change).then(function (res) {
+      $('edit-save').disabled = false;
+      if (!res.ok) {
+        kc.showError($('edit-error'), kc.humanize(res.error));
+        $('edit-error').focus();
+        return kc.loadActivity(); // a refusal is audited too
+      }
+      editDialog.close();
+      kc.hideError($('page-error'));
+      kc.announce('Key “' + res.data.name + '” saved: it may now ' + kc.describe(res.data.permissions) + '.');
+      return kc.refresh();
+    });
+  }
+
+  // --- details -----------------------------------------------------------
+
+  function row(list, label, value) {
+    if (value === null || value === undefined || value === '') { return; }
+    list.append(el('dt', { text: label }), el('dd', {}, [typeof value === 'string' ? document.createTextNode(value) : value]));
+  }
+
+  function showDetails(k, button) {
+    detailDialog.dataset.back = '[data-details="' + k.id + '"]';
+    $('detail-name').textContent = k.name;
+    var list = el('dl', { class: 'details', id: 'detail-list' });
+    row(list, 'Status', k.status + (k.revoked_reason ? ': ' + k.revoked_reason : ''));
+    row(list, 'Key', el('code', { text: k.hint }));
+    row(list, 'Permissions', kc.describe(k.permissions));
+    row(list, 'Used from', (k.allowed_ips || []).length ? k.allowed_ips.join(', ') : 'anywhere');
+    row(list, 'Requests left', k.remaining === undefined || k.remaining === null ? 'no quota' : String(k.remaining));
+    row(list, 'Created', stamp(k.created_at));
+    row(list, 'Created by', k.created_by_kind === 'key' ? 'the key ' + (keyName(k.created_by) || k.created_by) : k.created_by);
+    row(list, 'Last used', k.last_used_at ? stamp(k.last_used_at) : 'never');
+    row(list, 'Expires', k.expires_at ? stamp(k.expires_at) : 'never');
+    if (k.revoked_at) { row(list, 'Revoked', stamp(k.revoked_at) + (k.revoked_by ? ' by ' + k.revoked_by : '')); }
+    $('detail-body').replaceChildren(list);
+    var activity = $('detail-activity');
+    activity.replaceChildren(el('p', { class: 'muted', text: 'Loading…' }));
+    detailDialog.showModal();
+    $('detail-close').focus();
+    kc.api('GET', kc.base + '/activity?limit=100').then(function (res) {
+      if (!res.ok) {
+        activity.replaceChildren(el('p', { class: 'muted', text: res.status === 404 ? 'This app keeps no activity log.' : kc.humanize(res.error) }));
+        return;
+      }
+      var events = (res.data.events || []).filter(function (e) { return e.key_id === k.id; });
+      activity.replaceChildren(events.length ? el('ol', { class: 'activity', id: 'detail-events' }, events.map(function (e) {
+        return el('li', { class: 'event event-' + e.type }, [el('span', { class: 'event-text', text: kc.eventText(e) }),
+          el('span', { class: 'event-time muted small', text: stamp(e.time) })]);
+      })) : el('p', { class: 'muted', text: 'Nothing recorded for this key yet.' }));
+    });
+  }
+
+  // stamp is a time with the time of day and how long ago: "Nov 27, 2026, 14:05 (3 hours ago)".
+  function stamp(iso) {
+    var d = new Date(iso);
+    return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) + ' (' + kc.fromNow(d) + ')';
+  }
+
+  function keyName(id) {
+    var k = kc.keys().filter(function (x) { return x.id === id; })[0];
+    return k ? '“' + k.name + '”' : '';
+  }
+
+  function closed(dialog) {
+    return function () {
+      var back = dialog.dataset.back && document.querySelector(dialog.dataset.back);
+      (back || $('keys-title')).focus();
+    };
+  }
+
+  $('key-template').addEventListener('change', templateChosen);
+  $('key-expiry').addEventListener('change', expiryChosen);
+  document.getElementById('create-form').addEventListener('reset', function () {
+    window.setTimeout(expiryChosen, 0);
+  });
+  $('edit-form').addEventListener('submit', saveEdit);
+  $('edit-cancel').addEventListener('click', function () { editDialog.close(); });
+  editDialog.addEventListener('close', closed(editDialog));
+  $('detail-close').addEventListener('click', function () { detailDialog.close(); });
+  detailDialog.addEventListener('close', closed(detailDialog));
+})();

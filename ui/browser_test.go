@@ -1,0 +1,258 @@
+package ui_test
+
+import (
+	"context"
+	_ "embed"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/memstore"
+	"github.com/keycaphq/keycap/middleware"
+	"github.com/keycaphq/keycap/policy"
+	"github.com/keycaphq/keycap/session"
+	"github.com/keycaphq/keycap/ui"
+)
+
+// axe is axe-core 4.14.1 (MPL-2.0, testdata/axe/LICENSE), from npm: the
+// accessibility checks run in the page, served by the test, no network.
+//
+//go:embed testdata/axe/axe.min.js
+var axe []byte
+
+// miniApp is an app that is not the example: a memstore, two roles, two
+// templates, a 90-day maximum lifetime, scs sessions, the keys API, and
+// the page mounted in one line at /keys, behind a strict CSP. GET /login
+// logs alice in (a test's shortcut for a login form).
+type miniApp struct {
+	srv     *httptest.Server
+	manager *keys.Manager
+	store   *memstore.Store
+}
+
+func newMiniApp(t *testing.T) *miniApp {
+	t.Helper()
+	member := policy.MustParse("files:read", "files:write", "projects:read")
+	pol := policy.MustNew(policy.Config{AllowClientPermissions: true, MaxLifetime: 90 * 24 * time.Hour,
+		Roles: map[string]policy.Permissions{"member": member, "owner": policy.MustParse("files:read", "files:write", "files:delete", "projects:read", "projects:write")},
+		Templates: []policy.Template{
+			{Name: "Read-only dashboard", Description: "read files and projects", Permissions: policy.MustParse("files:read", "projects:read")},
+			{Name: "Project admin", Permissions: policy.MustParse("projects:read", "projects:write")},
+		}})
+	users := policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
+		return policy.Subject{ID: id, Roles: []string{"member"}}, nil
+	})
+	log := audit.NewMemory(500)
+	store := memstore.New()
+	mgr, err := keys.NewManager(keys.Config{Store: store, Policy: pol, Subjects: users,
+		Secret: []byte("0123456789abcdef0123456789abcdef"), Auditor: log})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = mgr.Close() })
+	sm := scs.New()
+	sessions := session.SCS(sm, "user")
+	kc, err := middleware.New(middleware.Options{Manager: mgr, Sessions: sessions, Activity: log})
+	require.NoError(t, err)
+	page, err := ui.New(ui.Options{Manager: mgr, Sessions: sessions, Activity: true, LoginURL: "/login",
+		Try: []ui.Route{{Permission: "files:read", Path: "/api/files"}}})
+	require.NoError(t, err)
+
+	mux := http.NewServeMux()
+	kc.Mount(mux)
+	page.Mount(mux, "/keys") // the one line
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := sessions.LogIn(r.Context(), "alice"); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		http.Redirect(w, r, "/keys/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /axe.js", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		_, _ = w.Write(axe)
+	})
+	csp := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+			next.ServeHTTP(w, r)
+		})
+	}
+	srv := httptest.NewServer(csp(sm.LoadAndSave(kc.Authenticate(mux))))
+	t.Cleanup(srv.Close)
+	return &miniApp{srv: srv, manager: mgr, store: store}
+}
+
+// axeCheck runs axe-core in the page and fails on serious or critical
+// violations.
+func (s *browserSession) axeCheck(what string) {
+	s.t.Helper()
+	s.eval(`window.axe ? true : new Promise((ok, fail) => { const x = document.createElement('script');
+		x.src = '/axe.js'; x.onload = () => ok(true); x.onerror = fail; document.head.append(x); })`, chromedp.EvalAwaitPromise)
+	got := s.eval(`axe.run(document).then(r => ({passes: r.passes.length, violations: r.violations
+		.filter(v => v.impact === 'serious' || v.impact === 'critical')
+		.map(v => v.id + ': ' + v.help + ' (' + v.nodes.map(n => n.target.join(' ')).join(', ') + ')')}))`, chromedp.EvalAwaitPromise).(map[string]any)
+	assert.Greater(s.t, got["passes"], 10.0, "axe-core ran its rules %s", what)
+	assert.Empty(s.t, got["violations"], "axe-core: serious violations %s", what)
+}
+
+// TestMountedPage walks the page of package ui inside miniApp as alice.
+func TestMountedPage(t *testing.T) {
+	b := startBrowser(t)
+	app := newMiniApp(t)
+	run, eval := b.run, b.eval
+	ctx := context.Background()
+
+	run(chromedp.Navigate(app.srv.URL+"/keys/"), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="true"]`)))
+	assert.Contains(t, b.text("#cap"), "read and write files; read projects")
+	b.axeCheck("on the empty page")
+
+	// Templates: the one beyond alice's role is listed, off, with why.
+	options := eval(`Array.from(document.querySelectorAll('#key-template option'), o => [o.value, o.disabled, o.textContent])`).([]any)
+	require.Len(t, options, 3)
+	assert.Equal(t, []any{"Read-only dashboard", false, "Read-only dashboard — read files and projects"}, options[1])
+	assert.Equal(t, "Project admin", options[2].([]any)[0])
+	assert.Equal(t, true, options[2].([]any)[1])
+	assert.Contains(t, options[2].([]any)[2], "can’t grant write projects")
+	assert.Equal(t, "Keys may live at most 90 days.", b.text("#key-expiry-max"))
+
+	// Create from a template: its permissions are checked, the key holds them.
+	run(chromedp.SendKeys(chromedp.ID("key-name"), "dashboard"), chromedp.SetValue(chromedp.ID("key-template"), "Read-only dashboard"))
+	eval(`document.getElementById('key-template').dispatchEvent(new Event('change', {bubbles: true}))`)
+	checked := eval(`Array.from(document.querySelectorAll('#picker-body input:checked'), i => i.value).sort()`)
+	assert.Equal(t, []any{"files:read", "projects:read"}, checked)
+	run(chromedp.Click(chromedp.ID("create-submit")), chromedp.WaitVisible(chromedp.ID("new-key")))
+	b.shot("ui-new-key", chromedp.CaptureScreenshot())
+	run(chromedp.Click(chromedp.ID("new-key-done")), chromedp.WaitNotVisible(chromedp.ID("new-key")))
+	dashboard := onlyKey(t, app, "dashboard")
+	assert.Equal(t, policy.MustParse("files:read", "projects:read"), dashboard.Permissions)
+
+	// A custom expiry beyond the maximum is refused, the maximum shown.
+	run(chromedp.SendKeys(chromedp.ID("key-name"), "long"), chromedp.Click(chromedp.ID("perm-files-read")),
+		chromedp.SetValue(chromedp.ID("key-expiry"), "date"))
+	eval(`document.getElementById('key-expiry').dispatchEvent(new Event('change', {bubbles: true}))`)
+	assert.Equal(t, "key-expiry-date", eval(`document.activeElement.id`), "the date field takes focus")
+	far := time.Now().AddDate(0, 0, 200).Format("2006-01-02")
+	eval(`document.getElementById('key-expiry-date').value = '` + far + `'`)
+	run(chromedp.Click(chromedp.ID("create-submit")))
+	b.waitFor(`!document.getElementById('create-error').hidden`)
+	assert.Contains(t, b.text("#create-error"), "may live at most 90 days")
+	assert.Nil(t, findKey(t, app, "long"), "nothing created")
+
+	// Within it, with a quota: created, the quota shown in the list.
+	near := time.Now().AddDate(0, 0, 20).Format("2006-01-02")
+	eval(`document.getElementById('key-expiry-date').value = '` + near + `'`)
+	// Leaving the field clears the old refusal (a change); blur first, so
+	// the button does not move under the click.
+	run(chromedp.SendKeys(chromedp.ID("key-quota"), "5"))
+	eval(`document.activeElement.blur()`)
+	run(chromedp.Click(chromedp.ID("create-submit")))
+	b.waitFor(`!document.getElementById('new-key').hidden || !document.getElementById('create-error').hidden`)
+	require.Empty(t, eval(`document.getElementById('create-error').textContent`))
+	run(chromedp.Click(chromedp.ID("new-key-done")), chromedp.WaitNotVisible(chromedp.ID("new-key")))
+	long := onlyKey(t, app, "long")
+	assert.WithinDuration(t, time.Now().AddDate(0, 0, 21), long.ExpiresAt, 26*time.Hour)
+	require.NotNil(t, long.Remaining)
+	assert.Equal(t, int64(5), *long.Remaining)
+	assert.Contains(t, b.text(`tr[data-key-id="`+long.ID+`"]`), "5 requests left")
+
+	// Edit within the cap; a widening beyond it is refused, explained.
+	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+dashboard.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("edit-dialog")))
+	assert.Equal(t, "edit-name", eval(`document.activeElement.id`))
+	assert.Equal(t, true, eval(`document.getElementById('edit-perm-files-delete').disabled`))
+	b.axeCheck("with the edit dialog open")
+	run(chromedp.Click(chromedp.ID("edit-perm-projects-read")), chromedp.Click(chromedp.ID("edit-perm-files-write")),
+		chromedp.Click(chromedp.ID("edit-save")), chromedp.WaitNotVisible(chromedp.ID("edit-dialog")))
+	b.waitFor(`document.getElementById('status').textContent.includes('saved')`)
+	assert.Equal(t, policy.MustParse("files:read", "files:write"), onlyKey(t, app, "dashboard").Permissions)
+	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+dashboard.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("edit-dialog")))
+	eval(`(b => { b.disabled = false; b.click(); })(document.getElementById('edit-perm-files-delete'))`) // what the form would not send
+	run(chromedp.Click(chromedp.ID("edit-save")))
+	b.waitFor(`!document.getElementById('edit-error').hidden`)
+	assert.Contains(t, b.text("#edit-error"), "You can’t give a key permission to delete files")
+	assert.Contains(t, b.text("#edit-error"), "You may grant at most: read and write files; read projects.")
+	assert.Equal(t, "edit-error", eval(`document.activeElement.id`))
+	assert.Equal(t, policy.MustParse("files:read", "files:write"), onlyKey(t, app, "dashboard").Permissions, "nothing written")
+	run(chromedp.Click(chromedp.ID("edit-cancel")), chromedp.WaitNotVisible(chromedp.ID("edit-dialog")))
+	assert.Equal(t, dashboard.ID, eval(`document.activeElement.dataset.edit`), "focus goes back")
+
+	// Detail view: permissions, quota, the key's own activity.
+	run(chromedp.Click(chromedp.CSS(`button[data-details="`+long.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("detail-dialog")))
+	b.waitFor(`document.getElementById('detail-events') !== null`)
+	details := b.text("#detail-list")
+	assert.Contains(t, details, "read files")
+	assert.Contains(t, details, "Requests left")
+	assert.Contains(t, b.text("#detail-events"), "created “long”")
+	assert.NotContains(t, b.text("#detail-events"), "dashboard", "only this key's activity")
+	b.shot("ui-details", chromedp.CaptureScreenshot())
+	b.axeCheck("with the detail dialog open")
+	run(chromedp.Click(chromedp.ID("detail-close")), chromedp.WaitNotVisible(chromedp.ID("detail-dialog")))
+
+	// Revoke with a reason.
+	run(chromedp.Click(chromedp.CSS(`button[data-revoke="`+long.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("revoke-dialog")),
+		chromedp.SendKeys(chromedp.ID("revoke-reason"), "no longer needed"), chromedp.Click(chromedp.ID("revoke-confirm")))
+	b.waitFor(`document.getElementById('status').textContent.includes('revoked')`)
+	revoked, err := app.store.Get(ctx, long.ID)
+	require.NoError(t, err)
+	assert.True(t, revoked.IsRevoked())
+	assert.Equal(t, "no longer needed", revoked.RevokedReason)
+
+	// Filter: revoked keys only, then active ones only.
+	run(chromedp.SetValue(chromedp.ID("keys-filter"), "revoked"))
+	eval(`document.getElementById('keys-filter').dispatchEvent(new Event('change'))`)
+	assert.Equal(t, []any{long.ID}, eval(`Array.from(document.querySelectorAll('#keys-table tbody tr'), r => r.dataset.keyId)`))
+	run(chromedp.SetValue(chromedp.ID("keys-filter"), "active"))
+	eval(`document.getElementById('keys-filter').dispatchEvent(new Event('change'))`)
+	assert.Equal(t, []any{dashboard.ID}, eval(`Array.from(document.querySelectorAll('#keys-table tbody tr'), r => r.dataset.keyId)`))
+	run(chromedp.SetValue(chromedp.ID("keys-filter"), "all"))
+	eval(`document.getElementById('keys-filter').dispatchEvent(new Event('change'))`)
+	b.shot("ui-keys", chromedp.FullScreenshot(100))
+
+	// Turn off and on.
+	run(chromedp.Click(chromedp.CSS(`button[data-disable="` + dashboard.ID + `"]`)))
+	b.waitFor(`document.querySelector('button[data-enable="` + dashboard.ID + `"]') !== null`)
+	assert.True(t, onlyKey(t, app, "dashboard").Disabled)
+	run(chromedp.Click(chromedp.CSS(`button[data-enable="` + dashboard.ID + `"]`)))
+	b.waitFor(`document.querySelector('button[data-disable="` + dashboard.ID + `"]') !== null`)
+	assert.False(t, onlyKey(t, app, "dashboard").Disabled)
+
+	// At phone width the page fits: no sideways scrolling.
+	run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	assert.Equal(t, true, eval(`document.documentElement.scrollWidth <= window.innerWidth`))
+	b.shot("ui-phone", chromedp.CaptureScreenshot())
+	b.axeCheck("at phone width")
+
+	b.requireQuietConsole()
+	if os.Getenv("KEYCAP_UPDATE_SCREENSHOTS") == "1" {
+		b.publish(filepath.Join("..", "docs", "screenshots"), "ui-keys", "ui-new-key", "ui-details", "ui-phone")
+	}
+}
+
+// findKey returns alice's key named name, or nil.
+func findKey(t *testing.T, app *miniApp, name string) *keys.Key {
+	t.Helper()
+	list, err := app.store.List(context.Background(), "alice", keys.Page{Limit: 100})
+	require.NoError(t, err)
+	for _, k := range list {
+		if strings.EqualFold(k.Name, name) {
+			return k
+		}
+	}
+	return nil
+}
+
+func onlyKey(t *testing.T, app *miniApp, name string) *keys.Key {
+	t.Helper()
+	k := findKey(t, app, name)
+	require.NotNil(t, k, "no key named %q", name)
+	return k
+}
