@@ -1,7 +1,9 @@
 package keys
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +24,7 @@ type recordCache struct {
 	size    int
 	maxAge  time.Duration // 0: entries never age out
 	drops   uint64        // counts drops, so a fill that raced one is discarded
+	tags    tagger        // this process's SipHash key, for cacheEntry.passed
 }
 
 type cacheEntry struct {
@@ -29,27 +32,38 @@ type cacheEntry struct {
 	loadedAt time.Time
 	used     atomic.Bool
 	slot     int
-	memo     atomic.Pointer[capMemo] // the last cap this key was cut to
+	memo     atomic.Pointer[verifiedMemo] // the last Verified answered
+	// passed is the tag of the key string that last passed the HMAC
+	// against key.Hash (not PreviousHash); nil until one has. A
+	// presented key with the same tag is that string: see [tagger].
+	passed atomic.Pointer[tag]
 }
 
-// capMemo remembers a key's effective permissions under one cap, so that
-// the next verification under the very same cap (the policy hands out one
-// precomputed map per role) skips the set arithmetic. It holds the cap
-// itself, so the map cannot be freed and its address reused while the
-// memo compares against it.
-type capMemo struct {
-	ownerCap, effective policy.Permissions
+// verifiedMemo is the last Verified a cache entry answered, for the owner
+// cap it was cut to (and the subject it names): the next verification of
+// the same key, with the same secret, under the very same cap (the policy
+// hands out one precomputed map per role) and an equal subject answers the
+// same *Verified, with no set arithmetic and no allocation. It holds the
+// cap itself, so the map cannot be freed and its address reused while the
+// memo compares against it. Only keys without ancestors are memoized:
+// their Verified depends on nothing but the record, the subject and the
+// cap (the policy is immutable).
+type verifiedMemo struct {
+	ownerCap policy.Permissions
+	v        *Verified
 }
 
-// effective returns k's permissions cut to ownerCap, from the memo when
-// ownerCap is the same map as last time.
-func (e *cacheEntry) effective(ownerCap policy.Permissions) policy.Permissions {
-	if m := e.memo.Load(); m != nil && sameMap(m.ownerCap, ownerCap) {
-		return m.effective
+// verified returns the memoized Verified for subject under ownerCap; nil
+// when the memo is for another cap or subject.
+func (e *cacheEntry) verified(subject policy.Subject, ownerCap policy.Permissions) *Verified {
+	if m := e.memo.Load(); m != nil && sameMap(m.ownerCap, ownerCap) && sameSubject(m.v.Subject, subject) {
+		return m.v
 	}
-	eff := cutTo(e.key.Permissions, ownerCap)
-	e.memo.Store(&capMemo{ownerCap: ownerCap, effective: eff})
-	return eff
+	return nil
+}
+
+func sameSubject(a, b policy.Subject) bool {
+	return a.ID == b.ID && a.Disabled == b.Disabled && slices.Equal(a.Roles, b.Roles) && maps.Equal(a.Attributes, b.Attributes)
 }
 
 // cutTo returns stored cut to bound: stored itself when it is within bound.
@@ -65,7 +79,7 @@ func sameMap(a, b policy.Permissions) bool {
 }
 
 func newRecordCache(size int, maxAge time.Duration) *recordCache {
-	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge}
+	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge, tags: newTagger()}
 }
 
 func (c *recordCache) get(id string, now time.Time) *cacheEntry {

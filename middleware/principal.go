@@ -75,16 +75,44 @@ type stateKey struct{} // unexported: nobody else can collide
 // key, or what is needed to resolve the session user on demand (most
 // requests that carry no key never need it). It is itself the request's
 // context (the parent, plus itself under stateKey), which saves the
-// allocations of a context.WithValue on every request.
+// allocations of a context.WithValue on every request. It is small (48
+// bytes for a key) because it is allocated on every request: the key's
+// Principal is derived from the shared Verified when asked for.
 type state struct {
 	context.Context
 	kc         *Keycap
-	principal  Principal     // the key's, set before the request is handed on; never written after
-	session    Principal     // the session user's, set by resolve under once
-	verified   keys.Verified // the key, for KindKey; principal.key points here
-	quotaSpent bool          // Require consumed the key's quota for this request
-	once       sync.Once
-	err        error
+	key        *keys.Verified // the key, for KindKey: set before the request is handed on, never written after; shared, read-only
+	session    *sessionState  // the session user, resolved on demand; nil for a key
+	quotaSpent bool           // Require consumed the key's quota for this request
+}
+
+// sessionState resolves the session user of a request without a key, once.
+type sessionState struct {
+	once      sync.Once
+	principal Principal
+	err       error
+}
+
+// newState returns the state of a request with context ctx that presents
+// no key (yet): one allocation holds both parts.
+func newState(ctx context.Context, kc *Keycap) *state {
+	both := &struct {
+		state
+		sessionState
+	}{state: state{Context: ctx, kc: kc}}
+	both.state.session = &both.sessionState
+	return &both.state
+}
+
+// keyState returns the state of a request with context ctx authenticated
+// by the key v.
+func keyState(ctx context.Context, kc *Keycap, v *keys.Verified) *state {
+	return &state{Context: ctx, kc: kc, key: v}
+}
+
+// keyPrincipal returns the Principal of the verified key v.
+func keyPrincipal(v *keys.Verified) Principal {
+	return Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: v}
 }
 
 // Value implements context.Context.
@@ -102,13 +130,12 @@ func stateFrom(ctx context.Context) *state {
 
 // resolve returns the caller, resolving a session user once.
 func (s *state) resolve(ctx context.Context) (Principal, error) {
-	if s.principal.kind == KindKey {
-		return s.principal, nil
+	if s.key != nil {
+		return keyPrincipal(s.key), nil
 	}
-	// The session principal has its own field: writing principal here would
-	// race with the unsynchronized reads of principal.kind above.
-	s.once.Do(func() { s.session, s.err = s.kc.sessionPrincipal(ctx) })
-	return s.session, s.err
+	ss := s.session
+	ss.once.Do(func() { ss.principal, ss.err = s.kc.sessionPrincipal(ctx) })
+	return ss.principal, ss.err
 }
 
 // PrincipalFrom returns the caller of the request with context ctx: the
