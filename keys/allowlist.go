@@ -46,7 +46,57 @@ func normalizeAllowedIPs(in []netip.Prefix) ([]netip.Prefix, error) {
 		out = append(out, p)
 	}
 	slices.SortFunc(out, comparePrefixes)
-	return slices.Compact(out), nil
+	out = slices.Compact(out)
+	// Was a bug, fixed: only "0.0.0.0/0" and "::/0" were refused as allowing
+	// every address, so ranges whose union is every address ("0.0.0.0/1"
+	// and "128.0.0.0/1") met a policy's required allow-list and let the key
+	// work from anywhere.
+	for _, family := range []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()} {
+		if coversFamily(out, family) {
+			return nil, allowListField("these ranges together allow every " + map[bool]string{true: "IPv4", false: "IPv6"}[family.Is4()] +
+				" address: list only the networks the key is used from, or leave allowed_ips out")
+		}
+	}
+	return out, nil
+}
+
+// coversFamily reports whether the sorted ranges, taken together, hold
+// every address of the family whose first address is first.
+func coversFamily(sorted []netip.Prefix, first netip.Addr) bool {
+	next := first // the first address not yet known to be covered
+	for _, p := range sorted {
+		if p.Addr().BitLen() != first.BitLen() {
+			continue
+		}
+		if next.Less(p.Addr()) {
+			return false // a gap before p
+		}
+		last := lastAddr(p)
+		if !last.Next().IsValid() {
+			return true // p reaches the family's last address
+		}
+		if !last.Less(next) {
+			next = last.Next()
+		}
+	}
+	return false
+}
+
+// lastAddr is the last address of a masked range.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().As16()
+	off := 0
+	if p.Addr().Is4() {
+		off = 12
+	}
+	for i := p.Bits(); i < p.Addr().BitLen(); i++ {
+		b[off+i/8] |= 0x80 >> (i % 8)
+	}
+	a := netip.AddrFrom16(b)
+	if p.Addr().Is4() {
+		a = a.Unmap()
+	}
+	return a
 }
 
 func comparePrefixes(a, b netip.Prefix) int {

@@ -736,3 +736,31 @@ func TestVerifyCacheEvictsAfterDrops(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateIfVersion: a change made conditional on the version the
+// caller saw is refused with ErrConflict, writing nothing, once the key
+// moved on; on the version it holds it is made.
+func TestUpdateIfVersion(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, _ := f.create(t, "bob")
+	seen := k.Version
+
+	renamed := "renamed"
+	moved, err := f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Name: &renamed})
+	require.NoError(t, err)
+	require.Greater(t, moved.Version, seen)
+
+	off := true
+	got, err := f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Disabled: &off, IfVersion: seen})
+	require.ErrorIs(t, err, keys.ErrConflict)
+	assert.Nil(t, got)
+	now, err := f.m.Get(ctx, ref("bob", k.ID))
+	require.NoError(t, err)
+	assert.False(t, now.Disabled, "nothing written")
+	assert.Equal(t, moved.Version, now.Version)
+
+	got, err = f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Disabled: &off, IfVersion: now.Version})
+	require.NoError(t, err)
+	assert.True(t, got.Disabled)
+}

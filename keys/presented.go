@@ -28,7 +28,15 @@ func (m *Manager) presented(ctx context.Context, raw string) (k *Key, previous b
 	} else if err != nil {
 		return nil, false, err
 	}
-	d := m.hasher.Sum(raw)
+	// Was a bug, fixed: raw was hashed under the newest server secret only,
+	// so a key (or a previous secret) still on an older one, which Verify
+	// accepts, could not be revoked by presentation: a leaked key reported
+	// by a scanner was answered "not ours" and kept working.
+	h := m.secrets.hasher(k.SecretID)
+	if h == nil {
+		return nil, false, errRetiredSecret // refused by Verify too: nothing to revoke
+	}
+	d := h.Sum(raw)
 	current := d.Equal(k.Hash)
 	previous = !current && k.PreviousHash != nil && m.now().Before(k.PreviousExpiresAt) && d.Equal(k.PreviousHash)
 	if !current && !previous {

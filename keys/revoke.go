@@ -131,9 +131,12 @@ func controlButNewline(r rune) bool { return unicode.IsControl(r) && r != '\n' &
 // (their parent link needs it). If the key was rotated again meanwhile,
 // raw is no longer its previous secret and nothing is changed.
 func (m *Manager) endGrace(ctx context.Context, k *Key, raw string, actor audit.Actor, typ audit.Type, reason string) (*Key, error) {
-	d := m.hasher.Sum(raw)
 	before, after, err := m.change(ctx, Ref{Owner: k.OwnerID, ID: k.ID}, func(k *Key, now time.Time) (Change, error) {
-		if k.PreviousHash == nil || !d.Equal(k.PreviousHash) {
+		// Was a bug, fixed: raw was hashed under the newest server secret,
+		// but a previous hash is under the record's (SecretID), so a leaked
+		// previous secret of a key on an older server secret never ended.
+		h := m.secrets.hasher(k.SecretID)
+		if h == nil || k.PreviousHash == nil || !h.Sum(raw).Equal(k.PreviousHash) {
 			return Change{}, nil // already ended, or another rotation since
 		}
 		return Change{EndGrace: true}, nil
@@ -146,6 +149,11 @@ func (m *Manager) endGrace(ctx context.Context, k *Key, raw string, actor audit.
 	if after.Version != before.Version {
 		m.audit(ctx, audit.Event{Type: typ, Time: after.UpdatedAt, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID,
 			Reason: "previous secret ended: " + cut(reason, 480)})
+		// Was a bug, fixed: the keys the ended secret created stopped through
+		// their parent link but stayed unrevoked on the record (listed as
+		// active, holding the owner's key limit), unlike after a rotation
+		// that ends the old secret at once.
+		m.revokeMintedBefore(ctx, after, actor)
 	}
 	return after, nil
 }

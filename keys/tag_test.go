@@ -92,7 +92,11 @@ func TestHeapPerCachedKey(t *testing.T) {
 		t.Skip("fills a cache of 2,000 keys")
 	}
 	const n = 2_000
-	f := newFixture(t, func(c *keys.Config) { c.Cache = keys.CacheConfig{SingleInstance: true, Size: n}; c.LastUsedInterval = -1; c.Auditor = nil })
+	f := newFixture(t, func(c *keys.Config) {
+		c.Cache = keys.CacheConfig{SingleInstance: true, Size: n}
+		c.LastUsedInterval = -1
+		c.Auditor = nil
+	})
 	ctx := context.Background()
 	tokens := make([]string, n)
 	for i := range tokens {

@@ -35,6 +35,12 @@ type UpdateRequest struct {
 	// says what a list may be); an empty list lifts it, unless the policy
 	// requires one for the key's permissions. nil: unchanged.
 	AllowedIPs *[]netip.Prefix
+	// IfVersion, when not 0, makes the change conditional on the record
+	// the caller decided it on: if the key's [Key].Version is another by
+	// the time it is written, Update answers [ErrConflict] and writes
+	// nothing (it is not decided again on fresh state). 0: decided on
+	// whatever the key holds when it is written.
+	IfVersion int64
 }
 
 // Update changes the key ref names. Refusals are the errors of
@@ -67,6 +73,9 @@ func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 // updating decides the Change u makes to k at now, or refuses it.
 func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Actor, k *Key, now time.Time) (Change, error) {
 	c := Change{}
+	if u.IfVersion != 0 && k.Version != u.IfVersion {
+		return c, ErrConflict
+	}
 	if !actsFor(actor, u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil) {
 		return c, ErrAdminChange
 	}

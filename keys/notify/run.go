@@ -112,7 +112,20 @@ func (s *Scheduler) pass(ctx context.Context, q Query, r *Report, act func(conte
 			} else if !won {
 				continue // another run has it
 			}
-			if act(ctx, Notice{Type: q.Type, Lead: q.Lead, At: at, Key: k}, r) {
+			// Was a bug, fixed: the notice was sent (or the key disabled for
+			// staleness) on the record as the query read it, a whole batch of
+			// Notifier calls earlier: a key revoked, used or changed since was
+			// told it expires, or disabled although no longer idle. Now the
+			// claim's holder reads the record again and acts only if it still
+			// matches (a race of one read and one write remains).
+			fresh, still := s.recheck(ctx, q, k, at)
+			if !still {
+				if err := s.c.Store.Release(context.WithoutCancel(ctx), c); err != nil {
+					return err
+				}
+				continue
+			}
+			if act(ctx, Notice{Type: q.Type, Lead: q.Lead, At: at, Key: fresh}, r) {
 				err = s.c.Store.Sent(ctx, c, q.Now)
 			} else {
 				err = s.c.Store.Release(context.WithoutCancel(ctx), c)
@@ -124,6 +137,62 @@ func (s *Scheduler) pass(ctx context.Context, q Query, r *Report, act func(conte
 		if len(list) < q.Limit || fresh == 0 {
 			return nil
 		}
+	}
+}
+
+// recheck reads k again once its notice is claimed and reports whether q
+// still selects it, about the same moment at, with the record as read now.
+func (s *Scheduler) recheck(ctx context.Context, q Query, k *keys.Key, at time.Time) (*keys.Key, bool) {
+	fresh, err := s.c.Manager.Get(ctx, keys.Ref{Owner: k.OwnerID, ID: k.ID})
+	if err != nil {
+		return nil, false // gone, or the Store failed: a later run looks again
+	}
+	again, ok := q.Match(fresh)
+	if !ok || !again.Equal(at) {
+		return fresh, false
+	}
+	if q.Type == Unused || q.Type == audit.Stale {
+		used, err := s.descendantUsed(ctx, fresh, q.To)
+		if err != nil || used {
+			return fresh, false // in use through a key it created, or unknown: a later run looks again
+		}
+	}
+	return fresh, true
+}
+
+// lister is the part of a keys.Store that finds the keys created through
+// a key; *sqlstore.Store and *memstore.Store have it.
+type lister interface {
+	List(ctx context.Context, owner string, page keys.Page) ([]*keys.Key, error)
+}
+
+// descendantUsed reports whether a live key created through k (directly
+// or further down) was used or changed after since. Was a bug, fixed: the
+// staleness policy disabled an idle parent key, and with it every key
+// created through it however much they were used (verification records
+// the use of the presented key only). A parent in use through its
+// children is in use. A Store that cannot list (not a keys.Store) skips
+// the check.
+func (s *Scheduler) descendantUsed(ctx context.Context, k *keys.Key, since time.Time) (bool, error) {
+	l, ok := s.c.Store.(lister)
+	if !ok {
+		return false, nil
+	}
+	page := keys.Page{Within: k.ID, Limit: 200}
+	for {
+		list, err := l.List(ctx, k.OwnerID, page)
+		if err != nil {
+			return false, err
+		}
+		for _, d := range list {
+			if d.ID != k.ID && !d.IsRevoked() && activity(d).After(since) {
+				return true, nil
+			}
+		}
+		if len(list) < page.Limit {
+			return false, nil
+		}
+		page.Before = list[len(list)-1].ID
 	}
 }
 
@@ -145,11 +214,17 @@ func (s *Scheduler) send(ctx context.Context, n Notice, r *Report) bool {
 // can no longer be disabled (revoked, expired, gone) counts as done.
 func (s *Scheduler) disable(ctx context.Context, n Notice, r *Report) bool {
 	off := true
-	_, err := s.c.Manager.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: n.Key.OwnerID, ID: n.Key.ID}, Actor: staleness, Disabled: &off})
+	// Was a bug, fixed: a change landing between the re-read and this
+	// write was disabled over. The disable is conditional on the record
+	// the re-read saw; a key changed since is offered again to a later
+	// run, which decides on what it holds then.
+	_, err := s.c.Manager.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: n.Key.OwnerID, ID: n.Key.ID}, Actor: staleness, Disabled: &off, IfVersion: n.Key.Version})
 	switch {
 	case err == nil:
 		r.Disabled++
 		return true
+	case errors.Is(err, keys.ErrConflict):
+		return false
 	case errors.Is(err, keys.ErrAlreadyRevoked), errors.Is(err, keys.ErrAlreadyExpired), errors.Is(err, keys.ErrNotFound):
 		return true
 	}
