@@ -25,7 +25,16 @@ type recordCache struct {
 	maxAge  time.Duration // 0: entries never age out
 	drops   uint64        // counts drops, so a fill that raced one is discarded
 	tags    tagger        // this process's SipHash key, for cacheEntry.passed
+	// sets holds one map per distinct permission set of cached records,
+	// by its String(): most keys carry one of a few sets, which cached
+	// records then share instead of holding a map each. Bounded by
+	// maxSharedSets; never mutated (cached records are read-only).
+	sets map[string]policy.Permissions
 }
+
+// maxSharedSets bounds recordCache.sets: past it, records keep their own
+// maps.
+const maxSharedSets = 1024
 
 type cacheEntry struct {
 	key      *Key
@@ -79,7 +88,8 @@ func sameMap(a, b policy.Permissions) bool {
 }
 
 func newRecordCache(size int, maxAge time.Duration) *recordCache {
-	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge, tags: newTagger()}
+	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge, tags: newTagger(),
+		sets: map[string]policy.Permissions{}}
 }
 
 func (c *recordCache) get(id string, now time.Time) *cacheEntry {
@@ -115,6 +125,7 @@ func (c *recordCache) put(k *Key, now time.Time, gen uint64) {
 	if c.drops != gen {
 		return
 	}
+	k.Permissions = c.share(k.Permissions)
 	if old := c.entries[k.ID]; old != nil {
 		e := &cacheEntry{key: k, loadedAt: now, slot: old.slot}
 		c.entries[k.ID] = e
@@ -129,6 +140,23 @@ func (c *recordCache) put(k *Key, now time.Time, gen uint64) {
 		c.ring[e.slot] = k.ID
 	}
 	c.entries[k.ID] = e
+}
+
+// share returns the map of sets equal to p, remembering p when there is
+// none and room. k, whose Permissions it replaces, is not yet visible to
+// any other goroutine. Called with mu held.
+func (c *recordCache) share(p policy.Permissions) policy.Permissions {
+	if len(p) == 0 {
+		return p
+	}
+	name := p.String()
+	if q, ok := c.sets[name]; ok {
+		return q
+	}
+	if len(c.sets) < maxSharedSets {
+		c.sets[name] = p
+	}
+	return p
 }
 
 // evict frees a slot with the clock hand and returns it. Called with mu held.
