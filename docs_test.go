@@ -20,11 +20,16 @@ import (
 // other home: ErrIPNotAllowed (the refusal Verify returns),
 // Store.CountBySecret (what only a Store can count) and
 // Manager.SecretCounts (what an operator asks before retiring a secret).
+// Issue #17 (organization keys, kinds) adds 3: Manager.Manages (whether a
+// user manages an organization's keys, a domain rule the HTTP layer must
+// ask before it lists or reads them), the type Kind (a configured kind of
+// key, for Config.Kinds) and Manager.Kinds (the kinds' prefixes and
+// bounds, which Authenticate and /grantable need).
 // Issue #12 (performance) adds 1: Manager.VerifyShared, Verify without the
 // copy of its result, so that middleware keeps a key in an 8-byte pointer
 // (the per-request state shrinks from 240 to 48 bytes); no other package
 // can reach the cache entry the shared Verified lives in.
-const maxKeysAPI = 65
+const maxKeysAPI = 68
 
 // libraryOnly skips what is not keycap's API: internal packages and the
 // example app.

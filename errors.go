@@ -49,6 +49,7 @@ const (
 	CodeInternal                Code = "INTERNAL"                   // anything else; the cause is logged, not sent
 	CodeIPNotAllowed            Code = "IP_NOT_ALLOWED"             // *IPNotAllowedDetails
 	CodeAllowListRequired       Code = "IP_ALLOW_LIST_REQUIRED"     // *AllowListDetails
+	CodeCannotManageKeys        Code = "CANNOT_MANAGE_KEYS"         // *ManageKeysDetails
 )
 
 // codeStatus is the one table of codes and HTTP statuses.
@@ -60,6 +61,7 @@ var codeStatus = map[Code]int{
 	CodeDelegationTooDeep: 403, CodeSubjectDisabled: 403, CodeCSRF: 403, CodeForbidden: 403, CodeRateLimited: 429,
 	CodeQuotaExceeded: 429, CodeNotFound: 404, CodeMethodNotAllowed: 405, CodeStoreUnavailable: 503,
 	CodeMisconfigured: 500, CodeInternal: 500, CodeInvalidSignature: 401, CodeIPNotAllowed: 403, CodeAllowListRequired: 403,
+	CodeCannotManageKeys: 403,
 }
 
 // Status returns the HTTP status keycap answers the code with; 500 for a
@@ -127,6 +129,17 @@ var (
 type ExceedsMaximumDetails struct {
 	Exceeded policy.Permissions `json:"exceeded"` // requested but not allowed
 	Maximum  policy.Permissions `json:"maximum"`  // what this caller may grant
+	// Bounds names, for a key of an organization, the bounds the request
+	// went beyond: "organization" (its cap) and/or "user" (the rights in
+	// it of the member asking). Left out for other keys.
+	Bounds []string `json:"bounds,omitempty"`
+}
+
+// ManageKeysDetails are the details of CANNOT_MANAGE_KEYS: a member of an
+// organization whose rights in it do not include managing its keys.
+type ManageKeysDetails struct {
+	Owner      string `json:"owner"`      // the organization, as in ?owner=
+	Permission string `json:"permission"` // what a member needs to manage its keys, such as "keys:manage"
 }
 
 // InvalidPermissionsDetails are the details of INVALID_PERMISSIONS, from a
@@ -276,11 +289,14 @@ func fromTyped(err error) *Error {
 	var delegation *keys.DelegationError
 	var limit *keys.KeyLimitError
 	var allowList *policy.AllowListError
+	var manage *policy.ManageError
 	switch {
 	case errors.As(err, &exceeds):
-		return &Error{Code: CodeExceedsMaximum, Err: err,
-			Message: "requested permissions exceed your maximum: " + exceeds.Exceeded.String(),
-			Details: &ExceedsMaximumDetails{Exceeded: exceeds.Exceeded, Maximum: exceeds.Maximum}}
+		return &Error{Code: CodeExceedsMaximum, Err: err, Message: exceedsMessage(exceeds),
+			Details: &ExceedsMaximumDetails{Exceeded: exceeds.Exceeded, Maximum: exceeds.Maximum, Bounds: exceeds.Bounds}}
+	case errors.As(err, &manage):
+		return &Error{Code: CodeCannotManageKeys, Err: err, Details: &ManageKeysDetails{Owner: manage.Owner, Permission: manage.Permission},
+			Message: "managing the keys of " + manage.Owner + " needs " + manage.Permission + " in it; ask one of its admins"}
 	case errors.As(err, &invalid):
 		return &Error{Code: CodeInvalidPermissions, Err: err,
 			Message: invalid.Error(), Details: &InvalidPermissionsDetails{Path: invalid.Path, Reason: invalid.Reason}}
@@ -327,8 +343,22 @@ var sentinels = []struct {
 	{keys.ErrAlreadyExpired, CodeKeyHasExpired, "the key has expired and cannot be changed; create a new one"},
 	{keys.ErrConflict, CodeConflict, "the key was changed by another request at the same time; read it again and retry"},
 	{keys.ErrNotFound, CodeKeyNotFound, "no such key"},
+	{policy.ErrOrganizationDisabled, CodeSubjectDisabled, "this organization is disabled: its keys may not be created or changed"},
 	{policy.ErrSubjectDisabled, CodeSubjectDisabled, "your account may not manage API keys"},
 	{policy.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
 	{keys.ErrStoreUnavailable, CodeStoreUnavailable, "the key store is unavailable; try again shortly"},
 	{keys.ErrIPNotAllowed, CodeIPNotAllowed, "this API key may not be used from this address: its owner limited it to other IP ranges"},
+}
+
+// exceedsMessage says which bound a request went beyond.
+func exceedsMessage(e *policy.ExceedsError) string {
+	switch {
+	case slices.Contains(e.Bounds, "organization") && slices.Contains(e.Bounds, "user"):
+		return "requested permissions exceed both the organization's cap and your rights in it: " + e.Exceeded.String()
+	case slices.Contains(e.Bounds, "organization"):
+		return "requested permissions exceed the organization's cap: " + e.Exceeded.String()
+	case slices.Contains(e.Bounds, "user"):
+		return "requested permissions exceed your own rights in the organization: " + e.Exceeded.String()
+	}
+	return "requested permissions exceed your maximum: " + e.Exceeded.String()
 }

@@ -63,6 +63,13 @@ func TestFrom(t *testing.T) {
 		{"too deep", &keys.DelegationError{Reason: "deep", MaxDepth: 8}, keycap.CodeDelegationTooDeep, 403, &keycap.DelegationDepthDetails{MaxDepth: 8}},
 		{"previous secret", keys.ErrPreviousSecret, keycap.CodeDelegationNotAllowed, 403, nil},
 		{"admin change", keys.ErrAdminChange, keycap.CodeForbidden, 403, nil},
+		{"beyond the organization's cap", &policy.ExceedsError{Exceeded: exceeded, Maximum: maximum, Bounds: []string{"organization"}}, keycap.CodeExceedsMaximum, 403,
+			&keycap.ExceedsMaximumDetails{Exceeded: exceeded, Maximum: maximum, Bounds: []string{"organization"}}},
+		{"beyond the member's rights", &policy.ExceedsError{Exceeded: exceeded, Maximum: maximum, Bounds: []string{"user"}}, keycap.CodeExceedsMaximum, 403,
+			&keycap.ExceedsMaximumDetails{Exceeded: exceeded, Maximum: maximum, Bounds: []string{"user"}}},
+		{"cannot manage an organization's keys", &policy.ManageError{Owner: "org:acme", Permission: "keys:manage"}, keycap.CodeCannotManageKeys, 403,
+			&keycap.ManageKeysDetails{Owner: "org:acme", Permission: "keys:manage"}},
+		{"organization disabled", policy.ErrOrganizationDisabled, keycap.CodeSubjectDisabled, 403, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -179,7 +186,7 @@ func TestWriteErrorStatuses(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 	codes := keycap.Codes()
-	require.Len(t, codes, 30)
+	require.Len(t, codes, 31)
 	for _, code := range codes {
 		resp, _, body := record(&keycap.Error{Code: code})
 		keycaptest.RequireCode(t, &keycaptest.Response{Response: resp, Body: body}, code)

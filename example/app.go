@@ -81,7 +81,8 @@ type app struct {
 	handler   http.Handler
 	logger    *slog.Logger
 	users     userDirectory
-	where     string // where keys live, for the welcome message
+	orgs      *organizations // Acme and its members
+	where     string         // where keys live, for the welcome message
 	sessions  *session.SCSSessions
 	manager   *keys.Manager
 	activity  audit.Log // nil: no activity panel
@@ -115,8 +116,17 @@ func (a *app) build(cfg config) (err error) {
 	}
 	a.closers = append(a.closers, b.close)
 	a.users, a.where = b.users, b.where
-	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: roles,
-		IPAllowListFor: cfg.IPRangesFor}) // such as "*:delete": a key that may delete must be limited to IP ranges
+	a.orgs = newOrganizations()
+	orgRoles := map[string]policy.Permissions{"acme": acmeCap}
+	for name, r := range roles {
+		orgRoles[name] = r
+	}
+	pol, err := policy.New(policy.Config{AllowClientPermissions: true, Max: ownerRole, Roles: orgRoles,
+		IPAllowListFor: cfg.IPRangesFor, // such as "*:delete": a key that may delete must be limited to IP ranges
+		// Acme's members manage its keys with keys:manage among their rights in it.
+		Members: a.orgs.rights, ManageKeys: "keys:manage",
+		// Keys may carry the app's own JSON; clients may set it.
+		AllowClientMetadata: true})
 	if err != nil {
 		return err
 	}
@@ -138,7 +148,8 @@ func (a *app) build(cfg config) (err error) {
 		observer, auditor = m, audit.Tee(auditor, m) // every verification; every change and denial
 	}
 	kc := keys.Config{
-		Store: b.store, Policy: pol, Subjects: a.users,
+		Store: b.store, Policy: pol, Subjects: withOrgs{a.users, a.orgs},
+		Kinds:            kinds,   // live and test keys, besides the default kc_
 		Cache:            b.cache, // in process for SQLite only: see backends
 		LastUsedInterval: interval,
 		Auditor:          auditor, // see page.go: the Activity panel lists a.activity

@@ -21,7 +21,15 @@ type pageData struct {
 	Roles    map[string]policy.Permissions
 	Routes   []apiRoute
 	Activity bool // an activity log is kept: show the Activity panel
+	// Org is the organization whose keys the user manages (Acme, for its
+	// admins); nil for everyone else. OrgCap is what they may grant on
+	// its keys: its cap within their rights in it.
+	Org    *orgView
+	OrgCap policy.Permissions
 }
+
+// orgView is an organization on the page.
+type orgView struct{ ID, Name string }
 
 // apiRoute documents one route of the demo API on the page.
 type apiRoute struct{ Method, Path, Permission string }
@@ -49,6 +57,10 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, loginEr
 			data.User = &u
 			data.Cap, _ = a.manager.Cap(r.Context(), id)
 			data.Activity = a.activity != nil
+			if rights, err := a.manager.Manages(r.Context(), id, acmeID); err == nil {
+				data.Org = &orgView{ID: acmeID, Name: "Acme"}
+				data.OrgCap, _ = a.manager.Cap(r.Context(), acmeID, rights)
+			}
 		}
 	}
 	var buf bytes.Buffer

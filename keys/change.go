@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -15,11 +16,11 @@ import (
 const maxChangeAttempts = 4
 
 // change reads the key ref names, lets decide make a Change of it, and
-// writes it conditionally on the version read. When another change won in
+// writes it conditionally, as made by by, on the version read. When another change won in
 // between it decides again on fresh state, up to maxChangeAttempts times,
 // then answers [ErrConflict]. A decision with nothing to change writes
 // nothing and returns the record as read (after == before).
-func (m *Manager) change(ctx context.Context, ref Ref, decide func(k *Key, now time.Time) (Change, error)) (before, after *Key, err error) {
+func (m *Manager) change(ctx context.Context, ref Ref, by audit.Actor, decide func(k *Key, now time.Time) (Change, error)) (before, after *Key, err error) {
 	for attempt := 1; ; attempt++ {
 		k, err := m.Get(ctx, ref)
 		if err != nil {
@@ -33,10 +34,11 @@ func (m *Manager) change(ctx context.Context, ref Ref, decide func(k *Key, now t
 		if err != nil {
 			return nil, nil, err
 		}
-		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil && !c.EndGrace && c.AllowedIPs == nil {
+		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil && !c.EndGrace && c.AllowedIPs == nil &&
+			c.Metadata == nil {
 			return k, k, nil
 		}
-		c.Version, c.At = k.Version, now
+		c.Version, c.At, c.By = k.Version, now, by
 		after, err := m.store.Change(ctx, k.ID, c)
 		m.forget(k.ID)
 		if errors.Is(err, ErrConflict) && attempt < maxChangeAttempts {
@@ -55,7 +57,7 @@ func (m *Manager) refuseExpired(k *Key, now time.Time) error {
 	if k.IsExpired(now) {
 		return ErrAlreadyExpired
 	}
-	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
+	if maxAge := m.kinds.of(k).maxLifetime(m.policy, k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
 		return ErrAlreadyExpired
 	}
 	return nil
@@ -65,7 +67,7 @@ func (m *Manager) refuseExpired(k *Key, now time.Time) error {
 func (m *Manager) auditChange(ctx context.Context, actor audit.Actor, before, after *Key) {
 	e := audit.Event{Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID}
 	if after.Name != before.Name || !after.ExpiresAt.Equal(before.ExpiresAt) || !samePermissions(before.Permissions, after.Permissions) ||
-		!slices.Equal(before.AllowedIPs, after.AllowedIPs) {
+		!slices.Equal(before.AllowedIPs, after.AllowedIPs) || !bytes.Equal(before.Metadata, after.Metadata) {
 		u := e
 		u.Type, u.Before, u.After = audit.Updated, before.Permissions, after.Permissions
 		m.audit(ctx, u)

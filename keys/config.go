@@ -44,6 +44,10 @@ type Config struct {
 	// starting with a letter; "" means "kc". Keys with another prefix are
 	// refused as malformed, so changing it invalidates every key.
 	Prefix string
+	// Kinds are kinds of keys besides the default one (Prefix, Policy),
+	// by name (1 to 32 lower-case letters, digits, '_' or '-'), such as
+	// "live" and "test": each with its own prefix and bounds. nil: one kind.
+	Kinds map[string]Kind
 	// Cache configures the in-process cache of key records. The zero value
 	// caches nothing: set SingleInstance or MaxStale to turn it on.
 	Cache CacheConfig

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/netip"
 	"strconv"
@@ -30,6 +31,14 @@ type CreateRequest struct {
 	// A key created by a key limited to ranges stays within them, and gets
 	// them when none are given.
 	AllowedIPs []netip.Prefix
+	// Metadata is the app's JSON object about the key ([Key].Metadata): at
+	// most 4 KiB compact, 4 levels deep and 64 keys in all ([*FieldError]
+	// otherwise); stored re-encoded, members sorted. nil or {}: none.
+	Metadata json.RawMessage
+	// Kind names the kind of key ([Config].Kinds): its prefix and bounds.
+	// "": the default kind. A key made by a key is of the calling key's
+	// kind, whatever this says ([*FieldError] if it names another).
+	Kind string
 	// Caller is the key that authenticated the request, for delegation: the
 	// new key stays within its permissions and expires no later. nil for a
 	// request made by a person.
@@ -56,10 +65,14 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		return nil, "", err
 	}
 	actor := actorFor(r.Actor, r.Caller, r.Owner) // after checkManager: Caller.Key may be nil
-	if !actsFor(actor, r.Owner) {
+	s, err := m.sideOf(ctx, actor, r.Owner)
+	if err != nil {
+		return nil, "", err
+	}
+	if !s.owner {
 		// An admin or an operator stops keys; minting one would hand them a
 		// secret that acts as the owner.
-		return nil, "", ErrAdminChange
+		return nil, "", s.sideRefusal()
 	}
 	if r.Lifetime < 0 || (r.Lifetime > 0 && r.Lifetime < time.Second) {
 		return nil, "", &FieldError{Field: "expires_in", Reason: "at least 1 second; leave it out for the default"}
@@ -73,17 +86,25 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		ancestors = append(append(make([]string, 0, len(c.Key.Ancestors)+1), c.Key.Ancestors...), c.Key.ID)
 		parentGeneration = c.Key.Generation
 	}
+	kc, err := m.kindFor(r.Kind, r.Caller)
+	if err != nil {
+		return nil, "", err
+	}
+	metadata, err := checkMetadata(r.Metadata)
+	if err != nil {
+		return nil, "", err
+	}
 	quota, err := m.quotaFor(r.Quota)
 	if err != nil {
 		return nil, "", err
 	}
-	granted, err := m.grant(ctx, r.Owner, r.Permissions, r.Caller)
+	granted, err := m.grantFor(ctx, r.Owner, r.Permissions, r.Caller, s, kc)
 	if err != nil {
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
 	}
 	now := m.stamp()
-	expiresAt, err := m.expiry(granted, r.Lifetime, now, now, r.Caller)
+	expiresAt, err := m.expiry(kc, granted, r.Lifetime, now, now, r.Caller)
 	if err != nil {
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
@@ -96,10 +117,12 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	k := &Key{
 		OwnerID:          r.Owner,
 		Name:             name,
-		Prefix:           m.prefix,
+		Prefix:           kc.Prefix,
+		Kind:             kc.name,
 		Permissions:      granted,
 		SecretID:         m.secrets.newestID,
 		AllowedIPs:       ips,
+		Metadata:         metadata,
 		Version:          1,
 		CreatedAt:        now,
 		UpdatedAt:        now,
@@ -117,16 +140,6 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	return k, token, nil
 }
 
-// grant returns what owner may put on a key when asking for requested
-// (nil: the default), within the caller's permissions.
-func (m *Manager) grant(ctx context.Context, owner string, requested policy.Permissions, caller *Verified) (policy.Permissions, error) {
-	subject, err := m.subjects.Subject(ctx, owner)
-	if err != nil {
-		return nil, err
-	}
-	return m.policy.Grant(ctx, subject, requested, callerBounds(caller)...)
-}
-
 // insert gives k a fresh id and secret and stores it, retrying on the
 // (astronomically unlikely) collision of an id or a hash.
 func (m *Manager) insert(ctx context.Context, k *Key, now time.Time) (string, error) {
@@ -135,7 +148,7 @@ func (m *Manager) insert(ctx context.Context, k *Key, now time.Time) (string, er
 		if err != nil {
 			return "", err
 		}
-		t, err := generate(m.prefix, id)
+		t, err := generate(k.Prefix, id)
 		if err != nil {
 			return "", err
 		}
@@ -153,16 +166,26 @@ func (m *Manager) insert(ctx context.Context, k *Key, now time.Time) (string, er
 
 // expiry returns the expiry for a key with perms created at createdAt when
 // the client asks for lifetime from now, within the policy and the caller.
-func (m *Manager) expiry(perms policy.Permissions, lifetime time.Duration, createdAt, now time.Time, caller *Verified) (time.Time, error) {
+func (m *Manager) expiry(kc *kind, perms policy.Permissions, lifetime time.Duration, createdAt, now time.Time, caller *Verified) (time.Time, error) {
+	if lifetime == 0 {
+		lifetime = kc.DefaultLifetime
+	}
+	maxAge := kc.maxLifetime(m.policy, perms)
+	if maxAge > 0 && lifetime > maxAge {
+		return time.Time{}, &policy.LifetimeError{Requested: lifetime, Maximum: maxAge}
+	}
 	d, err := m.policy.Lifetime(perms, lifetime)
 	if err != nil {
 		return time.Time{}, err
+	}
+	if d == 0 && kc.MaxLifetime > 0 {
+		d = maxAge // no expiry is not within the kind's maximum
 	}
 	var expiresAt time.Time
 	if d > 0 {
 		expiresAt = now.Add(d)
 	}
-	if maxAge := m.policy.MaxLifetime(perms); maxAge > 0 && expiresAt.After(createdAt.Add(maxAge)) {
+	if maxAge > 0 && expiresAt.After(createdAt.Add(maxAge)) {
 		if lifetime == 0 { // the default, on an older key: cut, as the policy cuts it
 			expiresAt = createdAt.Add(maxAge)
 		} else {
@@ -209,3 +232,16 @@ func (m *Manager) auditRefusal(ctx context.Context, actor audit.Actor, owner, ke
 
 // stamp returns now as records keep it: UTC, whole milliseconds.
 func (m *Manager) stamp() time.Time { return m.now().UTC().Truncate(time.Millisecond) }
+
+// kindFor returns the kind of a new key: the one named, or the calling
+// key's, which a key made by a key keeps.
+func (m *Manager) kindFor(name string, caller *Verified) (*kind, error) {
+	if caller != nil {
+		kc := m.kinds.of(caller.Key)
+		if name != "" && name != kc.name {
+			return nil, &FieldError{Field: "kind", Reason: "a key made by a key is of its kind, " + strconv.Quote(kc.name) + "; leave kind out"}
+		}
+		return kc, nil
+	}
+	return m.kinds.named(name)
+}

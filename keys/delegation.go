@@ -37,7 +37,7 @@ func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now 
 		} else if err != nil {
 			return err
 		}
-		maxAge := m.policy.MaxLifetime(parent.Permissions)
+		maxAge := m.kinds.of(parent).maxLifetime(m.policy, parent.Permissions)
 		if parent.IsRevoked() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
 			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) || !madeBy(child, parent, now) {
 			return errParentInvalid

@@ -43,3 +43,16 @@ func (m *Manager) CachedForTest() int {
 	}
 	return m.cache.len()
 }
+
+// RePrefixForTest returns raw under another prefix, same id and secret,
+// with a valid checksum: the same key text presented as another kind's.
+func RePrefixForTest(raw, prefix string) string {
+	t, err := parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	body := prefix + "_" + t.ID + "_" + t.secret
+	var sum [checksumLength]byte
+	encodeChecksum(sum[:], checksum(body))
+	return body + "_" + string(sum[:])
+}

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"encoding/json"
 	"net/netip"
 	"slices"
 	"time"
@@ -47,7 +48,20 @@ type Key struct {
 	// Touch and Consume leave it alone.
 	UpdatedAt time.Time
 	ExpiresAt time.Time   // zero: never
-	CreatedBy audit.Actor // the owner, one of the owner's keys (delegation), or the system
+	CreatedBy audit.Actor // the owner, one of the owner's keys (delegation), a member managing an organization's keys, or the system
+	// ChangedBy is who made the last [Change] (a rename, new permissions,
+	// a disable, a rotation, a revocation): the zero Actor until the first
+	// change, and on records written before it was kept.
+	ChangedBy audit.Actor
+
+	// Kind names the kind of key (see [Config].Kinds): "" for the
+	// Manager's default kind. Set at creation; no change alters it, and
+	// the key's prefix says it.
+	Kind string
+	// Metadata is the app's own JSON object about the key (an environment,
+	// a customer reference): compact, at most 4 KiB, never read by an
+	// authorization decision. nil: none.
+	Metadata json.RawMessage
 
 	// Ancestors are the keys that created this one (delegation), the first
 	// created directly by a person, the last this key's parent; nil for a
@@ -118,6 +132,7 @@ func (k *Key) Clone() *Key {
 	c.PreviousHash = slices.Clone(k.PreviousHash)
 	c.Ancestors = slices.Clone(k.Ancestors)
 	c.AllowedIPs = slices.Clone(k.AllowedIPs)
+	c.Metadata = slices.Clone(k.Metadata)
 	c.Permissions = k.Permissions.Clone()
 	if k.Remaining != nil {
 		r := *k.Remaining

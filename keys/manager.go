@@ -22,6 +22,7 @@ type Manager struct {
 	hasher   *hasher  // the newest secret's: secrets.newest
 	secrets  *keyring // every configured secret's, by id
 	prefix   string
+	kinds    kinds        // by name ("" the default, of prefix) and by prefix
 	cache    *recordCache // nil: off
 	usage    *usageRecorder
 	rehashes *rehasher // keys on an older secret, moving to the newest
@@ -74,6 +75,9 @@ func NewManager(c Config) (*Manager, error) {
 	if m.prefix == "" {
 		m.prefix = defaultPrefix
 	}
+	if m.kinds, err = newKinds(c, m.prefix); err != nil {
+		return nil, err
+	}
 	if m.maxGrace == 0 {
 		m.maxGrace = 24 * time.Hour
 	}
@@ -114,13 +118,14 @@ func (m *Manager) Policy() *policy.Policy { return m.policy }
 // (Config.Prefix, or "kc").
 func (m *Manager) Prefix() string { return m.prefix }
 
-// Pattern returns a regular expression that matches this Manager's keys
-// and nothing else of their form, for secret scanners: register it, with
-// an app-specific Prefix, with GitHub's secret scanning and your own
-// scanners. For the default prefix it is
+// Pattern returns a regular expression that matches this Manager's keys,
+// of every kind ([Config].Kinds), and nothing else of their form, for
+// secret scanners: register it, with app-specific prefixes, with GitHub's
+// secret scanning and your own scanners. For the default prefix alone it
+// is
 //
 //	\bkc_[0-9a-hjkmnp-tv-z]{16}_[0-9A-Za-z]{32}_[0-9A-Za-z]{6}\b
-func (m *Manager) Pattern() *regexp.Regexp { return pattern(m.prefix) }
+func (m *Manager) Pattern() *regexp.Regexp { return m.kinds.pattern() }
 
 // Now returns the Manager's current time (Config.Now): the clock its
 // decisions use (expiry, rotation grace, quota refills), so that tests can

@@ -13,7 +13,7 @@ func (m *Manager) observe(ctx context.Context, raw string, k *Key, err error, to
 	o := audit.Verification{Outcome: outcome(err), Duration: took}
 	if k != nil {
 		o.KeyID, o.OwnerID = k.ID, k.OwnerID
-	} else if t, perr := parse(raw); perr == nil && t.Prefix == m.prefix {
+	} else if t, perr := parse(raw); perr == nil && m.kinds.byPrefix[t.Prefix] != nil {
 		o.KeyID = t.ID // the id is not secret; the key never leaves this function
 	}
 	m.observer.Verification(ctx, o)

@@ -19,7 +19,7 @@ import (
 // [ErrMalformed]; unknown ids and wrong secrets wrap [ErrInvalid] alike.
 func (m *Manager) presented(ctx context.Context, raw string) (k *Key, previous bool, err error) {
 	t, err := parse(raw)
-	if err != nil || t.Prefix != m.prefix {
+	if err != nil || m.kinds.byPrefix[t.Prefix] == nil {
 		return nil, false, ErrMalformed
 	}
 	k, err = m.store.Get(ctx, t.ID)

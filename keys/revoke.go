@@ -81,7 +81,7 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 	now := m.stamp()
 	// Decided on nothing that can change: no version, so that no
 	// concurrent change can make a revocation fail.
-	after, err := m.store.Change(ctx, k.ID, Change{At: now, Revoked: &Revoked{By: actor, Reason: reason}})
+	after, err := m.store.Change(ctx, k.ID, Change{At: now, By: actor, Revoked: &Revoked{By: actor, Reason: reason}})
 	m.forget(k.ID)
 	if errors.Is(err, ErrAlreadyRevoked) {
 		return m.store.Get(ctx, k.ID) // revoked at the same time: the first revocation stands
@@ -109,7 +109,7 @@ func (m *Manager) revokeDescendants(ctx context.Context, k *Key, actor audit.Act
 			if d.ID == k.ID || d.IsRevoked() {
 				continue
 			}
-			_, err := m.store.Change(ctx, d.ID, Change{At: k.RevokedAt, Revoked: &Revoked{By: actor, Reason: "the key " + k.ID + " that created it was revoked"}})
+			_, err := m.store.Change(ctx, d.ID, Change{At: k.RevokedAt, By: actor, Revoked: &Revoked{By: actor, Reason: "the key " + k.ID + " that created it was revoked"}})
 			m.forget(d.ID)
 			if err == nil {
 				m.audit(ctx, audit.Event{Type: audit.Revoked, Time: k.RevokedAt, Actor: actor, OwnerID: d.OwnerID, KeyID: d.ID, Before: d.Permissions, Reason: "parent revoked"})
@@ -131,7 +131,7 @@ func controlButNewline(r rune) bool { return unicode.IsControl(r) && r != '\n' &
 // (their parent link needs it). If the key was rotated again meanwhile,
 // raw is no longer its previous secret and nothing is changed.
 func (m *Manager) endGrace(ctx context.Context, k *Key, raw string, actor audit.Actor, typ audit.Type, reason string) (*Key, error) {
-	before, after, err := m.change(ctx, Ref{Owner: k.OwnerID, ID: k.ID}, func(k *Key, now time.Time) (Change, error) {
+	before, after, err := m.change(ctx, Ref{Owner: k.OwnerID, ID: k.ID}, actor, func(k *Key, now time.Time) (Change, error) {
 		// Was a bug, fixed: raw was hashed under the newest server secret,
 		// but a previous hash is under the record's (SecretID), so a leaked
 		// previous secret of a key on an older server secret never ended.

@@ -38,12 +38,16 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		return nil, "", err
 	}
 	actor := actorFor(r.Actor, r.Caller, r.Owner)
-	if !actsFor(actor, r.Owner) {
-		return nil, "", ErrAdminChange
+	s, err := m.sideOf(ctx, actor, r.Owner)
+	if err != nil {
+		return nil, "", err
+	}
+	if !s.owner {
+		return nil, "", s.sideRefusal()
 	}
 	var token token
 	generation := int64(-1)
-	before, after, err := m.change(ctx, r.Ref, func(k *Key, now time.Time) (Change, error) {
+	before, after, err := m.change(ctx, r.Ref, actor, func(k *Key, now time.Time) (Change, error) {
 		if generation >= 0 && k.Generation != generation {
 			return Change{}, ErrConflict // another rotation won: its secret is the one that works
 		}
@@ -51,15 +55,20 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		if err := m.refuseExpired(k, now); err != nil {
 			return Change{}, err
 		}
-		ownerCap, err := m.Cap(ctx, r.Owner, callerBounds(r.Caller)...)
+		ownerCap, err := m.Cap(ctx, r.Owner, append(callerBounds(r.Caller), m.kinds.of(k).bounds()...)...)
 		if err != nil {
 			return Change{}, err
 		}
 		perms := cutTo(k.Permissions, ownerCap)
+		if excess := policy.Excess(perms, s.rights); s.member && !excess.IsEmpty() {
+			// The new secret is shown to the member: it may not act beyond
+			// their own rights in the organization.
+			return Change{}, &policy.ExceedsError{Exceeded: excess, Maximum: policy.Intersect(perms, s.rights), Bounds: []string{"user"}}
+		}
 		if perms.IsEmpty() {
 			return Change{}, &policy.InvalidError{Path: "permissions", Reason: "the key holds no permission you may still grant; create a new key", Err: policy.ErrEmpty}
 		}
-		if token, err = generate(m.prefix, k.ID); err != nil {
+		if token, err = generate(m.kinds.of(k).Prefix, k.ID); err != nil {
 			return Change{}, err
 		}
 		d, secretID, grace := m.rotationHash(k, token.String(), r.Grace)
@@ -96,7 +105,7 @@ func (m *Manager) revokeMintedBefore(ctx context.Context, k *Key, actor audit.Ac
 		if d.IsRevoked() || len(d.Ancestors) == 0 || d.Ancestors[len(d.Ancestors)-1] != k.ID || d.ParentGeneration >= k.Generation {
 			continue
 		}
-		revoked, err := m.store.Change(ctx, d.ID, Change{At: k.UpdatedAt, Revoked: &Revoked{By: actor, Reason: "the secret of " + k.ID + " that created it was rotated"}})
+		revoked, err := m.store.Change(ctx, d.ID, Change{At: k.UpdatedAt, By: actor, Revoked: &Revoked{By: actor, Reason: "the secret of " + k.ID + " that created it was rotated"}})
 		m.forget(d.ID)
 		if err == nil {
 			m.audit(ctx, audit.Event{Type: audit.Revoked, Time: k.UpdatedAt, Actor: actor, OwnerID: d.OwnerID, KeyID: d.ID, Before: d.Permissions, Reason: "parent's secret rotated"})

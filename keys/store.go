@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"time"
 
@@ -84,6 +85,9 @@ type Change struct {
 	// any version: only a revocation, which no state can make wrong, uses it.
 	Version int64
 	At      time.Time // becomes UpdatedAt (and RevokedAt, with Revoked)
+	// By is who makes the change: becomes [Key].ChangedBy. The zero Actor
+	// leaves ChangedBy as it is (a re-hash, which no one asked for).
+	By audit.Actor
 
 	Name        *string            // the new, already checked name; nil: unchanged
 	Permissions policy.Permissions // the new, already granted permissions; nil: unchanged
@@ -100,6 +104,10 @@ type Change struct {
 	// normalized); an empty list lifts it (the Store then keeps nil). nil:
 	// unchanged.
 	AllowedIPs *[]netip.Prefix
+	// Metadata replaces the key's metadata ([Key].Metadata, already
+	// checked and compact); an empty one removes it (the Store then keeps
+	// nil). nil: unchanged.
+	Metadata *json.RawMessage
 }
 
 // Disabled turns a key off (Disabled true, By set; the Store sets

@@ -1,7 +1,9 @@
 package keys
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/netip"
 	"time"
 
@@ -35,6 +37,9 @@ type UpdateRequest struct {
 	// says what a list may be); an empty list lifts it, unless the policy
 	// requires one for the key's permissions. nil: unchanged.
 	AllowedIPs *[]netip.Prefix
+	// Metadata replaces the key's metadata ([CreateRequest].Metadata says
+	// what it may be); an empty object removes it. nil: unchanged.
+	Metadata *json.RawMessage
 	// IfVersion, when not 0, makes the change conditional on the record
 	// the caller decided it on: if the key's [Key].Version is another by
 	// the time it is written, Update answers [ErrConflict] and writes
@@ -54,7 +59,7 @@ func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 		return nil, err
 	}
 	actor := actorFor(u.Actor, u.Caller, u.Owner) // after checkManager: Caller.Key may be nil
-	before, after, err := m.change(ctx, u.Ref, func(k *Key, now time.Time) (Change, error) {
+	before, after, err := m.change(ctx, u.Ref, actor, func(k *Key, now time.Time) (Change, error) {
 		// Every refusal comes after the read: a key out of reach is
 		// [ErrNotFound] whatever the request would do to it.
 		return m.updating(ctx, u, actor, k, now)
@@ -76,8 +81,12 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 	if u.IfVersion != 0 && k.Version != u.IfVersion {
 		return c, ErrConflict
 	}
-	if !actsFor(actor, u.Owner) && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil) {
-		return c, ErrAdminChange
+	s, err := m.sideOf(ctx, actor, u.Owner)
+	if err != nil {
+		return c, err
+	}
+	if !s.owner && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil || u.Metadata != nil) {
+		return c, s.sideRefusal()
 	}
 	if u.Name != nil {
 		name, err := checkName(*u.Name)
@@ -85,6 +94,16 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 			return c, err
 		}
 		c.Name = &name
+	}
+	if u.Metadata != nil {
+		md, err := checkMetadata(*u.Metadata)
+		if err != nil {
+			return c, err
+		}
+		if !bytes.Equal(md, k.Metadata) {
+			md = append(json.RawMessage{}, md...) // non-nil: an empty one removes it
+			c.Metadata = &md
+		}
 	}
 	if u.Lifetime != nil && *u.Lifetime < time.Second {
 		return c, &FieldError{Field: "expires_in", Reason: "at least 1 second; leave it out to keep the expiry"}
@@ -94,19 +113,19 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 	}
 	perms := k.Permissions
 	if u.Permissions != nil {
-		granted, err := m.grant(ctx, u.Owner, u.Permissions, u.Caller)
+		granted, err := m.grantFor(ctx, u.Owner, u.Permissions, u.Caller, s, m.kinds.of(k))
 		if err != nil {
 			return c, err
 		}
 		c.Permissions, perms = granted, granted
 	}
 	if u.Lifetime != nil {
-		expiresAt, err := m.expiry(perms, *u.Lifetime, k.CreatedAt, now, u.Caller)
+		expiresAt, err := m.expiry(m.kinds.of(k), perms, *u.Lifetime, k.CreatedAt, now, u.Caller)
 		if err != nil {
 			return c, err
 		}
 		c.ExpiresAt = &expiresAt
-	} else if maxAge := m.policy.MaxLifetime(perms); u.Permissions != nil && maxAge > 0 && (k.ExpiresAt.IsZero() || k.ExpiresAt.After(k.CreatedAt.Add(maxAge))) {
+	} else if maxAge := m.kinds.of(k).maxLifetime(m.policy, perms); u.Permissions != nil && maxAge > 0 && (k.ExpiresAt.IsZero() || k.ExpiresAt.After(k.CreatedAt.Add(maxAge))) {
 		// New permissions may carry a shorter maximum lifetime than the
 		// key's current expiry: say so rather than extend or cut silently.
 		// Other changes (a rename) leave the expiry alone, even when a newer
@@ -114,12 +133,17 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 		return c, &policy.LifetimeError{Requested: lifetimeOf(k), Maximum: maxAge}
 	}
 	if u.Disabled != nil {
-		var err error
-		if c.Disabled, err = disabling(k, *u.Disabled, actor, u.Owner); err != nil {
+		ownerSide := func(a audit.Actor) bool {
+			if a == actor {
+				return s.owner
+			}
+			as, err := m.sideOf(ctx, a, u.Owner)
+			return err == nil && as.owner
+		}
+		if c.Disabled, err = disabling(k, *u.Disabled, actor, ownerSide); err != nil {
 			return c, err
 		}
 	}
-	var err error
 	c.AllowedIPs, err = m.changingAllowList(k, u, perms)
 	return c, err
 }
@@ -129,15 +153,15 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 // holds against the owner's side ([ErrDisabledByAdmin]), also when the
 // admin disables a key its owner had already turned off: the admin then
 // becomes who disabled it.
-func disabling(k *Key, disabled bool, actor audit.Actor, owner string) (*Disabled, error) {
+func disabling(k *Key, disabled bool, actor audit.Actor, ownerSide func(audit.Actor) bool) (*Disabled, error) {
 	switch {
-	case disabled && k.Disabled && (actsFor(actor, owner) || !actsFor(k.DisabledBy, owner)):
+	case disabled && k.Disabled && (ownerSide(actor) || !ownerSide(k.DisabledBy)):
 		return nil, nil // already off, and the disable already holds against whom it must
 	case disabled:
 		return &Disabled{Disabled: true, By: actor}, nil
 	case !k.Disabled:
 		return nil, nil
-	case !actsFor(k.DisabledBy, owner) && actsFor(actor, owner):
+	case !ownerSide(k.DisabledBy) && ownerSide(actor):
 		return nil, ErrDisabledByAdmin
 	}
 	return &Disabled{}, nil

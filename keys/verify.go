@@ -106,7 +106,11 @@ func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (*V
 // and the secret matched (for the audit and the observer, also on refusal).
 func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*Verified, *Key, error) {
 	t, err := parse(raw)
-	if err != nil || t.Prefix != m.prefix {
+	if err != nil {
+		return nil, nil, ErrMalformed
+	}
+	kc, ok := m.kinds.byPrefix[t.Prefix] // the kind, from the prefix alone
+	if !ok {
 		return nil, nil, ErrMalformed
 	}
 	now := m.now()
@@ -121,10 +125,13 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*
 	if err != nil {
 		return nil, nil, err
 	}
+	if k.Kind != kc.name {
+		return nil, nil, errWrongKind // the secret matched under another kind's prefix: not this key
+	}
 	if err := m.usable(ctx, k, now, clientIP); err != nil {
 		return nil, k, err
 	}
-	subject, ownerCap, err := m.owner(ctx, k.OwnerID)
+	subject, ownerCap, err := m.owner(ctx, k.OwnerID, kc)
 	if err != nil {
 		return nil, k, err
 	}
@@ -234,7 +241,7 @@ func (m *Manager) usable(ctx context.Context, k *Key, now time.Time, clientIP st
 	case k.IsExpired(now):
 		return ErrExpired
 	}
-	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
+	if maxAge := m.kinds.of(k).maxLifetime(m.policy, k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
 		return ErrExpired // the policy was tightened after the key was made
 	}
 	if !allows(k.AllowedIPs, clientIP) {
@@ -246,14 +253,14 @@ func (m *Manager) usable(ctx context.Context, k *Key, now time.Time, clientIP st
 
 // owner returns a key's owner as the Subjects know them now, and their
 // cap; an owner gone or disabled is [errOwnerGone].
-func (m *Manager) owner(ctx context.Context, id string) (policy.Subject, policy.Permissions, error) {
+func (m *Manager) owner(ctx context.Context, id string, kc *kind) (policy.Subject, policy.Permissions, error) {
 	subject, err := m.subjects.Subject(ctx, id)
 	if errors.Is(err, policy.ErrUnknownSubject) {
 		return subject, nil, errOwnerGone
 	} else if err != nil {
 		return subject, nil, err
 	}
-	ownerCap, err := m.policy.Cap(ctx, subject)
+	ownerCap, err := m.policy.Cap(ctx, subject, kc.bounds()...)
 	if errors.Is(err, policy.ErrSubjectDisabled) {
 		return subject, nil, errOwnerGone
 	}
@@ -268,6 +275,9 @@ var (
 	// errRetiredSecret is a key hashed under a server secret no longer
 	// configured: it can no longer be checked, so it is a wrong secret.
 	errRetiredSecret = fmt.Errorf("%w: hashed under a retired server secret", errWrongSecret)
+	// errWrongKind is a key presented under the prefix of another kind
+	// than its record's: another key, as far as anyone may tell.
+	errWrongKind = fmt.Errorf("%w: another kind's prefix", errWrongSecret)
 )
 
 // lookup returns the record with id from the cache (with its entry) or
@@ -295,7 +305,7 @@ func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, *
 // whichever comes first; zero for never.
 func (m *Manager) lifetimeEnd(k *Key) time.Time {
 	end := k.ExpiresAt
-	if maxAge := m.policy.MaxLifetime(k.Permissions); maxAge > 0 {
+	if maxAge := m.kinds.of(k).maxLifetime(m.policy, k.Permissions); maxAge > 0 {
 		if byPolicy := k.CreatedAt.Add(maxAge); end.IsZero() || byPolicy.Before(end) {
 			end = byPolicy
 		}

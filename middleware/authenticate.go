@@ -80,8 +80,7 @@ func (kc *Keycap) keyFrom(r *http.Request) (string, bool) {
 		return "", false
 	}
 	token := strings.TrimSpace(auth[len(scheme):])
-	prefix := kc.manager.Prefix()
-	if len(token) <= len(prefix) || token[:len(prefix)] != prefix || token[len(prefix)] != '_' {
+	if !kc.isKey(token) {
 		return "", false // another kind of bearer token: not ours to judge
 	}
 	return token, true

@@ -127,6 +127,11 @@ type principalJSON struct {
 	KeyID       string             `json:"key_id"`
 	OwnerID     string             `json:"owner_id"`
 	Permissions policy.Permissions `json:"permissions"`
+	// Organization, KeyKind and Metadata are what Principal says of an
+	// organization's key, a key's kind and its metadata.
+	Organization bool            `json:"organization"`
+	KeyKind      string          `json:"key_kind"`
+	Metadata     json.RawMessage `json:"metadata,omitempty"`
 }
 
 // appRoutes are the app's own routes, guarded by Require.
@@ -153,7 +158,8 @@ func servePrincipal(w http.ResponseWriter, r *http.Request) {
 	}
 	kind := map[middleware.Kind]string{middleware.KindKey: "key", middleware.KindSession: "session"}[p.Kind()]
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(principalJSON{Kind: kind, KeyID: p.KeyID(), OwnerID: p.OwnerID(), Permissions: p.Permissions()})
+	_ = json.NewEncoder(w).Encode(principalJSON{Kind: kind, KeyID: p.KeyID(), OwnerID: p.OwnerID(), Permissions: p.Permissions(),
+		Organization: p.Organization(), KeyKind: p.KeyKind(), Metadata: p.Metadata()})
 }
 
 // fixture is a running app with users, sessions and a key each:
@@ -237,6 +243,9 @@ type keyBody struct {
 	RevokedBy         string             `json:"revoked_by"`
 	RevokedReason     string             `json:"revoked_reason"`
 	CreatedBy         string             `json:"created_by"`
+	ChangedBy         string             `json:"changed_by"`
+	Kind              string             `json:"kind"`
+	Metadata          json.RawMessage    `json:"metadata"`
 	PreviousExpiresAt *time.Time         `json:"previous_secret_expires_at"`
 	Key               string             `json:"key"`
 }

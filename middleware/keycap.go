@@ -112,6 +112,7 @@ type Keycap struct {
 	logger     *slog.Logger
 	onError    func(http.ResponseWriter, *http.Request, *keycap.Error)
 	keys       http.Handler // the keys API: see KeysHandler
+	prefixes   []string     // of every kind of key, the default's first
 
 	introspection Introspection
 	forward       *forwardRules // nil: no forward auth
@@ -138,6 +139,12 @@ func New(o Options) (*Keycap, error) {
 		maxBody:    o.MaxBodyBytes,
 		clientIP:   o.ClientIP,
 		rateLimit:  o.RateLimit,
+	}
+	kc.prefixes = []string{o.Manager.Prefix()}
+	for name, k := range o.Manager.Kinds() {
+		if name != "" {
+			kc.prefixes = append(kc.prefixes, k.Prefix)
+		}
 	}
 	if err := kc.rateLimit.validate(); err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package middleware
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -16,14 +18,18 @@ import (
 // create serves POST /: a new key for the caller, shown once, with its
 // Location.
 func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) error {
-	if err := kc.ownOnly(r, p); err != nil {
+	owner, _, err := kc.managed(r, p)
+	if err != nil {
 		return err
 	}
 	var name *string
 	var perms policy.Permissions
 	var expiresIn, remaining, refillAmount, refillInterval *int64
 	var ranges *[]netip.Prefix
-	err := kc.decodeObject(w, r, false, map[string]fieldDecoder{
+	var metadata *json.RawMessage
+	var kind *string
+	err = kc.decodeObject(w, r, false, map[string]fieldDecoder{
+		"kind":                    stringField("kind", &kind),
 		"name":                    stringField("name", &name),
 		"permissions":             permissionsField(&perms),
 		"expires_in":              lifetimeField(&expiresIn),
@@ -31,6 +37,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		"refill_amount":           countField("refill_amount", &refillAmount),
 		"refill_interval_seconds": secondsField("refill_interval_seconds", &refillInterval),
 		"allowed_ips":             rangesField(&ranges),
+		"metadata":                kc.metadataField(&metadata),
 	})
 	if err != nil {
 		return err
@@ -38,7 +45,13 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	if name == nil {
 		return invalidBody(`"name" is required: give the key a name`, "name")
 	}
-	req := keys.CreateRequest{Owner: p.ownerID, Name: *name, Permissions: perms, Caller: p.key, Actor: actor(p)}
+	req := keys.CreateRequest{Owner: owner, Name: *name, Permissions: perms, Caller: p.key, Actor: actor(p)}
+	if metadata != nil {
+		req.Metadata = *metadata
+	}
+	if kind != nil {
+		req.Kind = *kind
+	}
 	if ranges != nil {
 		req.AllowedIPs = *ranges
 	}
@@ -95,18 +108,37 @@ func (kc *Keycap) list(w http.ResponseWriter, r *http.Request, p Principal) erro
 // grantable serves GET /grantable: what the caller may put on a key now,
 // what the policy knows of, and the longest lifetime.
 func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal) error {
-	if err := kc.ownOnly(r, p); err != nil {
+	owner, rights, err := kc.managed(r, p)
+	if err != nil {
 		return err
 	}
 	var bounds []policy.Permissions
 	if p.key != nil {
 		bounds = append(bounds, p.key.Permissions)
 	}
-	allowed, err := kc.manager.Cap(r.Context(), p.ownerID, bounds...)
+	if rights != nil {
+		bounds = append(bounds, rights)
+	}
+	kindName := r.URL.Query().Get("kind")
+	if p.key != nil {
+		kindName = p.key.Key.Kind // a key makes keys of its own kind
+	}
+	kind, ok := kc.manager.Kinds()[kindName]
+	if !ok {
+		return fieldError("kind", "no such kind of key here; leave kind out for the default")
+	}
+	if kind.Max != nil {
+		bounds = append(bounds, kind.Max)
+	}
+	allowed, err := kc.manager.Cap(r.Context(), owner, bounds...)
 	if err != nil {
 		return err
 	}
 	pol := kc.manager.Policy()
+	maxLifetime := pol.MaxLifetime(allowed)
+	if kind.MaxLifetime > 0 && (maxLifetime == 0 || kind.MaxLifetime < maxLifetime) {
+		maxLifetime = kind.MaxLifetime
+	}
 	needsList := pol.NeedsAllowList(allowed)
 	if needsList == nil {
 		needsList = policy.Permissions{}
@@ -115,7 +147,7 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 		"permissions":              allowed,
 		"known":                    pol.Known(),
 		"allow_client_permissions": pol.AllowsClientPermissions(),
-		"max_lifetime_seconds":     int64(pol.MaxLifetime(allowed).Seconds()),
+		"max_lifetime_seconds":     int64(maxLifetime.Seconds()),
 		"allow_list_required":      needsList,
 	})
 	return nil
@@ -150,6 +182,10 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		"expires_in":  lifetimeField(&expiresIn),
 		"disabled":    boolField("disabled", &u.Disabled),
 		"allowed_ips": rangesField(&u.AllowedIPs),
+		"metadata":    kc.metadataField(&u.Metadata),
+		"kind": func(json.RawMessage) error {
+			return fieldError("kind", "a key's kind cannot change; create a key of the other kind")
+		},
 	})
 	if err != nil {
 		return err
@@ -158,8 +194,8 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		d := time.Duration(*expiresIn) * time.Second
 		u.Lifetime = &d
 	}
-	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil {
-		return invalidBody("nothing to change: send name, permissions, expires_in, disabled or allowed_ips", "")
+	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil && u.Metadata == nil {
+		return invalidBody("nothing to change: send name, permissions, expires_in, disabled, allowed_ips or metadata", "")
 	}
 	k, err := kc.manager.Update(r.Context(), u)
 	if err != nil {
@@ -195,14 +231,15 @@ func (kc *Keycap) revoke(w http.ResponseWriter, r *http.Request, p Principal) er
 // rotate serves POST /{id}/rotate: a new secret for one of the caller's
 // own keys, shown once.
 func (kc *Keycap) rotate(w http.ResponseWriter, r *http.Request, p Principal) error {
-	if err := kc.ownOnly(r, p); err != nil {
+	owner, _, err := kc.managed(r, p)
+	if err != nil {
 		return err
 	}
 	var grace *int64
 	if err := kc.decodeObject(w, r, true, map[string]fieldDecoder{"grace_seconds": secondsField("grace_seconds", &grace)}); err != nil {
 		return err
 	}
-	req := keys.RotateRequest{Ref: keys.Ref{Owner: p.ownerID, ID: r.PathValue("id"), Caller: p.key}, Actor: actor(p)}
+	req := keys.RotateRequest{Ref: keys.Ref{Owner: owner, ID: r.PathValue("id"), Caller: p.key}, Actor: actor(p)}
 	if grace != nil {
 		req.Grace = time.Duration(*grace) * time.Second
 	}
@@ -242,26 +279,58 @@ func pageLimit(r *http.Request, fallback int) (int, error) {
 	return n, nil
 }
 
-// owner returns whose keys the request is about: the caller's, or with
-// ?owner= another user's, which needs Options.AdminPermission and a
+// owner returns whose keys the request is about: the caller's, with
+// ?owner= an organization's whose keys the session user manages (see
+// managed), or another user's, which needs Options.AdminPermission and a
 // session: a key acts only for its own owner.
 func (kc *Keycap) owner(r *http.Request, p Principal) (string, error) {
-	owner := r.URL.Query().Get("owner")
-	if owner == "" || owner == p.ownerID {
-		return p.ownerID, nil
+	owner, _, err := kc.managed(r, p)
+	if err == nil {
+		return owner, nil
 	}
 	if kc.admin == "" || !p.Has(kc.admin) || p.kind != KindSession {
-		return "", keycap.New(keycap.CodeForbidden, "managing another user's keys needs the admin permission, as a logged-in user")
+		return "", err
 	}
-	return owner, nil
+	return r.URL.Query().Get("owner"), nil // the admin view: list, read, disable, enable, revoke
 }
 
-// ownOnly refuses ?owner= naming another user where admins have no power.
-func (kc *Keycap) ownOnly(r *http.Request, p Principal) error {
-	if owner := r.URL.Query().Get("owner"); owner != "" && owner != p.ownerID {
-		return keycap.New(keycap.CodeForbidden, "this works only on your own keys")
+// managed returns whose keys the request manages: the caller's own, or
+// with ?owner= an organization the session user manages the keys of now
+// (keys.Manager.Manages), with the user's rights in it. A member who may
+// not manage its keys gets 403 CANNOT_MANAGE_KEYS; anyone else 403
+// FORBIDDEN, whether or not the owner exists: no answer tells
+// organizations one does not belong to apart from users or nobody.
+func (kc *Keycap) managed(r *http.Request, p Principal) (string, policy.Permissions, error) {
+	owner := r.URL.Query().Get("owner")
+	if owner == "" || owner == p.ownerID {
+		return p.ownerID, nil, nil
 	}
-	return nil
+	forbidden := keycap.New(keycap.CodeForbidden,
+		"?owner= names an organization whose keys you manage, as a logged-in user; managing another user's keys needs the admin permission")
+	if p.kind != KindSession {
+		return "", nil, forbidden
+	}
+	rights, err := kc.manager.Manages(r.Context(), p.ownerID, owner)
+	switch {
+	case errors.Is(err, policy.ErrNotMember):
+		return "", nil, forbidden
+	case err != nil:
+		return "", nil, err
+	}
+	return owner, rights, nil
+}
+
+// metadataField decodes "metadata", a JSON object, where the policy lets
+// clients set it.
+func (kc *Keycap) metadataField(to **json.RawMessage) fieldDecoder {
+	return func(raw json.RawMessage) error {
+		if !kc.manager.Policy().AllowsClientMetadata() {
+			return fieldError("metadata", "this app sets keys' metadata itself; leave it out")
+		}
+		m := append(json.RawMessage{}, raw...)
+		*to = &m
+		return nil
+	}
 }
 
 // actor is who acts for the record: the calling key, or the session user.

@@ -17,9 +17,10 @@ import (
 // Routes, relative to the path, all answering JSON:
 //
 //	POST   /              create {"name", "permissions"?, "expires_in"?, "remaining"?,
-//	                      "refill_amount"?, "refill_interval_seconds"?} → 201 with the key, shown once
+//	                      "refill_amount"?, "refill_interval_seconds"?, "kind"?, "metadata"?}
+//	                      → 201 with the key, shown once
 //	GET    /              list the caller's keys (?limit=, ?cursor=) → {"keys", "next_cursor"}
-//	GET    /grantable     the caller's cap → {"permissions", "known", "allow_client_permissions",
+//	GET    /grantable     the caller's cap (?kind=) → {"permissions", "known", "allow_client_permissions",
 //	                      "max_lifetime_seconds"}
 //	GET    /activity      recent events about the caller's keys (?limit=), when
 //	                      Options.Activity is set (else 404) → {"events"}
@@ -39,7 +40,10 @@ import (
 // The caller is the logged-in session user, or an API key when
 // Options.AllowDelegation is set. Another user's key answers 404 like a
 // missing one, unless the caller holds Options.AdminPermission and names
-// the owner with ?owner=. Cross-origin browser requests that change state
+// the owner with ?owner=. With ?owner=<organization> a logged-in member
+// whose rights in it hold the policy's ManageKeys manages an
+// organization's keys on every route, within its cap and their rights
+// (keys.Manager.Manages). Cross-origin browser requests that change state
 // are refused (403 CSRF). Nothing is written on any refusal. Other methods
 // answer 405 with an Allow header.
 func (kc *Keycap) KeysHandler() http.Handler { return kc.keys }

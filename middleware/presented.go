@@ -19,11 +19,16 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(auth[len(scheme):]), true
 }
 
-// isKey reports whether token has the form of this Keycap's keys (its
-// prefix), as Authenticate tells keys from other bearer tokens.
+// isKey reports whether token has the form of this Keycap's keys (the
+// prefix of one of their kinds), as Authenticate tells keys from other
+// bearer tokens.
 func (kc *Keycap) isKey(token string) bool {
-	prefix := kc.manager.Prefix()
-	return len(token) > len(prefix) && token[:len(prefix)] == prefix && token[len(prefix)] == '_'
+	for _, prefix := range kc.prefixes {
+		if len(token) > len(prefix) && token[:len(prefix)] == prefix && token[len(prefix)] == '_' {
+			return true
+		}
+	}
+	return false
 }
 
 // keyCaller returns the key a request presents, verified (and rate

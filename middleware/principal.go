@@ -2,6 +2,8 @@ package middleware
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"sync"
 
 	"github.com/keycaphq/keycap/keys"
@@ -67,6 +69,30 @@ func (p Principal) Key() *keys.Key {
 		return nil
 	}
 	return p.key.Key.Clone()
+}
+
+// Organization reports whether the caller is a key of an organization (or
+// another non-person subject, [policy.Subject].Organization): OwnerID is
+// then the organization's id, not a user's. False for a session.
+func (p Principal) Organization() bool { return p.key != nil && p.key.Subject.Organization }
+
+// Metadata returns a copy of the key's metadata, the app's JSON object
+// ([keys.Key].Metadata); nil for a session or a key without any. keycap
+// never decides anything on it.
+func (p Principal) Metadata() json.RawMessage {
+	if p.key == nil || p.key.Key == nil {
+		return nil
+	}
+	return slices.Clone(p.key.Key.Metadata)
+}
+
+// KeyKind returns the kind of the key ([keys.Key].Kind), picked from its
+// prefix: "" for the default kind and for a session.
+func (p Principal) KeyKind() string {
+	if p.key == nil || p.key.Key == nil {
+		return ""
+	}
+	return p.key.Key.Kind
 }
 
 type stateKey struct{} // unexported: nobody else can collide

@@ -32,6 +32,10 @@ type keyJSON struct {
 	RevokedReason     string             `json:"revoked_reason,omitempty"`
 	CreatedBy         string             `json:"created_by"`
 	CreatedByKind     audit.Kind         `json:"created_by_kind,omitempty"` // user, key, operator or system
+	ChangedBy         string             `json:"changed_by,omitempty"`      // who made the last change; left out before any
+	ChangedByKind     audit.Kind         `json:"changed_by_kind,omitempty"` // user, key, operator or system
+	Kind              string             `json:"kind,omitempty"`            // the key's kind; left out for the default kind
+	Metadata          json.RawMessage    `json:"metadata,omitempty"`        // the app's JSON object; left out when none
 	PreviousExpiresAt *time.Time         `json:"previous_secret_expires_at,omitempty"`
 	Remaining         *int64             `json:"remaining,omitempty"`
 	Key               string             `json:"key,omitempty"`
@@ -50,7 +54,8 @@ func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
 		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 		RevokedBy: actorJSON(k.RevokedBy), RevokedByKind: k.RevokedBy.Kind, RevokedReason: k.RevokedReason,
 		CreatedBy: actorJSON(k.CreatedBy), CreatedByKind: k.CreatedBy.Kind, Remaining: k.Remaining,
-		AllowedIPs: rangesJSON(k.AllowedIPs),
+		AllowedIPs: rangesJSON(k.AllowedIPs), ChangedBy: actorJSON(k.ChangedBy), ChangedByKind: k.ChangedBy.Kind,
+		Kind: k.Kind, Metadata: k.Metadata,
 	}
 	if k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) {
 		j.PreviousExpiresAt = timePtr(k.PreviousExpiresAt)

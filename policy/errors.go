@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 )
 
@@ -28,6 +29,10 @@ func (e *InvalidError) Unwrap() error { return e.Err }
 type ExceedsError struct {
 	Exceeded Permissions // exactly the requested part beyond Maximum; never empty
 	Maximum  Permissions // the cap that applied: what may be granted (may be empty)
+	// Bounds names the bounds the request went beyond, for a key of an
+	// organization: "organization" (its cap) and/or "user" (the rights in
+	// it of the member creating or changing the key). nil otherwise.
+	Bounds []string
 }
 
 // Error names the exceeded permissions, "resource:action" separated by
@@ -41,8 +46,29 @@ func (e *ExceedsError) Error() string {
 // for nothing.
 var ErrSubjectDisabled = errors.New("policy: subject is disabled")
 
+// ErrNotMember is what [Config].Members returns for a user who is not a
+// member of the organization; [Policy.MemberRights] returns it also for a
+// subject that is not an organization, or when no Members is configured.
+var ErrNotMember = errors.New("policy: not a member of the organization")
+
+// ErrOrganizationDisabled is what [Policy.MemberRights] returns for a
+// disabled organization; it wraps [ErrSubjectDisabled].
+var ErrOrganizationDisabled = fmt.Errorf("%w: the organization", ErrSubjectDisabled)
+
 // ErrEmpty is wrapped by the [*InvalidError] that [Policy.Grant] returns when
 // the permissions to store would be empty.
 var ErrEmpty = errors.New("policy: no permissions")
 
 func pathIndex(i int) string { return "[" + strconv.Itoa(i) + "]" }
+
+// ManageError refuses a member of an organization who may not manage its
+// keys: their rights in it ([Config].Members) lack [Config].ManageKeys.
+type ManageError struct {
+	Owner      string // the organization
+	Permission string // the permission a member needs: [Config].ManageKeys
+}
+
+// Error names the organization and the permission.
+func (e *ManageError) Error() string {
+	return "policy: managing the keys of " + e.Owner + " needs " + e.Permission + " in it"
+}

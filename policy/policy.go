@@ -24,6 +24,11 @@ type Config struct {
 	// the cap). When false, every key gets Default cut to the cap, and a
 	// request that names permissions is refused.
 	AllowClientPermissions bool
+	// AllowClientMetadata lets clients set a key's metadata (its "metadata"
+	// field over HTTP). When false only the server sets it, through
+	// keys.Manager, and a client request that names it is refused.
+	// Metadata never takes part in an authorization decision.
+	AllowClientMetadata bool
 	// Default is what a key gets when the client names no permissions; it is
 	// cut to the cap. With no bound configured at all, Default is the cap.
 	Default Permissions
@@ -53,6 +58,20 @@ type Config struct {
 	// owner may hold, keys created by keys included. 0 means
 	// [DefaultMaxKeys]; a negative value means no limit.
 	MaxKeys int
+
+	// Members returns the rights user holds now in org, a subject with
+	// [Subject].Organization set: the permissions the app gives them
+	// there. Return [ErrNotMember] (or an error wrapping it) when user is
+	// not a member. A member holding ManageKeys may create, list, change,
+	// rotate and revoke the organization's keys, within its cap and their
+	// rights in it. It is called on every such request, so it should be
+	// fast; it is never called at key verification. nil: no user manages
+	// any organization's keys.
+	Members func(ctx context.Context, org Subject, user string) (Permissions, error)
+	// ManageKeys is the permission, among a member's rights (Members), that
+	// lets them manage the organization's keys, such as "keys:manage".
+	// Required with Members.
+	ManageKeys string
 }
 
 // DefaultMaxKeys is the number of live keys an owner may hold when
@@ -69,6 +88,7 @@ type Policy struct {
 	roles           map[string]Permissions
 	maxFunc         func(context.Context, Subject) (Permissions, error)
 	allowClient     bool
+	clientMetadata  bool
 	stars           Permissions            // the permissions naming the literal "*" ([Star]) the configuration declares
 	roleCaps        map[string]Permissions // Max ∩ role, for the one-role fast path of Cap
 	defaultLifetime time.Duration
@@ -77,6 +97,9 @@ type Policy struct {
 	maxKeys         int // 0: no limit
 
 	allowListRules []lifetimeRule // IPAllowListFor, with no lifetime
+
+	members    func(context.Context, Subject, string) (Permissions, error) // nil: no organization keys managed by users
+	manageKeys [2]string                                                   // resource and action of ManageKeys
 }
 
 // New validates c and returns the Policy it describes. It refuses a
@@ -91,6 +114,7 @@ func New(c Config) (*Policy, error) {
 	p := &Policy{
 		maxFunc:         c.MaxFunc,
 		allowClient:     c.AllowClientPermissions,
+		clientMetadata:  c.AllowClientMetadata,
 		defaultLifetime: c.DefaultLifetime,
 		maxLifetime:     c.MaxLifetime,
 		maxKeys:         max(c.MaxKeys, 0),
@@ -129,6 +153,9 @@ func New(c Config) (*Policy, error) {
 	if err := p.setAllowList(c); err != nil {
 		return nil, err
 	}
+	if err := p.setMembers(c); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -146,6 +173,10 @@ func (p *Policy) MaxKeys() int { return p.maxKeys }
 
 // AllowsClientPermissions reports whether clients may choose permissions.
 func (p *Policy) AllowsClientPermissions() bool { return p.allowClient }
+
+// AllowsClientMetadata reports whether clients may set keys' metadata
+// ([Config].AllowClientMetadata).
+func (p *Policy) AllowsClientMetadata() bool { return p.clientMetadata }
 
 // Cap returns what s may grant: the intersection of every configured bound
 // and of extra bounds (such as the permissions of the API key making the

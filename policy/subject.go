@@ -7,4 +7,9 @@ type Subject struct {
 	Roles      []string          // looked up in [Config.Roles]; unknown roles grant nothing
 	Attributes map[string]string // free-form, for a [Config.MaxFunc]
 	Disabled   bool              // a disabled subject may grant nothing and its keys verify to nothing
+	// Organization marks a subject that is not a person (an organization,
+	// a team, a service account): it cannot log in, and its keys are
+	// managed by the users [Config].Members says may manage them. Its cap
+	// is computed like anyone's (Max, Roles, MaxFunc).
+	Organization bool
 }

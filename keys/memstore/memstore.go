@@ -125,6 +125,15 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 	n := k.Clone()
 	n.Version++
 	n.UpdatedAt = c.At
+	if !c.By.IsZero() {
+		n.ChangedBy = c.By
+	}
+	if c.Metadata != nil {
+		n.Metadata = nil
+		if len(*c.Metadata) > 0 {
+			n.Metadata = slices.Clone(*c.Metadata)
+		}
+	}
 	if c.Name != nil {
 		n.Name = *c.Name
 	}

@@ -52,6 +52,9 @@ func appendKey(b []byte, k *keys.Key) []byte {
 	b = binary.AppendVarint(b, int64(k.RefillInterval))
 	b = appendTime(b, k.LastRefillAt)
 	b = appendString(b, k.SecretID)
+	b = appendActor(b, k.ChangedBy)
+	b = appendString(b, k.Kind)
+	b = appendBytes(b, k.Metadata)
 	return appendPrefixes(b, k.AllowedIPs)
 }
 

@@ -34,6 +34,8 @@ func decodeKey(s string) (*keys.Key, error) {
 	k.RefillInterval = time.Duration(d.varint())
 	k.LastRefillAt = d.time()
 	k.SecretID = d.string()
+	k.ChangedBy, k.Kind = d.actor(), d.string()
+	k.Metadata = d.bytes()
 	k.AllowedIPs = d.prefixes()
 	if d.bad || len(d.s) != 0 {
 		return nil, errCorrupt

@@ -106,6 +106,12 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 		b.WriteString(column + " = ?, ")
 		args = append(args, v)
 	}
+	if !c.By.IsZero() {
+		set("changed_by", c.By.String())
+	}
+	if c.Metadata != nil {
+		set("metadata", string(*c.Metadata))
+	}
 	if c.Name != nil {
 		set("name", *c.Name)
 	}

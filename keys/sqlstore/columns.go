@@ -22,7 +22,7 @@ var columns = []string{
 	"revoked_at", "revoked_by", "revoked_reason", "disabled", "disabled_by",
 	"remaining", "refill_amount", "refill_interval_ms", "last_refill_at",
 	"version", "generation", "ancestors", "parent_generation", "disabled_at",
-	"secret_id", "allowed_ips",
+	"secret_id", "allowed_ips", "changed_by", "kind", "metadata",
 }
 
 // check refuses records the table cannot hold faithfully.
@@ -64,7 +64,7 @@ func (s *Store) args(k *keys.Key) ([]any, error) {
 		s.timeArg(k.RevokedAt), k.RevokedBy.String(), k.RevokedReason, k.Disabled, k.DisabledBy.String(),
 		remaining, k.RefillAmount, k.RefillInterval.Milliseconds(), s.timeArg(k.LastRefillAt),
 		int64(1), k.Generation, strings.Join(k.Ancestors, " "), k.ParentGeneration, s.timeArg(k.DisabledAt),
-		k.SecretID, allowedIPsText(k.AllowedIPs),
+		k.SecretID, allowedIPsText(k.AllowedIPs), k.ChangedBy.String(), k.Kind, string(k.Metadata),
 	}, nil
 }
 
@@ -91,6 +91,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 		k                                keys.Key
 		permissions                      []byte
 		createdBy, revokedBy, disabledBy string
+		changedBy, metadata              string
 		parentID, ancestors, allowedIPs  string
 		remaining                        sql.NullInt64
 		intervalMS                       int64
@@ -102,7 +103,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 		s.timeDest(&k.RevokedAt), &revokedBy, &k.RevokedReason, &k.Disabled, &disabledBy,
 		&remaining, &k.RefillAmount, &intervalMS, s.timeDest(&k.LastRefillAt),
 		&k.Version, &k.Generation, &ancestors, &k.ParentGeneration, s.timeDest(&k.DisabledAt),
-		&k.SecretID, &allowedIPs,
+		&k.SecretID, &allowedIPs, &changedBy, &k.Kind, &metadata,
 	)
 	if err != nil {
 		return nil, err
@@ -113,7 +114,8 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	for _, a := range []struct {
 		column, text string
 		to           *audit.Actor
-	}{{"created_by", createdBy, &k.CreatedBy}, {"revoked_by", revokedBy, &k.RevokedBy}, {"disabled_by", disabledBy, &k.DisabledBy}} {
+	}{{"created_by", createdBy, &k.CreatedBy}, {"revoked_by", revokedBy, &k.RevokedBy}, {"disabled_by", disabledBy, &k.DisabledBy},
+		{"changed_by", changedBy, &k.ChangedBy}} {
 		if err := a.to.UnmarshalText([]byte(a.text)); err != nil {
 			return nil, fmt.Errorf("sqlstore: key %s: %s %q: %w", k.ID, a.column, a.text, err)
 		}
@@ -127,6 +129,9 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	}
 	if len(k.PreviousHash) == 0 {
 		k.PreviousHash = nil
+	}
+	if metadata != "" {
+		k.Metadata = json.RawMessage(metadata)
 	}
 	if k.AllowedIPs, err = parseAllowedIPs(allowedIPs); err != nil {
 		return nil, fmt.Errorf("sqlstore: key %s: allowed_ips: %w", k.ID, err)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"github.com/keycaphq/keycap/audit"
 	"net/netip"
@@ -74,6 +75,13 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 			}},
 		{"allowed IPs lifted: an empty list is anywhere", nil, keys.Change{AllowedIPs: &[]netip.Prefix{}},
 			func(k *keys.Key) { k.AllowedIPs = nil }},
+		{"changed by", nil, keys.Change{Name: ptr("by"), By: admin}, func(k *keys.Key) { k.Name, k.ChangedBy = "by", admin }},
+		{"no actor keeps the last one", func(k *keys.Key) { k.ChangedBy = admin }, keys.Change{Name: ptr("re")},
+			func(k *keys.Key) { k.Name = "re" }},
+		{"metadata", nil, keys.Change{Metadata: ptr(json.RawMessage(`{"env":"prod","ü":[1,{"x":true}]}`))},
+			func(k *keys.Key) { k.Metadata = json.RawMessage(`{"env":"prod","ü":[1,{"x":true}]}`) }},
+		{"metadata removed: empty is none", func(k *keys.Key) { k.Metadata = json.RawMessage(`{"a":1}`) }, keys.Change{Metadata: ptr(json.RawMessage{})},
+			func(k *keys.Key) { k.Metadata = nil }},
 		{"revoke", nil, keys.Change{Revoked: &keys.Revoked{By: operator, Reason: "leaked"}},
 			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason = t1, operator, "leaked" }},
 		{"rotate and cut permissions", nil,

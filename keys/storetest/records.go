@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"net/netip"
 	"testing"
 	"time"
@@ -44,6 +45,9 @@ func fullKey(t *testing.T) *keys.Key {
 	k.RefillAmount = 100
 	k.RefillInterval = time.Hour
 	k.LastRefillAt = t0.Add(4 * time.Second)
+	k.ChangedBy = audit.User("member ü:1")
+	k.Kind = "test"
+	k.Metadata = json.RawMessage(`{"customer":"cus_ü\u0000","env":"staging","n":1.50,"tags":["a",{"b":null}]}`)
 	return k
 }
 

@@ -91,6 +91,16 @@ import (
 // works from inside them only, IPv4-mapped IPv6 clients included, and
 // lifting the list frees it.
 //
+// Organizations: through a Manager, a member who may manage an
+// organization's keys creates them within its cap and their rights (the
+// refusal names the bound), a plain member or a stranger may not; the key
+// survives its creator's demotion and deletion, is cut to the
+// organization's current cap and stops when it is disabled or removed;
+// the record keeps who created and changed it and its metadata. Two
+// managers creating 40 keys at once against a limit of 10 get exactly 10,
+// and a member's demotion holds against their concurrent changes; 60
+// metadata changes each racing a rename: none undone.
+//
 // -short shrinks the trial counts of all but the revocations; it skips
 // nothing. A Store must answer these races exactly: an unexpected error
 // (also [keys.ErrConflict] from Create or Consume) fails the test.
@@ -155,6 +165,9 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"SecretRotation", testSecretRotation},
 		{"RaceRehash", testRaceRehash},
 		{"AllowedIPs", testAllowedIPs},
+		{"OrgKeys", testOrgKeys},
+		{"RaceOrgKeyLimit", testRaceOrgKeyLimit},
+		{"RaceMetadata", testRaceMetadata},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
