@@ -71,9 +71,17 @@ func (e *cacheEntry) verified(subject policy.Subject, ownerCap policy.Permission
 	return nil
 }
 
+// sameSubject reports whether a and b are equal in every field. A field
+// added to policy.Subject must be compared here: TestSameSubjectKnowsEveryField
+// fails until it is.
 func sameSubject(a, b policy.Subject) bool {
-	return a.ID == b.ID && a.Disabled == b.Disabled && slices.Equal(a.Roles, b.Roles) && maps.Equal(a.Attributes, b.Attributes)
+	return a.ID == b.ID && a.Disabled == b.Disabled && a.Organization == b.Organization &&
+		slices.Equal(a.Roles, b.Roles) && maps.Equal(a.Attributes, b.Attributes)
 }
+
+// subjectFields is the number of fields of policy.Subject that sameSubject
+// compares.
+const subjectFields = 5
 
 // cutTo returns stored cut to bound: stored itself when it is within bound.
 func cutTo(stored, bound policy.Permissions) policy.Permissions {
