@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
@@ -133,6 +134,13 @@ type ExceedsMaximumDetails struct {
 	// went beyond: "organization" (its cap) and/or "user" (the rights in
 	// it of the member asking). Left out for other keys.
 	Bounds []string `json:"bounds,omitempty"`
+	// Records are the records of a restriction ("resources") the key may
+	// not be limited to, per resource, from a [policy.RecordsError]: the
+	// owner cannot do Exceeded on them now, or they lie outside the
+	// calling key's records (an empty list: the calling key reaches none
+	// of that resource). Left out when the refusal is about permissions
+	// alone.
+	Records policy.Resources `json:"records,omitempty"`
 }
 
 // ManageKeysDetails are the details of CANNOT_MANAGE_KEYS: a member of an
@@ -194,6 +202,11 @@ type InvalidFieldDetails struct {
 // InsufficientDetails are the details of INSUFFICIENT_PERMISSIONS.
 type InsufficientDetails struct {
 	Missing []string `json:"missing"` // "resource:action" the caller lacks
+	// Records names the record a record guard (middleware.RequireRecord)
+	// refused, {"projects": ["42"]}: the caller lacks Missing on it (the
+	// permission, the key's restriction, or the owner's live access to the
+	// record). Left out for a refusal of permissions alone.
+	Records policy.Resources `json:"records,omitempty"`
 }
 
 // DelegationDetails are the details of DELEGATION_EXCEEDS_KEY, from a
@@ -289,8 +302,16 @@ func fromTyped(err error) *Error {
 	var delegation *keys.DelegationError
 	var limit *keys.KeyLimitError
 	var allowList *policy.AllowListError
+	var records *policy.RecordsError
 	var manage *policy.ManageError
 	switch {
+	case errors.As(err, &records):
+		msg := "the key may not be limited to these records, which you cannot " + records.Exceeded.String() + " on now: "
+		if records.Delegation {
+			msg = "a key created by a key must stay within that key's records: "
+		}
+		return &Error{Code: CodeExceedsMaximum, Err: err, Message: msg + recordNames(records.Records),
+			Details: &ExceedsMaximumDetails{Exceeded: records.Exceeded, Maximum: records.Maximum, Records: records.Records}}
 	case errors.As(err, &exceeds):
 		return &Error{Code: CodeExceedsMaximum, Err: err, Message: exceedsMessage(exceeds),
 			Details: &ExceedsMaximumDetails{Exceeded: exceeds.Exceeded, Maximum: exceeds.Maximum, Bounds: exceeds.Bounds}}
@@ -347,7 +368,27 @@ var sentinels = []struct {
 	{policy.ErrSubjectDisabled, CodeSubjectDisabled, "your account may not manage API keys"},
 	{policy.ErrUnknownSubject, CodeSubjectDisabled, "your account may not manage API keys"},
 	{keys.ErrStoreUnavailable, CodeStoreUnavailable, "the key store is unavailable; try again shortly"},
+	{policy.ErrNoRecord, CodeNotFound, "no such record"},
 	{keys.ErrIPNotAllowed, CodeIPNotAllowed, "this API key may not be used from this address: its owner limited it to other IP ranges"},
+}
+
+// recordNames lists records as "projects 3, projects 4".
+func recordNames(r policy.Resources) string {
+	names := make([]string, 0, len(r))
+	for name := range r {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []string
+	for _, name := range names {
+		if len(r[name]) == 0 {
+			out = append(out, name+" (the calling key reaches none of them)")
+		}
+		for _, id := range r[name] {
+			out = append(out, name+" "+id)
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // exceedsMessage says which bound a request went beyond.

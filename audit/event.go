@@ -51,7 +51,13 @@ type Event struct {
 	// After is the key's permissions after the action: set for Created,
 	// Updated and Rotated, and for Refused the requested permissions beyond
 	// the cap (nil when the refusal was for something else); nil otherwise.
-	After  policy.Permissions
+	After policy.Permissions
+	// BeforeResources is the key's restriction to records before the
+	// action (nil: none), for Updated; AfterResources the restriction
+	// after it, for Created and Updated, and for Refused the records
+	// refused (a policy.RecordsError). nil otherwise.
+	BeforeResources, AfterResources policy.Resources
+
 	Reason string // why: the refusal or denial reason, or a revocation reason
 	IP     string // the client's address, for a denied verification
 }

@@ -88,6 +88,7 @@ type app struct {
 	activity  audit.Log // nil: no activity panel
 	templates *template.Template
 	closers   []func() error
+	projects  *projects // the demo's projects and their members
 
 	// scheduler sends the owners' notices (see notices.go); main runs it.
 	scheduler   *notify.Scheduler
@@ -117,6 +118,7 @@ func (a *app) build(cfg config) (err error) {
 	a.closers = append(a.closers, b.close)
 	a.users, a.where = b.users, b.where
 	a.orgs = newOrganizations()
+	a.projects = newProjects()
 	orgRoles := map[string]policy.Permissions{"acme": acmeCap}
 	for name, r := range roles {
 		orgRoles[name] = r
@@ -126,7 +128,8 @@ func (a *app) build(cfg config) (err error) {
 		// Acme's members manage its keys with keys:manage among their rights in it.
 		Members: a.orgs.rights, ManageKeys: "keys:manage",
 		// Keys may carry the app's own JSON; clients may set it.
-		AllowClientMetadata: true})
+		AllowClientMetadata: true,
+		Records:             a.projects.records()}) // who may do what on each project: see projects.go
 	if err != nil {
 		return err
 	}

@@ -31,17 +31,22 @@ type pageData struct {
 // orgView is an organization on the page.
 type orgView struct{ ID, Name string }
 
-// apiRoute documents one route of the demo API on the page.
-type apiRoute struct{ Method, Path, Permission string }
+// apiRoute documents one route of the demo API on the page. Record names
+// the path value of the project a record guard checks the permission on
+// ("id"); "" for a route guarded by the permission alone.
+type apiRoute struct{ Method, Path, Permission, Record string }
 
 var apiRoutes = []apiRoute{
-	{"GET", "/api/projects", "projects:read"},
-	{"POST", "/api/projects", "projects:write"},
-	{"DELETE", "/api/projects/{id}", "projects:delete"},
-	{"GET", "/api/files", "files:read"},
-	{"POST", "/api/files", "files:write"},
-	{"DELETE", "/api/files/{id}", "files:delete"},
-	{"GET", "/api/billing", "billing:read"},
+	{"GET", "/api/projects", "projects:read", ""}, // lists only the projects the caller may read
+	{"GET", "/api/projects/{id}", "projects:read", "id"},
+	{"POST", "/api/projects", "projects:write", ""},
+	{"DELETE", "/api/projects/{id}", "projects:delete", "id"},
+	{"PUT", "/api/projects/{id}/members/{user}", "projects:write", "id"},
+	{"DELETE", "/api/projects/{id}/members/{user}", "projects:write", "id"},
+	{"GET", "/api/files", "files:read", ""},
+	{"POST", "/api/files", "files:write", ""},
+	{"DELETE", "/api/files/{id}", "files:delete", ""},
+	{"GET", "/api/billing", "billing:read", ""},
 }
 
 // page serves GET /: the login form, or the logged-in user's key manager.

@@ -31,6 +31,14 @@ type CreateRequest struct {
 	// A key created by a key limited to ranges stays within them, and gets
 	// them when none are given.
 	AllowedIPs []netip.Prefix
+	// Resources limits the key to particular records ([Key].Resources);
+	// nil or empty: every record its owner can reach. Each listed record
+	// must be one the owner can do the key's actions on now, and name a
+	// resource the key holds permissions on. A key created by a key
+	// limited to records stays within them, and gets them for each
+	// resource it names none of (a copy: the calling key widening later
+	// does not widen it).
+	Resources policy.Resources
 	// Metadata is the app's JSON object about the key ([Key].Metadata): at
 	// most 4 KiB compact, 4 levels deep and 64 keys in all ([*FieldError]
 	// otherwise); stored re-encoded, members sorted. nil or {}: none.
@@ -53,7 +61,7 @@ type CreateRequest struct {
 // new key. It returns the record and the key itself, which is shown once
 // and never stored. On any refusal nothing is stored; the error is a
 // [*policy.InvalidError], [*policy.ExceedsError], [*policy.LifetimeError],
-// [*policy.AllowListError], [*FieldError], [*DelegationError], [*KeyLimitError],
+// [*policy.AllowListError], [*policy.RecordsError], [*FieldError], [*DelegationError], [*KeyLimitError],
 // [ErrPreviousSecret], [policy.ErrUnknownSubject],
 // [policy.ErrSubjectDisabled] or a Store error.
 func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, error) {
@@ -99,6 +107,9 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		return nil, "", err
 	}
 	granted, err := m.grantFor(ctx, r.Owner, r.Permissions, r.Caller, s, kc)
+	if err == nil {
+		r.Resources, err = m.grantResources(ctx, r.Owner, granted, r.Resources, r.Caller)
+	}
 	if err != nil {
 		m.auditRefusal(ctx, actor, r.Owner, "", err)
 		return nil, "", err
@@ -123,6 +134,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		SecretID:         m.secrets.newestID,
 		AllowedIPs:       ips,
 		Metadata:         metadata,
+		Resources:        r.Resources,
 		Version:          1,
 		CreatedAt:        now,
 		UpdatedAt:        now,
@@ -136,8 +148,28 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted})
+	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted, AfterResources: k.Resources})
 	return k, token, nil
+}
+
+// grantResources returns the restriction to records of a key of owner
+// holding granted, asked for as requested through caller
+// ([policy.Policy.GrantResources] for the owner as the Subjects say now).
+func (m *Manager) grantResources(ctx context.Context, owner string, granted policy.Permissions, requested policy.Resources, caller *Verified) (policy.Resources, error) {
+	subject, err := m.subjects.Subject(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	return m.policy.GrantResources(ctx, subject, granted, requested, callerResources(caller))
+}
+
+// callerResources is the calling key's effective restriction to records:
+// what a key it creates or changes stays within; nil for a person.
+func callerResources(caller *Verified) policy.Resources {
+	if caller == nil {
+		return nil
+	}
+	return caller.Resources
 }
 
 // insert gives k a fresh id and secret and stores it, retrying on the
@@ -219,13 +251,17 @@ func (m *Manager) auditRefusal(ctx context.Context, actor audit.Actor, owner, ke
 	var lifetime *policy.LifetimeError
 	var delegation *DelegationError
 	var allowList *policy.AllowListError
+	var records *policy.RecordsError
 	if !errors.As(err, &exceeds) && !errors.As(err, &invalid) && !errors.As(err, &lifetime) && !errors.As(err, &delegation) &&
-		!errors.As(err, &allowList) {
+		!errors.As(err, &allowList) && !errors.As(err, &records) {
 		return
 	}
 	e := audit.Event{Type: audit.Refused, Time: m.now(), Actor: actor, OwnerID: owner, KeyID: keyID, Reason: err.Error()}
 	if exceeds != nil {
 		e.After = exceeds.Exceeded
+	}
+	if records != nil {
+		e.After, e.AfterResources = records.Exceeded, records.Records
 	}
 	m.audit(ctx, e)
 }

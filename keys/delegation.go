@@ -48,6 +48,7 @@ func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now 
 		if !policy.Subset(v.Permissions, parent.Permissions) {
 			v.Permissions = policy.Intersect(v.Permissions, parent.Permissions)
 		}
+		v.Resources = policy.IntersectResources(v.Resources, parent.Resources)
 		if parent.Remaining != nil {
 			v.quota = append(v.quota, parent.ID)
 			if v.Remaining < 0 || *parent.Remaining < v.Remaining {

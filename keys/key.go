@@ -36,6 +36,13 @@ type Key struct {
 	// from anywhere. Normalized: masked, IPv4-mapped ranges as IPv4,
 	// sorted, no duplicates, at most 64. Read-only once stored.
 	AllowedIPs []netip.Prefix
+	// Resources limits the key to particular records, per resource
+	// ({"projects": ["1"]}): a record guard (middleware.RequireRecord)
+	// admits it only for those records, and only while its owner can still
+	// do the action on them. A resource with no entry is not limited. nil:
+	// no restriction. Normalized ([policy.NormalizeResources]): no list is
+	// empty. Read-only once stored.
+	Resources policy.Resources
 
 	// Version counts the changes made to the record (1 when created). A
 	// [Change] names the version its decision was made on and is refused
@@ -125,7 +132,7 @@ func (k *Key) IsExpired(now time.Time) bool {
 }
 
 // Clone returns a deep copy of k: hashes, ancestors, permissions,
-// allowed IPs and quota included, so the copy can be changed without touching k.
+// allowed IPs, resources and quota included, so the copy can be changed without touching k.
 func (k *Key) Clone() *Key {
 	c := *k
 	c.Hash = slices.Clone(k.Hash)
@@ -134,6 +141,7 @@ func (k *Key) Clone() *Key {
 	c.AllowedIPs = slices.Clone(k.AllowedIPs)
 	c.Metadata = slices.Clone(k.Metadata)
 	c.Permissions = k.Permissions.Clone()
+	c.Resources = k.Resources.Clone()
 	if k.Remaining != nil {
 		r := *k.Remaining
 		c.Remaining = &r

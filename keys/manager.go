@@ -145,6 +145,14 @@ func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissio
 	return m.policy.Cap(ctx, s, bounds...)
 }
 
+// Subject returns the subject with id as the Config's Subjects say they
+// are now: what a record guard asks the policy's [policy.Records] about
+// for a logged-in user. Errors are the Subjects' (such as
+// [policy.ErrUnknownSubject]).
+func (m *Manager) Subject(ctx context.Context, id string) (policy.Subject, error) {
+	return m.subjects.Subject(ctx, id)
+}
+
 // Close writes pending last-used bookkeeping and moves of keys to the
 // newest server secret to the Store now, and returns the errors of those
 // writes. The Manager stays usable, and later uses are recorded as

@@ -108,6 +108,10 @@ type Change struct {
 	// checked and compact); an empty one removes it (the Store then keeps
 	// nil). nil: unchanged.
 	Metadata *json.RawMessage
+	// Resources replaces the key's restriction to records ([Key].Resources,
+	// already granted and normalized); an empty one lifts it (the Store
+	// then keeps nil). nil: unchanged.
+	Resources *policy.Resources
 }
 
 // Disabled turns a key off (Disabled true, By set; the Store sets

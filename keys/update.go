@@ -40,6 +40,14 @@ type UpdateRequest struct {
 	// Metadata replaces the key's metadata ([CreateRequest].Metadata says
 	// what it may be); an empty object removes it. nil: unchanged.
 	Metadata *json.RawMessage
+	// Resources replaces the key's restriction to records (the whole of
+	// it: [CreateRequest].Resources says what it may be); pointing to nil
+	// or an empty map lifts it, and the key reaches every record its owner
+	// can (within a calling key's restriction). nil: unchanged. Whenever
+	// permissions or resources change, the restriction is checked again
+	// against the key's actions and the owner's live access; a kept
+	// restriction drops the resources the new permissions no longer hold.
+	Resources *policy.Resources
 	// IfVersion, when not 0, makes the change conditional on the record
 	// the caller decided it on: if the key's [Key].Version is another by
 	// the time it is written, Update answers [ErrConflict] and writes
@@ -85,7 +93,7 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 	if err != nil {
 		return c, err
 	}
-	if !s.owner && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil || u.Metadata != nil) {
+	if !s.owner && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil || u.Metadata != nil || u.Resources != nil) {
 		return c, s.sideRefusal()
 	}
 	if u.Name != nil {
@@ -112,12 +120,13 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 		return c, err
 	}
 	perms := k.Permissions
-	if u.Permissions != nil {
-		granted, err := m.grantFor(ctx, u.Owner, u.Permissions, u.Caller, s, m.kinds.of(k))
-		if err != nil {
+	if u.Permissions != nil || u.Resources != nil {
+		if c.Permissions, c.Resources, err = m.regrant(ctx, u, k, s); err != nil {
 			return c, err
 		}
-		c.Permissions, perms = granted, granted
+		if c.Permissions != nil {
+			perms = c.Permissions
+		}
 	}
 	if u.Lifetime != nil {
 		expiresAt, err := m.expiry(m.kinds.of(k), perms, *u.Lifetime, k.CreatedAt, now, u.Caller)
@@ -165,4 +174,34 @@ func disabling(k *Key, disabled bool, actor audit.Actor, ownerSide func(audit.Ac
 		return nil, ErrDisabledByAdmin
 	}
 	return &Disabled{}, nil
+}
+
+// regrant decides the permissions (nil: unchanged) and the restriction to
+// records (nil: unchanged) u gives k, within the owner's cap and live
+// access and the calling key's bounds.
+func (m *Manager) regrant(ctx context.Context, u UpdateRequest, k *Key, s side) (policy.Permissions, *policy.Resources, error) {
+	perms, granted := k.Permissions, policy.Permissions(nil)
+	var err error
+	if u.Permissions != nil {
+		if granted, err = m.grantFor(ctx, u.Owner, u.Permissions, u.Caller, s, m.kinds.of(k)); err != nil {
+			return nil, nil, err
+		}
+		perms = granted
+	}
+	requested := k.Resources
+	if u.Resources != nil {
+		requested = *u.Resources
+	} else if len(requested) > 0 {
+		requested = requested.Clone()
+		for name := range requested {
+			if len(perms[name]) == 0 {
+				delete(requested, name) // the key no longer acts on name
+			}
+		}
+	}
+	res, err := m.grantResources(ctx, u.Owner, perms, requested, u.Caller)
+	if err != nil || res.Equal(k.Resources) {
+		return granted, nil, err
+	}
+	return granted, &res, nil
 }

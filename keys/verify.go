@@ -28,6 +28,10 @@ type Verified struct {
 	// the grace period of a parent's previous secret that created it. Zero:
 	// never.
 	ExpiresAt time.Time
+	// Resources is the key's effective restriction to records: its own
+	// ([Key].Resources) cut to each ancestor's ([policy.IntersectResources]);
+	// nil when neither limits it. Read-only.
+	Resources policy.Resources
 	// Remaining is the tightest quota left along the key and its ancestors
 	// as read at verification (a request spends from each); -1 when none of
 	// them has a quota.
@@ -161,7 +165,7 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*
 // usable, for subject under ownerCap: its permissions cut to that cap and
 // to each ancestor's, its lifetime and its quota.
 func (m *Manager) effective(ctx context.Context, k *Key, entry *cacheEntry, subject policy.Subject, ownerCap policy.Permissions, previous bool, now time.Time, clientIP string) (*Verified, error) {
-	v := &Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1}
+	v := &Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1, Resources: k.Resources}
 	v.until(m.lifetimeEnd(k))
 	v.Permissions = cutTo(k.Permissions, ownerCap)
 	if entry != nil {

@@ -21,6 +21,9 @@ type eventJSON struct {
 	After  policy.Permissions `json:"after,omitempty"`
 	Reason string             `json:"reason,omitempty"`
 	IP     string             `json:"ip,omitempty"`
+
+	BeforeResources policy.Resources `json:"before_resources,omitempty"` // the key's restriction to records before
+	AfterResources  policy.Resources `json:"after_resources,omitempty"`  // and after; for a refusal, the records refused
 }
 
 // activity serves GET /activity: recent events about the caller's keys,
@@ -48,7 +51,8 @@ func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) 
 	}
 	out := make([]eventJSON, len(events))
 	for i, e := range events {
-		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: actorJSON(e.Actor), Kind: e.Actor.Kind, KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP}
+		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: actorJSON(e.Actor), Kind: e.Actor.Kind, KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP,
+			BeforeResources: e.BeforeResources, AfterResources: e.AfterResources}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out})
 	return nil

@@ -41,14 +41,15 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 			kc.fail(w, r, err)
 			return
 		}
+		st := keyState(r.Context(), kc, v)
 		if kc.rateLimit.enabled() {
-			p := keyPrincipal(v)
+			p := st.keyPrincipal()
 			if err := kc.limit(w, r, &p); err != nil {
 				kc.fail(w, r, err)
 				return
 			}
 		}
-		next.ServeHTTP(w, r.WithContext(keyState(r.Context(), kc, v)))
+		next.ServeHTTP(w, r.WithContext(st))
 	})
 }
 
@@ -102,14 +103,18 @@ func (kc *Keycap) sessionPrincipal(ctx context.Context) (Principal, error) {
 	if id == "" {
 		return Principal{}, nil
 	}
-	userCap, err := kc.manager.Cap(ctx, id)
+	subject, err := kc.manager.Subject(ctx, id)
 	if errors.Is(err, policy.ErrUnknownSubject) {
 		return Principal{}, nil // the user is gone: as good as logged out
 	} else if err != nil {
 		return Principal{}, err
 	}
+	userCap, err := kc.manager.Policy().Cap(ctx, subject)
+	if err != nil {
+		return Principal{}, err
+	}
 	// The cap may be the policy's own map: Principal never hands it out.
-	return Principal{kind: KindSession, ownerID: id, perms: userCap}, nil
+	return Principal{kind: KindSession, ownerID: id, perms: userCap, subject: subject}, nil
 }
 
 func misconfigured(message string, cause error) *keycap.Error {

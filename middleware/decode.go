@@ -192,3 +192,22 @@ func countField(name string, dst **int64) fieldDecoder {
 		return nil
 	}
 }
+
+// resourcesField accepts {"resource": ["id", ...], ...} or null (no
+// restriction: on PATCH, lifts it); ids are checked by the policy.
+func resourcesField(dst **policy.Resources) fieldDecoder {
+	return func(raw json.RawMessage) error {
+		const want = `resources must be an object of arrays of record ids, e.g. {"projects": ["42"]}, or null`
+		if string(raw) == "null" {
+			*dst = new(policy.Resources)
+			return nil
+		}
+		var perms policy.Permissions
+		if err := permissionsField(&perms)(raw); err != nil {
+			return invalidBody(want, "resources")
+		}
+		r := policy.Resources(perms)
+		*dst = &r
+		return nil
+	}
+}

@@ -68,6 +68,10 @@ type introspection struct {
 	Permissions policy.Permissions `json:"permissions,omitempty"`
 	Remaining   *int64             `json:"remaining,omitempty"` // the tightest quota left along the key and its ancestors, when one applies
 	Previous    bool               `json:"previous_secret,omitempty"`
+	// Resources is the key's effective restriction to records (its own cut
+	// to its ancestors'): a resource server serving records must admit the
+	// key only on these, and only while the owner may; left out: none.
+	Resources policy.Resources `json:"resources,omitempty"`
 }
 
 // introspect serves POST {Path}/introspect.
@@ -169,7 +173,7 @@ func (kc *Keycap) describe(r *http.Request, token, clientIP string) (introspecti
 	}
 	k := v.Key
 	answer := introspection{Active: true, Scope: v.Permissions.String(), Sub: k.OwnerID, ClientID: k.ID, KeyID: k.ID,
-		TokenType: "Bearer", Iat: k.CreatedAt.Unix(), Permissions: v.Permissions, Previous: v.PreviousSecret}
+		TokenType: "Bearer", Iat: k.CreatedAt.Unix(), Permissions: v.Permissions, Previous: v.PreviousSecret, Resources: v.Resources}
 	if v.Remaining >= 0 {
 		answer.Remaining = &v.Remaining
 	}

@@ -28,6 +28,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	var ranges *[]netip.Prefix
 	var metadata *json.RawMessage
 	var kind *string
+	var resources *policy.Resources
 	err = kc.decodeObject(w, r, false, map[string]fieldDecoder{
 		"kind":                    stringField("kind", &kind),
 		"name":                    stringField("name", &name),
@@ -38,6 +39,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 		"refill_interval_seconds": secondsField("refill_interval_seconds", &refillInterval),
 		"allowed_ips":             rangesField(&ranges),
 		"metadata":                kc.metadataField(&metadata),
+		"resources":               resourcesField(&resources),
 	})
 	if err != nil {
 		return err
@@ -54,6 +56,9 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	}
 	if ranges != nil {
 		req.AllowedIPs = *ranges
+	}
+	if resources != nil {
+		req.Resources = *resources
 	}
 	if remaining != nil {
 		req.Quota = &keys.Quota{Remaining: *remaining}
@@ -134,6 +139,10 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 	if err != nil {
 		return err
 	}
+	records, err := kc.pickable(r.Context(), p, allowed)
+	if err != nil {
+		return err
+	}
 	pol := kc.manager.Policy()
 	maxLifetime := pol.MaxLifetime(allowed)
 	if kind.MaxLifetime > 0 && (maxLifetime == 0 || kind.MaxLifetime < maxLifetime) {
@@ -149,6 +158,7 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 		"allow_client_permissions": pol.AllowsClientPermissions(),
 		"max_lifetime_seconds":     int64(maxLifetime.Seconds()),
 		"allow_list_required":      needsList,
+		"records":                  records,
 	})
 	return nil
 }
@@ -186,6 +196,7 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		"kind": func(json.RawMessage) error {
 			return fieldError("kind", "a key's kind cannot change; create a key of the other kind")
 		},
+		"resources": resourcesField(&u.Resources),
 	})
 	if err != nil {
 		return err
@@ -194,8 +205,8 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		d := time.Duration(*expiresIn) * time.Second
 		u.Lifetime = &d
 	}
-	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil && u.Metadata == nil {
-		return invalidBody("nothing to change: send name, permissions, expires_in, disabled, allowed_ips or metadata", "")
+	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil && u.Metadata == nil && u.Resources == nil {
+		return invalidBody("nothing to change: send name, permissions, expires_in, disabled, allowed_ips, metadata or resources", "")
 	}
 	k, err := kc.manager.Update(r.Context(), u)
 	if err != nil {

@@ -36,7 +36,7 @@ func (kc *Keycap) isKey(token string) bool {
 // zero Principal when the request presents no key.
 func (kc *Keycap) keyCaller(w http.ResponseWriter, r *http.Request) (Principal, *state, error) {
 	if st := stateFrom(r.Context()); st != nil && st.key != nil {
-		return keyPrincipal(st.key), st, nil
+		return st.keyPrincipal(), st, nil
 	}
 	raw, ok := kc.keyFrom(r)
 	if !ok {
@@ -46,13 +46,14 @@ func (kc *Keycap) keyCaller(w http.ResponseWriter, r *http.Request) (Principal, 
 	if err != nil {
 		return Principal{}, nil, err
 	}
-	p := keyPrincipal(v)
+	st := keyState(r.Context(), kc, v)
+	p := st.keyPrincipal()
 	if kc.rateLimit.enabled() {
 		if err := kc.limit(w, r, &p); err != nil {
 			return Principal{}, nil, err
 		}
 	}
-	return p, keyState(r.Context(), kc, v), nil
+	return p, st, nil
 }
 
 // spend counts v's introspection as a use: one request of its rate limit

@@ -40,6 +40,10 @@ type Principal struct {
 	ownerID string
 	perms   policy.Permissions // shared with keycap: never handed out
 	key     *keys.Verified     // the key, for KindKey; shared: never handed out
+
+	subject     policy.Subject   // the owner as the Subjects said at this request, for the policy's Records
+	restriction policy.Resources // the key's effective restriction to records; shared: never handed out
+	st          *state           // the request's state: its answers about records; nil outside a request
 }
 
 // Kind says how the caller authenticated: KindKey or KindSession.
@@ -110,6 +114,7 @@ type state struct {
 	key        *keys.Verified // the key, for KindKey: set before the request is handed on, never written after; shared, read-only
 	session    *sessionState  // the session user, resolved on demand; nil for a key
 	quotaSpent bool           // Require consumed the key's quota for this request
+	records    recordAnswers  // the policy's answers about records, asked once per request and record
 }
 
 // sessionState resolves the session user of a request without a key, once.
@@ -136,9 +141,11 @@ func keyState(ctx context.Context, kc *Keycap, v *keys.Verified) *state {
 	return &state{Context: ctx, kc: kc, key: v}
 }
 
-// keyPrincipal returns the Principal of the verified key v.
-func keyPrincipal(v *keys.Verified) Principal {
-	return Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: v}
+// keyPrincipal returns the Principal of the verified key of s.
+func (s *state) keyPrincipal() Principal {
+	v := s.key
+	return Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: v,
+		subject: v.Subject, restriction: v.Resources, st: s}
 }
 
 // Value implements context.Context.
@@ -157,10 +164,15 @@ func stateFrom(ctx context.Context) *state {
 // resolve returns the caller, resolving a session user once.
 func (s *state) resolve(ctx context.Context) (Principal, error) {
 	if s.key != nil {
-		return keyPrincipal(s.key), nil
+		return s.keyPrincipal(), nil
 	}
 	ss := s.session
-	ss.once.Do(func() { ss.principal, ss.err = s.kc.sessionPrincipal(ctx) })
+	ss.once.Do(func() {
+		ss.principal, ss.err = s.kc.sessionPrincipal(ctx)
+		if ss.principal.kind != 0 {
+			ss.principal.st = s
+		}
+	})
 	return ss.principal, ss.err
 }
 

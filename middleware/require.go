@@ -1,7 +1,6 @@
 package middleware
 
 import (
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,28 +35,11 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 	required := append([]string(nil), permissions...)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			st := stateFrom(r.Context())
-			if st == nil {
-				slog.Default().Error("keycap: Require needs Keycap.Authenticate in front of it", "path", r.URL.Path)
-				keycap.WriteError(w, r, misconfigured("Require needs Keycap.Authenticate in front of it", nil))
+			st, p, ok := guard(w, r, "Require")
+			if !ok {
 				return
 			}
 			kc := st.kc
-			p, err := st.resolve(r.Context())
-			if err != nil {
-				kc.fail(w, r, err)
-				return
-			}
-			if p.kind == 0 {
-				kc.fail(w, r, unauthenticated())
-				return
-			}
-			if p.kind == KindSession && !isSafe(r.Method) {
-				if err := kc.csrf.Check(r); err != nil {
-					kc.fail(w, r, csrfError(err))
-					return
-				}
-			}
 			if missing := policy.Missing(p.perms, required...); missing != nil {
 				kc.fail(w, r, insufficient(w.Header(), p.kind, missing))
 				return

@@ -41,6 +41,9 @@ type keyJSON struct {
 	Key               string             `json:"key,omitempty"`
 
 	AllowedIPs []string `json:"allowed_ips"` // the ranges the key may be used from; []: anywhere
+	// Resources limits the key to records per resource; {}: every record
+	// its owner can reach.
+	Resources policy.Resources `json:"resources"`
 }
 
 func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
@@ -55,7 +58,10 @@ func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
 		RevokedBy: actorJSON(k.RevokedBy), RevokedByKind: k.RevokedBy.Kind, RevokedReason: k.RevokedReason,
 		CreatedBy: actorJSON(k.CreatedBy), CreatedByKind: k.CreatedBy.Kind, Remaining: k.Remaining,
 		AllowedIPs: rangesJSON(k.AllowedIPs), ChangedBy: actorJSON(k.ChangedBy), ChangedByKind: k.ChangedBy.Kind,
-		Kind: k.Kind, Metadata: k.Metadata,
+		Kind: k.Kind, Metadata: k.Metadata, Resources: k.Resources,
+	}
+	if j.Resources == nil {
+		j.Resources = policy.Resources{}
 	}
 	if k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) {
 		j.PreviousExpiresAt = timePtr(k.PreviousExpiresAt)

@@ -54,6 +54,14 @@ type Config struct {
 	// rule.
 	IPAllowListFor []string
 
+	// Records lets the app answer what a subject may do on one record, so
+	// that keys limited to records ([Resources]) are checked against the
+	// owner's live access to each of them at creation and at every request
+	// a record guard admits, and so that pickers can list them. nil: keys
+	// may still be limited to records (a restriction narrows, nothing
+	// widens), but only their permissions and the restriction are checked.
+	Records *Records
+
 	// MaxKeys bounds how many live keys (neither revoked nor expired) one
 	// owner may hold, keys created by keys included. 0 means
 	// [DefaultMaxKeys]; a negative value means no limit.
@@ -98,8 +106,11 @@ type Policy struct {
 
 	allowListRules []lifetimeRule // IPAllowListFor, with no lifetime
 
-	members    func(context.Context, Subject, string) (Permissions, error) // nil: no organization keys managed by users
-	manageKeys [2]string                                                   // resource and action of ManageKeys
+	recordResources map[string]bool // Records.Resources; nil without Records
+	recordActions   func(context.Context, Subject, string, string) ([]string, error)
+	recordList      func(context.Context, Subject, string, int) ([]Record, error)
+	members         func(context.Context, Subject, string) (Permissions, error) // nil: no organization keys managed by users
+	manageKeys      [2]string                                                   // resource and action of ManageKeys
 }
 
 // New validates c and returns the Policy it describes. It refuses a
@@ -154,6 +165,9 @@ func New(c Config) (*Policy, error) {
 		return nil, err
 	}
 	if err := p.setMembers(c); err != nil {
+		return nil, err
+	}
+	if err := p.setRecords(c); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -95,6 +95,11 @@
     var d = e.details || {};
     switch (e.code) {
       case 'PERMISSIONS_EXCEED_MAXIMUM':
+        if (d.records) {
+          return 'You can’t limit a key to ' + andList(Object.keys(d.records).sort().map(function (r) {
+            return r + ' ' + andList(d.records[r]);
+          })) + ': you may not ' + andList(phrases(d.exceeded)) + ' there.';
+        }
         return 'You can’t give a key permission to ' + andList(phrases(d.exceeded)) +
           ', because your account (' + role + ') doesn’t have that permission. ' +
           'You may grant at most: ' + describe(d.maximum) + '.';
@@ -213,11 +218,64 @@
     });
   }
 
+  // recordLabels names records by resource and id, from the pickers:
+  // {"projects": {"1": "Website redesign"}}.
+  var recordLabels = {};
+
+  // renderRecords offers, for each resource whose records a key may be
+  // limited to, "all my projects" or "only these", with the user's
+  // projects to pick from.
+  function renderRecords(g) {
+    var body = $('records-body');
+    body.replaceChildren();
+    Object.keys(g.records || {}).sort().forEach(function (resource) {
+      var records = g.records[resource];
+      recordLabels[resource] = {};
+      records.forEach(function (r) { recordLabels[resource][r.id] = r.label; });
+      var all = el('input', { type: 'radio', id: 'scope-' + resource + '-all', name: 'scope-' + resource, value: 'all' });
+      var only = el('input', { type: 'radio', id: 'scope-' + resource + '-only', name: 'scope-' + resource, value: 'only' });
+      all.checked = all.defaultChecked = true; // form.reset() comes back to all
+      var list = el('div', { class: 'record-list', id: 'records-' + resource }, records.map(function (r) {
+        var id = 'record-' + resource + '-' + r.id;
+        var box = el('input', { type: 'checkbox', id: id, name: 'record-' + resource, value: r.id });
+        box.disabled = true;
+        return el('div', { class: 'choice-row' }, [el('label', { for: id, class: 'choice' }, [box, document.createTextNode(' ' + r.label)]),
+          el('span', { class: 'muted small', text: ' you may ' + andList(r.actions.slice().sort(byRank)) })]);
+      }));
+      var toggle = function () {
+        list.querySelectorAll('input').forEach(function (box) { box.disabled = !only.checked; });
+      };
+      all.addEventListener('change', toggle);
+      only.addEventListener('change', toggle);
+      body.append(el('fieldset', { class: 'picker records', id: 'scope-' + resource }, [
+        el('legend', { text: 'Which ' + resource + '?' }),
+        el('div', { class: 'choice-row' }, [el('label', { for: all.id, class: 'choice' }, [all, document.createTextNode(' All my ' + resource)])]),
+        el('div', { class: 'choice-row' }, [el('label', { for: only.id, class: 'choice' }, [only, document.createTextNode(' Only these:')])]),
+        list,
+        el('p', { class: 'muted small', text: 'The key works on ' + resource + ' you can reach when it is used: taken off one, the key stops working on it too.' })
+      ]));
+    });
+  }
+
   function loadGrantable() {
     return api('GET', '/api-keys/grantable').then(function (res) {
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
       renderPicker(res.data);
+      renderRecords(res.data);
     });
+  }
+
+  // recordsNote says, under a key's permissions, which records it may touch.
+  function recordsNote(k) {
+    var res = k.resources || {};
+    var names = Object.keys(res).sort();
+    if (!names.length) { return null; }
+    return note([document.createTextNode(names.map(function (r) {
+      return 'only ' + r + ' ' + andList(res[r].map(function (id) {
+        var label = (recordLabels[r] || {})[id];
+        return label ? '“' + label + '”' : id;
+      }));
+    }).join('; '))], 'records');
   }
 
   // --- the key list ------------------------------------------------------
@@ -321,7 +379,7 @@
     return el('tr', { 'data-key-id': k.id, class: 'status-' + k.status }, [
       el('th', { scope: 'row', 'data-label': 'Name', text: k.name }),
       cell('Key', [el('code', { class: 'hint', text: k.hint })]),
-      cell('Permissions', [el('span', { text: describe(k.permissions) }), usedFrom(k)]),
+      cell('Permissions', [el('span', { text: describe(k.permissions) }), recordsNote(k), usedFrom(k)]),
       cell('Created', [when(k.created_at, '')]),
       cell('Last used', [when(k.last_used_at, 'never', true)]),
       cell('Expires', expiry(k)),
@@ -370,6 +428,7 @@
         return loadActivity().then(function () { return res; }); // a refusal is audited too
       }
       form.reset();
+      form.querySelectorAll('.record-list input').forEach(function (box) { box.disabled = true; });
       showNewKey(res.data, $('create-submit'), '');
       announce('Key “' + res.data.name + '” created. Copy it now: it is shown only once.');
       return refresh().then(function () { return res; });
@@ -461,6 +520,20 @@
     if (expiry) { body.expires_in = Number(expiry); }
     var ips = ranges($('key-ips').value);
     if (ips.length) { body.allowed_ips = ips; }
+    var missing = null;
+    form.querySelectorAll('input[value=only]:checked').forEach(function (only) {
+      var resource = only.name.replace(/^scope-/, '');
+      var ids = [];
+      form.querySelectorAll('input[name="record-' + resource + '"]:checked').forEach(function (box) { ids.push(box.value); });
+      if (!ids.length) { missing = missing || resource; }
+      body.resources = body.resources || {};
+      body.resources[resource] = ids;
+    });
+    if (missing) {
+      showError(createError, 'Pick at least one of your ' + missing + ', or choose all of them.');
+      createError.focus();
+      return;
+    }
     createKey(body);
   }
 

@@ -165,6 +165,12 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 			n.AllowedIPs = slices.Clone(*c.AllowedIPs)
 		}
 	}
+	if c.Resources != nil {
+		n.Resources = nil
+		if len(*c.Resources) > 0 {
+			n.Resources = c.Resources.Clone()
+		}
+	}
 	if c.EndGrace && c.Secret == nil {
 		n.PreviousHash, n.PreviousExpiresAt = nil, time.Time{}
 	}

@@ -55,7 +55,8 @@ func appendKey(b []byte, k *keys.Key) []byte {
 	b = appendActor(b, k.ChangedBy)
 	b = appendString(b, k.Kind)
 	b = appendBytes(b, k.Metadata)
-	return appendPrefixes(b, k.AllowedIPs)
+	b = appendPrefixes(b, k.AllowedIPs)
+	return appendPermissions(b, policy.Permissions(k.Resources)) // the same shape: resource to sorted strings
 }
 
 func appendString(b []byte, s string) []byte {

@@ -29,6 +29,9 @@ func fillAll(t *testing.T, v reflect.Value, n *int) {
 	case policy.Permissions:
 		v.Set(reflect.ValueOf(policy.Permissions{"r" + strconv.Itoa(i): {"read", "write"}, "s": {}}))
 		return
+	case policy.Resources:
+		v.Set(reflect.ValueOf(policy.Resources{"r" + strconv.Itoa(i): {"1", "acme:7"}, "s": {}}))
+		return
 	case netip.Prefix: // IPv4, IPv6 and IPv4-mapped IPv6, by turns
 		v.Set(reflect.ValueOf([]netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), 32),
 			netip.MustParsePrefix("2001:db8::" + strconv.Itoa(i) + "/128"), netip.MustParsePrefix("::ffff:198.51.100.0/120")}[i%3]))
@@ -81,7 +84,8 @@ func TestCodecKeepsNilEmptyAndZero(t *testing.T) {
 		k    keys.Key
 	}{
 		{"zero record", keys.Key{}},
-		{"empty, not nil", keys.Key{Hash: []byte{}, PreviousHash: []byte{}, Ancestors: []string{}, Permissions: policy.Permissions{}, AllowedIPs: []netip.Prefix{}}},
+		{"empty, not nil", keys.Key{Hash: []byte{}, PreviousHash: []byte{}, Ancestors: []string{}, Permissions: policy.Permissions{}, AllowedIPs: []netip.Prefix{}, Resources: policy.Resources{}}},
+		{"a resource's ids empty, not nil", keys.Key{Resources: policy.Resources{"projects": {}}}},
 		{"an action list empty, not nil", keys.Key{Permissions: policy.Permissions{"files": {}}}},
 		{"an action list nil", keys.Key{Permissions: policy.Permissions{"files": nil}}},
 		{"a quota of 0", keys.Key{Remaining: &zero}},
@@ -149,7 +153,7 @@ func TestDecodeRefusesCorruptRanges(t *testing.T) {
 	k := &keys.Key{AllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}}
 	good := appendKey(nil, k)
 	n := len(good)
-	require.Equal(t, []byte{2, 4, 203, 0, 113, 0, 24}, good[n-7:], "one range: count+1, size, address, bits")
+	require.Equal(t, []byte{2, 4, 203, 0, 113, 0, 24, 0}, good[n-8:], "one range: count+1, size, address, bits; then no resources")
 	for name, tail := range map[string][]byte{
 		"an address of 5 bytes":  {2, 5, 203, 0, 113, 0, 24},
 		"33 bits of IPv4":        {2, 4, 203, 0, 113, 0, 33},
@@ -159,7 +163,7 @@ func TestDecodeRefusesCorruptRanges(t *testing.T) {
 		"the count beyond input": {200},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := decodeKey(string(append(append([]byte(nil), good[:n-7]...), tail...)))
+			_, err := decodeKey(string(append(append(append([]byte(nil), good[:n-8]...), tail...), 0)))
 			assert.ErrorIs(t, err, errCorrupt)
 		})
 	}

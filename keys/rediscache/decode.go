@@ -37,6 +37,7 @@ func decodeKey(s string) (*keys.Key, error) {
 	k.ChangedBy, k.Kind = d.actor(), d.string()
 	k.Metadata = d.bytes()
 	k.AllowedIPs = d.prefixes()
+	k.Resources = policy.Resources(d.permissions())
 	if d.bad || len(d.s) != 0 {
 		return nil, errCorrupt
 	}

@@ -27,7 +27,7 @@ const (
 
 // eventColumns of the events table, in the order of [Auditor.Audit] and
 // [scanEvent].
-const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip"
+const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip, before_resources, after_resources"
 
 // Auditor is a [audit.Log] on a [Store]'s database: it records events
 // in the <prefix>events table (created by [Store.Migrate], migration
@@ -53,7 +53,7 @@ func NewAuditor(s *Store) *Auditor {
 	table := s.prefix + "events"
 	return &Auditor{
 		s:      s,
-		insert: rebind(s.dialect, "INSERT INTO "+table+" ("+eventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		insert: rebind(s.dialect, "INSERT INTO "+table+" ("+eventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		list:   rebind(s.dialect, "SELECT "+eventColumns+" FROM "+table+" WHERE owner_id = ? ORDER BY id DESC LIMIT ?"),
 		prune:  rebind(s.dialect, "DELETE FROM "+table+" WHERE time < "+timePlaceholder(s.dialect)),
 	}
@@ -103,11 +103,19 @@ func (a *Auditor) audit(ctx context.Context, e audit.Event) error {
 	if err != nil {
 		return err
 	}
+	beforeRes, err := permissionsArg(policy.Permissions(e.BeforeResources))
+	if err != nil {
+		return err
+	}
+	afterRes, err := permissionsArg(policy.Permissions(e.AfterResources))
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AuditTimeout)
 	defer cancel()
 	_, err = a.s.db.ExecContext(ctx, a.insert,
 		string(e.Type), a.s.timeArg(e.Time), text(e.Actor.String(), -1), e.OwnerID, e.KeyID,
-		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes))
+		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes), beforeRes, afterRes)
 	return a.s.wrapOther(ctx, "audit", err)
 }
 
@@ -141,12 +149,13 @@ func (a *Auditor) Events(ctx context.Context, owner string, limit int) ([]audit.
 // scanEvent reads a row of [eventColumns].
 func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (audit.Event, error) {
 	var (
-		e             audit.Event
-		typ           string
-		actor         string
-		before, after sql.NullString
+		e                   audit.Event
+		typ                 string
+		actor               string
+		before, after       sql.NullString
+		beforeRes, afterRes sql.NullString
 	)
-	err := row.Scan(&typ, a.s.timeDest(&e.Time), &actor, &e.OwnerID, &e.KeyID, &before, &after, &e.Reason, &e.IP)
+	err := row.Scan(&typ, a.s.timeDest(&e.Time), &actor, &e.OwnerID, &e.KeyID, &before, &after, &e.Reason, &e.IP, &beforeRes, &afterRes)
 	if err != nil {
 		return e, err
 	}
@@ -158,7 +167,8 @@ func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (audit.Event, e
 		column string
 		from   sql.NullString
 		to     *policy.Permissions
-	}{{"before_permissions", before, &e.Before}, {"after_permissions", after, &e.After}} {
+	}{{"before_permissions", before, &e.Before}, {"after_permissions", after, &e.After},
+		{"before_resources", beforeRes, (*policy.Permissions)(&e.BeforeResources)}, {"after_resources", afterRes, (*policy.Permissions)(&e.AfterResources)}} {
 		if p.from.Valid {
 			if err := json.Unmarshal([]byte(p.from.String), p.to); err != nil {
 				return e, fmt.Errorf("sqlstore: event of key %q: %s: %w", e.KeyID, p.column, err)

@@ -160,6 +160,13 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 		}
 		set("allowed_ips", allowedIPsText(*c.AllowedIPs))
 	}
+	if c.Resources != nil {
+		r, err := resourcesArg(*c.Resources)
+		if err != nil {
+			return "", nil, err
+		}
+		set("resources", r)
+	}
 	if r := c.Revoked; r != nil {
 		if c.At.IsZero() {
 			return "", nil, errors.New("sqlstore: a revocation needs Change.At, its time")

@@ -22,7 +22,7 @@ var columns = []string{
 	"revoked_at", "revoked_by", "revoked_reason", "disabled", "disabled_by",
 	"remaining", "refill_amount", "refill_interval_ms", "last_refill_at",
 	"version", "generation", "ancestors", "parent_generation", "disabled_at",
-	"secret_id", "allowed_ips", "changed_by", "kind", "metadata",
+	"secret_id", "allowed_ips", "changed_by", "kind", "metadata", "resources",
 }
 
 // check refuses records the table cannot hold faithfully.
@@ -53,6 +53,10 @@ func (s *Store) args(k *keys.Key) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	resources, err := resourcesArg(k.Resources)
+	if err != nil {
+		return nil, err
+	}
 	var remaining any
 	if k.Remaining != nil {
 		remaining = *k.Remaining
@@ -64,7 +68,7 @@ func (s *Store) args(k *keys.Key) ([]any, error) {
 		s.timeArg(k.RevokedAt), k.RevokedBy.String(), k.RevokedReason, k.Disabled, k.DisabledBy.String(),
 		remaining, k.RefillAmount, k.RefillInterval.Milliseconds(), s.timeArg(k.LastRefillAt),
 		int64(1), k.Generation, strings.Join(k.Ancestors, " "), k.ParentGeneration, s.timeArg(k.DisabledAt),
-		k.SecretID, allowedIPsText(k.AllowedIPs), k.ChangedBy.String(), k.Kind, string(k.Metadata),
+		k.SecretID, allowedIPsText(k.AllowedIPs), k.ChangedBy.String(), k.Kind, string(k.Metadata), resources,
 	}, nil
 }
 
@@ -89,7 +93,7 @@ func bytesArg(b []byte) any {
 func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) {
 	var (
 		k                                keys.Key
-		permissions                      []byte
+		permissions, resources           []byte
 		createdBy, revokedBy, disabledBy string
 		changedBy, metadata              string
 		parentID, ancestors, allowedIPs  string
@@ -103,7 +107,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 		s.timeDest(&k.RevokedAt), &revokedBy, &k.RevokedReason, &k.Disabled, &disabledBy,
 		&remaining, &k.RefillAmount, &intervalMS, s.timeDest(&k.LastRefillAt),
 		&k.Version, &k.Generation, &ancestors, &k.ParentGeneration, s.timeDest(&k.DisabledAt),
-		&k.SecretID, &allowedIPs, &changedBy, &k.Kind, &metadata,
+		&k.SecretID, &allowedIPs, &changedBy, &k.Kind, &metadata, &resources,
 	)
 	if err != nil {
 		return nil, err
@@ -135,6 +139,9 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	}
 	if k.AllowedIPs, err = parseAllowedIPs(allowedIPs); err != nil {
 		return nil, fmt.Errorf("sqlstore: key %s: allowed_ips: %w", k.ID, err)
+	}
+	if k.Resources, err = parseResources(resources); err != nil {
+		return nil, fmt.Errorf("sqlstore: key %s: resources: %w", k.ID, err)
 	}
 	if remaining.Valid {
 		k.Remaining = &remaining.Int64

@@ -87,6 +87,8 @@ func (s *Store) ApplyStatements(ctx context.Context, version, n int) error {
 
 // AuditRaw records an event of owner about keyID with actor stored as is.
 func (a *Auditor) AuditRaw(ctx context.Context, owner, keyID, actor string, at time.Time) error {
-	_, err := a.s.db.ExecContext(ctx, a.insert, string(audit.Updated), a.s.timeArg(at), actor, owner, keyID, nil, nil, "", "")
+	// The columns of 0002, which every version since has.
+	insert := rebind(a.s.dialect, "INSERT INTO "+a.s.prefix+"events (type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	_, err := a.s.db.ExecContext(ctx, insert, string(audit.Updated), a.s.timeArg(at), actor, owner, keyID, nil, nil, "", "")
 	return err
 }

@@ -102,6 +102,9 @@ func normalized(k *keys.Key) *keys.Key {
 	if len(c.AllowedIPs) == 0 {
 		c.AllowedIPs = nil
 	}
+	if len(c.Resources) == 0 {
+		c.Resources = nil // no restriction, however a store keeps it
+	}
 	return c
 }
 

@@ -24,6 +24,7 @@ func fullKey(t *testing.T) *keys.Key {
 	k.SecretID = "2026-11.b_1"
 	k.AllowedIPs = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::/32"),
 		netip.MustParsePrefix("::ffff:198.51.100.0/120"), netip.MustParsePrefix("2001:db8::1/128")}
+	k.Resources = policy.Resources{"invoices": {"2026-001", "acme:7", "ü-not-checked-by-a-store"}, "users.admin": {}}
 	k.Version = 1
 	k.UpdatedAt = t0.Add(time.Second)
 	k.ExpiresAt = t0.Add(90 * 24 * time.Hour)
@@ -91,6 +92,7 @@ func testRoundTripNilAndEmpty(t *testing.T, s keys.Store) {
 	require.Nil(t, got.PreviousHash)
 	require.Empty(t, got.Ancestors)
 	require.Nil(t, got.AllowedIPs, "no allow-list came back as one")
+	require.Nil(t, got.Resources, "no restriction to records came back as one")
 	require.Empty(t, got.SecretID)
 }
 
@@ -100,11 +102,13 @@ func testRecordsAreCopies(t *testing.T, s keys.Store) {
 	create(t, s, k)
 	k.Name, k.Hash[0], k.Permissions["invoices"][0], *k.Remaining, k.Ancestors[0] = "changed", k.Hash[0]^1, "delete", 7, "x"
 	k.AllowedIPs[0] = netip.MustParsePrefix("0.0.0.0/1")
+	k.Resources["invoices"][0] = "changed"
 	requireStored(t, s, want) // the store kept no reference to what it was given
 
 	got := get(t, s, want.ID)
 	got.Name, got.Hash[0], got.Permissions["invoices"][0], *got.Remaining, got.Ancestors[0] = "changed", got.Hash[0]^1, "delete", 7, "x"
 	got.AllowedIPs[0] = netip.MustParsePrefix("0.0.0.0/1")
+	got.Resources["invoices"][0] = "changed"
 	requireStored(t, s, want) // nor to what it handed out
 
 	list, err := s.List(t.Context(), want.OwnerID, keys.Page{})

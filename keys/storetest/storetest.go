@@ -168,6 +168,10 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"OrgKeys", testOrgKeys},
 		{"RaceOrgKeyLimit", testRaceOrgKeyLimit},
 		{"RaceMetadata", testRaceMetadata},
+		{"Resources", testResources},
+		{"ResourcesDelegation", testResourcesDelegation},
+		{"ResourcesProperty", testResourcesProperty},
+		{"RaceResources", testRaceResources},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
