@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
@@ -111,10 +112,20 @@ type stateKey struct{} // unexported: nobody else can collide
 type state struct {
 	context.Context
 	kc         *Keycap
-	key        *keys.Verified // the key, for KindKey: set before the request is handed on, never written after; shared, read-only
-	session    *sessionState  // the session user, resolved on demand; nil for a key
-	quotaSpent bool           // Require consumed the key's quota for this request
-	records    recordAnswers  // the policy's answers about records, asked once per request and record
+	key        *keys.Verified                // the key, for KindKey: set before the request is handed on, never written after; shared, read-only
+	session    *sessionState                 // the session user, resolved on demand; nil for a key
+	quotaSpent bool                          // Require consumed the key's quota for this request
+	records    atomic.Pointer[recordAnswers] // the policy's answers about records, asked once per request and record; made when first asked
+}
+
+// answers returns the request's answers about records, made at the first
+// question: most requests ask none, and the state stays small.
+func (s *state) answers() *recordAnswers {
+	if a := s.records.Load(); a != nil {
+		return a
+	}
+	s.records.CompareAndSwap(nil, new(recordAnswers))
+	return s.records.Load()
 }
 
 // sessionState resolves the session user of a request without a key, once.
