@@ -82,7 +82,11 @@ func (b *backends) openSQLite(cfg config, logger *slog.Logger) error {
 	// with the goroutine's start (scs v2.9.0), and it is one per process.
 	b.sessions = memstore.New()
 	b.where = cfg.DBPath
-	logger.Info("backends: one instance", "keys", "sqlite "+cfg.DBPath+" (cached in process)",
+	cached := " (cached in process)"
+	if cfg.NoCache {
+		cached = " (not cached: a lookup per request)"
+	}
+	logger.Info("backends: one instance", "keys", "sqlite "+cfg.DBPath+cached,
 		"sessions", "memory", "users", "memory", "rate_limit", describeRateLimit(cfg.RateLimit, "memory"))
 	return nil
 }

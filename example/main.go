@@ -131,7 +131,7 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 			return err
 		}
 		logger.Warn("serving the demo API WITHOUT authentication for load tests", "addr", bareLn.Addr().String())
-		bareSrv := &http.Server{Handler: securityHeaders(bareRoutes()), ReadHeaderTimeout: 5 * time.Second}
+		bareSrv := newServer(securityHeaders(bareRoutes()), logger) // configured as the app's, for a fair comparison
 		go func() { _ = bareSrv.Serve(bareLn) }()
 		defer bareSrv.Close()
 	}
@@ -145,14 +145,7 @@ func run(args []string, getenv func(string) string, out io.Writer, logger *slog.
 	printWelcome(out, a, baseURL(ln.Addr()))
 	defer a.runNotices()() // stopped before the app closes
 
-	srv := &http.Server{
-		Handler:           a,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(a, logger)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
@@ -207,4 +200,17 @@ func printWelcome(out io.Writer, a *app, url string) {
 		fmt.Fprintf(out, "  %-6s password %-6s role %-7s may grant: %s\n", u.ID, u.ID, u.Role, roles[u.Role])
 	}
 	fmt.Fprintf(out, "try: curl -H \"Authorization: Bearer <key>\" %s/api/files\n", url)
+}
+
+// newServer returns the example's server of h: the app's and the load
+// test's bare baseline are configured alike.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }

@@ -1,7 +1,9 @@
 package keys
 
 import (
+	"maps"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,35 +24,64 @@ type recordCache struct {
 	size    int
 	maxAge  time.Duration // 0: entries never age out
 	drops   uint64        // counts drops, so a fill that raced one is discarded
+	tags    tagger        // this process's SipHash key, for cacheEntry.passed
+	// sets holds one map per distinct permission set of cached records,
+	// by its String(): most keys carry one of a few sets, which cached
+	// records then share instead of holding a map each. Bounded by
+	// maxSharedSets; never mutated (cached records are read-only).
+	sets map[string]policy.Permissions
 }
+
+// maxSharedSets bounds recordCache.sets: past it, records keep their own
+// maps.
+const maxSharedSets = 1024
 
 type cacheEntry struct {
 	key      *Key
 	loadedAt time.Time
 	used     atomic.Bool
 	slot     int
-	memo     atomic.Pointer[capMemo] // the last cap this key was cut to
+	memo     atomic.Pointer[verifiedMemo] // the last Verified answered
+	// passed is the tag of the key string that last passed the HMAC
+	// against key.Hash (not PreviousHash); nil until one has. A
+	// presented key with the same tag is that string: see [tagger].
+	passed atomic.Pointer[tag]
 }
 
-// capMemo remembers a key's effective permissions under one cap, so that
-// the next verification under the very same cap (the policy hands out one
-// precomputed map per role) skips the set arithmetic. It holds the cap
-// itself, so the map cannot be freed and its address reused while the
-// memo compares against it.
-type capMemo struct {
-	ownerCap, effective policy.Permissions
+// verifiedMemo is the last Verified a cache entry answered, for the owner
+// cap it was cut to (and the subject it names): the next verification of
+// the same key, with the same secret, under the very same cap (the policy
+// hands out one precomputed map per role) and an equal subject answers the
+// same *Verified, with no set arithmetic and no allocation. It holds the
+// cap itself, so the map cannot be freed and its address reused while the
+// memo compares against it. Only keys without ancestors are memoized:
+// their Verified depends on nothing but the record, the subject and the
+// cap (the policy is immutable).
+type verifiedMemo struct {
+	ownerCap policy.Permissions
+	v        *Verified
 }
 
-// effective returns k's permissions cut to ownerCap, from the memo when
-// ownerCap is the same map as last time.
-func (e *cacheEntry) effective(ownerCap policy.Permissions) policy.Permissions {
-	if m := e.memo.Load(); m != nil && sameMap(m.ownerCap, ownerCap) {
-		return m.effective
+// verified returns the memoized Verified for subject under ownerCap; nil
+// when the memo is for another cap or subject.
+func (e *cacheEntry) verified(subject policy.Subject, ownerCap policy.Permissions) *Verified {
+	if m := e.memo.Load(); m != nil && sameMap(m.ownerCap, ownerCap) && sameSubject(m.v.Subject, subject) {
+		return m.v
 	}
-	eff := cutTo(e.key.Permissions, ownerCap)
-	e.memo.Store(&capMemo{ownerCap: ownerCap, effective: eff})
-	return eff
+	return nil
 }
+
+// sameSubject reports whether a and b are equal in every field. A field
+// added to policy.Subject must be compared here: TestSameSubjectKnowsEveryField
+// fails until it is.
+func sameSubject(a, b policy.Subject) bool {
+	return a.ID == b.ID && a.Disabled == b.Disabled && a.Organization == b.Organization &&
+		slices.Equal(a.Roles, b.Roles) && maps.Equal(a.Attributes, b.Attributes)
+}
+
+// subjectFields is the number of fields of policy.Subject that sameSubject
+// compares.
+const subjectFields = 5
 
 // cutTo returns stored cut to bound: stored itself when it is within bound.
 func cutTo(stored, bound policy.Permissions) policy.Permissions {
@@ -65,7 +96,8 @@ func sameMap(a, b policy.Permissions) bool {
 }
 
 func newRecordCache(size int, maxAge time.Duration) *recordCache {
-	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge}
+	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge, tags: newTagger(),
+		sets: map[string]policy.Permissions{}}
 }
 
 func (c *recordCache) get(id string, now time.Time) *cacheEntry {
@@ -101,6 +133,7 @@ func (c *recordCache) put(k *Key, now time.Time, gen uint64) {
 	if c.drops != gen {
 		return
 	}
+	k.Permissions = c.share(k.Permissions)
 	if old := c.entries[k.ID]; old != nil {
 		e := &cacheEntry{key: k, loadedAt: now, slot: old.slot}
 		c.entries[k.ID] = e
@@ -115,6 +148,23 @@ func (c *recordCache) put(k *Key, now time.Time, gen uint64) {
 		c.ring[e.slot] = k.ID
 	}
 	c.entries[k.ID] = e
+}
+
+// share returns the map of sets equal to p, remembering p when there is
+// none and room. k, whose Permissions it replaces, is not yet visible to
+// any other goroutine. Called with mu held.
+func (c *recordCache) share(p policy.Permissions) policy.Permissions {
+	if len(p) == 0 {
+		return p
+	}
+	name := p.String()
+	if q, ok := c.sets[name]; ok {
+		return q
+	}
+	if len(c.sets) < maxSharedSets {
+		c.sets[name] = p
+	}
+	return p
 }
 
 // evict frees a slot with the clock hand and returns it. Called with mu held.

@@ -82,7 +82,7 @@ func TestRevokePresentedNotOurs(t *testing.T) {
 		want      error
 	}{
 		{"malformed", "kc_not a key", keys.ErrMalformed},
-		{"a bad checksum", token[:len(token)-1] + "x", keys.ErrMalformed},
+		{"a bad checksum", token[:len(token)-1] + map[bool]string{true: "y", false: "x"}[strings.HasSuffix(token, "x")], keys.ErrMalformed},
 		{"another prefix, a stored id", keyforge.Key("acme", k.ID), keys.ErrMalformed},
 		{"an unknown id", keyforge.Key("kc", keyforge.ID(f.clock.Now())), keys.ErrInvalid},
 		{"a wrong secret", keyforge.Key("kc", k.ID), keys.ErrInvalid},

@@ -44,7 +44,8 @@ type Verified struct {
 // bookkeeping and the audit; may be ""), and returns its effective
 // permissions. In order: form and checksum ([ErrMalformed], no storage
 // access), record by id (cache, then Store), keyed hash in constant time
-// (one HMAC, under the server secret the record names), revoked or
+// (one HMAC, under the server secret the record names, or on a cache hit
+// a 128-bit SipHash tag of the exact key that last passed it), revoked or
 // disabled, expiry (its own, and the policy's current maximum lifetime
 // counted from creation: [ErrExpired]), the client address within the
 // key's allowed IPs ([ErrIPNotAllowed]), the owner (gone or disabled), and
@@ -56,6 +57,18 @@ type Verified struct {
 // to the Store on the request path: a key hashed under an older server
 // secret is queued to move to the newest, written off the request path.
 func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (Verified, error) {
+	v, err := m.check(ctx, raw, clientIP, true)
+	if err != nil {
+		return Verified{}, err
+	}
+	return *v, nil
+}
+
+// VerifyShared is [Manager.Verify] without the copy: the result may be
+// shared with other verifications of the same key (a cached key under an
+// unchanged owner and cap answers the same *Verified), so it is
+// read-only. It is for middleware that keeps the result for a request.
+func (m *Manager) VerifyShared(ctx context.Context, raw, clientIP string) (*Verified, error) {
 	return m.check(ctx, raw, clientIP, true)
 }
 
@@ -67,80 +80,109 @@ func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (Verified, e
 // was presented from, as that party saw it; "" when it is not known, and
 // then a key limited to IP ranges is refused ([ErrIPNotAllowed]).
 func (m *Manager) Inspect(ctx context.Context, raw, clientIP string) (Verified, error) {
-	return m.check(ctx, raw, clientIP, false)
+	v, err := m.check(ctx, raw, clientIP, false)
+	if err != nil {
+		return Verified{}, err
+	}
+	return *v, nil
 }
 
 // check verifies raw; use says whether it counts as a use of the key.
-func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (Verified, error) {
+func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (*Verified, error) {
 	var start time.Time
 	if m.observer != nil {
 		start = time.Now()
 	}
-	v, err := m.verify(ctx, raw, clientIP, use)
+	v, found, err := m.verify(ctx, raw, clientIP, use)
 	if m.observer != nil {
-		m.observe(ctx, raw, v, err, time.Since(start))
+		m.observe(ctx, raw, found, err, time.Since(start))
 	}
 	if err != nil {
 		if m.auditor != nil && !errors.Is(err, ErrStoreUnavailable) {
-			m.auditDenied(ctx, raw, v.Key, err, clientIP)
+			m.auditDenied(ctx, raw, found, err, clientIP)
 		}
-		return Verified{}, err
+		return nil, err
 	}
 	return v, nil
 }
 
-// verify returns the Verified key, or an error and, when the record was
-// found and the secret matched, a Verified holding only the record (for
-// the audit).
-func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (Verified, error) {
+// verify returns the Verified key, and the record whenever it was found
+// and the secret matched (for the audit and the observer, also on refusal).
+func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*Verified, *Key, error) {
 	t, err := parse(raw)
 	if err != nil {
-		return Verified{}, ErrMalformed
+		return nil, nil, ErrMalformed
 	}
 	kc, ok := m.kinds.byPrefix[t.Prefix] // the kind, from the prefix alone
 	if !ok {
-		return Verified{}, ErrMalformed
+		return nil, nil, ErrMalformed
 	}
 	now := m.now()
 	k, entry, err := m.lookup(ctx, t.ID, now)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return Verified{}, errUnknownID
+			return nil, nil, errUnknownID
 		}
-		return Verified{}, err
+		return nil, nil, err
 	}
-	previous, err := m.matchSecret(k, raw, now)
+	previous, err := m.matchEntry(entry, k, raw, now)
 	if err != nil {
-		return Verified{}, err
+		return nil, nil, err
 	}
 	if k.Kind != kc.name {
-		return Verified{}, errWrongKind // the secret matched under another kind's prefix: not this key
+		return nil, nil, errWrongKind // the secret matched under another kind's prefix: not this key
 	}
-	found := Verified{Key: k} // the secret matched: the record may be audited
 	if err := m.usable(ctx, k, now, clientIP); err != nil {
-		return found, err
+		return nil, k, err
 	}
 	subject, ownerCap, err := m.owner(ctx, k.OwnerID, kc)
 	if err != nil {
-		return found, err
+		return nil, k, err
 	}
-	v := Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1, Resources: k.Resources}
+	shared := entry != nil && !previous && len(k.Ancestors) == 0
+	var v *Verified
+	if shared {
+		v = entry.verified(subject, ownerCap)
+	}
+	if v == nil {
+		if v, err = m.effective(ctx, k, entry, subject, ownerCap, previous, now, clientIP); err != nil {
+			return nil, k, err
+		}
+		if shared {
+			entry.memo.Store(&verifiedMemo{ownerCap: ownerCap, v: v})
+		}
+	}
+	if use && m.usage != nil {
+		m.usage.note(k.ID, now, clientIP)
+	}
+	if m.onOldSecret(k) && !previous {
+		m.rehashes.note(k, raw, now)
+	}
+	return v, k, nil
+}
+
+// effective builds the Verified of k, whose secret matched and which is
+// usable, for subject under ownerCap: its permissions cut to that cap and
+// to each ancestor's, its lifetime and its quota.
+func (m *Manager) effective(ctx context.Context, k *Key, entry *cacheEntry, subject policy.Subject, ownerCap policy.Permissions, previous bool, now time.Time, clientIP string) (*Verified, error) {
+	v := &Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1, Resources: k.Resources}
 	v.until(m.lifetimeEnd(k))
+	v.Permissions = cutTo(k.Permissions, ownerCap)
 	if entry != nil {
-		v.Permissions = entry.effective(ownerCap)
-	} else {
-		v.Permissions = cutTo(k.Permissions, ownerCap)
+		if memo := entry.memo.Load(); memo != nil && sameMap(memo.ownerCap, ownerCap) {
+			v.Permissions = memo.v.Permissions // the same cut, already made
+		}
 	}
 	if k.Remaining != nil {
 		v.quota = []string{k.ID}
 		v.Remaining = *k.Remaining
 	}
 	if len(k.Ancestors) > 0 {
-		if err := m.withinAncestors(ctx, k, &v, now, clientIP); err != nil {
+		if err := m.withinAncestors(ctx, k, v, now, clientIP); err != nil {
 			if errors.Is(err, ErrIPNotAllowed) {
 				m.logIPRefusal(ctx, k, clientIP, now)
 			}
-			return found, err
+			return nil, err
 		}
 	}
 	if len(k.AllowedIPs) == 0 {
@@ -150,13 +192,27 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (V
 			v.Permissions = policy.Excess(v.Permissions, need)
 		}
 	}
-	if use && m.usage != nil {
-		m.usage.note(k.ID, now, clientIP)
-	}
-	if m.onOldSecret(k) && !previous {
-		m.rehashes.note(k, raw, now)
-	}
 	return v, nil
+}
+
+// matchEntry checks raw against k, the record of a cache entry (nil when
+// k was read from the Store): a presented key whose SipHash tag is the
+// entry's passes without the HMAC; any other goes through matchSecret,
+// and the tag of a key that matched the current hash is kept.
+func (m *Manager) matchEntry(entry *cacheEntry, k *Key, raw string, now time.Time) (previous bool, err error) {
+	if entry == nil {
+		return m.matchSecret(k, raw, now)
+	}
+	t := m.cache.tags.of(raw)
+	if p := entry.passed.Load(); p != nil && p.matches(t) {
+		return false, nil // the server secrets are fixed for m's life: the HMAC would match again
+	}
+	previous, err = m.matchSecret(k, raw, now)
+	if err == nil && !previous {
+		passed := t // a copy made here, so that only this path allocates
+		entry.passed.Store(&passed)
+	}
+	return previous, err
 }
 
 // matchSecret computes the one HMAC of raw, under the server secret k

@@ -33,16 +33,18 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 				kc.fail(w, r, keycap.New(keycap.CodeUnauthenticated, "an API key is required: send Authorization: Bearer <key>"))
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(&state{Context: r.Context(), kc: kc}))
+			next.ServeHTTP(w, r.WithContext(newState(r.Context(), kc)))
 			return
 		}
-		st := &state{Context: r.Context(), kc: kc}
-		if err := kc.verify(r, raw, st); err != nil {
+		v, err := kc.verify(r, raw)
+		if err != nil {
 			kc.fail(w, r, err)
 			return
 		}
+		st := keyState(r.Context(), kc, v)
 		if kc.rateLimit.enabled() {
-			if err := kc.limit(w, r, &st.principal); err != nil {
+			p := st.keyPrincipal()
+			if err := kc.limit(w, r, &p); err != nil {
 				kc.fail(w, r, err)
 				return
 			}
@@ -51,19 +53,16 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// verify checks raw and fills st with the key principal.
-func (kc *Keycap) verify(r *http.Request, raw string, st *state) error {
+// verify checks raw and returns the verified key (shared: read-only).
+func (kc *Keycap) verify(r *http.Request, raw string) (*keys.Verified, error) {
 	ip := kc.clientIP(r)
-	v, err := kc.manager.Verify(r.Context(), raw, ip)
+	v, err := kc.manager.VerifyShared(r.Context(), raw, ip)
 	if errors.Is(err, keys.ErrIPNotAllowed) {
-		return ipNotAllowed(ip, err)
+		return nil, ipNotAllowed(ip, err)
 	} else if err != nil {
-		return err
+		return nil, err
 	}
-	st.verified = v
-	st.principal = Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: &st.verified,
-		subject: v.Subject, restriction: v.Resources, st: st}
-	return nil
+	return v, nil
 }
 
 // keyFrom returns the API key a request presents, if any.

@@ -21,7 +21,7 @@ import (
 // Authenticate → Require → handler) over a cached key, the recommended
 // wiring that skips session loading for keyed requests (Authenticate →
 // SkipForKeys(LoadAndSave) → Require → handler), and the key.
-func benchChain(b *testing.B) (bare, chain, skipping http.Handler, key string) {
+func benchChain(b *testing.B) (bare, plain, chain, skipping http.Handler, key string) {
 	b.Helper()
 	member := policy.Permissions{"projects": {"read"}, "files": {"read", "write"}}
 	pol := policy.MustNew(policy.Config{
@@ -35,7 +35,7 @@ func benchChain(b *testing.B) (bare, chain, skipping http.Handler, key string) {
 	})
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	m, err := keys.NewManager(keys.Config{Store: memstore.New(), Policy: pol, Subjects: subjects, Secret: secret})
+	m, err := keys.NewManager(keys.Config{Store: memstore.New(), Policy: pol, Subjects: subjects, Secret: secret, Cache: keys.CacheConfig{SingleInstance: true}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,14 +52,15 @@ func benchChain(b *testing.B) (bare, chain, skipping http.Handler, key string) {
 	bare = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	chain = sm.LoadAndSave(kc.Authenticate(middleware.Require("files:read")(bare)))
 	skipping = kc.Authenticate(kc.SkipForKeys(sessions)(middleware.Require("files:read")(bare)))
-	return bare, chain, skipping, key
+	plain = kc.Authenticate(middleware.Require("files:read")(bare))
+	return bare, plain, chain, skipping, key
 }
 
 // BenchmarkChain serves the same request through a bare handler and
 // through the full chain, in the same run, and reports both and their
 // difference: keycap-ns/op - bare-ns/op is what keycap and scs add.
 func BenchmarkChain(b *testing.B) {
-	bare, chain, skipping, key := benchChain(b)
+	bare, plain, chain, skipping, key := benchChain(b)
 	req := httptest.NewRequest(http.MethodGet, "/api/files", nil)
 	req.Header.Set("Authorization", "Bearer "+key)
 	serve := func(h http.Handler) func() {
@@ -81,7 +82,7 @@ func BenchmarkChain(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		h    http.Handler
-	}{{"scs+keycap", chain}, {"keycap", skipping}} {
+	}{{"keycap", plain}, {"skipforkeys", skipping}, {"scs+keycap", chain}} {
 		b.Run(c.name, func(b *testing.B) {
 			f := serve(c.h)
 			b.ReportAllocs()

@@ -195,8 +195,15 @@ func New(o Options) (*Keycap, error) {
 // Manager returns the keys.Manager the Keycap uses.
 func (kc *Keycap) Manager() *keys.Manager { return kc.manager }
 
+// remoteHost returns the host of r.RemoteAddr. The server sets it as
+// "host:port" (IPv6 hosts in brackets): the common IPv4 form is cut at its
+// only colon without parsing; anything else goes through SplitHostPort.
 func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	a := r.RemoteAddr
+	if i := strings.IndexByte(a, ':'); i > 0 && a[0] != '[' && strings.IndexByte(a[i+1:], ':') < 0 {
+		return a[:i]
+	}
+	host, _, err := net.SplitHostPort(a)
 	if err != nil {
 		return r.RemoteAddr
 	}

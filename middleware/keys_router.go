@@ -156,11 +156,13 @@ func (h *headerRecorder) WriteHeader(status int)      { h.status = status }
 func (kc *Keycap) caller(r *http.Request) (Principal, error) {
 	st := stateFrom(r.Context())
 	if st == nil {
-		st = &state{Context: r.Context(), kc: kc}
+		st = newState(r.Context(), kc)
 		if raw, ok := kc.keyFrom(r); ok {
-			if err := kc.verify(r, raw, st); err != nil {
+			v, err := kc.verify(r, raw)
+			if err != nil {
 				return Principal{}, err
 			}
+			st = keyState(r.Context(), kc, v)
 		}
 	}
 	p, err := st.resolve(r.Context())

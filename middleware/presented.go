@@ -35,23 +35,25 @@ func (kc *Keycap) isKey(token string) bool {
 // limited) by Authenticate in front, or else here, with its state; the
 // zero Principal when the request presents no key.
 func (kc *Keycap) keyCaller(w http.ResponseWriter, r *http.Request) (Principal, *state, error) {
-	if st := stateFrom(r.Context()); st != nil && st.principal.kind == KindKey {
-		return st.principal, st, nil
+	if st := stateFrom(r.Context()); st != nil && st.key != nil {
+		return st.keyPrincipal(), st, nil
 	}
 	raw, ok := kc.keyFrom(r)
 	if !ok {
 		return Principal{}, nil, nil
 	}
-	st := &state{Context: r.Context(), kc: kc}
-	if err := kc.verify(r, raw, st); err != nil {
+	v, err := kc.verify(r, raw)
+	if err != nil {
 		return Principal{}, nil, err
 	}
+	st := keyState(r.Context(), kc, v)
+	p := st.keyPrincipal()
 	if kc.rateLimit.enabled() {
-		if err := kc.limit(w, r, &st.principal); err != nil {
+		if err := kc.limit(w, r, &p); err != nil {
 			return Principal{}, nil, err
 		}
 	}
-	return st.principal, st, nil
+	return p, st, nil
 }
 
 // spend counts v's introspection as a use: one request of its rate limit

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
@@ -105,17 +106,57 @@ type stateKey struct{} // unexported: nobody else can collide
 // key, or what is needed to resolve the session user on demand (most
 // requests that carry no key never need it). It is itself the request's
 // context (the parent, plus itself under stateKey), which saves the
-// allocations of a context.WithValue on every request.
+// allocations of a context.WithValue on every request. It is small (48
+// bytes for a key) because it is allocated on every request: the key's
+// Principal is derived from the shared Verified when asked for.
 type state struct {
 	context.Context
 	kc         *Keycap
-	principal  Principal     // the key's, set before the request is handed on; never written after
-	session    Principal     // the session user's, set by resolve under once
-	verified   keys.Verified // the key, for KindKey; principal.key points here
-	quotaSpent bool          // Require consumed the key's quota for this request
-	records    recordAnswers // the policy's answers about records, asked once per request and record
-	once       sync.Once
-	err        error
+	key        *keys.Verified                // the key, for KindKey: set before the request is handed on, never written after; shared, read-only
+	session    *sessionState                 // the session user, resolved on demand; nil for a key
+	quotaSpent bool                          // Require consumed the key's quota for this request
+	records    atomic.Pointer[recordAnswers] // the policy's answers about records, asked once per request and record; made when first asked
+}
+
+// answers returns the request's answers about records, made at the first
+// question: most requests ask none, and the state stays small.
+func (s *state) answers() *recordAnswers {
+	if a := s.records.Load(); a != nil {
+		return a
+	}
+	s.records.CompareAndSwap(nil, new(recordAnswers))
+	return s.records.Load()
+}
+
+// sessionState resolves the session user of a request without a key, once.
+type sessionState struct {
+	once      sync.Once
+	principal Principal
+	err       error
+}
+
+// newState returns the state of a request with context ctx that presents
+// no key (yet): one allocation holds both parts.
+func newState(ctx context.Context, kc *Keycap) *state {
+	both := &struct {
+		state
+		sessionState
+	}{state: state{Context: ctx, kc: kc}}
+	both.state.session = &both.sessionState
+	return &both.state
+}
+
+// keyState returns the state of a request with context ctx authenticated
+// by the key v.
+func keyState(ctx context.Context, kc *Keycap, v *keys.Verified) *state {
+	return &state{Context: ctx, kc: kc, key: v}
+}
+
+// keyPrincipal returns the Principal of the verified key of s.
+func (s *state) keyPrincipal() Principal {
+	v := s.key
+	return Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: v,
+		subject: v.Subject, restriction: v.Resources, st: s}
 }
 
 // Value implements context.Context.
@@ -133,18 +174,17 @@ func stateFrom(ctx context.Context) *state {
 
 // resolve returns the caller, resolving a session user once.
 func (s *state) resolve(ctx context.Context) (Principal, error) {
-	if s.principal.kind == KindKey {
-		return s.principal, nil
+	if s.key != nil {
+		return s.keyPrincipal(), nil
 	}
-	// The session principal has its own field: writing principal here would
-	// race with the unsynchronized reads of principal.kind above.
-	s.once.Do(func() {
-		s.session, s.err = s.kc.sessionPrincipal(ctx)
-		if s.session.kind != 0 {
-			s.session.st = s
+	ss := s.session
+	ss.once.Do(func() {
+		ss.principal, ss.err = s.kc.sessionPrincipal(ctx)
+		if ss.principal.kind != 0 {
+			ss.principal.st = s
 		}
 	})
-	return s.session, s.err
+	return ss.principal, ss.err
 }
 
 // PrincipalFrom returns the caller of the request with context ctx: the

@@ -173,7 +173,7 @@ func (p Principal) can(ctx context.Context, resource, action, id string) (bool, 
 	if p.st == nil {
 		return false, errors.New("middleware: Principal.Can needs the Principal of a request (PrincipalFrom)")
 	}
-	live, checked, err := p.st.records.ask(ctx, p.st.kc.manager.Policy(), p.subject, resource, id)
+	live, checked, err := p.st.answers().ask(ctx, p.st.kc.manager.Policy(), p.subject, resource, id)
 	if err != nil {
 		return false, err
 	}

@@ -26,7 +26,7 @@ func (kc *Keycap) SkipForKeys(sessions session.Loader) func(http.Handler) http.H
 		withSessions := sessions.LoadAndSave(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			st := stateFrom(r.Context())
-			if st == nil || st.principal.kind != KindKey {
+			if st == nil || st.key == nil {
 				withSessions.ServeHTTP(w, r)
 				return
 			}
