@@ -161,7 +161,7 @@ func (a *app) build(cfg config) (err error) {
 		Observer:         observer,
 		Logger:           a.logger,
 	}
-	b.secrets.apply(&kc) // the newest secret and the older ones still accepted
+	b.secrets.Apply(&kc) // the newest secret and the older ones still accepted
 	if a.manager, err = keys.NewManager(kc); err != nil {
 		return err
 	}

@@ -119,7 +119,7 @@ func (b *backends) openShared(cfg config, logger *slog.Logger) error {
 	keysAt, sessionsAt, countedIn := "postgres (no cache: one SELECT per verification)", "postgres table "+pg.sessionsTable,
 		"memory, per instance"
 	if cfg.RedisURL != "" {
-		r, err := openRedis(cfg.RedisURL, cfg.RedisPrefix, b.store, b.secrets.secret, logger)
+		r, err := openRedis(cfg.RedisURL, cfg.RedisPrefix, b.store, b.secrets.Secret, logger)
 		if err != nil {
 			return err
 		}

@@ -2,36 +2,19 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"maps"
 	"os"
-	"slices"
-	"strings"
 
+	"github.com/keycaphq/keycap/internal/serversecret"
 	"github.com/keycaphq/keycap/keys"
 )
 
-// keyring is the server secrets the app runs with: the newest, which
-// hashes new keys, under its id, and the older ones still accepted, by id.
-type keyring struct {
-	id     string
-	secret []byte
-	old    map[string][]byte // nil: none
-}
-
-// apply sets the keyring in a keys.Config.
-func (k keyring) apply(c *keys.Config) { c.Secret, c.SecretID, c.OldSecrets = k.secret, k.id, k.old }
-
-// ids lists the keyring's ids, newest first, for the log.
-func (k keyring) ids() string {
-	old := slices.Sorted(maps.Keys(k.old))
-	return strings.Join(append([]string{k.id + " (newest)"}, old...), ", ")
-}
+// keyring is the server secrets the app runs with.
+type keyring = serversecret.Ring
 
 // serverSecrets returns the keyring that keys the HMAC of stored keys:
 // from ring (KEYCAP_SECRETS, "2:<hex>,1:<hex>", newest first), or one
@@ -44,23 +27,23 @@ func serverSecrets(single, ring, path string, logger *slog.Logger) (keyring, err
 	case single != "" && ring != "":
 		return keyring{}, errors.New("set KEYCAP_SECRETS or KEYCAP_SECRET, not both: KEYCAP_SECRET=<s> is KEYCAP_SECRETS=1:<s>")
 	case ring != "":
-		k, err := parseKeyring(ring)
+		k, err := serversecret.Parse(ring)
 		if err != nil {
 			return keyring{}, fmt.Errorf("KEYCAP_SECRETS: %w", err)
 		}
-		logger.Info("using the server secrets from KEYCAP_SECRETS", "ids", k.ids())
+		logger.Info("using the server secrets from KEYCAP_SECRETS", "ids", k.IDs())
 		return k, nil
 	case single != "":
-		secret, err := decodeSecret(single)
+		secret, err := serversecret.Decode(single)
 		if err != nil {
 			return keyring{}, fmt.Errorf("KEYCAP_SECRET: %w", err)
 		}
 		logger.Info("using the server secret from KEYCAP_SECRET")
-		return keyring{id: "1", secret: secret}, nil
+		return keyring{ID: "1", Secret: secret}, nil
 	}
 	k, err := readKeyringFile(path)
 	if err == nil {
-		logger.Info("using the server secret stored in "+path, "ids", k.ids())
+		logger.Info("using the server secret stored in "+path, "ids", k.IDs())
 		return k, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -92,7 +75,7 @@ func newKeyringFile(path string, logger *slog.Logger) (keyring, error) {
 	}
 	logger.Info("generated a new server secret and stored it in " + path +
 		"; keep it with the database (keys stop working without it), or set KEYCAP_SECRETS")
-	return keyring{id: "1", secret: secret}, nil
+	return keyring{ID: "1", Secret: secret}, nil
 }
 
 func readKeyringFile(path string) (keyring, error) {
@@ -100,73 +83,9 @@ func readKeyringFile(path string) (keyring, error) {
 	if err != nil {
 		return keyring{}, err
 	}
-	k, err := parseKeyring(string(data))
+	k, err := serversecret.Parse(string(data))
 	if err != nil {
 		return keyring{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return k, nil
-}
-
-// parseKeyring reads secrets separated by commas or new lines, newest
-// first, each "id:secret" (hex or base64); lines starting with "#" are
-// comments. A lone secret without an id is the single secret "1".
-func parseKeyring(text string) (keyring, error) {
-	var entries []string
-	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		for _, e := range strings.Split(line, ",") {
-			if e = strings.TrimSpace(e); e != "" {
-				entries = append(entries, e)
-			}
-		}
-	}
-	if len(entries) == 0 {
-		return keyring{}, errors.New("no secret: want \"id:hex\" entries, newest first (make one with: openssl rand -hex 32)")
-	}
-	var k keyring
-	for i, e := range entries {
-		id, text, ok := strings.Cut(e, ":")
-		if !ok && len(entries) > 1 {
-			return keyring{}, fmt.Errorf("entry %d has no id: write \"id:secret\", such as 2:<hex>", i+1)
-		} else if !ok {
-			id, text = "1", e
-		}
-		secret, err := decodeSecret(text)
-		if err != nil {
-			return keyring{}, fmt.Errorf("secret %q: %w", id, err)
-		}
-		switch _, dup := k.old[id]; {
-		case i == 0:
-			k.id, k.secret = id, secret
-			continue
-		case dup || id == k.id:
-			return keyring{}, fmt.Errorf("secret id %q appears twice", id)
-		case k.old == nil:
-			k.old = map[string][]byte{}
-		}
-		k.old[id] = secret
-	}
-	return k, nil
-}
-
-// decodeSecret reads hex, or else base64 (standard or URL alphabet,
-// padded or not), holding at least keys.MinSecretLength bytes.
-func decodeSecret(text string) ([]byte, error) {
-	text = strings.TrimSpace(text)
-	secret, err := hex.DecodeString(text)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if err == nil {
-			break // valid hex is hex, even if it would decode as base64 too
-		}
-		secret, err = enc.DecodeString(text)
-	}
-	switch {
-	case err != nil:
-		return nil, errors.New("want hex or base64")
-	case len(secret) < keys.MinSecretLength:
-		return nil, fmt.Errorf("want at least %d bytes, got %d (make one with: openssl rand -hex 32)", keys.MinSecretLength, len(secret))
-	}
-	return secret, nil
 }

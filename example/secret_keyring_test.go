@@ -18,6 +18,7 @@ import (
 
 	"github.com/keycaphq/keycap"
 	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
+	"github.com/keycaphq/keycap/internal/serversecret"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -27,12 +28,12 @@ func TestParseKeyring(t *testing.T) {
 		name, text string
 		want       keyring // zero: an error
 	}{
-		{"one secret, no id", a, keyring{id: "1", secret: bytes.Repeat([]byte{0xaa}, 32)}},
-		{"newest first, commas", "2:" + b + ",1:" + a, keyring{id: "2", secret: bytes.Repeat([]byte{0xbb}, 32),
-			old: map[string][]byte{"1": bytes.Repeat([]byte{0xaa}, 32)}}},
-		{"lines and comments", "# rotated 2026-11\n3:" + c + "\n\n2:" + b + "\n  1:" + a + "  \n", keyring{id: "3", secret: bytes.Repeat([]byte{0xcc}, 32),
-			old: map[string][]byte{"2": bytes.Repeat([]byte{0xbb}, 32), "1": bytes.Repeat([]byte{0xaa}, 32)}}},
-		{"base64", "2024-b:u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7s=", keyring{id: "2024-b", secret: bytes.Repeat([]byte{0xbb}, 32)}},
+		{"one secret, no id", a, keyring{ID: "1", Secret: bytes.Repeat([]byte{0xaa}, 32)}},
+		{"newest first, commas", "2:" + b + ",1:" + a, keyring{ID: "2", Secret: bytes.Repeat([]byte{0xbb}, 32),
+			Old: map[string][]byte{"1": bytes.Repeat([]byte{0xaa}, 32)}}},
+		{"lines and comments", "# rotated 2026-11\n3:" + c + "\n\n2:" + b + "\n  1:" + a + "  \n", keyring{ID: "3", Secret: bytes.Repeat([]byte{0xcc}, 32),
+			Old: map[string][]byte{"2": bytes.Repeat([]byte{0xbb}, 32), "1": bytes.Repeat([]byte{0xaa}, 32)}}},
+		{"base64", "2024-b:u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7u7s=", keyring{ID: "2024-b", Secret: bytes.Repeat([]byte{0xbb}, 32)}},
 		{"nothing", " \n# only a comment\n", keyring{}},
 		{"an entry without an id among several", "2:" + b + "," + a, keyring{}},
 		{"an id twice", "2:" + b + ",2:" + a, keyring{}},
@@ -41,8 +42,8 @@ func TestParseKeyring(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseKeyring(tt.text)
-			if tt.want.id == "" {
+			got, err := serversecret.Parse(tt.text)
+			if tt.want.ID == "" {
 				assert.Error(t, err)
 				return
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keycaphq/keycap"
 	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
+	"github.com/keycaphq/keycap/internal/serversecret"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -51,7 +52,7 @@ func TestDecodeSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			secret, err := decodeSecret(tt.text)
+			secret, err := serversecret.Decode(tt.text)
 			if tt.wantLen == 0 {
 				assert.Error(t, err)
 				return

@@ -111,7 +111,7 @@ func (c *cli) open(ctx context.Context, withManager bool) (*backend, error) {
 		Cache:    keys.CacheConfig{Disabled: true},
 		Now:      c.now,
 	}
-	ring.apply(&cfg)
+	ring.Apply(&cfg)
 	if cfg.Secret == nil {
 		cfg.Secret = make([]byte, 32)
 		_, _ = rand.Read(cfg.Secret)

@@ -34,8 +34,8 @@ func (c *cli) secretsReport(ctx context.Context, args []string) error {
 		for id := range counts {
 			ids = append(ids, id)
 		}
-		if ring.secret != nil {
-			for _, id := range append([]string{ring.id}, keysOf(ring.old)...) {
+		if ring.Secret != nil {
+			for _, id := range append([]string{ring.ID}, keysOf(ring.Old)...) {
 				if !slices.Contains(ids, id) {
 					ids = append(ids, id)
 				}
@@ -46,10 +46,10 @@ func (c *cli) secretsReport(ctx context.Context, args []string) error {
 		for i, id := range ids {
 			rows[i] = row{ID: id, LiveKeys: counts[id], State: "unknown"}
 			switch {
-			case ring.secret == nil:
-			case id == ring.id:
+			case ring.Secret == nil:
+			case id == ring.ID:
 				rows[i].State = "newest"
-			case ring.old[id] != nil:
+			case ring.Old[id] != nil:
 				rows[i].State = "accepted"
 			default:
 				rows[i].State = "retired"
@@ -90,7 +90,7 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if ring.secret == nil {
+	if ring.Secret == nil {
 		return usageError{"verify: set KEYCAP_SECRETS or KEYCAP_SECRET to the app's server secrets"}
 	}
 	return c.with(ctx, true, func(b *backend) error {
