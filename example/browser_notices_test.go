@@ -41,12 +41,12 @@ func TestBrowserNotices(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, r.Sent)
 
-	b.run(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")),
+	b.Run(chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "alice"), chromedp.SendKeys(chromedp.ID("password"), "alice"),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)), chromedp.WaitVisible(chromedp.ID("notices-list")))
-	types := b.eval(`Array.from(document.querySelectorAll('#notices-list li'), li => li.dataset.notice).sort()`)
+	types := b.Eval(`Array.from(document.querySelectorAll('#notices-list li'), li => li.dataset.notice).sort()`)
 	assert.Equal(t, []any{"disabled", "expiring", "revoked"}, types)
-	text := b.text("#notices-list")
+	text := b.Text("#notices-list")
 	for _, sentence := range []string{
 		"“deploy script” was found in public and revoked at once (reported by GitHub secret scanning; found at https://github.com/octocat/demo/blob/main/deploy.sh (content)).",
 		"“nightly backup” expires in 1 day, on ",
@@ -55,11 +55,11 @@ func TestBrowserNotices(t *testing.T) {
 		assert.Contains(t, text, sentence)
 	}
 	assert.NotContains(t, text, leaked, "the page never shows a key")
-	b.run(chromedp.Click(chromedp.ID("notices-refresh")))
-	b.waitFor(`document.getElementById('status').textContent.includes('Notices refreshed')`)
-	b.shot("notices", chromedp.Screenshot(chromedp.ID("notices")))
-	b.requireQuietConsole()
+	b.Run(chromedp.Click(chromedp.ID("notices-refresh")))
+	b.WaitFor(`document.getElementById('status').textContent.includes('Notices refreshed')`)
+	b.Shot("notices", chromedp.Screenshot(chromedp.ID("notices")))
+	b.RequireQuietConsole(quietConsole...)
 	if os.Getenv("KEYCAP_UPDATE_SCREENSHOTS") == "1" {
-		b.publish(filepath.Join("..", "docs", "screenshots"), "notices")
+		b.Publish(filepath.Join("..", "docs", "screenshots"), "notices")
 	}
 }

@@ -28,47 +28,47 @@ import (
 func TestBrowser(t *testing.T) {
 	b := startBrowser(t)
 	a, srv := newTestApp(t)
-	run, eval := b.run, b.eval
+	run, eval := b.Run, b.Eval
 
 	// A wrong password re-renders the page with the error.
 	run(chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("username")))
-	b.shot("login", chromedp.CaptureScreenshot())
+	b.Shot("login", chromedp.CaptureScreenshot())
 	run(chromedp.SendKeys(chromedp.ID("username"), "alice"), chromedp.SendKeys(chromedp.ID("password"), "wrong"),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)), chromedp.WaitVisible(chromedp.ID("login-error")))
-	assert.Contains(t, b.text("#login-error"), "do not match")
+	assert.Contains(t, b.Text("#login-error"), "do not match")
 
 	run(chromedp.SendKeys(chromedp.ID("password"), "alice"), // the user name is filled in again
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="true"]`)))
-	assert.Contains(t, b.text(".whoami"), "alice")
+	assert.Contains(t, b.Text(".whoami"), "alice")
 
 	// The picker offers what alice may grant and shows the rest disabled, with why.
 	enabled := eval(`Array.from(document.querySelectorAll('#picker-body input:enabled'), i => i.value).sort()`)
 	disabled := eval(`Array.from(document.querySelectorAll('#picker-body input:disabled'), i => i.value).sort()`)
 	assert.Equal(t, []any{"files:read", "files:write", "projects:read"}, enabled)
 	assert.Equal(t, []any{"billing:read", "files:delete", "projects:delete", "projects:write"}, disabled)
-	assert.Contains(t, b.text("#perm-files-delete-reason"), "can’t grant")
+	assert.Contains(t, b.Text("#perm-files-delete-reason"), "can’t grant")
 	assert.Equal(t, "perm-files-delete-reason", eval(`document.getElementById('perm-files-delete').getAttribute('aria-describedby')`))
-	assert.Contains(t, b.text("#no-keys"), "no keys yet")
+	assert.Contains(t, b.Text("#no-keys"), "no keys yet")
 
 	// She creates a read-only key; it is shown once, with focus on it.
 	run(chromedp.SendKeys(chromedp.ID("key-name"), "CI reader"), chromedp.Click(chromedp.ID("perm-files-read")),
 		chromedp.SetValue(chromedp.ID("key-expiry"), "604800"), chromedp.Click(chromedp.ID("create-submit")),
 		chromedp.WaitVisible(chromedp.ID("new-key")))
 	assert.Equal(t, "new-key-title", eval(`document.activeElement.id`))
-	b.shot("new-key", chromedp.CaptureScreenshot())
+	b.Shot("new-key", chromedp.CaptureScreenshot())
 	run(chromedp.Click(chromedp.ID("copy-key")))
-	b.waitFor(`document.getElementById('status').textContent.includes('copied')`)
-	key, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID("new-key-value")))
+	b.WaitFor(`document.getElementById('status').textContent.includes('copied')`)
+	key, err := chromedp.Run(b.Context(), chromedp.Value(chromedp.ID("new-key-value")))
 	require.NoError(t, err)
 	pattern := regexp.MustCompile("^" + a.manager.Pattern().String() + "$")
 	require.Regexp(t, pattern, key, "the page shows a well-formed key")
 	keyID := strings.Split(key, "_")[1]
-	if clip, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise)); err == nil {
+	if clip, err := chromedp.Run(b.Context(), chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise)); err == nil {
 		assert.Equal(t, key, clip, "the copy button copies the key")
 	} else {
 		t.Logf("the clipboard cannot be read back here (%v); checked the page's message instead", err)
 	}
-	assert.Equal(t, `curl -H "Authorization: Bearer `+key+`" `+srv.URL+"/api/files", b.text("#curl-line"))
+	assert.Equal(t, `curl -H "Authorization: Bearer `+key+`" `+srv.URL+"/api/files", b.Text("#curl-line"))
 
 	// The key reads files and may not delete them.
 	api := keycaptest.NewClient(t, srv.URL).WithKey(key)
@@ -78,8 +78,8 @@ func TestBrowser(t *testing.T) {
 	run(chromedp.Click(chromedp.ID("new-key-done")), chromedp.WaitNotVisible(chromedp.ID("new-key")))
 	assert.Equal(t, "create-submit", eval(`document.activeElement.id`), "focus goes back where it was")
 	assert.Empty(t, eval(`document.getElementById('new-key-value').value`), "the key leaves the page")
-	assert.Contains(t, b.text(`tr[data-key-id="`+keyID+`"]`), "read files")
-	b.shot("keys", chromedp.FullScreenshot(100))
+	assert.Contains(t, b.Text(`tr[data-key-id="`+keyID+`"]`), "read files")
+	b.Shot("keys", chromedp.FullScreenshot(100))
 	assert.Equal(t, true, eval(`document.querySelector('.table-wrap').scrollWidth <= document.querySelector('.table-wrap').clientWidth`),
 		"the key table fits at 1280 px, actions included")
 
@@ -92,12 +92,12 @@ func TestBrowser(t *testing.T) {
 		"exceeded": map[string]any{"files": []any{"delete"}}}, refused)
 	status := eval(`window.keycap.createKey({name: 'crafted', permissions: {files: ['delete']}}).then(r => r.status)`, chromedp.EvalAwaitPromise)
 	assert.Equal(t, 403.0, status)
-	message := b.text("#create-error")
+	message := b.Text("#create-error")
 	assert.Contains(t, message, "You can’t give a key permission to delete files")
 	assert.Contains(t, message, "(member)")
 	assert.Contains(t, message, "You may grant at most: read and write files; read projects.")
 	assert.Equal(t, "create-error", eval(`document.activeElement.id`))
-	b.shot("refused", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="create-title"]`)))
+	b.Shot("refused", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="create-title"]`)))
 
 	// Rotating asks, in a dialog, how long the old key may keep working;
 	// Escape cancels and focus comes back.
@@ -105,9 +105,9 @@ func TestBrowser(t *testing.T) {
 	run(chromedp.Click(rotate), chromedp.WaitVisible(chromedp.ID("rotate-dialog")))
 	assert.Equal(t, "grace-none", eval(`document.activeElement.id`), "focus starts on the choice, which is: now")
 	assert.Equal(t, true, eval(`document.getElementById('grace-none').checked`))
-	assert.Contains(t, b.text("#rotate-title"), "CI reader")
+	assert.Contains(t, b.Text("#rotate-title"), "CI reader")
 	assert.Equal(t, "rotate-title", eval(`document.getElementById('rotate-dialog').getAttribute('aria-labelledby')`))
-	b.shot("rotate", chromedp.CaptureScreenshot())
+	b.Shot("rotate", chromedp.CaptureScreenshot())
 	run(chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("rotate-dialog")))
 	assert.Equal(t, keyID, eval(`document.activeElement.dataset.rotate`))
 	assert.Equal(t, http.StatusOK, api.DoJSON(t, http.MethodGet, "/api/files", nil).StatusCode, "cancel rotates nothing")
@@ -119,14 +119,14 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("rotate-confirm")), chromedp.WaitVisible(chromedp.ID("new-key")))
 	assert.Equal(t, "new-key-title", eval(`document.activeElement.id`))
 	assert.Equal(t, false, eval(`document.getElementById('rotate-dialog').open`))
-	assert.Contains(t, b.text("#new-key-note"), "The old key stopped working")
-	b.waitFor(`document.getElementById('status').textContent.includes('rotated')`)
-	rotated, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.ID("new-key-value")))
+	assert.Contains(t, b.Text("#new-key-note"), "The old key stopped working")
+	b.WaitFor(`document.getElementById('status').textContent.includes('rotated')`)
+	rotated, err := chromedp.Run(b.Context(), chromedp.Value(chromedp.ID("new-key-value")))
 	require.NoError(t, err)
 	require.Regexp(t, pattern, rotated, "the page shows a well-formed key")
 	assert.Equal(t, keyID, strings.Split(rotated, "_")[1], "the same key record (id)")
 	assert.NotEqual(t, key, rotated)
-	b.shot("rotated", chromedp.Screenshot(chromedp.ID("new-key")))
+	b.Shot("rotated", chromedp.Screenshot(chromedp.ID("new-key")))
 	keycaptest.RequireCode(t, api.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyInvalid)
 	api = keycaptest.NewClient(t, srv.URL).WithKey(rotated)
 	assert.Equal(t, http.StatusOK, api.DoJSON(t, http.MethodGet, "/api/files", nil).StatusCode)
@@ -138,18 +138,18 @@ func TestBrowser(t *testing.T) {
 	revoke := chromedp.CSS(`button[data-revoke="` + keyID + `"]`)
 	run(chromedp.Click(revoke), chromedp.WaitVisible(chromedp.ID("revoke-dialog")))
 	assert.Equal(t, "revoke-cancel", eval(`document.activeElement.id`))
-	assert.Contains(t, b.text("#revoke-title"), "CI reader")
-	b.shot("confirm", chromedp.CaptureScreenshot())
+	assert.Contains(t, b.Text("#revoke-title"), "CI reader")
+	b.Shot("confirm", chromedp.CaptureScreenshot())
 	run(chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("revoke-dialog")))
 	assert.Equal(t, keyID, eval(`document.activeElement.dataset.revoke`))
 	assert.Equal(t, http.StatusOK, api.DoJSON(t, http.MethodGet, "/api/files", nil).StatusCode, "cancel revokes nothing")
 
 	run(chromedp.Click(revoke), chromedp.WaitVisible(chromedp.ID("revoke-dialog")),
 		chromedp.Click(chromedp.ID("revoke-confirm")), chromedp.WaitNotPresent(revoke))
-	b.waitFor(`document.getElementById('status').textContent.includes('revoked')`)
-	assert.Equal(t, "revoked", b.text(`tr[data-key-id="`+keyID+`"] .badge`))
+	b.WaitFor(`document.getElementById('status').textContent.includes('revoked')`)
+	assert.Equal(t, "revoked", b.Text(`tr[data-key-id="`+keyID+`"] .badge`))
 	assert.Equal(t, "keys-title", eval(`document.activeElement.id`))
-	b.shot("revoked", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="keys-title"]`)))
+	b.Shot("revoked", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="keys-title"]`)))
 	keycaptest.RequireCode(t, api.DoJSON(t, http.MethodGet, "/api/files", nil), keycap.CodeKeyInvalid)
 	assert.Equal(t, 0.0, eval(`document.querySelectorAll('tr[data-key-id="`+keyID+`"] [data-rotate]').length`), "a revoked key has no Rotate button")
 
@@ -158,11 +158,11 @@ func TestBrowser(t *testing.T) {
 	// refusal after the rotation names no owner, a wrong secret proving
 	// nothing, so it is in the log but not in alice's activity.)
 	run(chromedp.Click(chromedp.ID("activity-refresh")))
-	b.waitFor(`document.getElementById('status').textContent.includes('Activity refreshed')`)
+	b.WaitFor(`document.getElementById('status').textContent.includes('Activity refreshed')`)
 	assert.Equal(t, 1.0, eval(`document.querySelectorAll('#activity-list li[data-event="verification_denied"]').length`))
 	events := eval(`Array.from(document.querySelectorAll('#activity-list li'), li => li.dataset.event)`)
 	assert.Equal(t, []any{"verification_denied", "revoked", "rotated", "refused", "refused", "created"}, events)
-	activity := b.text("#activity-list")
+	activity := b.Text("#activity-list")
 	for _, sentence := range []string{
 		"You created “CI reader”, allowed to read files.",
 		"Refused a new key: asked for files:delete, which your role (member) can’t grant.",
@@ -186,19 +186,19 @@ func TestBrowser(t *testing.T) {
 	}, sentences)
 	assert.NotContains(t, activity, key, "the activity never shows a key")
 	assert.NotContains(t, activity, rotated)
-	b.shot("activity", chromedp.Screenshot(chromedp.ID("activity")))
+	b.Shot("activity", chromedp.Screenshot(chromedp.ID("activity")))
 
 	// At phone width the page fits: no sideways scrolling.
 	run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="true"]`)))
 	assert.Equal(t, true, eval(`document.documentElement.scrollWidth <= window.innerWidth`), "no horizontal overflow at 390 px")
-	b.shot("phone-keys", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="keys-title"]`)))
-	b.shot("phone-activity", chromedp.Screenshot(chromedp.ID("activity")))
+	b.Shot("phone-keys", chromedp.Screenshot(chromedp.CSS(`section[aria-labelledby="keys-title"]`)))
+	b.Shot("phone-activity", chromedp.Screenshot(chromedp.ID("activity")))
 	run(chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
-	b.shot("phone", chromedp.CaptureScreenshot())
+	b.Shot("phone", chromedp.CaptureScreenshot())
 
-	b.requireQuietConsole()
+	b.RequireQuietConsole(quietConsole...)
 	if os.Getenv("KEYCAP_UPDATE_SCREENSHOTS") == "1" {
-		b.publish(filepath.Join("..", "docs", "screenshots"), "keys", "new-key", "refused", "revoked", "activity", "phone")
+		b.Publish(filepath.Join("..", "docs", "screenshots"), "keys", "new-key", "refused", "revoked", "activity", "phone")
 	}
 }

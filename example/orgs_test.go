@@ -60,28 +60,28 @@ func TestBrowserOrgKey(t *testing.T) {
 	b := startBrowser(t)
 	_, srv := newTestApp(t)
 	logIn := func(user string) {
-		b.run(chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("username")),
+		b.Run(chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("username")),
 			chromedp.SendKeys(chromedp.ID("username"), user), chromedp.SendKeys(chromedp.ID("password"), user),
 			chromedp.Click(chromedp.CSS(`form[action="/login"] button`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="true"]`)))
 	}
 	logIn("bob")
-	assert.Equal(t, "Your keys", b.text("#keys-title"))
-	assert.Equal(t, "Acme's keys", b.text("#org-keys-title"))
-	b.waitFor(`document.getElementById('org-keys-body').textContent.includes('No keys yet')`)
-	b.run(chromedp.SendKeys(chromedp.ID("org-key-name"), "Acme CI"), chromedp.SetValue(chromedp.ID("org-key-kind"), "test"),
+	assert.Equal(t, "Your keys", b.Text("#keys-title"))
+	assert.Equal(t, "Acme's keys", b.Text("#org-keys-title"))
+	b.WaitFor(`document.getElementById('org-keys-body').textContent.includes('No keys yet')`)
+	b.Run(chromedp.SendKeys(chromedp.ID("org-key-name"), "Acme CI"), chromedp.SetValue(chromedp.ID("org-key-kind"), "test"),
 		chromedp.Click(chromedp.CSS(`#org-create-form input[value="files:read"]`)), chromedp.Click(chromedp.ID("org-create-submit")),
 		chromedp.WaitVisible(chromedp.ID("org-new-key")))
-	b.waitFor(`document.querySelectorAll('.org-key-list li').length === 1`)
-	token, _ := b.eval(`document.getElementById('org-new-key-value').value`).(string)
+	b.WaitFor(`document.querySelectorAll('.org-key-list li').length === 1`)
+	token, _ := b.Eval(`document.getElementById('org-new-key-value').value`).(string)
 	require.True(t, strings.HasPrefix(token, "kctest_"), token)
-	assert.Contains(t, b.text(".org-key-list"), "Acme CI · test · active · files:read · made by bob")
-	b.shot("org-key", chromedp.Screenshot(chromedp.ID("org-keys")))
+	assert.Contains(t, b.Text(".org-key-list"), "Acme CI · test · active · files:read · made by bob")
+	b.Shot("org-key", chromedp.Screenshot(chromedp.ID("org-keys")))
 
 	c := keycaptest.NewClient(t, srv.URL).KeyOnly(t, token)
 	assert.Equal(t, http.StatusOK, c.DoJSON(t, http.MethodGet, "/api/files", nil).StatusCode)
-	b.requireQuietConsole()
+	b.RequireQuietConsole(quietConsole...)
 
-	b.run(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+	b.Run(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
 	logIn("alice")
-	assert.Equal(t, true, b.eval(`document.getElementById('org-keys') === null`))
+	assert.Equal(t, true, b.Eval(`document.getElementById('org-keys') === null`))
 }

@@ -94,27 +94,27 @@ func newMiniApp(t *testing.T) *miniApp {
 
 // axeCheck runs axe-core in the page and fails on serious or critical
 // violations.
-func (s *browserSession) axeCheck(what string) {
-	s.t.Helper()
-	s.eval(`window.axe ? true : new Promise((ok, fail) => { const x = document.createElement('script');
+func axeCheck(t *testing.T, s *browserSession, what string) {
+	t.Helper()
+	s.Eval(`window.axe ? true : new Promise((ok, fail) => { const x = document.createElement('script');
 		x.src = '/axe.js'; x.onload = () => ok(true); x.onerror = fail; document.head.append(x); })`, chromedp.EvalAwaitPromise)
-	got := s.eval(`axe.run(document).then(r => ({passes: r.passes.length, violations: r.violations
+	got := s.Eval(`axe.run(document).then(r => ({passes: r.passes.length, violations: r.violations
 		.filter(v => v.impact === 'serious' || v.impact === 'critical')
 		.map(v => v.id + ': ' + v.help + ' (' + v.nodes.map(n => n.target.join(' ')).join(', ') + ')')}))`, chromedp.EvalAwaitPromise).(map[string]any)
-	assert.Greater(s.t, got["passes"], 10.0, "axe-core ran its rules %s", what)
-	assert.Empty(s.t, got["violations"], "axe-core: serious violations %s", what)
+	assert.Greater(t, got["passes"], 10.0, "axe-core ran its rules %s", what)
+	assert.Empty(t, got["violations"], "axe-core: serious violations %s", what)
 }
 
 // TestMountedPage walks the page of package ui inside miniApp as alice.
 func TestMountedPage(t *testing.T) {
 	b := startBrowser(t)
 	app := newMiniApp(t)
-	run, eval := b.run, b.eval
+	run, eval := b.Run, b.Eval
 	ctx := context.Background()
 
 	run(chromedp.Navigate(app.srv.URL+"/keys/"), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="true"]`)))
-	assert.Contains(t, b.text("#cap"), "read and write files; read projects")
-	b.axeCheck("on the empty page")
+	assert.Contains(t, b.Text("#cap"), "read and write files; read projects")
+	axeCheck(t, b, "on the empty page")
 
 	// Templates: the one beyond alice's role is listed, off, with why.
 	options := eval(`Array.from(document.querySelectorAll('#key-template option'), o => [o.value, o.disabled, o.textContent])`).([]any)
@@ -123,7 +123,7 @@ func TestMountedPage(t *testing.T) {
 	assert.Equal(t, "Project admin", options[2].([]any)[0])
 	assert.Equal(t, true, options[2].([]any)[1])
 	assert.Contains(t, options[2].([]any)[2], "can’t grant write projects")
-	assert.Equal(t, "Keys may live at most 90 days.", b.text("#key-expiry-max"))
+	assert.Equal(t, "Keys may live at most 90 days.", b.Text("#key-expiry-max"))
 
 	// Create from a template: its permissions are checked, the key holds them.
 	run(chromedp.SendKeys(chromedp.ID("key-name"), "dashboard"), chromedp.SetValue(chromedp.ID("key-template"), "Read-only dashboard"))
@@ -131,7 +131,7 @@ func TestMountedPage(t *testing.T) {
 	checked := eval(`Array.from(document.querySelectorAll('#picker-body input:checked'), i => i.value).sort()`)
 	assert.Equal(t, []any{"files:read", "projects:read"}, checked)
 	run(chromedp.Click(chromedp.ID("create-submit")), chromedp.WaitVisible(chromedp.ID("new-key")))
-	b.shot("ui-new-key", chromedp.CaptureScreenshot())
+	b.Shot("ui-new-key", chromedp.CaptureScreenshot())
 	run(chromedp.Click(chromedp.ID("new-key-done")), chromedp.WaitNotVisible(chromedp.ID("new-key")))
 	dashboard := onlyKey(t, app, "dashboard")
 	assert.Equal(t, policy.MustParse("files:read", "projects:read"), dashboard.Permissions)
@@ -144,8 +144,8 @@ func TestMountedPage(t *testing.T) {
 	far := time.Now().AddDate(0, 0, 200).Format("2006-01-02")
 	eval(`document.getElementById('key-expiry-date').value = '` + far + `'`)
 	run(chromedp.Click(chromedp.ID("create-submit")))
-	b.waitFor(`!document.getElementById('create-error').hidden`)
-	assert.Contains(t, b.text("#create-error"), "may live at most 90 days")
+	b.WaitFor(`!document.getElementById('create-error').hidden`)
+	assert.Contains(t, b.Text("#create-error"), "may live at most 90 days")
 	assert.Nil(t, findKey(t, app, "long"), "nothing created")
 
 	// Within it, with a quota: created, the quota shown in the list.
@@ -156,30 +156,30 @@ func TestMountedPage(t *testing.T) {
 	run(chromedp.SendKeys(chromedp.ID("key-quota"), "5"))
 	eval(`document.activeElement.blur()`)
 	run(chromedp.Click(chromedp.ID("create-submit")))
-	b.waitFor(`!document.getElementById('new-key').hidden || !document.getElementById('create-error').hidden`)
+	b.WaitFor(`!document.getElementById('new-key').hidden || !document.getElementById('create-error').hidden`)
 	require.Empty(t, eval(`document.getElementById('create-error').textContent`))
 	run(chromedp.Click(chromedp.ID("new-key-done")), chromedp.WaitNotVisible(chromedp.ID("new-key")))
 	long := onlyKey(t, app, "long")
 	assert.WithinDuration(t, time.Now().AddDate(0, 0, 21), long.ExpiresAt, 26*time.Hour)
 	require.NotNil(t, long.Remaining)
 	assert.Equal(t, int64(5), *long.Remaining)
-	assert.Contains(t, b.text(`tr[data-key-id="`+long.ID+`"]`), "5 requests left")
+	assert.Contains(t, b.Text(`tr[data-key-id="`+long.ID+`"]`), "5 requests left")
 
 	// Edit within the cap; a widening beyond it is refused, explained.
 	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+dashboard.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("edit-dialog")))
 	assert.Equal(t, "edit-name", eval(`document.activeElement.id`))
 	assert.Equal(t, true, eval(`document.getElementById('edit-perm-files-delete').disabled`))
-	b.axeCheck("with the edit dialog open")
+	axeCheck(t, b, "with the edit dialog open")
 	run(chromedp.Click(chromedp.ID("edit-perm-projects-read")), chromedp.Click(chromedp.ID("edit-perm-files-write")),
 		chromedp.Click(chromedp.ID("edit-save")), chromedp.WaitNotVisible(chromedp.ID("edit-dialog")))
-	b.waitFor(`document.getElementById('status').textContent.includes('saved')`)
+	b.WaitFor(`document.getElementById('status').textContent.includes('saved')`)
 	assert.Equal(t, policy.MustParse("files:read", "files:write"), onlyKey(t, app, "dashboard").Permissions)
 	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+dashboard.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("edit-dialog")))
 	eval(`(b => { b.disabled = false; b.click(); })(document.getElementById('edit-perm-files-delete'))`) // what the form would not send
 	run(chromedp.Click(chromedp.ID("edit-save")))
-	b.waitFor(`!document.getElementById('edit-error').hidden`)
-	assert.Contains(t, b.text("#edit-error"), "You can’t give a key permission to delete files")
-	assert.Contains(t, b.text("#edit-error"), "You may grant at most: read and write files; read projects.")
+	b.WaitFor(`!document.getElementById('edit-error').hidden`)
+	assert.Contains(t, b.Text("#edit-error"), "You can’t give a key permission to delete files")
+	assert.Contains(t, b.Text("#edit-error"), "You may grant at most: read and write files; read projects.")
 	assert.Equal(t, "edit-error", eval(`document.activeElement.id`))
 	assert.Equal(t, policy.MustParse("files:read", "files:write"), onlyKey(t, app, "dashboard").Permissions, "nothing written")
 	run(chromedp.Click(chromedp.ID("edit-cancel")), chromedp.WaitNotVisible(chromedp.ID("edit-dialog")))
@@ -187,20 +187,20 @@ func TestMountedPage(t *testing.T) {
 
 	// Detail view: permissions, quota, the key's own activity.
 	run(chromedp.Click(chromedp.CSS(`button[data-details="`+long.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("detail-dialog")))
-	b.waitFor(`document.getElementById('detail-events') !== null`)
-	details := b.text("#detail-list")
+	b.WaitFor(`document.getElementById('detail-events') !== null`)
+	details := b.Text("#detail-list")
 	assert.Contains(t, details, "read files")
 	assert.Contains(t, details, "Requests left")
-	assert.Contains(t, b.text("#detail-events"), "created “long”")
-	assert.NotContains(t, b.text("#detail-events"), "dashboard", "only this key's activity")
-	b.shot("ui-details", chromedp.CaptureScreenshot())
-	b.axeCheck("with the detail dialog open")
+	assert.Contains(t, b.Text("#detail-events"), "created “long”")
+	assert.NotContains(t, b.Text("#detail-events"), "dashboard", "only this key's activity")
+	b.Shot("ui-details", chromedp.CaptureScreenshot())
+	axeCheck(t, b, "with the detail dialog open")
 	run(chromedp.Click(chromedp.ID("detail-close")), chromedp.WaitNotVisible(chromedp.ID("detail-dialog")))
 
 	// Revoke with a reason.
 	run(chromedp.Click(chromedp.CSS(`button[data-revoke="`+long.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("revoke-dialog")),
 		chromedp.SendKeys(chromedp.ID("revoke-reason"), "no longer needed"), chromedp.Click(chromedp.ID("revoke-confirm")))
-	b.waitFor(`document.getElementById('status').textContent.includes('revoked')`)
+	b.WaitFor(`document.getElementById('status').textContent.includes('revoked')`)
 	revoked, err := app.store.Get(ctx, long.ID)
 	require.NoError(t, err)
 	assert.True(t, revoked.IsRevoked())
@@ -215,25 +215,25 @@ func TestMountedPage(t *testing.T) {
 	assert.Equal(t, []any{dashboard.ID}, eval(`Array.from(document.querySelectorAll('#keys-table tbody tr'), r => r.dataset.keyId)`))
 	run(chromedp.SetValue(chromedp.ID("keys-filter"), "all"))
 	eval(`document.getElementById('keys-filter').dispatchEvent(new Event('change'))`)
-	b.shot("ui-keys", chromedp.FullScreenshot(100))
+	b.Shot("ui-keys", chromedp.FullScreenshot(100))
 
 	// Turn off and on.
 	run(chromedp.Click(chromedp.CSS(`button[data-disable="` + dashboard.ID + `"]`)))
-	b.waitFor(`document.querySelector('button[data-enable="` + dashboard.ID + `"]') !== null`)
+	b.WaitFor(`document.querySelector('button[data-enable="` + dashboard.ID + `"]') !== null`)
 	assert.True(t, onlyKey(t, app, "dashboard").Disabled)
 	run(chromedp.Click(chromedp.CSS(`button[data-enable="` + dashboard.ID + `"]`)))
-	b.waitFor(`document.querySelector('button[data-disable="` + dashboard.ID + `"]') !== null`)
+	b.WaitFor(`document.querySelector('button[data-disable="` + dashboard.ID + `"]') !== null`)
 	assert.False(t, onlyKey(t, app, "dashboard").Disabled)
 
 	// At phone width the page fits: no sideways scrolling.
 	run(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
 	assert.Equal(t, true, eval(`document.documentElement.scrollWidth <= window.innerWidth`))
-	b.shot("ui-phone", chromedp.CaptureScreenshot())
-	b.axeCheck("at phone width")
+	b.Shot("ui-phone", chromedp.CaptureScreenshot())
+	axeCheck(t, b, "at phone width")
 
-	b.requireQuietConsole()
+	b.RequireQuietConsole(quietConsole...)
 	if os.Getenv("KEYCAP_UPDATE_SCREENSHOTS") == "1" {
-		b.publish(filepath.Join("..", "docs", "screenshots"), "ui-keys", "ui-new-key", "ui-details", "ui-phone")
+		b.Publish(filepath.Join("..", "docs", "screenshots"), "ui-keys", "ui-new-key", "ui-details", "ui-phone")
 	}
 }
 

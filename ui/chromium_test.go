@@ -1,139 +1,17 @@
 package ui_test
 
 import (
-	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/chromedp"
-	"github.com/stretchr/testify/require"
-
-	"github.com/keycaphq/keycap/internal/testenv"
+	"github.com/keycaphq/keycap/internal/browsertest"
 )
 
-// browserSession (a copy of example/chromium_test.go's) is headless Chromium with one tab, bounded by a 60 s timeout.
-type browserSession struct {
-	t     *testing.T
-	ctx   context.Context
-	shots map[string][]byte
-	mu    sync.Mutex
-	logs  []chromedp.ConsoleMessage
-}
+// browserSession is headless Chromium with one tab (internal/browsertest).
+type browserSession = browsertest.Session
 
 // startBrowser starts Chromium, or skips (fails with
 // KEYCAP_REQUIRE_SERVICES=1) when it is not installed.
-func startBrowser(t *testing.T) *browserSession {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		testenv.Unavailable(t, "Chromium", "no chromium on PATH; apt-get install chromium")
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	t.Cleanup(cancelAlloc)
-	tabCtx, cancelTab := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancelTab)
-	s := &browserSession{t: t, ctx: tabCtx, shots: map[string][]byte{}}
-	if err := chromedp.Do(tabCtx); err != nil { // starts the browser
-		testenv.Unavailable(t, "Chromium", "it did not start: "+err.Error())
-		return nil
-	}
-	for _, name := range []string{"clipboard-read", "clipboard-write"} {
-		_, err := chromedp.CallBrowser(tabCtx, browser.SetPermission, browser.SetPermissionParams{
-			Permission: &browser.PermissionDescriptor{Name: name}, Setting: browser.PermissionSettingGranted})
-		require.NoError(t, err)
-	}
-	messages := chromedp.Console(tabCtx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.logs = append(s.logs, m)
-			s.mu.Unlock()
-		}
-	}()
-	return s
-}
+func startBrowser(t *testing.T) *browserSession { return browsertest.Start(t) }
 
-func (s *browserSession) run(actions ...chromedp.Action[chromedp.Void]) {
-	s.t.Helper()
-	require.NoError(s.t, chromedp.Do(s.ctx, actions...))
-}
-
-// eval evaluates js in the page and returns its JSON value decoded as any.
-func (s *browserSession) eval(js string, opts ...chromedp.EvaluateOption) any {
-	s.t.Helper()
-	v, err := chromedp.Run(s.ctx, chromedp.Evaluate[any](js, opts...))
-	require.NoError(s.t, err, "evaluating %s", js)
-	return v
-}
-
-// text returns the visible text of the first element matching css.
-func (s *browserSession) text(css string) string {
-	s.t.Helper()
-	v, err := chromedp.Run(s.ctx, chromedp.Text(chromedp.CSS(css)))
-	require.NoError(s.t, err, "reading %s", css)
-	return strings.TrimSpace(v)
-}
-
-// waitFor polls the JavaScript condition until it is true (10 s at most).
-func (s *browserSession) waitFor(condition string) {
-	s.t.Helper()
-	_, err := chromedp.Run(s.ctx, chromedp.Poll[chromedp.Void](condition, chromedp.WithPollingTimeout(10*time.Second)))
-	require.NoError(s.t, err, "waiting for %s", condition)
-}
-
-// shot takes a screenshot and writes it to the test's artifact directory.
-func (s *browserSession) shot(name string, action chromedp.Action[[]byte]) {
-	s.t.Helper()
-	png, err := chromedp.Run(s.ctx, action)
-	require.NoError(s.t, err, "screenshot %s", name)
-	s.shots[name] = png
-	require.NoError(s.t, os.WriteFile(filepath.Join(s.t.ArtifactDir(), name+".png"), png, 0o644))
-}
-
-// publish copies the named screenshots to dir, for the README.
-func (s *browserSession) publish(dir string, names ...string) {
-	s.t.Helper()
-	require.NoError(s.t, os.MkdirAll(dir, 0o755))
-	for _, name := range names {
-		require.NoError(s.t, os.WriteFile(filepath.Join(dir, name+".png"), s.shots[name], 0o644))
-	}
-	s.t.Logf("wrote %d screenshots to %s", len(names), dir)
-}
-
-// requireQuietConsole fails on page errors: exceptions, CSP violations.
-func (s *browserSession) requireQuietConsole() {
-	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range s.logs {
-		if m.IsException() || m.Type == chromedp.ConsoleError {
-			if strings.Contains(m.Text, "the server responded with a status of 4") {
-				continue // the refusals the test provokes, by design
-			}
-			s.t.Errorf("console: %s", m.String())
-		}
-	}
-}
+// quietConsole are the console errors the tests provoke by design.
+var quietConsole = []string{"the server responded with a status of 4"}
