@@ -47,6 +47,11 @@ func checkMetadata(raw json.RawMessage) (json.RawMessage, error) {
 	if err != nil {
 		return nil, metadataError("metadata is a JSON object")
 	}
+	// Was a bug, fixed: a number beyond float64 ({"a":1e999}) was kept as
+	// written (UseNumber), and an app's json.Unmarshal of it failed.
+	if err := json.Unmarshal(out, new(any)); err != nil {
+		return nil, metadataError("numbers fit a 64-bit float (at most about 1.8e308 in size)")
+	}
 	if len(out) > maxMetadataBytes {
 		return nil, metadataError("at most " + strconv.Itoa(maxMetadataBytes) + " bytes of compact JSON; this is " + strconv.Itoa(len(out)))
 	}

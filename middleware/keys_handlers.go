@@ -146,7 +146,7 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 	if err != nil {
 		return err
 	}
-	records, err := kc.pickable(r.Context(), p, allowed)
+	records, err := kc.pickable(r.Context(), p, owner, allowed)
 	if err != nil {
 		return err
 	}

@@ -13,15 +13,27 @@ const maxPickable = policy.MaxRecordsPerResource
 // caller may grant actions on (allowed), the records the caller may limit
 // a key to: id, label and the actions of allowed the owner may do on each
 // now; for a key, only the records of its own restriction. Records on
-// which none of allowed applies are left out. {} without Records.
-func (kc *Keycap) pickable(ctx context.Context, p Principal, allowed policy.Permissions) (map[string][]policy.Record, error) {
+// which none of allowed applies are left out. {} without Records. The
+// records are the owner's: the caller's own, or, for an organization's
+// keys, the organization's.
+func (kc *Keycap) pickable(ctx context.Context, p Principal, owner string, allowed policy.Permissions) (map[string][]policy.Record, error) {
 	out := map[string][]policy.Record{}
 	pol := kc.manager.Policy()
+	sub := p.subject
 	for _, resource := range pol.RecordResources() {
 		if len(allowed[resource]) == 0 {
 			continue
 		}
-		list, err := pol.ListRecords(ctx, p.subject, resource, maxPickable)
+		if sub.ID != owner {
+			// Was a bug, fixed: an organization's picker listed the
+			// member's own records, which creation then refused.
+			s, err := kc.manager.Subject(ctx, owner)
+			if err != nil {
+				return nil, err
+			}
+			sub = s
+		}
+		list, err := pol.ListRecords(ctx, sub, resource, maxPickable)
 		if err != nil {
 			return nil, err
 		}
