@@ -174,9 +174,7 @@ func New(o Options) (*Keycap, error) {
 	if o.MaxBodyBytes < 0 {
 		return nil, errors.New("middleware: Options.MaxBodyBytes must not be negative")
 	}
-	if kc.maxBody == 0 {
-		kc.maxBody = 64 << 10
-	}
+	kc.maxBody = cmp.Or(kc.maxBody, 64<<10)
 	if kc.clientIP == nil {
 		kc.clientIP = remoteHost
 	}
