@@ -190,9 +190,6 @@ func New(o Options) (*Keycap, error) {
 	return kc, nil
 }
 
-// Manager returns the keys.Manager the Keycap uses.
-func (kc *Keycap) Manager() *keys.Manager { return kc.manager }
-
 // remoteHost returns the host of r.RemoteAddr. The server sets it as
 // "host:port" (IPv6 hosts in brackets): the common IPv4 form is cut at its
 // only colon without parsing; anything else goes through SplitHostPort.
