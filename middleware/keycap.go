@@ -60,7 +60,10 @@ type Options struct {
 	// nil: that route answers 404 NOT_FOUND.
 	Activity audit.Log
 	// Logger receives what keycap logs: the causes of 5xx answers (never a
-	// key). nil means slog.Default().
+	// key). nil means slog.Default(). The one line it cannot receive is
+	// that of a [Require] or [RequireRecord] with no Authenticate in front
+	// (no Keycap is known there): a wiring mistake, logged to
+	// slog.Default() and answered 500 MISCONFIGURED.
 	Logger *slog.Logger
 	// OnError writes every refusal and error keycap answers (behind
 	// Authenticate: a Require with no Authenticate in front has no Keycap
