@@ -3,9 +3,11 @@ package keycap_test
 import (
 	"go/ast"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -100,5 +102,55 @@ func TestNoBuiltinShadowing(t *testing.T) {
 	}
 	if len(found) > 0 {
 		t.Errorf("%d declarations shadow a predeclared identifier; rename them:\n%s", len(found), strings.Join(found, "\n"))
+	}
+}
+
+// TestCapabilitiesDeclared: the library's code (not tests, internal, the
+// example or commands) never probes what a store, auditor, observer,
+// session system or limiter can do with a type assertion or type switch
+// (a wrapper would hide or fake the method, as http.Flusher wrappers do);
+// capabilities are declared in the interfaces and options instead. An
+// assertion to an anonymous interface is refused whatever it is on.
+func TestCapabilitiesDeclared(t *testing.T) {
+	fset := token.NewFileSet()
+	probed := regexp.MustCompile(`(?i)store|auditor|observer|sessions|limiter|notifier|log\b`)
+	var found []string
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != "." && (strings.HasPrefix(d.Name(), ".") || libraryOnly(p) || p == "cmd" || p == "scripts" || d.Name() == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			a, ok := n.(*ast.TypeAssertExpr)
+			if !ok {
+				return true
+			}
+			var on strings.Builder
+			_ = printer.Fprint(&on, fset, a.X)
+			_, anonymous := a.Type.(*ast.InterfaceType)
+			if anonymous || probed.MatchString(on.String()) {
+				found = append(found, fset.Position(a.Pos()).String()+": "+on.String())
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) > 0 {
+		t.Errorf("%d probes of a capability; declare it instead:\n%s", len(found), strings.Join(found, "\n"))
 	}
 }
