@@ -1,6 +1,7 @@
 package keycap
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 )
@@ -36,9 +37,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func prepare(w http.ResponseWriter, err error) (*Error, int, string) {
 	e := From(err)
 	status, message := e.Code.Status(), e.Message
-	if message == "" {
-		message = http.StatusText(status)
-	}
+	message = cmp.Or(message, http.StatusText(status))
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

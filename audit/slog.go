@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 )
@@ -9,9 +10,7 @@ import (
 // logger) at Info level, or Warn for refusals and denied verifications,
 // with the message "keycap audit". Keys and hashes are never in events.
 func Slog(logger *slog.Logger) Auditor {
-	if logger == nil {
-		logger = slog.Default()
-	}
+	logger = cmp.Or(logger, slog.Default())
 	return Func(func(ctx context.Context, e Event) {
 		level := slog.LevelInfo
 		if e.Type == Refused || e.Type == VerificationDenied {

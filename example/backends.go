@@ -71,7 +71,7 @@ func (b *backends) openSQLite(cfg config, logger *slog.Logger) error {
 	if b.secrets, err = serverSecrets(cfg.Secret, cfg.Secrets, cfg.DBPath+".secret", logger); err != nil {
 		return err
 	}
-	store, closeStore, err := openStore(cfg.DBPath, cfg.TablePrefix)
+	store, closeStore, err := openStore(cfg.DBPath, cfg.TablePrefix, logger)
 	if err != nil {
 		return err
 	}

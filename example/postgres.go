@@ -54,7 +54,7 @@ func setUpPostgres(ctx context.Context, db *sql.DB, cfg config, logger *slog.Log
 	if err := db.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
-	store, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: cfg.TablePrefix})
+	store, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: cfg.TablePrefix, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 // openStore opens (creating it if needed) the SQLite database at path and
 // migrates keycap's tables, named with prefix ("" means keycap_). The
 // returned func closes the database.
-func openStore(path, prefix string) (*sqlstore.Store, func() error, error) {
+func openStore(path, prefix string, logger *slog.Logger) (*sqlstore.Store, func() error, error) {
 	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		return nil, nil, err
@@ -33,7 +34,7 @@ func openStore(path, prefix string) (*sqlstore.Store, func() error, error) {
 		db.Close()
 		return nil, nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: prefix})
+	store, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: prefix, Logger: logger})
 	if err != nil {
 		db.Close()
 		return nil, nil, err

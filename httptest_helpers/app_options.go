@@ -25,10 +25,10 @@ type AppOption func(*appConfig)
 // policy.New refuses fails the test.
 func WithPolicy(c policy.Config) AppOption { return func(cfg *appConfig) { cfg.policy = c } }
 
-// WithCap makes max, a static maximum, the only bound, with client-chosen
-// permissions allowed and no roles.
-func WithCap(max policy.Permissions) AppOption {
-	return WithPolicy(policy.Config{AllowClientPermissions: true, Max: max})
+// WithCap makes limit, a static maximum, the only bound, with
+// client-chosen permissions allowed and no roles.
+func WithCap(limit policy.Permissions) AppOption {
+	return WithPolicy(policy.Config{AllowClientPermissions: true, Max: limit})
 }
 
 // WithStore replaces the default in-memory store; nil keeps it.

@@ -62,7 +62,6 @@ func TestNewAppDefaults(t *testing.T) {
 	assert.Equal(t, "ci", got.Name)
 	_, err = srv.Store.Get(context.Background(), k.ID)
 	require.NoError(t, err)
-	assert.Same(t, srv.Manager, srv.Keycap.Manager())
 }
 
 func TestWhoamiIsJSON(t *testing.T) {

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -233,9 +234,7 @@ func (m *Manager) insert(ctx context.Context, k *Key, now time.Time) (string, er
 // expiry returns the expiry for a key with perms created at createdAt when
 // the client asks for lifetime from now, within the policy and the caller.
 func (m *Manager) expiry(kc *kind, perms policy.Permissions, lifetime time.Duration, createdAt, now time.Time, caller *Verified) (time.Time, error) {
-	if lifetime == 0 {
-		lifetime = kc.DefaultLifetime
-	}
+	lifetime = cmp.Or(lifetime, kc.DefaultLifetime)
 	maxAge := kc.maxLifetime(m.policy, perms)
 	if maxAge > 0 && lifetime > maxAge {
 		return time.Time{}, &policy.LifetimeError{Requested: lifetime, Maximum: maxAge}

@@ -63,11 +63,11 @@ func newKinds(c Config, prefix string) (kinds, error) {
 		}
 		kc := &kind{Kind: k, name: name}
 		if k.Max != nil {
-			max, err := policy.Normalize(k.Max)
+			bound, err := policy.Normalize(k.Max)
 			if err != nil {
 				return ks, errors.New("keys: Config.Kinds[" + strconv.Quote(name) + "].Max: " + err.Error())
 			}
-			kc.Max = max
+			kc.Max = bound
 		}
 		ks.byName[name], ks.byPrefix[k.Prefix] = kc, kc
 	}

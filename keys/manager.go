@@ -64,32 +64,23 @@ func NewManager(c Config) (*Manager, error) {
 		subjects: c.Subjects,
 		hasher:   secrets.newest,
 		secrets:  secrets,
-		prefix:   c.Prefix,
-		maxGrace: c.MaxRotationGrace,
+		prefix:   cmp.Or(c.Prefix, defaultPrefix),
+		maxGrace: cmp.Or(c.MaxRotationGrace, 24*time.Hour),
 		auditor:  c.Auditor,
 		observer: c.Observer,
 		quota:    c.Quota,
 		logger:   cmp.Or(c.Logger, slog.Default()),
 		now:      c.Now,
 	}
-	if m.prefix == "" {
-		m.prefix = defaultPrefix
-	}
 	if m.kinds, err = newKinds(c, m.prefix); err != nil {
 		return nil, err
-	}
-	if m.maxGrace == 0 {
-		m.maxGrace = 24 * time.Hour
 	}
 	if m.now == nil {
 		m.now = time.Now
 	}
 	if cc := c.Cache; !cc.Disabled {
 		if single := cc.SingleInstance; single || cc.MaxStale > 0 {
-			size := cc.Size
-			if size == 0 {
-				size = 10_000
-			}
+			size := cmp.Or(cc.Size, 10_000)
 			maxAge := cc.MaxStale
 			if single {
 				maxAge = 0
@@ -97,10 +88,7 @@ func NewManager(c Config) (*Manager, error) {
 			m.cache = newRecordCache(size, maxAge)
 		}
 	}
-	interval := c.LastUsedInterval
-	if interval == 0 {
-		interval = time.Minute
-	}
+	interval := cmp.Or(c.LastUsedInterval, time.Minute)
 	if interval > 0 {
 		m.usage = newUsageRecorder(c.Store, interval, m.now, m.logger)
 	}

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -57,9 +58,7 @@ func leakReason(reason, source string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(source, "\uFFFD"))
-	if reason == "" {
-		reason = "leaked"
-	}
+	reason = cmp.Or(reason, "leaked")
 	return reason + "; found at " + cut(source, maxSourceBytes)
 }
 

@@ -370,3 +370,39 @@ func TestClientIP(t *testing.T) {
 }
 
 var _ keys.Store = (*countingStore)(nil)
+
+// TestStoreUnavailableToAKeyCaller: when the store fails while a key that
+// manages keys (delegation) asks about the keys within its reach, the
+// answer is 503 STORE_UNAVAILABLE, never 404 KEY_NOT_FOUND ("not
+// reachable"), and nothing is written. The calling key itself is verified
+// from the cache, so that only the reach's reads meet the failing store.
+func TestStoreUnavailableToAKeyCaller(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t,
+		keycaptest.WithMiddleware(func(o *middleware.Options) { o.AllowDelegation = true }),
+		keycaptest.WithManager(func(c *keys.Config) { c.Cache = keys.CacheConfig{SingleInstance: true} }))
+	parent := f.keyClient(t, f.aliceKey.Key)
+	child := parent.CreateKey(t, "/api-keys", "child", policy.Permissions{"files": {"read"}})
+	keycaptest.RequireCode(t, parent.DoJSON(t, http.MethodGet, "/api-keys/"+child.ID, nil), "") // reachable, and the parent cached
+
+	f.store.down.Store(true)
+	for _, c := range []struct{ method, path string }{
+		{http.MethodGet, "/api-keys/" + child.ID},
+		{http.MethodGet, "/api-keys"},
+		{http.MethodPatch, "/api-keys/" + child.ID},
+		{http.MethodDelete, "/api-keys/" + child.ID},
+		{http.MethodPost, "/api-keys/" + child.ID + "/rotate"},
+	} {
+		var body any
+		if c.method == http.MethodPatch {
+			body = map[string]any{"name": "renamed"}
+		}
+		keycaptest.RequireCode(t, parent.DoJSON(t, c.method, c.path, body), keycap.CodeStoreUnavailable)
+	}
+	f.store.down.Store(false)
+	keycaptest.RequireCode(t, parent.DoJSON(t, http.MethodGet, "/api-keys/"+child.ID, nil), "")
+	rec := f.get(t, child.ID)
+	assert.Equal(t, "child", rec.Name, "not renamed")
+	assert.True(t, rec.RevokedAt.IsZero(), "not revoked")
+	keycaptest.RequireCode(t, f.keyClient(t, child.Key).DoJSON(t, http.MethodGet, "/api/files", nil), "") // not rotated
+}

@@ -6,10 +6,14 @@
 // net/http's ServeMux, chi and gorilla need no adapters:
 //
 //	kc, err := middleware.New(middleware.Options{Manager: mgr, Sessions: session.SCS(sm, "userID")})
-//	mux.Handle("/api-keys", kc.KeysHandler())
-//	mux.Handle("/api-keys/", kc.KeysHandler())
+//	kc.Mount(mux) // /api-keys and everything below it
 //	mux.Handle("GET /api/files", middleware.Require("files:read")(files))
 //	http.ListenAndServe(addr, sm.LoadAndSave(kc.Authenticate(mux)))
+//
+// In this order every handler may read the session, whatever the request
+// carries. For API routes that never touch it, kc.Authenticate(
+// kc.SkipForKeys(sessions)(mux)) skips loading it for requests that carry
+// a key: they get an empty session that is never saved ([Keycap.SkipForKeys]).
 //
 // Every refusal is written by [keycap.WriteError] as a JSON body with a
 // stable code (an RFC 9457 problem for a client that prefers one), unless

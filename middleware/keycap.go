@@ -60,7 +60,10 @@ type Options struct {
 	// nil: that route answers 404 NOT_FOUND.
 	Activity audit.Log
 	// Logger receives what keycap logs: the causes of 5xx answers (never a
-	// key). nil means slog.Default().
+	// key). nil means slog.Default(). The one line it cannot receive is
+	// that of a [Require] or [RequireRecord] with no Authenticate in front
+	// (no Keycap is known there): a wiring mistake, logged to
+	// slog.Default() and answered 500 MISCONFIGURED.
 	Logger *slog.Logger
 	// OnError writes every refusal and error keycap answers (behind
 	// Authenticate: a Require with no Authenticate in front has no Keycap
@@ -175,9 +178,7 @@ func New(o Options) (*Keycap, error) {
 	if o.MaxBodyBytes < 0 {
 		return nil, errors.New("middleware: Options.MaxBodyBytes must not be negative")
 	}
-	if kc.maxBody == 0 {
-		kc.maxBody = 64 << 10
-	}
+	kc.maxBody = cmp.Or(kc.maxBody, 64<<10)
 	if kc.clientIP == nil {
 		kc.clientIP = remoteHost
 	}
@@ -192,9 +193,6 @@ func New(o Options) (*Keycap, error) {
 	kc.openapi = openAPIFor(kc.path, methodHeader, uriHeader)
 	return kc, nil
 }
-
-// Manager returns the keys.Manager the Keycap uses.
-func (kc *Keycap) Manager() *keys.Manager { return kc.manager }
 
 // remoteHost returns the host of r.RemoteAddr. The server sets it as
 // "host:port" (IPv6 hosts in brackets): the common IPv4 form is cut at its

@@ -73,13 +73,13 @@ func (p *Policy) Template(name string) (Template, bool) {
 	return Template{}, false
 }
 
-// Choices returns every template as a subject with cap sees it: what they
-// may grant of it and what would be dropped. Templates the subject cannot
+// Choices returns every template as a subject whose cap is allowed sees
+// it: what they may grant of it and what would be dropped. Templates the subject cannot
 // fully grant are listed, not hidden, so a page can say why they are off.
-func (p *Policy) Choices(cap Permissions) []TemplateChoice {
+func (p *Policy) Choices(allowed Permissions) []TemplateChoice {
 	out := make([]TemplateChoice, len(p.templates))
 	for i, t := range p.templates {
-		out[i] = TemplateChoice{Template: t, Grantable: Intersect(t.Permissions, cap), Dropped: Excess(t.Permissions, cap)}
+		out[i] = TemplateChoice{Template: t, Grantable: Intersect(t.Permissions, allowed), Dropped: Excess(t.Permissions, allowed)}
 		if out[i].Dropped == nil {
 			out[i].Dropped = Permissions{}
 		}

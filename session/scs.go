@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -20,9 +21,7 @@ type SCSSessions struct {
 // through sm.LoadAndSave; outside it, UserID returns [ErrNoSession] rather
 // than letting scs panic. An empty key means "userID".
 func SCS(sm *scs.SessionManager, key string) *SCSSessions {
-	if key == "" {
-		key = "userID"
-	}
+	key = cmp.Or(key, "userID")
 	return &SCSSessions{manager: sm, key: key}
 }
 

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"html/template"
 	"net/http"
@@ -58,9 +59,7 @@ func (o Options) check() (Options, error) {
 	if o.Sessions == nil {
 		return o, errors.New("ui: Options.Sessions is required")
 	}
-	if o.API == "" {
-		o.API = "/api-keys"
-	}
+	o.API = cmp.Or(o.API, "/api-keys")
 	if !strings.HasPrefix(o.API, "/") || strings.HasSuffix(o.API, "/") {
 		return o, errors.New(`ui: Options.API must start with "/" and not end with one, like "/api-keys"`)
 	}

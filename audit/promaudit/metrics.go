@@ -1,6 +1,7 @@
 package promaudit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,9 +66,7 @@ var validName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 // configuration.
 func New(reg prometheus.Registerer, opts Options) (*Metrics, error) {
 	ns := opts.Namespace
-	if ns == "" {
-		ns = "keycap"
-	}
+	ns = cmp.Or(ns, "keycap")
 	if !validName.MatchString(ns) {
 		return nil, fmt.Errorf("promaudit: Options.Namespace %q is not a valid metric name", ns)
 	}

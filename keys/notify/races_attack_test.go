@@ -222,7 +222,26 @@ func TestAttackNoticesRacingRevocations(t *testing.T) {
 func TestAttackStalenessKillsActiveChildren(t *testing.T) {
 	// Was a bug, fixed: the idle parent was disabled on day 31. A parent
 	// in use through the keys it created is in use (Scheduler.descendantUsed).
+	// Listing is declared by notify.Store, not probed: a Store behind a
+	// wrapper that forwards only notify.Store (an app's instrumentation)
+	// keeps the check. Was a gap, fixed: the probe failed through such a
+	// wrapper and the check was skipped.
+	for _, tt := range []struct {
+		name string
+		wrap func(notify.Store) notify.Store
+	}{
+		{"the store itself", func(s notify.Store) notify.Store { return s }},
+		{"behind a notify.Store wrapper", func(s notify.Store) notify.Store { return struct{ notify.Store }{s} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testStalenessKeepsActiveChildren(t, tt.wrap) })
+	}
+}
+
+func testStalenessKeepsActiveChildren(t *testing.T, wrap func(notify.Store) notify.Store) {
 	f := newFixture(t, func(c *notify.Config) { c.Expiring, c.DisableAfter = []time.Duration{}, 30*day })
+	sched, err := notify.New(notify.Config{Manager: f.m, Store: wrap(f.store), Notifier: f.inbox, Expiring: []time.Duration{}, DisableAfter: 30 * day})
+	require.NoError(t, err)
+	f.sched = sched
 	ctx := context.Background()
 	_, parentToken := f.create(t, "alice", "ci root", 0)
 	pv, err := f.m.Verify(ctx, parentToken, "")

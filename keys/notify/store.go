@@ -35,6 +35,10 @@ type Store interface {
 	// Prune deletes the claims made before before, sent or not, and
 	// returns how many it deleted.
 	Prune(ctx context.Context, before time.Time) (int64, error)
+	// List returns a page of owner's keys, as [keys.Store] List does; the
+	// staleness policy lists the keys created through a key (Page.Within)
+	// before it disables it, and keeps a key whose descendants are in use.
+	List(ctx context.Context, owner string, page keys.Page) ([]*keys.Key, error)
 }
 
 // Unused is the type of the staleness policy's claims: a key to disable,

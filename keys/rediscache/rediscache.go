@@ -1,6 +1,7 @@
 package rediscache
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,15 +68,9 @@ func New(store keys.Store, rdb redis.UniversalClient, o Options) (*Store, error)
 	case o.TTL < 0:
 		return nil, errors.New("rediscache: Options.TTL must not be negative; 0 means 5 minutes")
 	}
-	if o.Prefix == "" {
-		o.Prefix = "keycap:"
-	}
-	if o.TTL == 0 {
-		o.TTL = 5 * time.Minute
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
+	o.Prefix = cmp.Or(o.Prefix, "keycap:")
+	o.TTL = cmp.Or(o.TTL, 5*time.Minute)
+	o.Logger = cmp.Or(o.Logger, slog.Default())
 	return &Store{
 		store: store, rdb: rdb, prefix: o.Prefix, ttl: o.TTL,
 		sealer:  newSealer(o.Secret),

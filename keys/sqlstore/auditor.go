@@ -77,8 +77,8 @@ func (a *Auditor) Prune(ctx context.Context, before time.Time) (int64, error) {
 // Audit implements [audit.Auditor]: it inserts e, waiting at most
 // [AuditTimeout] even when ctx ends sooner (the request is done, the event
 // is still recorded). It never panics and returns nothing: a failed insert
-// is logged with slog.Default at Error level, naming the event but never
-// a key. A zero e.Time is the current time.
+// is logged with the Store's [Options].Logger at Error level, naming the
+// event but never a key. A zero e.Time is the current time.
 func (a *Auditor) Audit(ctx context.Context, e audit.Event) {
 	if e.OwnerID == "" {
 		return
@@ -88,7 +88,7 @@ func (a *Auditor) Audit(ctx context.Context, e audit.Event) {
 	}
 	err := a.audit(ctx, e)
 	if err != nil {
-		slog.Default().LogAttrs(ctx, slog.LevelError, "sqlstore: recording an audit event failed",
+		a.s.logger.LogAttrs(ctx, slog.LevelError, "sqlstore: recording an audit event failed",
 			slog.String("event", string(e.Type)), slog.String("owner", e.OwnerID),
 			slog.String("key_id", e.KeyID), slog.String("err", err.Error()))
 	}

@@ -218,24 +218,31 @@ func TestAuditorOutlivesTheRequest(t *testing.T) {
 }
 
 // TestAuditorFailsQuietly: when the database cannot take the event, Audit
-// logs why (without a key) and returns within AuditTimeout; Events
-// returns the error. Not parallel: it swaps the default logger.
+// logs why (without a key) to the Store's Options.Logger, never to
+// slog.Default, and returns within AuditTimeout; Events returns the error.
+// Not parallel: it swaps the default logger, to see that nothing reaches it.
 func TestAuditorFailsQuietly(t *testing.T) {
 	var (
-		mu  sync.Mutex
-		buf bytes.Buffer
+		mu              sync.Mutex
+		buf, defaultBuf bytes.Buffer
 	)
 	previous := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &buf}, nil)))
+	slog.SetDefault(slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &defaultBuf}, nil)))
 	t.Cleanup(func() { slog.SetDefault(previous) })
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &buf}, nil))
 	logged := func() string {
 		mu.Lock()
 		defer mu.Unlock()
 		return buf.String()
 	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Empty(t, defaultBuf.String(), "Options.Logger given: nothing goes to slog.Default")
+	})
 
 	t.Run("no table", func(t *testing.T) {
-		s, err := sqlstore.New(openSQLiteMemory(t), sqlstore.SQLite, sqlstore.Options{}) // not migrated
+		s, err := sqlstore.New(openSQLiteMemory(t), sqlstore.SQLite, sqlstore.Options{Logger: logger}) // not migrated
 		require.NoError(t, err)
 		a := sqlstore.NewAuditor(s)
 		a.Audit(t.Context(), audit.Event{Type: audit.Created, OwnerID: "u1", KeyID: "0123456789abcdef"})
@@ -249,7 +256,12 @@ func TestAuditorFailsQuietly(t *testing.T) {
 		// Another process holds SQLite's write lock; the busy timeout
 		// (5 s) is longer than AuditTimeout.
 		db := openSQLiteFile(t)
-		a := sqlstore.NewAuditor(newStore(t, db, sqlstore.SQLite))
+		prefix := randomName() + "_"
+		s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{TablePrefix: prefix, Logger: logger})
+		require.NoError(t, err)
+		require.NoError(t, s.Migrate(t.Context()))
+		t.Cleanup(func() { dropTables(t, db, prefix) })
+		a := sqlstore.NewAuditor(s)
 		conn, err := db.Conn(t.Context())
 		require.NoError(t, err)
 		defer conn.Close()
@@ -264,7 +276,7 @@ func TestAuditorFailsQuietly(t *testing.T) {
 
 	t.Run("closed", func(t *testing.T) {
 		db := openSQLiteMemory(t)
-		s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{})
+		s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{Logger: logger})
 		require.NoError(t, err)
 		require.NoError(t, s.Migrate(t.Context()))
 		a := sqlstore.NewAuditor(s)

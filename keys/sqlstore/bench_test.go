@@ -98,7 +98,7 @@ func scaleStore(b *testing.B, n int) *scaled {
 	if err := store.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	const real = 64
+	const realKeys = 64
 	// Filler rows: random 16-hex-character ids (valid base32) and random
 	// 32-byte hashes, spread over 1,000 owners.
 	// One connection with a page cache that holds the indexes being
@@ -115,7 +115,7 @@ func scaleStore(b *testing.B, n int) *scaled {
 		INSERT INTO keycap_keys (id, owner_id, name, prefix, hint, hash, permissions, created_at, updated_at,
 		  created_by, parent_id, last_used_ip, revoked_by, revoked_reason, disabled, disabled_by, refill_amount, refill_interval_ms)
 		SELECT lower(hex(randomblob(8))), 'owner' || (i % 1000), 'filler', 'kc', 'kc_…', randomblob(32),
-		  '{"files":["read"]}', 0, 0, 'system:filler', '', '', '', '', 0, '', 0, 0 FROM n`, n-real)
+		  '{"files":["read"]}', 0, 0, 'system:filler', '', '', '', '', 0, '', 0, 0 FROM n`, n-realKeys)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func scaleStore(b *testing.B, n int) *scaled {
 		b.Fatal(err)
 	}
 	s := &scaled{store: store, m: m}
-	for i := range real {
+	for i := range realKeys {
 		_, key, err := m.Create(ctx, keys.CreateRequest{Owner: "u" + string(rune('a'+i%26)), Name: "bench", Permissions: policy.MustParse("files:read")})
 		if err != nil {
 			b.Fatal(err)

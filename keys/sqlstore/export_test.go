@@ -13,6 +13,10 @@ import (
 	"github.com/keycaphq/keycap/keys/notify"
 )
 
+// Migrations returns the migrations of dialect with the default table
+// names: the files as they are, for tests.
+func Migrations(dialect Dialect) []Migration { return migrationsOf(dialect) }
+
 // CreateTx stores k within tx, for tests that load many records quickly.
 func (s *Store) CreateTx(ctx context.Context, tx *sql.Tx, k *keys.Key) error {
 	return s.create(ctx, tx, k, 0)

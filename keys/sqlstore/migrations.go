@@ -55,19 +55,19 @@ var migrations = func() map[Dialect][]Migration {
 	return all
 }()
 
-// Migrations returns the migrations of dialect in version order, with the
-// default table names (keycap_keys, ...); nil for an unknown dialect. They
-// are the files under migrations/<dialect>/ in this package, for apps that
-// apply schema changes with their own tool. [Store.Migrations] gives them
-// with a Store's table prefix.
-func Migrations(dialect Dialect) []Migration {
+// migrationsOf returns a copy of the migrations of dialect in version
+// order, with the default table names (keycap_keys, ...); nil for an
+// unknown dialect.
+func migrationsOf(dialect Dialect) []Migration {
 	return append([]Migration(nil), migrations[dialect]...)
 }
 
-// Migrations returns the migrations of the Store's dialect with its table
-// prefix in every table and index name.
+// Migrations returns the migrations of the Store's dialect in version
+// order, with its table prefix in every table and index name: the files
+// under migrations/<dialect>/ in this package, for apps that apply schema
+// changes with their own tool. The slice is the caller's to keep.
 func (s *Store) Migrations() []Migration {
-	out := Migrations(s.dialect)
+	out := migrationsOf(s.dialect)
 	for i := range out {
 		out[i].SQL = strings.ReplaceAll(out[i].SQL, DefaultTablePrefix, s.prefix)
 	}

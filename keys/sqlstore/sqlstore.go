@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,6 +38,10 @@ type Options struct {
 	// lower-case ASCII letters, digits and underscores, starting with a
 	// letter or an underscore; "" means [DefaultTablePrefix].
 	TablePrefix string
+	// Logger receives what the Store and its [Auditor] log: an audit event
+	// that could not be recorded (its type, owner and key id, never a key).
+	// nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Store is a [keys.Store] on a database/sql database. It is safe for
@@ -48,6 +54,7 @@ type Store struct {
 	dialect Dialect
 	prefix  string
 	table   string // prefix + "keys"
+	logger  *slog.Logger
 	q       queries
 	nq      noticeQueries // of notices.go
 
@@ -71,14 +78,11 @@ func New(db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("sqlstore: unknown dialect %q; use sqlstore.SQLite, sqlstore.Postgres or sqlstore.MySQL", string(dialect))
 	}
-	prefix := opts.TablePrefix
-	if prefix == "" {
-		prefix = DefaultTablePrefix
-	}
+	prefix := cmp.Or(opts.TablePrefix, DefaultTablePrefix)
 	if !validPrefix.MatchString(prefix) {
 		return nil, fmt.Errorf("sqlstore: table prefix %q: want 1 to 32 of a-z, 0-9 and '_', starting with a letter or '_'", prefix)
 	}
-	s := &Store{db: db, dialect: dialect, prefix: prefix, table: prefix + "keys"}
+	s := &Store{db: db, dialect: dialect, prefix: prefix, table: prefix + "keys", logger: cmp.Or(opts.Logger, slog.Default())}
 	s.q = newQueries(dialect, s.table, prefix)
 	s.nq = newNoticeQueries(dialect, prefix)
 	return s, nil

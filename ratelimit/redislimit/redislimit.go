@@ -5,6 +5,7 @@
 package redislimit
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -25,9 +26,7 @@ type Limiter struct {
 // New returns a Limiter keeping its counters under prefix ("" means
 // "keycap:rl:").
 func New(rdb redis.UniversalClient, prefix string) *Limiter {
-	if prefix == "" {
-		prefix = "keycap:rl:"
-	}
+	prefix = cmp.Or(prefix, "keycap:rl:")
 	return &Limiter{rdb: rdb, prefix: prefix}
 }
 
