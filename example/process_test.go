@@ -111,7 +111,7 @@ func startExample(t *testing.T, bin, dir, port string, env ...string) *process {
 		}
 	})
 
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // a -race binary migrating Postgres on a loaded machine can take 20 s
 	client := &http.Client{Timeout: time.Second}
 	for {
 		select {
@@ -127,7 +127,7 @@ func startExample(t *testing.T, bin, dir, port string, env ...string) *process {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the example did not answer within 20 s: %v\nstderr: %s", err, p.stderr())
+			t.Fatalf("the example did not answer within 60 s: %v\nstderr: %s", err, p.stderr())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -44,6 +44,13 @@ func TestNames(t *testing.T) {
 		"emoji selector after Latin":  "prod\uFE0F",
 		"Mongolian selector":          "pro\u180Bd",
 		"marks only":                  "\u0301\u0301",
+		"NUL":                         "ci\x00deploy",
+		"newline":                     "ci\ndeploy",
+		"carriage return":             "ci\rdeploy",
+		"tab":                         "ci\tdeploy",
+		"escape sequence":             "ci\x1b[31mdeploy",
+		"delete":                      "ci\x7fdeploy",
+		"C1 next line":                "ci\u0085deploy",
 	}
 	for name, s := range refused {
 		t.Run("refused/"+name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package middleware_test
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,10 @@ type countingStore struct {
 	*memstore.Store
 	creates, updates atomic.Int64
 	down             atomic.Bool
+	// readDelay, when set, pauses each Get up to that long (at random)
+	// after it read the record: a database's round trip, the window in
+	// which another write lands between a change's read and its write.
+	readDelay atomic.Int64
 }
 
 func newCountingStore() *countingStore { return &countingStore{Store: memstore.New()} }
@@ -72,7 +77,11 @@ func (s *countingStore) Get(ctx context.Context, id string) (*keys.Key, error) {
 	if s.down.Load() {
 		return nil, keys.ErrStoreUnavailable
 	}
-	return s.Store.Get(ctx, id)
+	k, err := s.Store.Get(ctx, id)
+	if d := s.readDelay.Load(); d > 0 {
+		time.Sleep(time.Duration(rand.Int64N(d)))
+	}
+	return k, err
 }
 
 func (s *countingStore) List(ctx context.Context, owner string, page keys.Page) ([]*keys.Key, error) {

@@ -16,3 +16,10 @@ func TestConformance(t *testing.T) {
 		return newCache(t, memstore.New(), prefix, newSecret(), nil)
 	})
 }
+
+// The cache in front of Postgres, as deployed with several instances,
+// keeps the whole contract too, its races included: the cache must never
+// put back a record a change replaced.
+func TestConformanceOverPostgres(t *testing.T) {
+	storetest.Run(t, overPostgres(t))
+}

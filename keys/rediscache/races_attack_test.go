@@ -22,6 +22,12 @@ import (
 // every Manager of a trial shares one cache prefix, so a stale cached
 // record would show as a move or a report undone.
 func TestAttack14OverPostgres(t *testing.T) {
+	storetest.RunAttack14(t, overPostgres(t))
+}
+
+// overPostgres returns a constructor of caches over Postgres, each on
+// tables and a Redis prefix of its own, as newStore of storetest.
+func overPostgres(t *testing.T) func(t *testing.T) keys.Store {
 	db, err := sql.Open("pgx", testenv.Env("KEYCAP_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
@@ -31,7 +37,7 @@ func TestAttack14OverPostgres(t *testing.T) {
 		testenv.Unavailable(t, "Postgres", strings.Join(strings.Fields(err.Error()), " "))
 	}
 	db.SetMaxOpenConns(20)
-	storetest.RunAttack14(t, func(t *testing.T) keys.Store {
+	return func(t *testing.T) keys.Store {
 		prefix := "kt" + strings.ToLower(rand.Text()[:10]) + "_"
 		pg, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: prefix})
 		require.NoError(t, err)
@@ -43,5 +49,5 @@ func TestAttack14OverPostgres(t *testing.T) {
 		})
 		_, redisPrefix := testenv.Redis(t)
 		return newCache(t, pg, redisPrefix, newSecret(), nil)
-	})
+	}
 }

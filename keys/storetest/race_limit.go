@@ -37,24 +37,34 @@ func created(t *testing.T, c *tally, create func(i int) error) int {
 }
 
 // testRaceKeyLimit: 40 concurrent creations through a Manager whose
-// policy allows 10 live keys: exactly 10 are created.
+// policy allows 10 live keys: exactly 10 are created. In every other
+// trial the 40 are minted by one of the owner's keys (delegation), whose
+// own slot counts: exactly 9 more.
 func testRaceKeyLimit(t *testing.T, s keys.Store) {
 	m := newManager(t, s, raceLimit)
-	n := trials(5, 2)
+	n := trials(6, 2)
 	var (
 		c     tally
 		wrong failures
 	)
 	for trial := range n {
 		owner := fmt.Sprint("limited-", trial)
+		var caller *keys.Verified
+		want := raceLimit
+		if trial%2 == 1 {
+			_, secret := createKey(t, m, owner, 0)
+			v, err := m.Verify(t.Context(), secret, "")
+			require.NoError(t, err)
+			caller, want = v, raceLimit-1
+		}
 		got := created(t, &c, func(int) error {
-			_, _, err := m.Create(t.Context(), keys.CreateRequest{Owner: owner, Name: "k", Permissions: readOnly})
+			_, _, err := m.Create(t.Context(), keys.CreateRequest{Owner: owner, Name: "k", Permissions: readOnly, Caller: caller})
 			return err
 		})
 		list, err := s.List(t.Context(), owner, keys.Page{Limit: 100})
 		require.NoError(t, err)
-		if got != raceLimit || len(list) != raceLimit {
-			wrong.add(trial, fmt.Sprintf("%d created, %d stored", got, len(list)))
+		if got != want || len(list) != raceLimit {
+			wrong.add(trial, fmt.Sprintf("%d created (delegated: %v), %d stored", got, caller != nil, len(list)))
 		}
 	}
 	wrong.check(t, n, fmt.Sprintf("key limits of %d not exact under %d concurrent creations through a Manager", raceLimit, creators), &c)

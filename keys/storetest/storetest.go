@@ -68,6 +68,9 @@ import (
 //   - an admin's disable racing the owner's renames and enable attempts:
 //     it holds (disabled by the admin, no verification, the owner's enable
 //     refused with [keys.ErrAdminChange]);
+//   - 100 disables by the owner racing the owner's renames and permission
+//     changes, half of them decided on the same version: none lost (the
+//     key stays disabled by the owner and does not verify);
 //   - a narrowing of permissions racing a rotation, half the time decided
 //     on the same version: the narrowed permissions are stored and are the
 //     rotated secret's;
@@ -78,7 +81,8 @@ import (
 //     verifies and the replaced one does not; unaligned rotations each
 //     count one generation and only the last secret works; on the store,
 //     exactly one of 4 writes at one version lands;
-//   - 40 concurrent creations against a key limit of 10: exactly 10;
+//   - 40 concurrent creations against a key limit of 10: exactly 10, also
+//     when a key of the owner mints them (its own slot counts);
 //   - 60 moves of a key to the newest server secret, each racing the
 //     key's revocation, rotation or rename: none undone, and the record's
 //     hash always under the secret its SecretID names.
@@ -159,6 +163,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"RaceRevokePresented", testRaceRevokePresented},
 		{"RaceRevokeStore", testRaceRevokeStore},
 		{"RaceAdminDisable", testRaceAdminDisable},
+		{"RaceOwnerDisable", testRaceOwnerDisable},
 		{"RaceNarrowRotate", testRaceNarrowRotate},
 		{"RaceRotate", testRaceRotate},
 		{"RaceRotateUnaligned", testRaceRotateUnaligned},
