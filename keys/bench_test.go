@@ -20,7 +20,7 @@ func benchManager(b *testing.B, n int, cache keys.CacheConfig) (*keys.Manager, s
 		AllowClientPermissions: true,
 		Max:                    policy.Permissions{"projects": {"read", "write", "delete"}, "files": {"read", "write", "delete"}},
 		Roles:                  map[string]policy.Permissions{"member": member},
-		MaxKeys:                -1, // n keys for one user
+		MaxKeys:                new(0), // n keys for one user
 	})
 	subjects := policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 		return policy.Subject{ID: id, Roles: []string{"member"}}, nil

@@ -27,7 +27,7 @@ func withMaxKeys(n int) func(*keys.Config) {
 			Default:         policy.MustParse("files:read"),
 			DefaultLifetime: 30 * day,
 			MaxLifetime:     90 * day,
-			MaxKeys:         n,
+			MaxKeys:         &n,
 		})
 	}
 }
@@ -111,9 +111,9 @@ func TestKeyLimitConcurrent(t *testing.T) {
 	}
 }
 
-// TestKeyLimitNone: a negative MaxKeys means no limit.
+// TestKeyLimitNone: MaxKeys 0 means no limit.
 func TestKeyLimitNone(t *testing.T) {
-	f := newFixture(t, withMaxKeys(-1))
+	f := newFixture(t, withMaxKeys(0))
 	for range policy.DefaultMaxKeys + 1 {
 		f.create(t, "bob")
 	}

@@ -132,7 +132,7 @@ func TestActivityRefusedToKeys(t *testing.T) {
 func TestLimitsOverHTTP(t *testing.T) {
 	t.Parallel()
 	limited := testPolicy()
-	limited.MaxKeys = 3
+	limited.MaxKeys = new(3)
 	f := newFixture(t, keycaptest.WithPolicy(limited), keycaptest.WithMiddleware(func(o *middleware.Options) { o.AllowDelegation = true }))
 	keycaptest.RequireCode(t, f.alice.DoJSON(t, http.MethodPost, "/api-keys", map[string]any{"name": "second", "permissions": map[string][]string{"files": {"read"}}}), "")
 	keycaptest.RequireCode(t, f.alice.DoJSON(t, http.MethodPost, "/api-keys", map[string]any{"name": "third", "permissions": map[string][]string{"files": {"read"}}}), "")

@@ -55,7 +55,7 @@ func TestAttackChildWithoutQuotaBypassesParentQuota(t *testing.T) {
 // dead child one by one. Revocation of a parent does not free the limit.
 func TestAttackDeadChildrenOfRevokedKeyHoldTheKeyLimit(t *testing.T) {
 	pc := testPolicy()
-	pc.MaxKeys = 5
+	pc.MaxKeys = new(5)
 	f := newFixture(t, keycaptest.WithPolicy(pc), keycaptest.WithMiddleware(func(o *middleware.Options) { o.AllowDelegation = true }))
 	// The fixture minted aliceKey: the leaked one. It fills the limit.
 	leaked := f.keyClient(t, f.aliceKey.Key)

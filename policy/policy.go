@@ -63,9 +63,10 @@ type Config struct {
 	Records *Records
 
 	// MaxKeys bounds how many live keys (neither revoked nor expired) one
-	// owner may hold, keys created by keys included. 0 means
-	// [DefaultMaxKeys]; a negative value means no limit.
-	MaxKeys int
+	// owner may hold, keys created by keys included. nil means
+	// [DefaultMaxKeys]; 0 means no limit: MaxKeys: new(20), or new(0).
+	// A negative value is refused.
+	MaxKeys *int
 
 	// Members returns the rights user holds now in org, a subject with
 	// [Subject].Organization set: the permissions the app gives them
@@ -88,7 +89,7 @@ type Config struct {
 }
 
 // DefaultMaxKeys is the number of live keys an owner may hold when
-// [Config].MaxKeys is 0.
+// [Config].MaxKeys is nil.
 const DefaultMaxKeys = 100
 
 // noPermissions is a shared, read-only empty cap.
@@ -134,10 +135,13 @@ func New(c Config) (*Policy, error) {
 		clientMetadata:  c.AllowClientMetadata,
 		defaultLifetime: c.DefaultLifetime,
 		maxLifetime:     c.MaxLifetime,
-		maxKeys:         max(c.MaxKeys, 0),
+		maxKeys:         DefaultMaxKeys,
 	}
-	if c.MaxKeys == 0 {
-		p.maxKeys = DefaultMaxKeys
+	if c.MaxKeys != nil {
+		if *c.MaxKeys < 0 {
+			return nil, fmt.Errorf("policy: MaxKeys is %d: give the live keys an owner may hold, 0 for no limit, or nil for %d", *c.MaxKeys, DefaultMaxKeys)
+		}
+		p.maxKeys = *c.MaxKeys
 	}
 	var err error
 	if p.max, err = normalize(c.Max, true); err != nil {

@@ -25,6 +25,7 @@ func TestNewRefuses(t *testing.T) {
 		{"invalid role", policy.Config{Roles: map[string]policy.Permissions{"admin": {"files": {"READ"}}}}, `policy: Roles["admin"]`},
 		{"negative DefaultLifetime", policy.Config{DefaultLifetime: -time.Hour}, "must not be negative"},
 		{"negative MaxLifetime", policy.Config{MaxLifetime: -time.Hour}, "must not be negative"},
+		{"negative MaxKeys", policy.Config{MaxKeys: new(-1)}, "0 for no limit"},
 		{"lifetime pattern without colon", policy.Config{MaxLifetimeFor: map[string]time.Duration{"files": time.Hour}}, "MaxLifetimeFor"},
 		{"lifetime pattern with a bad name", policy.Config{MaxLifetimeFor: map[string]time.Duration{"Files:read": time.Hour}}, "MaxLifetimeFor"},
 		{"lifetime pattern with an empty side", policy.Config{MaxLifetimeFor: map[string]time.Duration{"files:": time.Hour}}, "MaxLifetimeFor"},
@@ -325,4 +326,17 @@ func TestKnown(t *testing.T) {
 	})
 	assert.Equal(t, policy.MustParse("files:read", "files:write", "files:delete", "invoices:read", "invoices:write", "notes:read", "reports:read"), p.Known())
 	assert.Equal(t, policy.Permissions{}, policy.MustNew(policy.Config{}).Known())
+}
+
+// TestMaxKeys: nil is the default of 100, 0 is no limit (as #10 says),
+// any other number is the limit.
+func TestMaxKeys(t *testing.T) {
+	for _, tt := range []struct {
+		given *int
+		want  int // as Policy.MaxKeys says it: 0 is no limit
+	}{{nil, policy.DefaultMaxKeys}, {new(0), 0}, {new(3), 3}} {
+		p, err := policy.New(policy.Config{MaxKeys: tt.given})
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, p.MaxKeys())
+	}
 }

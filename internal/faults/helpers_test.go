@@ -175,7 +175,7 @@ var secret = []byte(rand.Text() + rand.Text())
 func newServer(t *testing.T, store keys.Store) *keycaptest.App {
 	t.Helper()
 	unlimited := keycaptest.DefaultPolicy()
-	unlimited.MaxKeys = -1 // bursts of creates test faults, not the key limit
+	unlimited.MaxKeys = new(0) // bursts of creates test faults, not the key limit
 	return keycaptest.NewApp(t,
 		keycaptest.WithStore(store),
 		keycaptest.WithPolicy(unlimited),

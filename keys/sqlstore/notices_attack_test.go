@@ -64,7 +64,7 @@ func TestAttackNoticesTwoInstances(t *testing.T) {
 			clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
 			manager := func(s keys.Store) *keys.Manager {
 				m, err := keys.NewManager(keys.Config{Store: s,
-					Policy: policy.MustNew(policy.Config{AllowClientPermissions: true, Roles: map[string]policy.Permissions{"member": policy.MustParse("files:read")}, MaxKeys: -1}),
+					Policy: policy.MustNew(policy.Config{AllowClientPermissions: true, Roles: map[string]policy.Permissions{"member": policy.MustParse("files:read")}, MaxKeys: new(0)}),
 					Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 						return policy.Subject{ID: id, Roles: []string{"member"}}, nil
 					}),

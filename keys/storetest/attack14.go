@@ -58,7 +58,7 @@ func quietRing(t *testing.T, s keys.Store, newest string, old ...string) *keys.M
 		Policy: policy.MustNew(policy.Config{
 			AllowClientPermissions: true,
 			Roles:                  map[string]policy.Permissions{"member": policy.MustParse("files:read", "files:write", "invoices:read")},
-			MaxKeys:                -1,
+			MaxKeys:                new(0),
 		}),
 		Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 			return policy.Subject{ID: id, Roles: []string{"member"}}, nil
@@ -130,7 +130,7 @@ func allowListManager(t *testing.T, s keys.Store) *keys.Manager {
 			AllowClientPermissions: true,
 			Roles:                  map[string]policy.Permissions{"member": policy.MustParse("files:read", "files:write")},
 			IPAllowListFor:         []string{"files:write"},
-			MaxKeys:                -1,
+			MaxKeys:                new(0),
 		}),
 		Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 			return policy.Subject{ID: id, Roles: []string{"member"}}, nil

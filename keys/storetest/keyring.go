@@ -29,7 +29,7 @@ func ringManager(t *testing.T, s keys.Store, newest string, old ...string) *keys
 		Policy: policy.MustNew(policy.Config{
 			AllowClientPermissions: true,
 			Roles:                  map[string]policy.Permissions{"member": policy.MustParse("files:read", "files:write", "invoices:read")},
-			MaxKeys:                -1,
+			MaxKeys:                new(0),
 		}),
 		Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 			return policy.Subject{ID: id, Roles: []string{"member"}}, nil

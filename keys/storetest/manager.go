@@ -24,16 +24,13 @@ var admin = audit.User("admin")
 // invoices:read, and an owner may hold maxKeys live keys (0: no limit).
 func newManager(t *testing.T, s keys.Store, maxKeys int) *keys.Manager {
 	t.Helper()
-	if maxKeys == 0 {
-		maxKeys = -1
-	}
 	m, err := keys.NewManager(keys.Config{
 		Store: s,
 		Policy: policy.MustNew(policy.Config{
 			AllowClientPermissions: true,
 			Roles:                  map[string]policy.Permissions{"member": policy.MustParse("files:read", "files:write", "invoices:read")},
 			Default:                policy.MustParse("files:read"),
-			MaxKeys:                maxKeys,
+			MaxKeys:                new(maxKeys), // 0: no limit
 		}),
 		Subjects: policy.SubjectsFunc(func(_ context.Context, id string) (policy.Subject, error) {
 			return policy.Subject{ID: id, Roles: []string{"member"}}, nil

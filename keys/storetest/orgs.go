@@ -89,16 +89,13 @@ func newOrgManager(t *testing.T, s keys.Store, maxKeys int) (*keys.Manager, *org
 	d.setRights("acme", "bob", bobRights)
 	d.setRights("acme", "carol", carolRights)
 	d.setRights("acme", "alice", aliceRights)
-	if maxKeys == 0 {
-		maxKeys = -1
-	}
 	m, err := keys.NewManager(keys.Config{
 		Store: s,
 		Policy: policy.MustNew(policy.Config{
 			AllowClientPermissions: true,
 			Roles: map[string]policy.Permissions{"member": policy.MustParse("files:read", "files:write", "invoices:read"),
 				"viewer": policy.MustParse("files:read")},
-			MaxKeys: maxKeys, Members: d.members, ManageKeys: "keys:manage",
+			MaxKeys: new(maxKeys), Members: d.members, ManageKeys: "keys:manage",
 		}),
 		Subjects:         d,
 		Secret:           []byte("storetest-secret-0123456789abcdef"),

@@ -85,7 +85,7 @@ func newRecordsManager(t *testing.T, s keys.Store, m *members, cache bool) *keys
 	}
 	mgr, err := keys.NewManager(keys.Config{
 		Store: s,
-		Policy: policy.MustNew(policy.Config{AllowClientPermissions: true, Roles: recordsRoles, MaxKeys: -1,
+		Policy: policy.MustNew(policy.Config{AllowClientPermissions: true, Roles: recordsRoles, MaxKeys: new(0),
 			Records: &policy.Records{Resources: []string{"projects"}, Actions: m.actions}}),
 		Subjects:         policy.SubjectsFunc(recordsSubject),
 		Secret:           []byte("storetest-secret-0123456789abcdef"),
