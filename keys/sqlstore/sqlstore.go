@@ -88,7 +88,7 @@ type Store struct {
 	q       queries
 	nq      noticeQueries // of notices.go
 
-	lookup  RowReader // Options.Lookup; nil: db
+	lookup RowReader // Options.Lookup; nil: db
 
 	getMu   sync.Mutex
 	getStmt atomic.Pointer[sql.Stmt] // s.q.get, prepared on first use
