@@ -57,12 +57,6 @@ type cacheEntry struct {
 type passedKey struct {
 	tag  tag
 	kind *kind // its kind, from its prefix
-	// deadline is the earliest time (Unix nanoseconds) at which the key or
-	// its entry may stop being good by time alone: its expiry, its
-	// creation plus the policy's maximum lifetime, the entry's MaxStale; 0
-	// for none; 1 (always near) for a key with ancestors, whose deadlines
-	// are theirs. See [Manager.timeFor].
-	deadline int64
 	// end is when the key stops working by time alone ([Manager.lifetimeEnd]
 	// in Unix nanoseconds; 0: never): fixed for the record, as the policy
 	// and the kinds are for the Manager's life.

@@ -111,7 +111,7 @@ func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (*V
 // and the secret matched (for the audit and the observer, also on refusal).
 func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*Verified, *Key, error) {
 	if e, p := m.hit(raw); p != nil {
-		if now := m.timeFor(p.deadline); m.cache.fresh(e, now) {
+		if now := m.timeFor(m.deadline(e, p)); m.cache.fresh(e, now) {
 			return m.admit(ctx, raw, clientIP, use, e, p, e.key, p.kind, false, now)
 		}
 	}
@@ -139,7 +139,7 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*
 		return nil, nil, errWrongKind // the secret matched under another kind's prefix: not this key
 	}
 	if entry != nil && !previous {
-		entry.passed.Store(m.passed(raw, k, kc, entry))
+		entry.passed.Store(m.passed(raw, k, kc))
 	}
 	return m.admit(ctx, raw, clientIP, use, entry, nil, k, kc, previous, now)
 }
@@ -169,21 +169,29 @@ func (m *Manager) hit(raw string) (e *cacheEntry, p *passedKey) {
 }
 
 // passed returns what entry keeps of raw, which passed as k of kind kc.
-func (m *Manager) passed(raw string, k *Key, kc *kind, e *cacheEntry) *passedKey {
+func (m *Manager) passed(raw string, k *Key, kc *kind) *passedKey {
 	p := &passedKey{tag: m.cache.tags.of(raw), kind: kc}
 	if end := m.lifetimeEnd(k); !end.IsZero() {
 		p.end = unixNanos(end)
 	}
-	p.deadline = p.end
+	return p
+}
+
+// deadline is the earliest time (Unix nanoseconds) at which the key of e,
+// which p passed, or e itself may stop being good by time alone: its
+// lifetime's end, e's MaxStale; 0 for none; 1 (always near: see
+// [Manager.timeFor]) for a key with ancestors, whose deadlines are theirs.
+func (m *Manager) deadline(e *cacheEntry, p *passedKey) int64 {
+	if len(e.key.Ancestors) > 0 {
+		return 1
+	}
+	d := p.end
 	if m.cache.maxAge > 0 {
-		if stale := unixNanos(e.loadedAt.Add(m.cache.maxAge)); p.deadline == 0 || stale < p.deadline {
-			p.deadline = stale
+		if stale := unixNanos(e.loadedAt.Add(m.cache.maxAge)); d == 0 || stale < d {
+			d = stale
 		}
 	}
-	if len(k.Ancestors) > 0 {
-		p.deadline = 1
-	}
-	return p
+	return d
 }
 
 // unixNanos is t in Unix nanoseconds, at least 1 and at most

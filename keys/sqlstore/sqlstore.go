@@ -59,11 +59,14 @@ type Options struct {
 //		return pool.QueryRow(ctx, q, args...)
 //	})}
 type RowReader interface {
+	// QueryRow runs query with args and returns its first row; an error
+	// (no row included) is returned by the Row's Scan.
 	QueryRow(ctx context.Context, query string, args ...any) Row
 }
 
 // Row is a row a [RowReader] returned: Scan reads its columns.
 type Row interface {
+	// Scan assigns the row's columns to dest, in order.
 	Scan(dest ...any) error
 }
 
