@@ -84,7 +84,7 @@ func TestCoarseClockKeepsMaxStale(t *testing.T) {
 		_, err := f.m.Verify(ctx, token, "")
 		require.NoError(t, err)
 		cached := time.Now()
-		_, err = store.Change(ctx, k.ID, keys.Change{Version: k.Version, At: cached, By: k.CreatedBy, Revoked: &keys.Revoked{}})
+		_, err = store.Change(ctx, k.ID, keys.Change{Version: k.Version, At: cached, By: k.CreatedBy, Revoke: true})
 		require.NoError(t, err)
 		ks = append(ks, key{cached, token})
 		time.Sleep(37 * time.Millisecond)
