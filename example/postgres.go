@@ -10,6 +10,7 @@ import (
 
 	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/keycaphq/keycap/keys/sqlstore"
@@ -47,7 +48,45 @@ func openPostgres(cfg config, logger *slog.Logger) (*postgresBackend, error) {
 		db.Close()
 		return nil, err
 	}
+	// The two reads of every verification with the cache off (the key,
+	// its owner) go through a native pgx pool, with statements prepared
+	// once per connection: no database/sql conversions.
+	pool, err := newPgxPool(ctx, cfg.DatabaseURL)
+	if err != nil {
+		_ = pg.close()
+		return nil, err
+	}
+	if pg.store, err = sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: cfg.TablePrefix, Lookup: pool}); err != nil {
+		pool.Close()
+		_ = pg.close()
+		return nil, err
+	}
+	pg.users.rows = pool
+	closeDB := pg.close
+	pg.close = func() error { pool.Close(); return closeDB() }
 	return pg, nil
+}
+
+// pgxPool is a pgx pool as a sqlstore.RowReader.
+type pgxPool struct{ *pgxpool.Pool }
+
+func newPgxPool(ctx context.Context, url string) (pgxPool, error) {
+	c, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return pgxPool{}, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	c.MaxConns = 20 // as the *sql.DB: well below max_connections with several instances
+	p, err := pgxpool.NewWithConfig(ctx, c)
+	if err != nil {
+		return pgxPool{}, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	return pgxPool{p}, nil
+}
+
+// QueryRow implements sqlstore.RowReader: pgx prepares and caches query
+// per connection, and its ErrNoRows is sql.ErrNoRows.
+func (p pgxPool) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return p.Pool.QueryRow(ctx, query, args...)
 }
 
 func setUpPostgres(ctx context.Context, db *sql.DB, cfg config, logger *slog.Logger) (*postgresBackend, error) {

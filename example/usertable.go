@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/keys/sqlstore"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -25,8 +26,9 @@ import (
 // verification, for the owner. It is safe for concurrent use.
 type userTable struct {
 	db     *sql.DB
-	table  string // <prefix>example_users
-	dummy  []byte // compared against for unknown users, so they take as long
+	rows   sqlstore.RowReader // reads a user at every verification; nil: db
+	table  string             // <prefix>example_users
+	dummy  []byte             // compared against for unknown users, so they take as long
 	logger *slog.Logger
 }
 
@@ -68,8 +70,14 @@ func createUserTable(ctx context.Context, tx *sql.Tx, table string, cost int) er
 func (u *userTable) get(ctx context.Context, id string) (demoUser, error) {
 	var hash string
 	user := demoUser{ID: id}
-	err := u.db.QueryRowContext(ctx, "SELECT password_hash, roles, disabled FROM "+u.table+" WHERE id = $1", id).
-		Scan(&hash, &user.Role, &user.Disabled)
+	query := "SELECT password_hash, roles, disabled FROM " + u.table + " WHERE id = $1"
+	var row sqlstore.Row
+	if u.rows != nil {
+		row = u.rows.QueryRow(ctx, query, id)
+	} else {
+		row = u.db.QueryRowContext(ctx, query, id)
+	}
+	err := row.Scan(&hash, &user.Role, &user.Disabled)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return demoUser{}, policy.ErrUnknownSubject

@@ -42,10 +42,25 @@ type cacheEntry struct {
 	used     atomic.Bool
 	slot     int
 	memo     atomic.Pointer[verifiedMemo] // the last Verified answered
-	// passed is the tag of the key string that last passed the HMAC
-	// against key.Hash (not PreviousHash); nil until one has. A
-	// presented key with the same tag is that string: see [tagger].
-	passed atomic.Pointer[tag]
+	// passed is what the key string that last passed every check of the
+	// full path (form, HMAC against key.Hash, not PreviousHash, kind)
+	// left for the fast path; nil until one has. A presented key with the
+	// same tag is that string: see [tagger].
+	passed atomic.Pointer[passedKey]
+	// noted is when a use of the key was last noted for last-used
+	// bookkeeping (Unix nanoseconds), so that a hit within the interval
+	// skips the recorder.
+	noted atomic.Int64
+}
+
+// passedKey is what a cache entry keeps of the key string that passed.
+type passedKey struct {
+	tag  tag
+	kind *kind // its kind, from its prefix
+	// end is when the key stops working by time alone ([Manager.lifetimeEnd]
+	// in Unix nanoseconds; 0: never): fixed for the record, as the policy
+	// and the kinds are for the Manager's life.
+	end int64
 }
 
 // verifiedMemo is the last Verified a cache entry answered, for the owner
@@ -101,19 +116,30 @@ func newRecordCache(size int, maxAge time.Duration) *recordCache {
 }
 
 func (c *recordCache) get(id string, now time.Time) *cacheEntry {
+	if e := c.peek(id); e != nil && c.fresh(e, now) {
+		return e
+	}
+	return nil
+}
+
+// peek returns the entry of id, fresh or not.
+func (c *recordCache) peek(id string) *cacheEntry {
 	c.mu.RLock()
 	e := c.entries[id]
 	c.mu.RUnlock()
-	if e == nil {
-		return nil
-	}
+	return e
+}
+
+// fresh reports whether e is within MaxStale at now, and marks it used
+// if it is.
+func (c *recordCache) fresh(e *cacheEntry, now time.Time) bool {
 	if c.maxAge > 0 && now.Sub(e.loadedAt) >= c.maxAge {
-		return nil
+		return false
 	}
 	if !e.used.Load() {
 		e.used.Store(true)
 	}
-	return e
+	return true
 }
 
 // generation returns a token to pass to put for a record read from the

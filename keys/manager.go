@@ -33,6 +33,7 @@ type Manager struct {
 	denials  denials
 	logger   *slog.Logger
 	now      func() time.Time
+	coarse   bool // Config.Now is nil: cache hits may read the coarse clock
 }
 
 // NewManager validates c and returns a Manager.
@@ -76,7 +77,7 @@ func NewManager(c Config) (*Manager, error) {
 		return nil, err
 	}
 	if m.now == nil {
-		m.now = time.Now
+		m.now, m.coarse = time.Now, true
 	}
 	if cc := c.Cache; !cc.Disabled {
 		if single := cc.SingleInstance; single || cc.MaxStale > 0 {

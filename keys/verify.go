@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/keycaphq/keycap/policy"
@@ -97,6 +98,11 @@ func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (*V
 // verify returns the Verified key, and the record whenever it was found
 // and the secret matched (for the audit and the observer, also on refusal).
 func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*Verified, *Key, error) {
+	if e, p := m.hit(raw); p != nil {
+		if now := m.timeFor(m.deadline(e, p)); m.cache.fresh(e, now) {
+			return m.admit(ctx, raw, clientIP, use, e, p, e.key, p.kind, false, now)
+		}
+	}
 	t, err := parse(raw)
 	if err != nil {
 		return nil, nil, errMalformed
@@ -113,14 +119,86 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*
 		}
 		return nil, nil, err
 	}
-	previous, err := m.matchEntry(entry, k, raw, now)
+	previous, err := m.matchSecret(k, raw, now)
 	if err != nil {
 		return nil, nil, err
 	}
 	if k.Kind != kc.name {
 		return nil, nil, errWrongKind // the secret matched under another kind's prefix: not this key
 	}
-	if err := m.usable(ctx, k, now, clientIP); err != nil {
+	if entry != nil && !previous {
+		entry.passed.Store(m.passed(raw, k, kc))
+	}
+	return m.admit(ctx, raw, clientIP, use, entry, nil, k, kc, previous, now)
+}
+
+// hit returns the cache entry of the key raw names and what it keeps of
+// the key string that last passed, when raw is that string (its SipHash
+// tag matches): raw then passes the form, checksum, HMAC and kind checks
+// it passed before (the server secrets and kinds are fixed for m's
+// life), and only the checks admit makes remain. Otherwise p is nil and
+// raw takes the full path. The entry may be past MaxStale.
+func (m *Manager) hit(raw string) (e *cacheEntry, p *passedKey) {
+	if m.cache == nil {
+		return nil, nil
+	}
+	const tail = 1 + idLength + 1 + secretLength + 1 + checksumLength
+	n := len(raw) - tail // the prefix's length, if raw is of the form
+	if n < 1 || n > 16 {
+		return nil, nil
+	}
+	if e = m.cache.peek(raw[n+1 : n+1+idLength]); e == nil {
+		return nil, nil
+	}
+	if p = e.passed.Load(); p == nil || !p.tag.matches(m.cache.tags.of(raw)) {
+		return nil, nil
+	}
+	return e, p
+}
+
+// passed returns what entry keeps of raw, which passed as k of kind kc.
+func (m *Manager) passed(raw string, k *Key, kc *kind) *passedKey {
+	p := &passedKey{tag: m.cache.tags.of(raw), kind: kc}
+	if end := m.lifetimeEnd(k); !end.IsZero() {
+		p.end = unixNanos(end)
+	}
+	return p
+}
+
+// deadline is the earliest time (Unix nanoseconds) at which the key of e,
+// which p passed, or e itself may stop being good by time alone: its
+// lifetime's end, e's MaxStale; 0 for none; 1 (always near: see
+// [Manager.timeFor]) for a key with ancestors, whose deadlines are theirs.
+func (m *Manager) deadline(e *cacheEntry, p *passedKey) int64 {
+	if len(e.key.Ancestors) > 0 {
+		return 1
+	}
+	d := p.end
+	if m.cache.maxAge > 0 {
+		if stale := unixNanos(e.loadedAt.Add(m.cache.maxAge)); d == 0 || stale < d {
+			d = stale
+		}
+	}
+	return d
+}
+
+// unixNanos is t in Unix nanoseconds, at least 1 and at most
+// math.MaxInt64 (past the year 2262, where UnixNano would wrap).
+func unixNanos(t time.Time) int64 {
+	if t.After(maxUnixNanos) {
+		return math.MaxInt64
+	}
+	return max(t.UnixNano(), 1)
+}
+
+var maxUnixNanos = time.Unix(0, math.MaxInt64)
+
+// admit makes the checks of k, whose secret matched under kind kc
+// (previous: its previous secret), that do not depend on the presented
+// string: usable now from clientIP, its owner and their cap; then notes
+// the use and builds (or shares, from entry) the Verified.
+func (m *Manager) admit(ctx context.Context, raw, clientIP string, use bool, entry *cacheEntry, p *passedKey, k *Key, kc *kind, previous bool, now time.Time) (*Verified, *Key, error) {
+	if err := m.usable(ctx, k, p, now, clientIP); err != nil {
 		return nil, k, err
 	}
 	subject, ownerCap, err := m.owner(ctx, k.OwnerID, kc)
@@ -141,12 +219,26 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*
 		}
 	}
 	if use && m.usage != nil {
-		m.usage.note(k.ID, now, clientIP)
+		m.noteUse(entry, k.ID, now, clientIP)
 	}
 	if m.onOldSecret(k) && !previous {
 		m.rehashes.note(k, raw, now)
 	}
 	return v, k, nil
+}
+
+// noteUse notes a use of the key id, cached in entry (nil: not cached),
+// at now: a use within the interval of the last one noted through the
+// entry skips the recorder.
+func (m *Manager) noteUse(entry *cacheEntry, id string, now time.Time, clientIP string) {
+	ns := now.UnixNano()
+	if entry != nil {
+		if last := entry.noted.Load(); last != 0 && ns-last < int64(m.usage.interval) {
+			return
+		}
+		entry.noted.Store(ns)
+	}
+	m.usage.note(id, now, clientIP)
 }
 
 // effective builds the Verified of k, whose secret matched and which is
@@ -183,26 +275,6 @@ func (m *Manager) effective(ctx context.Context, k *Key, entry *cacheEntry, subj
 	return v, nil
 }
 
-// matchEntry checks raw against k, the record of a cache entry (nil when
-// k was read from the Store): a presented key whose SipHash tag is the
-// entry's passes without the HMAC; any other goes through matchSecret,
-// and the tag of a key that matched the current hash is kept.
-func (m *Manager) matchEntry(entry *cacheEntry, k *Key, raw string, now time.Time) (previous bool, err error) {
-	if entry == nil {
-		return m.matchSecret(k, raw, now)
-	}
-	t := m.cache.tags.of(raw)
-	if p := entry.passed.Load(); p != nil && p.matches(t) {
-		return false, nil // the server secrets are fixed for m's life: the HMAC would match again
-	}
-	previous, err = m.matchSecret(k, raw, now)
-	if err == nil && !previous {
-		passed := t // a copy made here, so that only this path allocates
-		entry.passed.Store(&passed)
-	}
-	return previous, err
-}
-
 // matchSecret computes the one HMAC of raw, under the server secret k
 // names, and compares it with k's hash, then with its previous hash while
 // a rotation's grace period runs (previous).
@@ -223,24 +295,37 @@ func (m *Manager) matchSecret(k *Key, raw string, now time.Time) (previous bool,
 
 // usable refuses a key whose secret matched but that may not be used now,
 // from clientIP: revoked, disabled, expired (by its own expiry or the
-// policy's current maximum lifetime), or outside its allowed IPs.
-func (m *Manager) usable(ctx context.Context, k *Key, now time.Time, clientIP string) error {
+// policy's current maximum lifetime), or outside its allowed IPs. p, when
+// set, is what k's cache entry keeps: its lifetime's end, the same test
+// computed once.
+func (m *Manager) usable(ctx context.Context, k *Key, p *passedKey, now time.Time, clientIP string) error {
 	switch {
 	case !k.RevokedAt.IsZero():
 		return errRevoked
 	case k.Disabled:
 		return errDisabled
-	case k.IsExpired(now):
+	case m.expired(k, p, now):
 		return ErrExpired
-	}
-	if maxAge := m.kinds.of(k).maxLifetime(m.policy, k.Permissions); maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge)) {
-		return ErrExpired // the policy was tightened after the key was made
 	}
 	if !allows(k.AllowedIPs, clientIP) {
 		m.logIPRefusal(ctx, k, clientIP, now)
 		return ErrIPNotAllowed
 	}
 	return nil
+}
+
+// expired reports whether k has expired at now by its own expiry or the
+// policy's current maximum lifetime (tightened after the key was made,
+// perhaps); with p, by the end p keeps, the same test made once.
+func (m *Manager) expired(k *Key, p *passedKey, now time.Time) bool {
+	if p != nil {
+		return p.end != 0 && now.UnixNano() >= p.end
+	}
+	if k.IsExpired(now) {
+		return true
+	}
+	maxAge := m.kinds.of(k).maxLifetime(m.policy, k.Permissions)
+	return maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge))
 }
 
 // owner returns a key's owner as the Subjects know them now, and their

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"cmp"
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -42,6 +43,45 @@ type Options struct {
 	// that could not be recorded (its type, owner and key id, never a key).
 	// nil means slog.Default().
 	Logger *slog.Logger
+	// Lookup, when set, is where [Store.Get] reads a key's row (the one
+	// query every verification that misses the cache runs) instead of
+	// the *sql.DB: a driver's own pool, without database/sql's per-row
+	// conversions, such as [github.com/keycaphq/keycap/keys/sqlstore/litepool]
+	// for SQLite or a pgx pool for Postgres (see [RowReader]). It must
+	// read the same database as the *sql.DB. nil: the *sql.DB.
+	Lookup RowReader
+}
+
+// RowReader runs a query that returns at most one row: [Store.Get]'s
+// lookup by id, in the Store's dialect (placeholders "?" for SQLite and
+// MySQL, "$1" for Postgres), with its arguments. Row.Scan must assign
+// columns as database/sql's Row.Scan does into the destinations the Store
+// passes (*string, *[]byte, *bool, *int64, and sql.Scanner values given
+// the column as int64, float64, string, []byte, time.Time or nil), and
+// return an error that errors.Is [sql.ErrNoRows] when there is no row
+// (pgx's ErrNoRows is one). A pgx pool fits in one line:
+//
+//	sqlstore.Options{Lookup: sqlstore.RowReaderFunc(func(ctx context.Context, q string, args ...any) sqlstore.Row {
+//		return pool.QueryRow(ctx, q, args...)
+//	})}
+type RowReader interface {
+	// QueryRow runs query with args and returns its first row; an error
+	// (no row included) is returned by the Row's Scan.
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Row is a row a [RowReader] returned: Scan reads its columns.
+type Row interface {
+	// Scan assigns the row's columns to dest, in order.
+	Scan(dest ...any) error
+}
+
+// RowReaderFunc is a function as a [RowReader].
+type RowReaderFunc func(ctx context.Context, query string, args ...any) Row
+
+// QueryRow calls f.
+func (f RowReaderFunc) QueryRow(ctx context.Context, query string, args ...any) Row {
+	return f(ctx, query, args...)
 }
 
 // Store is a [keys.Store] on a database/sql database. It is safe for
@@ -57,6 +97,8 @@ type Store struct {
 	logger  *slog.Logger
 	q       queries
 	nq      noticeQueries // of notices.go
+
+	lookup RowReader // Options.Lookup; nil: db
 
 	getMu   sync.Mutex
 	getStmt atomic.Pointer[sql.Stmt] // s.q.get, prepared on first use
@@ -82,7 +124,7 @@ func New(db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
 	if !validPrefix.MatchString(prefix) {
 		return nil, fmt.Errorf("sqlstore: table prefix %q: want 1 to 32 of a-z, 0-9 and '_', starting with a letter or '_'", prefix)
 	}
-	s := &Store{db: db, dialect: dialect, prefix: prefix, table: prefix + "keys", logger: cmp.Or(opts.Logger, slog.Default())}
+	s := &Store{db: db, dialect: dialect, prefix: prefix, table: prefix + "keys", logger: cmp.Or(opts.Logger, slog.Default()), lookup: opts.Lookup}
 	s.q = newQueries(dialect, s.table, prefix)
 	s.nq = newNoticeQueries(dialect, prefix)
 	return s, nil

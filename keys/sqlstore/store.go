@@ -17,11 +17,17 @@ type execer interface {
 // Get implements [keys.Store]. Times come back in UTC, truncated to the
 // millisecond.
 func (s *Store) Get(ctx context.Context, id string) (*keys.Key, error) {
-	stmt, err := s.prepareGet(ctx)
-	if err != nil {
-		return nil, s.wrap(ctx, "get", err)
+	var row Row
+	if s.lookup != nil {
+		row = s.lookup.QueryRow(ctx, s.q.get, id)
+	} else {
+		stmt, err := s.prepareGet(ctx)
+		if err != nil {
+			return nil, s.wrap(ctx, "get", err)
+		}
+		row = stmt.QueryRowContext(ctx, id)
 	}
-	k, err := s.scanKey(stmt.QueryRowContext(ctx, id))
+	k, err := s.scanKey(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keys.ErrNotFound
 	}
