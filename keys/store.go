@@ -98,7 +98,10 @@ type Change struct {
 	// leaves ChangedBy as it is (a re-hash, which no one asked for).
 	By audit.Actor
 
-	Name        *string            // the new, already checked name; nil: unchanged
+	Name *string // the new, already checked name; nil: unchanged
+	// Description replaces [Key].Description (already checked); "" removes
+	// it. nil: unchanged.
+	Description *string
 	Permissions policy.Permissions // the new, already granted permissions; nil: unchanged
 	ExpiresAt   *time.Time         // the new expiry, a zero time meaning never; nil: unchanged
 	Disabled    *Disabled          // turns the key off or on; nil: unchanged
