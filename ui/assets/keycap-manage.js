@@ -6,7 +6,7 @@
 
   var kc = window.keycap;
   if (!kc) { return; } // no page here
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) { return document.getElementById(kc.prefixed(id)); }; // ids start with "kc-" (keycap.js)
   var el = kc.el;
   var grantable = null; // the last GET /grantable answer
   var editing = null;   // the key the edit dialog changes
@@ -63,7 +63,7 @@
     var name = $('key-template').value;
     var t = (grantable && grantable.templates || []).filter(function (x) { return x.name === name; })[0];
     if (!t) { return; }
-    document.querySelectorAll('#picker-body input[name=permission]').forEach(function (box) {
+    document.querySelectorAll('#kc-picker-body input[name=permission]').forEach(function (box) {
       var parts = box.value.split(':');
       box.checked = (t.permissions[parts[0]] || []).indexOf(parts[1]) >= 0;
     });
@@ -165,7 +165,7 @@
           [input, document.createTextNode(' ' + action)])]);
         if (!allowed) {
           input.disabled = true;
-          input.setAttribute('aria-describedby', id + '-reason');
+          input.setAttribute('aria-describedby', kc.prefixed(id + '-reason'));
           item.append(el('span', { id: id + '-reason', class: 'reason', text: kc.capSource + ' can’t grant this' }));
         }
         group.append(item);
@@ -274,7 +274,7 @@
 
   $('key-template').addEventListener('change', templateChosen);
   $('key-expiry').addEventListener('change', expiryChosen);
-  document.getElementById('create-form').addEventListener('reset', function () {
+  $('create-form').addEventListener('reset', function () {
     window.setTimeout(expiryChosen, 0);
   });
   $('edit-form').addEventListener('submit', saveEdit);

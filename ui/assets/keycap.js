@@ -10,7 +10,10 @@
   }
   var base = main.dataset.api || '/api-keys'; // where the app mounted the keys API
   var capSource = main.dataset.capSource || 'your account'; // "your role (member)": whose limit the cap is
-  var $ = function (id) { return document.getElementById(id); };
+  // Every id and class the page puts in the document starts with "kc-", so
+  // that the app's own CSS and ids cannot collide with them: $ and el add
+  // the prefix, the script names them without it.
+  var $ = function (id) { return document.getElementById(prefixed(id)); };
   var form = $('create-form');
   var createError = $('create-error');
   var pageError = $('page-error');
@@ -176,10 +179,20 @@
     el.textContent = '';
   }
 
+  // prefixed adds "kc-" to each space-separated name of names that lacks it.
+  function prefixed(names) {
+    return String(names).split(' ').filter(Boolean).map(function (n) {
+      return n.indexOf('kc-') === 0 ? n : 'kc-' + n;
+    }).join(' ');
+  }
+  var named = { id: true, class: true, for: true, 'aria-describedby': true, 'aria-labelledby': true };
+
+  // el makes an element; its id, class, for and aria id references get
+  // the "kc-" prefix.
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
-      if (k === 'text') { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+      if (k === 'text') { node.textContent = attrs[k]; } else { node.setAttribute(k, named[k] ? prefixed(attrs[k]) : attrs[k]); }
     });
     (children || []).forEach(function (c) { if (c) { node.append(c); } });
     return node;
@@ -205,10 +218,10 @@
         var needsIPs = ((g.allow_list_required || {})[resource] || []).indexOf(action) >= 0;
         if (!allowed) {
           input.disabled = true;
-          input.setAttribute('aria-describedby', id + '-reason');
+          input.setAttribute('aria-describedby', prefixed(id + '-reason'));
           item.append(el('span', { id: id + '-reason', class: 'reason', text: capSource + ' can’t grant this' }));
         } else if (needsIPs) {
-          input.setAttribute('aria-describedby', id + '-ips');
+          input.setAttribute('aria-describedby', prefixed(id + '-ips'));
           item.append(el('span', { id: id + '-ips', class: 'needs-ips', text: 'needs IP ranges' }));
         }
         group.append(item);
@@ -455,7 +468,7 @@
         return loadActivity().then(function () { return res; }); // a refusal is audited too
       }
       form.reset();
-      form.querySelectorAll('.record-list input').forEach(function (box) { box.disabled = true; });
+      form.querySelectorAll('.kc-record-list input').forEach(function (box) { box.disabled = true; });
       showNewKey(res.data, $('create-submit'), '');
       announce('Key “' + res.data.name + '” created. Copy it now: it is shown only once.');
       return refresh().then(function () { return res; });
@@ -860,7 +873,7 @@
 
   window.keycap = { createKey: createKey, loadKeys: loadKeys, loadActivity: loadActivity, humanize: humanize, describe: describe, eventText: eventText,
     // for keycap-manage.js
-    hooks: hooks, api: api, el: el, announce: announce, showError: showError, hideError: hideError, refresh: refresh,
+    hooks: hooks, api: api, el: el, prefixed: prefixed, announce: announce, showError: showError, hideError: hideError, refresh: refresh,
     when: when, fromNow: fromNow, phrases: phrases, andList: andList, byRank: byRank, base: base, capSource: capSource,
     keys: function () { return loaded; }, focusBack: function (to, fallback) { returnFocusTo = to; focusBack(fallback); } };
   Promise.all([loadGrantable(), refresh()]).then(function () { main.dataset.ready = 'true'; });
