@@ -145,25 +145,69 @@ func TestMountedPage(t *testing.T) {
 	eval(`document.getElementById('kc-key-expiry-date').value = '` + far + `'`)
 	run(chromedp.Click(chromedp.ID("kc-create-submit")))
 	b.WaitFor(`!document.getElementById('kc-create-error').hidden`)
-	assert.Contains(t, b.Text("#kc-create-error"), "may live at most 90 days")
+	refused := b.Text("#kc-create-error")
+	assert.Contains(t, refused, "An expiry in 200 days exceeds the maximum of 90 days")
+	assert.Contains(t, refused, "may live at most 90 days")
 	assert.Nil(t, findKey(t, app, "long"), "nothing created")
+	// The activity says it in the same words, not Go's ("4816h2m48s").
+	b.WaitFor(`document.querySelector('#kc-activity-list .kc-event-refused') !== null`)
+	feed := b.Text("#kc-activity-list")
+	assert.Contains(t, feed, "Refused a new key: An expiry in 200 days exceeds the maximum of 90 days.")
+	assert.NotRegexp(t, `\d+h\d+m|\d+m\d+s|_seconds|expires_in`, feed, "no Go durations or API field names")
 
-	// Within it, with a quota: created, the quota shown in the list.
+	// A refill is explained before anything is sent, and when the server
+	// refuses one, in the page's words.
+	run(chromedp.SendKeys(chromedp.ID("kc-key-refill-amount"), "3"))
+	eval(`document.activeElement.blur()`)
+	run(chromedp.Click(chromedp.ID("kc-create-submit")))
+	b.WaitFor(`!document.getElementById('kc-create-error').hidden`)
+	assert.Equal(t, "Choose how often the quota refills to 3 requests, or leave the refill empty.", b.Text("#kc-create-error"))
+	run(chromedp.SetValue(chromedp.ID("kc-key-refill-interval"), "3600"))
+	eval(`document.getElementById('kc-key-refill-interval').dispatchEvent(new Event('change', {bubbles: true}))`)
+	run(chromedp.Click(chromedp.ID("kc-create-submit")))
+	b.WaitFor(`!document.getElementById('kc-create-error').hidden`)
+	assert.Equal(t, "A refill needs a request quota: say how many requests the key may make until the first refill.", b.Text("#kc-create-error"))
+	assert.Nil(t, findKey(t, app, "long"), "nothing created")
+	eval(`window.keycap.createKey({name: 'refill only', permissions: {files: ['read']}, refill_amount: 3, refill_interval_seconds: 60})`)
+	b.WaitFor(`document.getElementById('kc-create-error').textContent.includes('refill')`)
+	serverSays := b.Text("#kc-create-error")
+	assert.Contains(t, serverSays, "A refill needs a quota: set request quota too", "the server's refusal, its field named as the page labels it")
+	assert.NotContains(t, serverSays, "remaining")
+	assert.Nil(t, findKey(t, app, "refill only"), "nothing created")
+
+	// Within it, with a description and a quota that refills: created,
+	// the quota shown in the list.
 	near := time.Now().AddDate(0, 0, 20).Format("2006-01-02")
 	eval(`document.getElementById('kc-key-expiry-date').value = '` + near + `'`)
 	// Leaving the field clears the old refusal (a change); blur first, so
 	// the button does not move under the click.
-	run(chromedp.SendKeys(chromedp.ID("kc-key-quota"), "5"))
+	run(chromedp.SendKeys(chromedp.ID("kc-key-quota"), "5"),
+		chromedp.SendKeys(chromedp.ID("kc-key-description"), "Nightly export\nrun by the ops team"))
 	eval(`document.activeElement.blur()`)
 	run(chromedp.Click(chromedp.ID("kc-create-submit")))
 	b.WaitFor(`!document.getElementById('kc-new-key').hidden || !document.getElementById('kc-create-error').hidden`)
 	require.Empty(t, eval(`document.getElementById('kc-create-error').textContent`))
+	longSecret := eval(`document.getElementById('kc-new-key-value').value`).(string)
 	run(chromedp.Click(chromedp.ID("kc-new-key-done")), chromedp.WaitNotVisible(chromedp.ID("kc-new-key")))
 	long := onlyKey(t, app, "long")
 	assert.WithinDuration(t, time.Now().AddDate(0, 0, 21), long.ExpiresAt, 26*time.Hour)
 	require.NotNil(t, long.Remaining)
 	assert.Equal(t, int64(5), *long.Remaining)
-	assert.Contains(t, b.Text(`tr[data-key-id="`+long.ID+`"]`), "5 requests left")
+	assert.Equal(t, int64(3), long.RefillAmount)
+	assert.Equal(t, time.Hour, long.RefillInterval)
+	assert.Equal(t, "Nightly export\nrun by the ops team", long.Description)
+	row := b.Text(`tr[data-key-id="` + long.ID + `"]`)
+	assert.Contains(t, row, "5 requests left (refills back to 3 requests every hour)")
+	assert.Contains(t, row, "Nightly export")
+
+	// The key is used from an address, and creates a key of its own.
+	used, err := app.manager.Verify(ctx, longSecret, "203.0.113.9")
+	require.NoError(t, err)
+	child, _, err := app.manager.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child of long", Permissions: policy.MustParse("files:read"), Caller: &used})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { k, _ := app.store.Get(ctx, long.ID); return k.LastUsedIP != "" }, 5*time.Second, 10*time.Millisecond)
+	run(chromedp.Click(chromedp.ID("kc-activity-refresh")))
+	b.WaitFor(`document.querySelector('tr[data-key-id="` + child.ID + `"]') !== null`)
 
 	// Edit within the cap; a widening beyond it is refused, explained.
 	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+dashboard.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("kc-edit-dialog")))
@@ -171,9 +215,20 @@ func TestMountedPage(t *testing.T) {
 	assert.Equal(t, true, eval(`document.getElementById('kc-edit-perm-files-delete').disabled`))
 	axeCheck(t, b, "with the edit dialog open")
 	run(chromedp.Click(chromedp.ID("kc-edit-perm-projects-read")), chromedp.Click(chromedp.ID("kc-edit-perm-files-write")),
+		chromedp.SendKeys(chromedp.ID("kc-edit-description"), "Wall display in the office"),
 		chromedp.Click(chromedp.ID("kc-edit-save")), chromedp.WaitNotVisible(chromedp.ID("kc-edit-dialog")))
 	b.WaitFor(`document.getElementById('kc-status').textContent.includes('saved')`)
 	assert.Equal(t, policy.MustParse("files:read", "files:write"), onlyKey(t, app, "dashboard").Permissions)
+	assert.Equal(t, "Wall display in the office", onlyKey(t, app, "dashboard").Description)
+	// A description the server refuses is explained, and nothing is written.
+	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+dashboard.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("kc-edit-dialog")))
+	assert.Equal(t, "Wall display in the office", eval(`document.getElementById('kc-edit-description').value`))
+	eval(`document.getElementById('kc-edit-description').value = 'Wall display\u202E in the office'`)
+	run(chromedp.Click(chromedp.ID("kc-edit-save")))
+	b.WaitFor(`!document.getElementById('kc-edit-error').hidden`)
+	assert.Contains(t, b.Text("#kc-edit-error"), "Please check the description: The description must not contain invisible characters")
+	assert.Equal(t, "Wall display in the office", onlyKey(t, app, "dashboard").Description, "nothing written")
+	run(chromedp.Click(chromedp.ID("kc-edit-cancel")), chromedp.WaitNotVisible(chromedp.ID("kc-edit-dialog")))
 	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+dashboard.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("kc-edit-dialog")))
 	eval(`(b => { b.disabled = false; b.click(); })(document.getElementById('kc-edit-perm-files-delete'))`) // what the form would not send
 	run(chromedp.Click(chromedp.ID("kc-edit-save")))
@@ -191,10 +246,21 @@ func TestMountedPage(t *testing.T) {
 	details := b.Text("#kc-detail-list")
 	assert.Contains(t, details, "read files")
 	assert.Contains(t, details, "Requests left")
+	assert.Contains(t, details, "Nightly export\nrun by the ops team")
+	assert.Contains(t, details, "Quota refill\nback to 3 requests every hour; not refilled yet")
+	assert.Contains(t, details, "Last used from\n203.0.113.9")
+	assert.Contains(t, details, "Parent key\nnone: created by a person")
 	assert.Contains(t, b.Text("#kc-detail-events"), "created “long”")
 	assert.NotContains(t, b.Text("#kc-detail-events"), "dashboard", "only this key's activity")
 	b.Shot("ui-details", chromedp.CaptureScreenshot())
 	axeCheck(t, b, "with the detail dialog open")
+	run(chromedp.Click(chromedp.ID("kc-detail-close")), chromedp.WaitNotVisible(chromedp.ID("kc-detail-dialog")))
+	run(chromedp.Click(chromedp.CSS(`button[data-details="`+child.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("kc-detail-dialog")))
+	details = b.Text("#kc-detail-list")
+	assert.Contains(t, details, "Parent key\n“long” ("+long.ID+")")
+	assert.Contains(t, details, "Created by\nthe key “long”")
+	assert.Contains(t, details, "Last used\nnever")
+	assert.NotContains(t, details, "Last used from")
 	run(chromedp.Click(chromedp.ID("kc-detail-close")), chromedp.WaitNotVisible(chromedp.ID("kc-detail-dialog")))
 
 	// Revoke with a reason.
@@ -212,7 +278,7 @@ func TestMountedPage(t *testing.T) {
 	assert.Equal(t, []any{long.ID}, eval(`Array.from(document.querySelectorAll('#kc-keys-table tbody tr'), r => r.dataset.keyId)`))
 	run(chromedp.SetValue(chromedp.ID("kc-keys-filter"), "active"))
 	eval(`document.getElementById('kc-keys-filter').dispatchEvent(new Event('change'))`)
-	assert.Equal(t, []any{dashboard.ID}, eval(`Array.from(document.querySelectorAll('#kc-keys-table tbody tr'), r => r.dataset.keyId)`))
+	assert.Equal(t, []any{child.ID, dashboard.ID}, eval(`Array.from(document.querySelectorAll('#kc-keys-table tbody tr'), r => r.dataset.keyId)`))
 	run(chromedp.SetValue(chromedp.ID("kc-keys-filter"), "all"))
 	eval(`document.getElementById('kc-keys-filter').dispatchEvent(new Event('change'))`)
 	b.Shot("ui-keys", chromedp.FullScreenshot(100))
