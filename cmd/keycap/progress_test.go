@@ -37,4 +37,3 @@ func TestProgress(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-
