@@ -96,29 +96,37 @@ func (a *Auditor) Audit(ctx context.Context, e audit.Event) {
 }
 
 func (a *Auditor) audit(ctx context.Context, e audit.Event) error {
-	before, err := permissionsArg(e.Before)
-	if err != nil {
-		return err
-	}
-	after, err := permissionsArg(e.After)
-	if err != nil {
-		return err
-	}
-	beforeRes, err := permissionsArg(policy.Permissions(e.BeforeResources))
-	if err != nil {
-		return err
-	}
-	afterRes, err := permissionsArg(policy.Permissions(e.AfterResources))
+	args, err := a.args(e)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AuditTimeout)
 	defer cancel()
-	_, err = a.s.db.ExecContext(ctx, a.insert,
-		string(e.Type), a.s.timeArg(e.Time), text(e.Actor.String(), -1), e.OwnerID, e.KeyID,
-		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes), beforeRes, afterRes,
-		characters(text(e.BeforeDescription, -1), maxDescription), characters(text(e.AfterDescription, -1), maxDescription))
+	_, err = a.s.db.ExecContext(ctx, a.insert, args...)
 	return a.s.wrapOther(ctx, "audit", err)
+}
+
+// args returns e's column values in the order of [eventColumns].
+func (a *Auditor) args(e audit.Event) ([]any, error) {
+	before, err := permissionsArg(e.Before)
+	if err != nil {
+		return nil, err
+	}
+	after, err := permissionsArg(e.After)
+	if err != nil {
+		return nil, err
+	}
+	beforeRes, err := permissionsArg(policy.Permissions(e.BeforeResources))
+	if err != nil {
+		return nil, err
+	}
+	afterRes, err := permissionsArg(policy.Permissions(e.AfterResources))
+	if err != nil {
+		return nil, err
+	}
+	return []any{string(e.Type), a.s.timeArg(e.Time), text(e.Actor.String(), -1), e.OwnerID, e.KeyID,
+		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes), beforeRes, afterRes,
+		characters(text(e.BeforeDescription, -1), maxDescription), characters(text(e.AfterDescription, -1), maxDescription)}, nil
 }
 
 // Events implements [audit.Log]: up to limit of owner's events, newest
