@@ -56,7 +56,7 @@ func newMiniApp(t *testing.T) *miniApp {
 	log := audit.NewMemory(500)
 	store := memstore.New()
 	mgr, err := keys.NewManager(keys.Config{Store: store, Policy: pol, Subjects: users,
-		Secret: []byte("0123456789abcdef0123456789abcdef"), Auditor: log})
+		Secret: []byte("0123456789abcdef0123456789abcdef"), Auditor: log, LastUsedInterval: 100 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = mgr.Close() })
 	sm := scs.New()
@@ -275,10 +275,11 @@ func TestMountedPage(t *testing.T) {
 	// Filter: revoked keys only, then active ones only.
 	run(chromedp.SetValue(chromedp.ID("kc-keys-filter"), "revoked"))
 	eval(`document.getElementById('kc-keys-filter').dispatchEvent(new Event('change'))`)
-	assert.Equal(t, []any{long.ID}, eval(`Array.from(document.querySelectorAll('#kc-keys-table tbody tr'), r => r.dataset.keyId)`))
+	assert.Equal(t, []any{child.ID, long.ID}, eval(`Array.from(document.querySelectorAll('#kc-keys-table tbody tr'), r => r.dataset.keyId)`),
+		"revoking a key revokes the keys created through it")
 	run(chromedp.SetValue(chromedp.ID("kc-keys-filter"), "active"))
 	eval(`document.getElementById('kc-keys-filter').dispatchEvent(new Event('change'))`)
-	assert.Equal(t, []any{child.ID, dashboard.ID}, eval(`Array.from(document.querySelectorAll('#kc-keys-table tbody tr'), r => r.dataset.keyId)`))
+	assert.Equal(t, []any{dashboard.ID}, eval(`Array.from(document.querySelectorAll('#kc-keys-table tbody tr'), r => r.dataset.keyId)`))
 	run(chromedp.SetValue(chromedp.ID("kc-keys-filter"), "all"))
 	eval(`document.getElementById('kc-keys-filter').dispatchEvent(new Event('change'))`)
 	b.Shot("ui-keys", chromedp.FullScreenshot(100))

@@ -138,6 +138,14 @@
   // humanize turns a keycap error into sentences a person understands.
   function humanize(e) {
     var d = e.details || {};
+    // A refusal naming a field says it as the page labels it: "set remaining
+    // too" is "set request quota too".
+    var said = function (text) {
+      var f = d.field && fieldWords[d.field];
+      text = String(text || '');
+      if (f) { text = text.split('"' + d.field + '"').join(f).replace(new RegExp('\\b' + d.field + '\\b', 'g'), f); }
+      return plainWords(text);
+    };
     switch (e.code) {
       case 'PERMISSIONS_EXCEED_MAXIMUM':
         if (d.records) {
@@ -160,14 +168,14 @@
             return 'the ' + ordinal(Number(i) + 1) + ' range ';
           }));
         }
-        return 'Please check the ' + (fieldWords[d.field] || plainWords(d.field) || 'form') + ': ' + sentence(plainWords(d.reason || e.message));
+        return 'Please check the ' + (fieldWords[d.field] || plainWords(d.field) || 'form') + ': ' + sentence(said(d.reason || e.message));
       case 'IP_ALLOW_LIST_REQUIRED':
         return 'A key that may ' + andList(phrases(d.permissions)) + ' must be limited to IP ranges. ' +
           'Add the addresses your script runs from, or leave those permissions out.';
       case 'IP_NOT_ALLOWED':
         return 'This key may not be used from ' + (d.client_ip || 'an unknown address') + '.';
       case 'INVALID_BODY':
-        return 'The request was not accepted: ' + sentence(plainWords(d.reason || e.message));
+        return 'The request was not accepted: ' + sentence(said(d.reason || e.message));
       case 'UNAUTHENTICATED':
         return 'You are no longer logged in. Reload the page and log in again.';
       case 'CSRF':
