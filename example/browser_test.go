@@ -180,7 +180,7 @@ func TestBrowser(t *testing.T) {
 	].map(window.keycap.eventText)`)
 	assert.Equal(t, []any{
 		"Refused a new key (asked by key “CI reader”): asked for billing:read, which your role (member) can’t grant.",
-		"Refused a change to “CI reader”: Requested lifetime 720h0m0s exceeds the maximum 168h0m0s.",
+		"Refused a change to “CI reader”: An expiry in 30 days exceeds the maximum of 7 days.",
 		"Bob turned off key zzzzzzzzzzzzzzzz.",
 		"A request with “CI reader” was refused: the key has expired.",
 	}, sentences)
