@@ -10,33 +10,21 @@ import (
 )
 
 // maxKeysAPI bounds the names package keys exports, counted as
-// [doccheck.API] does. API v1: keys exports at most 60 names; 61 since
-// interop (#15) added the one operation protocol handlers need that the
-// others do not give, Manager.Inspect (the state of a presented key, for
-// introspection). Revoking a presented key is RevokeRequest.Presented, a
-// field, not a method. Put new features' names in their own packages.
+// [doccheck.API] does: API v1 (#11) says at most 60. Issues #12-#17 added
+// 11 (Manager.Inspect, Manager.SecretCounts, Store.CountBySecret,
+// ErrIPNotAllowed, Manager.Manages, Kind, Manager.Kinds,
+// Manager.VerifyShared, Manager.Subject, Store.PruneKeys, Manager.Prune);
+// 11 went to bring it back: Verify returns the read-only, possibly shared
+// *Verified (VerifyShared gone); Manager.Prefix is Kinds()[""].Prefix;
+// Manager.Cap is Subject then Policy().Cap; ErrMalformed is an
+// ErrInvalid (its text says which); ErrDisabledByAdmin is an
+// ErrAdminChange; ErrPreviousSecret is a *DelegationError with
+// PreviousSecret; KeyLimitError is policy's (policy.Config.MaxKeys is its
+// bound); Key.IsRevoked is RevokedAt set; Change's Disabled and Revoked
+// types are fields (Disabled *bool, Revoke, RevokeReason; By says who).
+// Put new features' names in their own packages, or take one out.
 // (For scale, counted the same way: scs v2.9.0 has 61, chi v5 80.)
-// Issue #14 (IP allow-lists, server-secret rotation) adds 3 that have no
-// other home: ErrIPNotAllowed (the refusal Verify returns),
-// Store.CountBySecret (what only a Store can count) and
-// Manager.SecretCounts (what an operator asks before retiring a secret).
-// Issue #17 (organization keys, kinds) adds 3: Manager.Manages (whether a
-// user manages an organization's keys, a domain rule the HTTP layer must
-// ask before it lists or reads them), the type Kind (a configured kind of
-// key, for Config.Kinds) and Manager.Kinds (the kinds' prefixes and
-// bounds, which Authenticate and /grantable need).
-// Issue #12 (performance) adds 1: Manager.VerifyShared, Verify without the
-// copy of its result, so that middleware keeps a key in an 8-byte pointer
-// (the per-request state shrinks from 240 to 48 bytes); no other package
-// can reach the cache entry the shared Verified lives in.
-// Issue #13 (keys limited to records) adds 1: Manager.Subject, the owner
-// as the Subjects say now, which a record guard hands to the policy's
-// Records for a logged-in user (a key's Verified already holds it).
-// Issue #16 (pruning) adds 2 with no other home: Store.PruneKeys (the one
-// conditional delete only a Store can do, on every store) and Manager.Prune
-// (the batches, the audit and the refusal of a time in the future, used by
-// cmd/keycap). Templates live in policy, the page in ui.
-const maxKeysAPI = 71
+const maxKeysAPI = 60
 
 // libraryOnly skips what is not keycap's API: internal packages and the
 // example app.

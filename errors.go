@@ -287,7 +287,14 @@ func From(err error) *Error {
 	}
 	for _, m := range sentinels {
 		if errors.Is(err, m.err) {
-			return &Error{Code: m.code, Err: err, Message: m.message}
+			msg := m.message
+			if msg == "" { // the error's own words, written for people
+				msg = err.Error()
+				if i := strings.LastIndex(msg, "keys: "); i >= 0 {
+					msg = msg[i+len("keys: "):]
+				}
+			}
+			return &Error{Code: m.code, Err: err, Message: msg}
 		}
 	}
 	return &Error{Code: CodeInternal, Err: err, Message: "internal error"}
@@ -300,7 +307,7 @@ func fromTyped(err error) *Error {
 	var lifetime *policy.LifetimeError
 	var field *keys.FieldError
 	var delegation *keys.DelegationError
-	var limit *keys.KeyLimitError
+	var limit *policy.KeyLimitError
 	var allowList *policy.AllowListError
 	var records *policy.RecordsError
 	var manage *policy.ManageError
@@ -328,6 +335,8 @@ func fromTyped(err error) *Error {
 	case errors.As(err, &field):
 		return &Error{Code: CodeInvalidField, Err: err,
 			Message: field.Field + ": " + field.Reason, Details: &InvalidFieldDetails{Field: field.Field, Reason: field.Reason}}
+	case errors.As(err, &delegation) && delegation.PreviousSecret:
+		return &Error{Code: CodeDelegationNotAllowed, Err: err, Message: delegation.Reason}
 	case errors.As(err, &delegation) && delegation.MaxDepth > 0:
 		return &Error{Code: CodeDelegationTooDeep, Err: err, Details: &DelegationDepthDetails{MaxDepth: delegation.MaxDepth}, Message: delegation.Reason}
 	case errors.As(err, &delegation):
@@ -355,11 +364,8 @@ var sentinels = []struct {
 }{
 	{keys.ErrExpired, CodeKeyExpired, "the API key has expired; create a new one"},
 	// Unknown, wrong secret, revoked, disabled: one answer, no oracle.
-	{keys.ErrMalformed, CodeKeyInvalid, "the API key is not valid"},
 	{keys.ErrInvalid, CodeKeyInvalid, "the API key is not valid"},
-	{keys.ErrDisabledByAdmin, CodeForbidden, "an administrator disabled this key; ask them to enable it"},
-	{keys.ErrAdminChange, CodeForbidden, "admins may only disable, enable or revoke another user's key"},
-	{keys.ErrPreviousSecret, CodeDelegationNotAllowed, "this key was presented with its previous secret, which works only until its rotation's grace period ends and cannot manage keys; use the new secret"},
+	{keys.ErrAdminChange, CodeForbidden, ""}, // its text says which side of the line was crossed
 	{keys.ErrAlreadyRevoked, CodeKeyRevoked, "the key is revoked and cannot be changed; create a new one"},
 	{keys.ErrAlreadyExpired, CodeKeyHasExpired, "the key has expired and cannot be changed; create a new one"},
 	{keys.ErrConflict, CodeConflict, "the key was changed by another request at the same time; read it again and retry"},

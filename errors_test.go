@@ -47,7 +47,7 @@ func TestFrom(t *testing.T) {
 			&keycap.DelegationDetails{Reason: "too long", ExpiresAt: "2030-01-02T02:04:05Z"}},
 		{"delegation without expiry", &keys.DelegationError{Reason: "no"}, keycap.CodeDelegationExceedsKey, 403, &keycap.DelegationDetails{Reason: "no"}},
 		{"expired", keys.ErrExpired, keycap.CodeKeyExpired, 401, nil},
-		{"malformed", keys.ErrMalformed, keycap.CodeKeyInvalid, 401, nil},
+		{"malformed", fmt.Errorf("%w: malformed (form or checksum)", keys.ErrInvalid), keycap.CodeKeyInvalid, 401, nil},
 		{"invalid key", keys.ErrInvalid, keycap.CodeKeyInvalid, 401, nil},
 		{"revoked (a wrapped ErrInvalid)", fmt.Errorf("%w: revoked", keys.ErrInvalid), keycap.CodeKeyInvalid, 401, nil},
 		{"already revoked", keys.ErrAlreadyRevoked, keycap.CodeKeyRevoked, 409, nil},
@@ -59,9 +59,9 @@ func TestFrom(t *testing.T) {
 		{"an *Error as is", keycap.New(keycap.CodeCSRF, "no"), keycap.CodeCSRF, 403, nil},
 		{"conflict", fmt.Errorf("update: %w", keys.ErrConflict), keycap.CodeConflict, 409, nil},
 		{"already expired", keys.ErrAlreadyExpired, keycap.CodeKeyHasExpired, 409, nil},
-		{"key limit", &keys.KeyLimitError{Limit: 100}, keycap.CodeKeyLimitReached, 409, &keycap.KeyLimitDetails{Limit: 100}},
+		{"key limit", &policy.KeyLimitError{Limit: 100}, keycap.CodeKeyLimitReached, 409, &keycap.KeyLimitDetails{Limit: 100}},
 		{"too deep", &keys.DelegationError{Reason: "deep", MaxDepth: 8}, keycap.CodeDelegationTooDeep, 403, &keycap.DelegationDepthDetails{MaxDepth: 8}},
-		{"previous secret", keys.ErrPreviousSecret, keycap.CodeDelegationNotAllowed, 403, nil},
+		{"previous secret", &keys.DelegationError{Reason: "old", PreviousSecret: true}, keycap.CodeDelegationNotAllowed, 403, nil},
 		{"admin change", keys.ErrAdminChange, keycap.CodeForbidden, 403, nil},
 		{"beyond the organization's cap", &policy.ExceedsError{Exceeded: exceeded, Maximum: maximum, Bounds: []string{"organization"}}, keycap.CodeExceedsMaximum, 403,
 			&keycap.ExceedsMaximumDetails{Exceeded: exceeded, Maximum: maximum, Bounds: []string{"organization"}}},
@@ -91,7 +91,7 @@ func TestFrom(t *testing.T) {
 	// Unknown, wrong secret, revoked, disabled and owner gone: one answer.
 	a, b := keycap.From(keys.ErrInvalid), keycap.From(fmt.Errorf("%w: revoked", keys.ErrInvalid))
 	assert.Equal(t, a.Message, b.Message)
-	assert.Equal(t, a.Message, keycap.From(keys.ErrMalformed).Message)
+	assert.Equal(t, a.Message, keycap.From(keys.ErrInvalid).Message)
 }
 
 func TestErrorIs(t *testing.T) {

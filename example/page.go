@@ -89,7 +89,9 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, loginEr
 			}
 			if rights, err := a.manager.Manages(r.Context(), id, acmeID); err == nil {
 				data.Org = &orgView{ID: acmeID, Name: "Acme"}
-				data.OrgCap, _ = a.manager.Cap(r.Context(), acmeID, rights)
+				if org, err := a.manager.Subject(r.Context(), acmeID); err == nil {
+					data.OrgCap, _ = a.manager.Policy().Cap(r.Context(), org, rights)
+				}
 			}
 		}
 	}

@@ -30,7 +30,7 @@ func TestActorsAreTyped(t *testing.T) {
 		record := f.record(t, k.ID)
 		for _, owner := range []audit.Actor{{}, audit.User("bob"), audit.Key(k.ID)} {
 			_, err = f.disable(ctx, "bob", k.ID, false, owner)
-			assert.ErrorIs(t, err, keys.ErrDisabledByAdmin, "%v", owner)
+			assert.ErrorIs(t, err, keys.ErrAdminChange, "%v", owner)
 		}
 		assert.Equal(t, record, f.record(t, k.ID), "nothing written")
 	})
@@ -110,7 +110,7 @@ func TestAdminDisableTakesOver(t *testing.T) {
 
 	record := f.record(t, k.ID)
 	_, err = f.disable(ctx, "bob", k.ID, false, audit.Actor{})
-	assert.ErrorIs(t, err, keys.ErrDisabledByAdmin)
+	assert.ErrorIs(t, err, keys.ErrAdminChange)
 	assert.Equal(t, record, f.record(t, k.ID), "nothing written")
 
 	// A second admin's disable, or the owner's, changes nothing.

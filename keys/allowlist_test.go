@@ -196,19 +196,19 @@ func TestAllowedIPsDelegation(t *testing.T) {
 	parent, err := f.m.Verify(ctx, parentToken, "10.1.2.3")
 	require.NoError(t, err)
 
-	child, childToken, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child", Caller: &parent})
+	child, childToken, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child", Caller: parent})
 	require.NoError(t, err)
 	assert.Equal(t, prefixes("10.1.0.0/16"), child.AllowedIPs, "inherited")
-	narrow, _, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "narrow", Caller: &parent, AllowedIPs: prefixes("10.1.7.0/24")})
+	narrow, _, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "narrow", Caller: parent, AllowedIPs: prefixes("10.1.7.0/24")})
 	require.NoError(t, err)
 	assert.Equal(t, prefixes("10.1.7.0/24"), narrow.AllowedIPs)
 	writes := f.store.writes()
 	for _, wide := range [][]netip.Prefix{prefixes("10.0.0.0/8"), prefixes("10.1.7.0/24", "192.0.2.0/24")} {
-		_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "wide", Caller: &parent, AllowedIPs: wide})
+		_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "wide", Caller: parent, AllowedIPs: wide})
 		_, ok := errorAs[*keys.DelegationError](err)
 		assert.True(t, ok, "%v", err)
 	}
-	_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: "alice", ID: child.ID, Caller: &parent}, AllowedIPs: &[]netip.Prefix{netip.MustParsePrefix("0.0.0.0/1")}})
+	_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: "alice", ID: child.ID, Caller: parent}, AllowedIPs: &[]netip.Prefix{netip.MustParsePrefix("0.0.0.0/1")}})
 	_, ok := errorAs[*keys.DelegationError](err)
 	assert.True(t, ok, "a key may not widen what it made: %v", err)
 	assert.Equal(t, writes, f.store.writes(), "nothing written")

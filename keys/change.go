@@ -26,7 +26,7 @@ func (m *Manager) change(ctx context.Context, ref Ref, by audit.Actor, decide fu
 		if err != nil {
 			return nil, nil, err
 		}
-		if k.IsRevoked() {
+		if !k.RevokedAt.IsZero() {
 			return nil, nil, ErrAlreadyRevoked
 		}
 		now := m.stamp()

@@ -69,8 +69,9 @@ type CreateRequest struct {
 // new key. It returns the record and the key itself, which is shown once
 // and never stored. On any refusal nothing is stored; the error is a
 // [*policy.InvalidError], [*policy.ExceedsError], [*policy.LifetimeError],
-// [*policy.AllowListError], [*policy.RecordsError], [*FieldError], [*DelegationError], [*KeyLimitError],
-// [ErrPreviousSecret], [policy.ErrUnknownSubject],
+// [*policy.AllowListError], [*policy.RecordsError], [*FieldError], [*DelegationError] (also for a
+// calling key presented with its previous secret), [*policy.KeyLimitError],
+// [policy.ErrUnknownSubject],
 // [policy.ErrSubjectDisabled] or a Store error.
 func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, error) {
 	name, err := checkName(r.Name)

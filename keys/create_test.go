@@ -52,7 +52,7 @@ func TestNewManagerRefuses(t *testing.T) {
 
 	m, err := keys.NewManager(valid())
 	require.NoError(t, err)
-	assert.Equal(t, keys.DefaultPrefixForTest, m.Prefix())
+	assert.Equal(t, keys.DefaultPrefixForTest, m.Kinds()[""].Prefix)
 	assert.Same(t, testPolicy, m.Policy())
 }
 
@@ -87,7 +87,7 @@ func TestCreate(t *testing.T) {
 	assert.Equal(t, int64(1), k.Version)
 	assert.Zero(t, k.Generation)
 	assert.Nil(t, k.Ancestors, "created by a person")
-	assert.False(t, k.IsRevoked())
+	assert.False(t, !k.RevokedAt.IsZero())
 
 	stored := f.stored(t, "alice")
 	require.Len(t, stored, 1)

@@ -38,7 +38,7 @@ func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now 
 			return err
 		}
 		maxAge := m.kinds.of(parent).maxLifetime(m.policy, parent.Permissions)
-		if parent.IsRevoked() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
+		if !parent.RevokedAt.IsZero() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
 			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) || !madeBy(child, parent, now) {
 			return errParentInvalid
 		}

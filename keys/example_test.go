@@ -94,5 +94,5 @@ func ExampleManager_Verify() {
 	// files:read files:write <nil>
 	// files:read <nil>
 	// keys: invalid key: owner unknown or disabled true
-	// keys: malformed key
+	// keys: invalid key: malformed (form or checksum)
 }

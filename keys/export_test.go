@@ -1,5 +1,11 @@
 package keys
 
+import (
+	"context"
+
+	"github.com/keycaphq/keycap/policy"
+)
+
 // GenerateForTest exposes generate to the external tests: a key with a
 // valid form and checksum for any prefix and id, stored nowhere. Apps get
 // keys from [Manager.Create] and [Manager.Rotate] only.
@@ -55,4 +61,9 @@ func RePrefixForTest(raw, prefix string) string {
 	var sum [checksumLength]byte
 	encodeChecksum(sum[:], checksum(body))
 	return body + "_" + string(sum[:])
+}
+
+// CapForTest is what the subject with id may grant now, within bounds.
+func (m *Manager) CapForTest(ctx context.Context, id string, bounds ...policy.Permissions) (policy.Permissions, error) {
+	return m.capOf(ctx, id, bounds...)
 }

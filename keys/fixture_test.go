@@ -328,7 +328,7 @@ func (f *fixture) verified(t testing.TB, owner string, lifetime time.Duration, p
 	require.NoError(t, err)
 	v, err := f.m.Verify(context.Background(), token, "")
 	require.NoError(t, err)
-	return &v
+	return v
 }
 
 // stored returns owner's records straight from the memstore.
@@ -368,7 +368,7 @@ func (f *fixture) verify(t testing.TB, token string) *keys.Verified {
 	t.Helper()
 	v, err := f.m.Verify(context.Background(), token, "")
 	require.NoError(t, err)
-	return &v
+	return v
 }
 
 // delegate creates a key through caller with perms ("" for the default).

@@ -85,7 +85,7 @@ func TestKeyState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.expired, tt.key.IsExpired(now))
-			assert.Equal(t, tt.revoked, tt.key.IsRevoked())
+			assert.Equal(t, tt.revoked, !tt.key.RevokedAt.IsZero())
 		})
 	}
 }

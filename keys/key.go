@@ -124,9 +124,6 @@ type Key struct {
 	LastRefillAt time.Time
 }
 
-// IsRevoked reports whether the key was revoked: RevokedAt is set.
-func (k *Key) IsRevoked() bool { return !k.RevokedAt.IsZero() }
-
 // IsExpired reports whether the key's own expiry has passed at now (an
 // expiry equal to now has passed). It does not apply the policy's maximum
 // lifetime, which [Manager.Verify] also checks; a key with no expiry never

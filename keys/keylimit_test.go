@@ -48,9 +48,9 @@ func TestKeyLimit(t *testing.T) {
 		t.Helper()
 		records, creates := f.stored(t, "bob"), f.store.n("Create")
 		k, token, err := f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "one too many"})
-		limit, ok := errorAs[*keys.KeyLimitError](err)
-		require.True(t, ok, "want *keys.KeyLimitError, got %T: %v", err, err)
-		assert.Equal(t, &keys.KeyLimitError{Limit: 3}, limit)
+		limit, ok := errorAs[*policy.KeyLimitError](err)
+		require.True(t, ok, "want *policy.KeyLimitError, got %T: %v", err, err)
+		assert.Equal(t, &policy.KeyLimitError{Limit: 3}, limit)
 		assert.Nil(t, k)
 		assert.Empty(t, token)
 		assert.Equal(t, creates+1, f.store.n("Create"), "decided by the Store, atomically")
@@ -77,7 +77,7 @@ func TestKeyLimit(t *testing.T) {
 	f.delegate(t, parent) // a key created by a key takes the slot
 	refused(t)
 	_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "delegated", Caller: parent})
-	_, ok := errorAs[*keys.KeyLimitError](err)
+	_, ok := errorAs[*policy.KeyLimitError](err)
 	assert.True(t, ok, "delegated creation is limited too: %v", err)
 	_, err = f.m.Verify(ctx, firstToken, "")
 	assert.ErrorIs(t, err, keys.ErrRevokedForTest)
@@ -98,7 +98,7 @@ func TestKeyLimitConcurrent(t *testing.T) {
 				_, _, err := f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "racer"})
 				if err == nil {
 					created.Add(1)
-				} else if _, ok := errorAs[*keys.KeyLimitError](err); assert.True(t, ok, "%v", err) {
+				} else if _, ok := errorAs[*policy.KeyLimitError](err); assert.True(t, ok, "%v", err) {
 					limited.Add(1)
 				}
 			})

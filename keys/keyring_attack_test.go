@@ -33,7 +33,7 @@ func TestAttackLeakedKeyOnOlderSecretIsRevoked(t *testing.T) {
 	// only, so a leaked key still on an older secret was answered
 	// ErrInvalid ("false_positive") and kept working.
 	require.NoError(t, err, "a leaked key on an older server secret must be revocable by presentation")
-	assert.True(t, got.IsRevoked())
+	assert.True(t, !got.RevokedAt.IsZero())
 	_, err = m.Verify(ctx, token, "")
 	assert.ErrorIs(t, err, keys.ErrInvalid)
 }
@@ -56,7 +56,7 @@ func TestAttackLeakedPreviousSecretOnOlderSecretEndsGrace(t *testing.T) {
 
 	got, err := m.Revoke(ctx, keys.RevokeRequest{Presented: old, Source: "https://example.com/paste"})
 	require.NoError(t, err, "a leaked previous secret on an older server secret must be ended by presentation")
-	assert.False(t, got.IsRevoked(), "ending a previous secret leaves the key")
+	assert.False(t, !got.RevokedAt.IsZero(), "ending a previous secret leaves the key")
 	_, err = m.Verify(ctx, old, "")
 	assert.ErrorIs(t, err, keys.ErrInvalid, "the leaked previous secret must stop working")
 	_, err = m.Verify(ctx, current, "")
@@ -75,7 +75,7 @@ func TestAttackRetiredSecretNotRevocableNorAccepted(t *testing.T) {
 	_, err := m.Revoke(ctx, keys.RevokeRequest{Presented: token, Source: "x"})
 	assert.True(t, errors.Is(err, keys.ErrInvalid), "got %v", err)
 	assert.Equal(t, writes, f.store.writes())
-	assert.False(t, f.record(t, k.ID).IsRevoked())
+	assert.False(t, !f.record(t, k.ID).RevokedAt.IsZero())
 }
 
 // TestAttackLeakedPreviousSecretMintedKeys: a key is rotated with a grace
@@ -104,8 +104,8 @@ func TestAttackLeakedPreviousSecretMintedKeys(t *testing.T) {
 	// Was a bug, fixed: ending a previous secret at once left the keys it
 	// minted unrevoked on the record (listed as active, holding the key
 	// limit), unlike a rotation without grace.
-	assert.True(t, f.record(t, minted.ID).IsRevoked(), "a key minted by the ended secret is revoked on the record")
-	assert.False(t, f.record(t, kept.ID).IsRevoked(), "a key minted by the new secret lives on")
+	assert.True(t, !f.record(t, minted.ID).RevokedAt.IsZero(), "a key minted by the ended secret is revoked on the record")
+	assert.False(t, !f.record(t, kept.ID).RevokedAt.IsZero(), "a key minted by the new secret lives on")
 	f.verify(t, keptToken)
 	f.verify(t, fresh)
 }

@@ -51,7 +51,7 @@ func TestKinds(t *testing.T) {
 			assert.ErrorIs(t, err, keys.ErrInvalid, "%s under %s", kind, prefix)
 		}
 		_, err = f.m.Verify(ctx, keys.RePrefixForTest(key, "other"), "")
-		assert.ErrorIs(t, err, keys.ErrMalformed, "an unknown prefix is malformed")
+		assert.ErrorIs(t, err, keys.ErrInvalid, "an unknown prefix is malformed")
 	}
 
 	// The kind's bounds, at creation and on change.
@@ -80,10 +80,10 @@ func TestKinds(t *testing.T) {
 	// A key made by a key is of its kind.
 	v, err := f.m.Verify(ctx, liveKey, "")
 	require.NoError(t, err)
-	child, _, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "c", Caller: &v, Permissions: policy.MustParse("files:read")})
+	child, _, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "c", Caller: v, Permissions: policy.MustParse("files:read")})
 	require.NoError(t, err)
 	assert.Equal(t, "live", child.Kind)
-	_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "c", Kind: "test", Caller: &v, Permissions: policy.MustParse("files:read")})
+	_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "c", Kind: "test", Caller: v, Permissions: policy.MustParse("files:read")})
 	require.ErrorAs(t, err, &field)
 }
 

@@ -114,10 +114,6 @@ func NewManager(c Config) (*Manager, error) {
 // Policy returns the policy the Manager grants through (Config.Policy).
 func (m *Manager) Policy() *policy.Policy { return m.policy }
 
-// Prefix returns the prefix of the keys this Manager creates and accepts
-// (Config.Prefix, or "kc").
-func (m *Manager) Prefix() string { return m.prefix }
-
 // Pattern returns a regular expression that matches this Manager's keys,
 // of every kind ([Config].Kinds), and nothing else of their form, for
 // secret scanners: register it, with app-specific prefixes, with GitHub's
@@ -132,12 +128,11 @@ func (m *Manager) Pattern() *regexp.Regexp { return m.kinds.pattern() }
 // move one clock.
 func (m *Manager) Now() time.Time { return m.now() }
 
-// Cap returns what the subject with id may grant now, within extra bounds
-// (such as a calling key's permissions): [policy.Policy.Cap] for the
+// capOf returns what the subject with id may grant now, within extra
+// bounds (such as a calling key's permissions): [policy.Policy.Cap] for the
 // subject the Config's Subjects return. The result may be shared with the
-// policy: do not modify it. Errors are the Subjects' (such as
-// [policy.ErrUnknownSubject]) and [policy.ErrSubjectDisabled].
-func (m *Manager) Cap(ctx context.Context, id string, bounds ...policy.Permissions) (policy.Permissions, error) {
+// policy: do not modify it.
+func (m *Manager) capOf(ctx context.Context, id string, bounds ...policy.Permissions) (policy.Permissions, error) {
 	s, err := m.subjects.Subject(ctx, id)
 	if err != nil {
 		return nil, err

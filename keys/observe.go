@@ -25,9 +25,9 @@ var outcomes = []struct {
 	err   error
 	label string
 }{
-	{errUnknownID, "unknown"}, {errWrongSecret, "wrong_secret"}, {errRevoked, "revoked"}, {errDisabled, "disabled"},
+	{errMalformed, "malformed"}, {errUnknownID, "unknown"}, {errWrongSecret, "wrong_secret"}, {errRevoked, "revoked"}, {errDisabled, "disabled"},
 	{errOwnerGone, "owner_gone"}, {errParentInvalid, "parent_invalid"}, {ErrExpired, "expired"},
-	{ErrMalformed, "malformed"}, {ErrStoreUnavailable, "unavailable"}, {ErrIPNotAllowed, "ip_not_allowed"},
+	{ErrStoreUnavailable, "unavailable"}, {ErrIPNotAllowed, "ip_not_allowed"},
 }
 
 func outcome(err error) string {

@@ -16,11 +16,11 @@ import (
 // may be revoked, disabled or expired: what a key can do is Verify's
 // question, whose key it is is this one's. It reads the Store, never the
 // cache, and writes nothing. Malformed keys and keys of another prefix are
-// [ErrMalformed]; unknown ids and wrong secrets wrap [ErrInvalid] alike.
+// [ErrInvalid]; unknown ids and wrong secrets wrap [ErrInvalid] alike.
 func (m *Manager) presented(ctx context.Context, raw string) (k *Key, previous bool, err error) {
 	t, err := parse(raw)
 	if err != nil || m.kinds.byPrefix[t.Prefix] == nil {
-		return nil, false, ErrMalformed
+		return nil, false, errMalformed
 	}
 	k, err = m.store.Get(ctx, t.ID)
 	if errors.Is(err, ErrNotFound) {

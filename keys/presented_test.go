@@ -29,7 +29,7 @@ func TestRevokePresentedLeak(t *testing.T) {
 
 	got, err := f.m.Revoke(ctx, keys.RevokeRequest{Presented: token, Actor: scanner, Reason: "found by GitHub secret scanning", Source: source})
 	require.NoError(t, err)
-	require.True(t, got.IsRevoked())
+	require.True(t, !got.RevokedAt.IsZero())
 	assert.Equal(t, scanner, got.RevokedBy)
 	assert.Equal(t, "found by GitHub secret scanning; found at "+source, got.RevokedReason)
 	assert.Equal(t, k.ID, got.ID)
@@ -47,7 +47,7 @@ func TestRevokePresentedLeak(t *testing.T) {
 		_, err := f.m.Verify(ctx, tok, "")
 		require.ErrorIs(t, err, keys.ErrInvalid, "a leaked key stops working at once, cached or not")
 	}
-	assert.True(t, f.record(t, child.ID).IsRevoked())
+	assert.True(t, !f.record(t, child.ID).RevokedAt.IsZero())
 }
 
 // TestRevokePresentedReplay: the same report twice changes nothing the
@@ -81,9 +81,9 @@ func TestRevokePresentedNotOurs(t *testing.T) {
 		name, key string
 		want      error
 	}{
-		{"malformed", "kc_not a key", keys.ErrMalformed},
-		{"a bad checksum", token[:len(token)-1] + map[bool]string{true: "y", false: "x"}[strings.HasSuffix(token, "x")], keys.ErrMalformed},
-		{"another prefix, a stored id", keyforge.Key("acme", k.ID), keys.ErrMalformed},
+		{"malformed", "kc_not a key", keys.ErrInvalid},
+		{"a bad checksum", token[:len(token)-1] + map[bool]string{true: "y", false: "x"}[strings.HasSuffix(token, "x")], keys.ErrInvalid},
+		{"another prefix, a stored id", keyforge.Key("acme", k.ID), keys.ErrInvalid},
 		{"an unknown id", keyforge.Key("kc", keyforge.ID(f.clock.Now())), keys.ErrInvalid},
 		{"a wrong secret", keyforge.Key("kc", k.ID), keys.ErrInvalid},
 		{"the previous secret, its grace over", token, keys.ErrInvalid},
@@ -98,7 +98,7 @@ func TestRevokePresentedNotOurs(t *testing.T) {
 			assert.Equal(t, events, f.audit.len(), "nothing audited")
 		})
 	}
-	assert.False(t, f.record(t, k.ID).IsRevoked())
+	assert.False(t, !f.record(t, k.ID).RevokedAt.IsZero())
 }
 
 // TestRevokePresentedPreviousSecret: a previous secret that still works is
@@ -114,7 +114,7 @@ func TestRevokePresentedPreviousSecret(t *testing.T) {
 	require.NoError(t, err)
 	got, err := f.m.Revoke(ctx, keys.RevokeRequest{Presented: old, Source: "https://example.com/paste/1"})
 	require.NoError(t, err)
-	require.False(t, got.IsRevoked())
+	require.False(t, !got.RevokedAt.IsZero())
 	assert.Nil(t, got.PreviousHash)
 	assert.Equal(t, audit.Leaked, f.audit.last(t).Type)
 	assert.Contains(t, f.audit.last(t).Reason, "previous secret ended")
@@ -149,7 +149,7 @@ func TestRevokePresentedRefusals(t *testing.T) {
 			assert.Equal(t, gets, f.store.n("Get"), "refused before any read")
 		})
 	}
-	assert.False(t, f.record(t, k.ID).IsRevoked())
+	assert.False(t, !f.record(t, k.ID).RevokedAt.IsZero())
 }
 
 // TestRevokePresentedSource: a scanner's source is never a reason to

@@ -74,7 +74,7 @@ func (q Quota) apply(k *Key) {
 // request must be refused); remaining is what is left of the tightest
 // quota, or -1 when none applies. Keys without any quota cost no Store
 // call.
-func (m *Manager) Consume(ctx context.Context, v Verified) (remaining int64, ok bool, err error) {
+func (m *Manager) Consume(ctx context.Context, v *Verified) (remaining int64, ok bool, err error) {
 	if len(v.quota) == 0 {
 		return -1, true, nil
 	}

@@ -42,7 +42,7 @@ func TestDelegatedQuota(t *testing.T) {
 					v = asParent
 				}
 				wg.Go(func() {
-					_, ok, err := f.m.Consume(ctx, *v)
+					_, ok, err := f.m.Consume(ctx, v)
 					switch {
 					case !assert.NoError(t, err):
 					case ok:
@@ -75,14 +75,14 @@ func TestDelegatedQuotaRemaining(t *testing.T) {
 	require.NoError(t, err)
 	_, childToken, err := f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "child", Quota: &keys.Quota{Remaining: 10}, Caller: f.verify(t, parentToken)})
 	require.NoError(t, err)
-	left, ok, err := f.m.Consume(ctx, *f.verify(t, childToken))
+	left, ok, err := f.m.Consume(ctx, f.verify(t, childToken))
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, int64(2), left, "the parent's, not the child's 9")
 
 	_, freeToken := f.create(t, "bob")
 	consumes := f.store.n("Consume")
-	left, ok, err = f.m.Consume(ctx, *f.verify(t, freeToken))
+	left, ok, err = f.m.Consume(ctx, f.verify(t, freeToken))
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, int64(-1), left)

@@ -29,7 +29,8 @@ func checkManager(caller *Verified, owner string) error {
 		return err
 	}
 	if caller != nil && caller.PreviousSecret {
-		return ErrPreviousSecret
+		return &DelegationError{PreviousSecret: true,
+			Reason: "this key was presented with its previous secret, which works only until its rotation's grace period ends and cannot manage keys; use the new secret"}
 	}
 	return nil
 }

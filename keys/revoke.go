@@ -26,7 +26,7 @@ type RevokeRequest struct {
 	// Presented is the key itself, when it is not named by Ref: it is
 	// revoked if it is a key this Manager would accept as its own (form,
 	// prefix, id and keyed hash; a rotated key's previous secret while it
-	// still works). Anything else is [ErrMalformed] or [ErrInvalid] (the
+	// still works). Anything else is [ErrInvalid] or [ErrInvalid] (the
 	// same for an unknown id and a wrong secret) and nothing is written.
 	Presented string
 	// Source is where a leaked key was found in public: a URL, or what a
@@ -63,7 +63,7 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 	} else {
 		k, err = m.Get(ctx, r.Ref)
 	}
-	if err != nil || k.IsRevoked() {
+	if err != nil || !k.RevokedAt.IsZero() {
 		return k, err
 	}
 	actor := actorFor(r.Actor, r.Caller, r.Owner)
@@ -81,7 +81,7 @@ func (m *Manager) Revoke(ctx context.Context, r RevokeRequest) (*Key, error) {
 	now := m.stamp()
 	// Decided on nothing that can change: no version, so that no
 	// concurrent change can make a revocation fail.
-	after, err := m.store.Change(ctx, k.ID, Change{At: now, By: actor, Revoked: &Revoked{By: actor, Reason: reason}})
+	after, err := m.store.Change(ctx, k.ID, Change{At: now, By: actor, Revoke: true, RevokeReason: reason})
 	m.forget(k.ID)
 	if errors.Is(err, ErrAlreadyRevoked) {
 		return m.store.Get(ctx, k.ID) // revoked at the same time: the first revocation stands
@@ -106,10 +106,10 @@ func (m *Manager) revokeDescendants(ctx context.Context, k *Key, actor audit.Act
 		}
 		for _, d := range list {
 			before = d.ID
-			if d.ID == k.ID || d.IsRevoked() {
+			if d.ID == k.ID || !d.RevokedAt.IsZero() {
 				continue
 			}
-			_, err := m.store.Change(ctx, d.ID, Change{At: k.RevokedAt, By: actor, Revoked: &Revoked{By: actor, Reason: "the key " + k.ID + " that created it was revoked"}})
+			_, err := m.store.Change(ctx, d.ID, Change{At: k.RevokedAt, By: actor, Revoke: true, RevokeReason: "the key " + k.ID + " that created it was revoked"})
 			m.forget(d.ID)
 			if err == nil {
 				m.audit(ctx, audit.Event{Type: audit.Revoked, Time: k.RevokedAt, Actor: actor, OwnerID: d.OwnerID, KeyID: d.ID, Before: d.Permissions, Reason: "parent revoked"})

@@ -55,7 +55,7 @@ func (m *Manager) Rotate(ctx context.Context, r RotateRequest) (*Key, string, er
 		if err := m.refuseExpired(k, now); err != nil {
 			return Change{}, err
 		}
-		ownerCap, err := m.Cap(ctx, r.Owner, append(callerBounds(r.Caller), m.kinds.of(k).bounds()...)...)
+		ownerCap, err := m.capOf(ctx, r.Owner, append(callerBounds(r.Caller), m.kinds.of(k).bounds()...)...)
 		if err != nil {
 			return Change{}, err
 		}
@@ -102,10 +102,10 @@ func (m *Manager) revokeMintedBefore(ctx context.Context, k *Key, actor audit.Ac
 		return // they are refused anyway; the record catches up at the next revocation
 	}
 	for _, d := range list {
-		if d.IsRevoked() || len(d.Ancestors) == 0 || d.Ancestors[len(d.Ancestors)-1] != k.ID || d.ParentGeneration >= k.Generation {
+		if !d.RevokedAt.IsZero() || len(d.Ancestors) == 0 || d.Ancestors[len(d.Ancestors)-1] != k.ID || d.ParentGeneration >= k.Generation {
 			continue
 		}
-		revoked, err := m.store.Change(ctx, d.ID, Change{At: k.UpdatedAt, By: actor, Revoked: &Revoked{By: actor, Reason: "the secret of " + k.ID + " that created it was rotated"}})
+		revoked, err := m.store.Change(ctx, d.ID, Change{At: k.UpdatedAt, By: actor, Revoke: true, RevokeReason: "the secret of " + k.ID + " that created it was rotated"})
 		m.forget(d.ID)
 		if err == nil {
 			m.audit(ctx, audit.Event{Type: audit.Revoked, Time: k.UpdatedAt, Actor: actor, OwnerID: d.OwnerID, KeyID: d.ID, Before: d.Permissions, Reason: "parent's secret rotated"})

@@ -40,17 +40,17 @@ func TestPreviousSecretCannotManage(t *testing.T) {
 			before, records := f.store.snapshot(), f.stored(t, "bob")
 			events := f.audit.len()
 			for _, target := range []string{k.ID, child.ID} {
-				r := keys.Ref{Owner: "bob", ID: target, Caller: &old}
-				_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "successor", Caller: &old})
-				assert.ErrorIs(t, err, keys.ErrPreviousSecret, "create")
+				r := keys.Ref{Owner: "bob", ID: target, Caller: old}
+				_, _, err = f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "successor", Caller: old})
+				assertPreviousSecret(t, err, "create")
 				_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: r, Name: ptr("mine")})
-				assert.ErrorIs(t, err, keys.ErrPreviousSecret, "update")
+				assertPreviousSecret(t, err, "update")
 				_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: r, Disabled: ptr(true)})
-				assert.ErrorIs(t, err, keys.ErrPreviousSecret, "disable")
+				assertPreviousSecret(t, err, "disable")
 				_, err = f.m.Revoke(ctx, keys.RevokeRequest{Ref: r})
-				assert.ErrorIs(t, err, keys.ErrPreviousSecret, "revoke")
+				assertPreviousSecret(t, err, "revoke")
 				_, _, err = f.m.Rotate(ctx, keys.RotateRequest{Ref: r})
-				assert.ErrorIs(t, err, keys.ErrPreviousSecret, "rotate")
+				assertPreviousSecret(t, err, "rotate")
 			}
 			assert.Equal(t, before["Create"], f.store.n("Create"), "nothing written")
 			assert.Equal(t, before["Change"], f.store.n("Change"), "nothing written")
@@ -58,7 +58,7 @@ func TestPreviousSecretCannotManage(t *testing.T) {
 			assert.Equal(t, events, f.audit.len(), "nothing audited as done")
 
 			// Reading stays allowed; the new secret manages as before.
-			_, err = f.m.Get(ctx, keys.Ref{Owner: "bob", ID: child.ID, Caller: &old})
+			_, err = f.m.Get(ctx, keys.Ref{Owner: "bob", ID: child.ID, Caller: old})
 			assert.NoError(t, err)
 			_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: "bob", ID: child.ID, Caller: fresh}, Name: ptr("renamed")})
 			assert.NoError(t, err)
@@ -132,4 +132,14 @@ func TestRotationEndsGrandchildren(t *testing.T) {
 	f.verify(t, newMiddle) // the middle key's own parent link is untouched
 	_, leaf2 := f.delegate(t, f.verify(t, newMiddle))
 	f.verify(t, leaf2)
+}
+
+// assertPreviousSecret asserts err refuses a key presented with its
+// previous secret.
+func assertPreviousSecret(t *testing.T, err error, op string) {
+	t.Helper()
+	var d *keys.DelegationError
+	if assert.ErrorAs(t, err, &d, op) {
+		assert.True(t, d.PreviousSecret, "%s: %v", op, err)
+	}
 }

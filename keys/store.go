@@ -27,7 +27,7 @@ import (
 type Store interface {
 	// Create stores a new record with Version 1. It returns [ErrConflict] if
 	// the id or the hash is already stored. With maxLive > 0 it returns a
-	// [*KeyLimitError] if the owner already has maxLive live keys (neither
+	// [*policy.KeyLimitError] if the owner already has maxLive live keys (neither
 	// revoked nor expired; disabled ones count) at k.CreatedAt, exactly under
 	// any concurrency. On any
 	// error nothing is stored.
@@ -93,9 +93,10 @@ type Change struct {
 	// refuses it with [ErrConflict] if the record is at another one. 0 means
 	// any version: only a revocation, which no state can make wrong, uses it.
 	Version int64
-	At      time.Time // becomes UpdatedAt (and RevokedAt, with Revoked)
-	// By is who makes the change: becomes [Key].ChangedBy. The zero Actor
-	// leaves ChangedBy as it is (a re-hash, which no one asked for).
+	At      time.Time // becomes UpdatedAt (and DisabledAt or RevokedAt)
+	// By is who makes the change: becomes [Key].ChangedBy (and DisabledBy
+	// or RevokedBy). The zero Actor leaves ChangedBy as it is (a re-hash,
+	// which no one asked for).
 	By audit.Actor
 
 	Name *string // the new, already checked name; nil: unchanged
@@ -104,13 +105,21 @@ type Change struct {
 	Description *string
 	Permissions policy.Permissions // the new, already granted permissions; nil: unchanged
 	ExpiresAt   *time.Time         // the new expiry, a zero time meaning never; nil: unchanged
-	Disabled    *Disabled          // turns the key off or on; nil: unchanged
-	Secret      *Secret            // a rotation; nil: the secret is unchanged
+	// Disabled turns the key off (true: [Key].DisabledBy becomes By and
+	// DisabledAt At) or back on (false: the Store clears DisabledBy and
+	// DisabledAt); nil: unchanged.
+	Disabled *bool
+	Secret   *Secret // a rotation; nil: the secret is unchanged
 	// EndGrace ends a rotation's grace period at once: the previous secret
 	// stops working (PreviousHash and PreviousExpiresAt are cleared); the
 	// current one is untouched. Ignored with Secret, which sets them.
 	EndGrace bool
-	Revoked  *Revoked // revokes the key at At; nil: not a revocation
+	// Revoke revokes the key at At, by By: RevokedAt and RevokedBy are
+	// set, and RevokedReason to RevokeReason. Terminal.
+	Revoke bool
+	// RevokeReason says why, with Revoke: free text of at most 500 bytes,
+	// or "". Ignored without Revoke.
+	RevokeReason string
 
 	// AllowedIPs replaces the key's allow-list ([Key].AllowedIPs, already
 	// normalized); an empty list lifts it (the Store then keeps nil). nil:
@@ -124,14 +133,6 @@ type Change struct {
 	// already granted and normalized); an empty one lifts it (the Store
 	// then keeps nil). nil: unchanged.
 	Resources *policy.Resources
-}
-
-// Disabled turns a key off (Disabled true, By set; the Store sets
-// [Key].DisabledAt to Change.At) or back on (Disabled false; the Store
-// then clears [Key].DisabledBy and DisabledAt, whatever By holds).
-type Disabled struct {
-	Disabled bool        // the new value of [Key].Disabled
-	By       audit.Actor // who turns the key off: becomes [Key].DisabledBy
 }
 
 // Secret is a rotation: the new hash and hint, and the previous hash that
@@ -156,12 +157,6 @@ type Secret struct {
 	// created keep working). A Manager sends it with no PreviousHash and
 	// the record's own Hint.
 	Rehash bool
-}
-
-// Revoked revokes a key at Change.At: terminal.
-type Revoked struct {
-	By     audit.Actor // who revokes the key: becomes [Key].RevokedBy
-	Reason string      // free text (at most 500 bytes), or "": becomes [Key].RevokedReason
 }
 
 // Page selects a slice of a listing: keyset pagination by id, newest first.

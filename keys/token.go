@@ -53,10 +53,10 @@ func validPrefix(s string) bool {
 // the prefix is invalid or crypto/rand fails.
 func generate(prefix, id string) (token, error) {
 	if !validPrefix(prefix) {
-		return token{}, ErrMalformed
+		return token{}, errMalformed
 	}
 	if len(id) != idLength || !isBase32(id) {
-		return token{}, ErrMalformed
+		return token{}, errMalformed
 	}
 	secret, err := newSecret()
 	if err != nil {
@@ -71,30 +71,30 @@ func generate(prefix, id string) (token, error) {
 }
 
 // parse checks the form and checksum of s and returns the token. It
-// touches no storage, never panics, and returns [ErrMalformed] for anything
+// touches no storage, never panics, and returns [ErrInvalid] for anything
 // that is not a well-formed key (including a bad checksum).
 func parse(s string) (token, error) {
 	// prefix _ id(16) _ secret(32) _ checksum(6)
 	const tail = 1 + idLength + 1 + secretLength + 1 + checksumLength
 	n := len(s) - tail
 	if n < 1 || n > 16 {
-		return token{}, ErrMalformed
+		return token{}, errMalformed
 	}
 	prefix := s[:n]
 	rest := s[n:]
 	if rest[0] != '_' || rest[1+idLength] != '_' || rest[2+idLength+secretLength] != '_' {
-		return token{}, ErrMalformed
+		return token{}, errMalformed
 	}
 	id := rest[1 : 1+idLength]
 	secret := rest[2+idLength : 2+idLength+secretLength]
 	sum := rest[len(rest)-checksumLength:]
 	if !validPrefix(prefix) || !isBase32(id) || !isBase62(secret) || !isBase62(sum) {
-		return token{}, ErrMalformed
+		return token{}, errMalformed
 	}
 	var want [checksumLength]byte
 	encodeChecksum(want[:], checksum(s[:len(s)-checksumLength-1]))
 	if string(want[:]) != sum {
-		return token{}, ErrMalformed
+		return token{}, errMalformed
 	}
 	return token{Prefix: prefix, ID: id, secret: secret, raw: s}, nil
 }

@@ -117,7 +117,7 @@ func TestGenerateRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tok, err := keys.GenerateForTest(tt.prefix, tt.id)
-			assert.ErrorIs(t, err, keys.ErrMalformed)
+			assert.ErrorIs(t, err, keys.ErrInvalid)
 			assert.Equal(t, keys.TokenForTest{}, tok)
 		})
 	}
@@ -192,7 +192,7 @@ func TestParse(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tok, err := keys.ParseForTest(tt.in)
 			if !tt.ok {
-				assert.ErrorIs(t, err, keys.ErrMalformed)
+				assert.ErrorIs(t, err, keys.ErrInvalid)
 				assert.Equal(t, keys.TokenForTest{}, tok)
 				return
 			}
@@ -215,12 +215,12 @@ func TestParseRejectsEveryTypo(t *testing.T) {
 			}
 			typo := good[:i] + string(c) + good[i+1:]
 			_, err := keys.ParseForTest(typo)
-			require.ErrorIs(t, err, keys.ErrMalformed, "substitution at %d accepted: %q", i, typo)
+			require.ErrorIs(t, err, keys.ErrInvalid, "substitution at %d accepted: %q", i, typo)
 		}
 		if i+1 < len(good) && good[i] != good[i+1] {
 			swapped := good[:i] + string(good[i+1]) + string(good[i]) + good[i+2:]
 			_, err := keys.ParseForTest(swapped)
-			require.ErrorIs(t, err, keys.ErrMalformed, "transposition at %d accepted: %q", i, swapped)
+			require.ErrorIs(t, err, keys.ErrInvalid, "transposition at %d accepted: %q", i, swapped)
 		}
 	}
 }
@@ -248,7 +248,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		tok, err := keys.ParseForTest(s) // must never panic
 		if err != nil {
-			require.ErrorIs(t, err, keys.ErrMalformed)
+			require.ErrorIs(t, err, keys.ErrInvalid)
 			return
 		}
 		require.Equal(t, s, tok.String(), "round trip")
@@ -287,7 +287,7 @@ func TestParseKnownKey(t *testing.T) {
 	assert.Equal(t, "06we154rh3v7a04w", tok.ID)
 	assert.Equal(t, "kc_06we154rh3v7a04w_…fvIV", tok.Hint())
 	_, err = keys.ParseForTest("kc_06we154rh3v7a04w_4I4XyPWN1Q07hkvr9d9A2jmNAG3UcFHh_0dfvIV")
-	assert.ErrorIs(t, err, keys.ErrMalformed)
+	assert.ErrorIs(t, err, keys.ErrInvalid)
 
 	k, key, err := exampleManager().Create(t.Context(), keys.CreateRequest{Owner: "u1", Name: "CI", Permissions: policy.MustParse("files:read")})
 	require.NoError(t, err)

@@ -33,8 +33,8 @@ type UpdateRequest struct {
 	// past the policy's maximum lifetime counted from creation.
 	Lifetime *time.Duration
 	// Disabled turns the key off or back on. A key disabled by an admin or
-	// an operator cannot be enabled by its owner or the owner's keys:
-	// [ErrDisabledByAdmin].
+	// an operator cannot be enabled by its owner or the owner's keys
+	// ([ErrAdminChange]).
 	Disabled *bool
 	// AllowedIPs replaces the key's allow-list ([CreateRequest].AllowedIPs
 	// says what a list may be); an empty list lifts it, unless the policy
@@ -62,8 +62,8 @@ type UpdateRequest struct {
 // Update changes the key ref names. Refusals are the errors of
 // [Manager.Create] ([*policy.AllowListError] also when new permissions
 // need an allow-list the key lacks), [ErrAlreadyRevoked], [ErrAlreadyExpired],
-// [ErrDisabledByAdmin], [ErrAdminChange] (an admin may only disable or
-// enable another user's key) and [ErrConflict] when the key kept changing
+// [ErrAdminChange] (an admin may only disable or enable another user's
+// key, and an owner may not change a key an admin disabled) and [ErrConflict] when the key kept changing
 // while the change was decided. Nothing is written on a refusal.
 func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 	if err := checkManager(u.Caller, u.Owner); err != nil {
@@ -171,21 +171,21 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 
 // disabling returns the change that turns k off (disabled) or on as actor
 // for owner, or nil when there is nothing to change. An admin's disable
-// holds against the owner's side ([ErrDisabledByAdmin]), also when the
+// holds against the owner's side ([ErrAdminChange]), also when the
 // admin disables a key its owner had already turned off: the admin then
 // becomes who disabled it.
-func disabling(k *Key, disabled bool, actor audit.Actor, ownerSide func(audit.Actor) bool) (*Disabled, error) {
+func disabling(k *Key, disabled bool, actor audit.Actor, ownerSide func(audit.Actor) bool) (*bool, error) {
 	switch {
 	case disabled && k.Disabled && (ownerSide(actor) || !ownerSide(k.DisabledBy)):
 		return nil, nil // already off, and the disable already holds against whom it must
 	case disabled:
-		return &Disabled{Disabled: true, By: actor}, nil
+		return &disabled, nil // the Change's By, the actor, becomes who disabled it
 	case !k.Disabled:
 		return nil, nil
 	case !ownerSide(k.DisabledBy) && ownerSide(actor):
-		return nil, ErrDisabledByAdmin
+		return nil, errDisabledByAdmin
 	}
-	return &Disabled{}, nil
+	return &disabled, nil
 }
 
 // regrant decides the permissions (nil: unchanged) and the restriction to

@@ -20,7 +20,7 @@ type Verified struct {
 	Permissions policy.Permissions
 	// PreviousSecret is set when the key was presented with its previous
 	// secret, in a rotation's grace period: such a request may call the
-	// API but not manage keys ([ErrPreviousSecret]).
+	// API but not manage keys (a [*DelegationError] with PreviousSecret).
 	PreviousSecret bool
 	// ExpiresAt is when the key stops working at the latest, as verified:
 	// the earliest of its own expiry, its creation plus the policy's
@@ -42,7 +42,7 @@ type Verified struct {
 
 // Verify checks a presented key, used from clientIP (for last-used
 // bookkeeping and the audit; may be ""), and returns its effective
-// permissions. In order: form and checksum ([ErrMalformed], no storage
+// permissions. In order: form and checksum ([ErrInvalid], no storage
 // access), record by id (cache, then Store), keyed hash in constant time
 // (one HMAC, under the server secret the record names, or on a cache hit
 // a 128-bit SipHash tag of the exact key that last passed it), revoked or
@@ -56,19 +56,11 @@ type Verified struct {
 // [ErrInvalid], so that a client cannot tell them apart. It never writes
 // to the Store on the request path: a key hashed under an older server
 // secret is queued to move to the newest, written off the request path.
-func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (Verified, error) {
-	v, err := m.check(ctx, raw, clientIP, true)
-	if err != nil {
-		return Verified{}, err
-	}
-	return *v, nil
-}
-
-// VerifyShared is [Manager.Verify] without the copy: the result may be
-// shared with other verifications of the same key (a cached key under an
-// unchanged owner and cap answers the same *Verified), so it is
-// read-only. It is for middleware that keeps the result for a request.
-func (m *Manager) VerifyShared(ctx context.Context, raw, clientIP string) (*Verified, error) {
+//
+// The result is read-only: it may be shared with other verifications of
+// the same key (a cached key under an unchanged owner and cap answers the
+// same *Verified), so a request can keep it without a copy.
+func (m *Manager) Verify(ctx context.Context, raw, clientIP string) (*Verified, error) {
 	return m.check(ctx, raw, clientIP, true)
 }
 
@@ -79,12 +71,8 @@ func (m *Manager) VerifyShared(ctx context.Context, raw, clientIP string) (*Veri
 // (RFC 7662) answering a resource server. clientIP is the address the key
 // was presented from, as that party saw it; "" when it is not known, and
 // then a key limited to IP ranges is refused ([ErrIPNotAllowed]).
-func (m *Manager) Inspect(ctx context.Context, raw, clientIP string) (Verified, error) {
-	v, err := m.check(ctx, raw, clientIP, false)
-	if err != nil {
-		return Verified{}, err
-	}
-	return *v, nil
+func (m *Manager) Inspect(ctx context.Context, raw, clientIP string) (*Verified, error) {
+	return m.check(ctx, raw, clientIP, false)
 }
 
 // check verifies raw; use says whether it counts as a use of the key.
@@ -111,11 +99,11 @@ func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (*V
 func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*Verified, *Key, error) {
 	t, err := parse(raw)
 	if err != nil {
-		return nil, nil, ErrMalformed
+		return nil, nil, errMalformed
 	}
 	kc, ok := m.kinds.byPrefix[t.Prefix] // the kind, from the prefix alone
 	if !ok {
-		return nil, nil, ErrMalformed
+		return nil, nil, errMalformed
 	}
 	now := m.now()
 	k, entry, err := m.lookup(ctx, t.ID, now)
@@ -238,7 +226,7 @@ func (m *Manager) matchSecret(k *Key, raw string, now time.Time) (previous bool,
 // policy's current maximum lifetime), or outside its allowed IPs.
 func (m *Manager) usable(ctx context.Context, k *Key, now time.Time, clientIP string) error {
 	switch {
-	case k.IsRevoked():
+	case !k.RevokedAt.IsZero():
 		return errRevoked
 	case k.Disabled:
 		return errDisabled

@@ -86,7 +86,7 @@ func (g *GitHub) revoke(ctx context.Context, matches []match) ([]answer, error) 
 				ours++
 				g.o.Logger.WarnContext(ctx, "leaks: revoked a key GitHub found in public",
 					"key_id", k.ID, "owner", k.OwnerID, "url", m.URL, "source", m.Source)
-			case !errors.Is(err, keys.ErrMalformed) && !errors.Is(err, keys.ErrInvalid):
+			case !errors.Is(err, keys.ErrInvalid):
 				return nil, err
 			}
 			positive[m.Token] = known

@@ -56,7 +56,7 @@ func (kc *Keycap) Authenticate(next http.Handler) http.Handler {
 // verify checks raw and returns the verified key (shared: read-only).
 func (kc *Keycap) verify(r *http.Request, raw string) (*keys.Verified, error) {
 	ip := kc.clientIP(r)
-	v, err := kc.manager.VerifyShared(r.Context(), raw, ip)
+	v, err := kc.manager.Verify(r.Context(), raw, ip)
 	if errors.Is(err, keys.ErrIPNotAllowed) {
 		return nil, ipNotAllowed(ip, err)
 	} else if err != nil {

@@ -34,7 +34,7 @@ func child(t *testing.T, f *fixture, owner, parent string, perms policy.Permissi
 	ctx := context.Background()
 	v, err := f.srv.Manager.Verify(ctx, parent, "")
 	require.NoError(t, err)
-	k, token, err := f.srv.Manager.Create(ctx, keys.CreateRequest{Owner: owner, Name: "child", Permissions: perms, Lifetime: lifetime, Caller: &v, Quota: quota})
+	k, token, err := f.srv.Manager.Create(ctx, keys.CreateRequest{Owner: owner, Name: "child", Permissions: perms, Lifetime: lifetime, Caller: v, Quota: quota})
 	require.NoError(t, err)
 	return keycaptest.CreatedKey{ID: k.ID, Key: token, Hint: k.Hint, Permissions: k.Permissions}
 }
@@ -423,7 +423,7 @@ func TestAttackProtocolRoutesNoCSRFBypass(t *testing.T) {
 		assert.NotEqual(t, http.StatusOK, resp.StatusCode, "%s %s: %s", tt.method, tt.path, resp.Body)
 	}
 	k := f.get(t, victim.ID)
-	assert.False(t, k.IsRevoked())
+	assert.False(t, !k.RevokedAt.IsZero())
 	assert.False(t, k.Disabled)
 	assert.Equal(t, int64(0), k.Generation, "not rotated")
 }

@@ -148,7 +148,7 @@ func (kc *Keycap) introspector(w http.ResponseWriter, r *http.Request) error {
 // describe introspects token: inactive for anything that is not a key that
 // works now (never saying why); an error only when that cannot be told.
 func (kc *Keycap) describe(r *http.Request, token, clientIP string) (introspection, error) {
-	var v keys.Verified
+	var v *keys.Verified
 	var err error
 	if kc.introspection.CountAsUse {
 		v, err = kc.manager.Verify(r.Context(), token, clientIP)
@@ -156,7 +156,7 @@ func (kc *Keycap) describe(r *http.Request, token, clientIP string) (introspecti
 		v, err = kc.manager.Inspect(r.Context(), token, clientIP)
 	}
 	switch {
-	case errors.Is(err, keys.ErrInvalid), errors.Is(err, keys.ErrExpired), errors.Is(err, keys.ErrMalformed),
+	case errors.Is(err, keys.ErrInvalid), errors.Is(err, keys.ErrExpired),
 		errors.Is(err, keys.ErrIPNotAllowed):
 		return introspection{}, nil
 	case err != nil:
@@ -167,7 +167,7 @@ func (kc *Keycap) describe(r *http.Request, token, clientIP string) (introspecti
 		return introspection{}, nil // its quota, or an ancestor's, is spent: every request would be refused
 	}
 	if kc.introspection.CountAsUse {
-		if ok, err := kc.spend(r, &v); !ok || err != nil {
+		if ok, err := kc.spend(r, v); !ok || err != nil {
 			return introspection{}, err
 		}
 	}

@@ -140,8 +140,9 @@ func New(o Options) (*Keycap, error) {
 		clientIP:   o.ClientIP,
 		rateLimit:  o.RateLimit,
 	}
-	kc.prefixes = []string{o.Manager.Prefix()}
-	for name, k := range o.Manager.Kinds() {
+	kinds := o.Manager.Kinds()
+	kc.prefixes = []string{kinds[""].Prefix} // the default kind's first
+	for name, k := range kinds {
 		if name != "" {
 			kc.prefixes = append(kc.prefixes, k.Prefix)
 		}

@@ -146,7 +146,11 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 	if kind.Max != nil {
 		bounds = append(bounds, kind.Max)
 	}
-	allowed, err := kc.manager.Cap(r.Context(), owner, bounds...)
+	subject, err := kc.manager.Subject(r.Context(), owner)
+	if err != nil {
+		return err
+	}
+	allowed, err := kc.manager.Policy().Cap(r.Context(), subject, bounds...)
 	if err != nil {
 		return err
 	}

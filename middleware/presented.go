@@ -69,6 +69,6 @@ func (kc *Keycap) spend(r *http.Request, v *keys.Verified) (ok bool, err error) 
 			return false, err
 		}
 	}
-	_, ok, err = kc.manager.Consume(r.Context(), *v)
+	_, ok, err = kc.manager.Consume(r.Context(), v)
 	return ok, err
 }

@@ -97,7 +97,7 @@ func (kc *Keycap) revokePresented(w http.ResponseWriter, r *http.Request) {
 		req := revokedByHolder
 		req.Presented = token
 		_, err = kc.manager.Revoke(r.Context(), req)
-		if errors.Is(err, keys.ErrMalformed) || errors.Is(err, keys.ErrInvalid) {
+		if errors.Is(err, keys.ErrInvalid) {
 			err = nil // not a key of ours: the same answer, nothing learnt
 		}
 	}

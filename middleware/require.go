@@ -59,7 +59,7 @@ func Require(permissions ...string) func(http.Handler) http.Handler {
 // every other check passed: a refused request never spends quota.
 func (kc *Keycap) consume(w http.ResponseWriter, r *http.Request, st *state) error {
 	st.quotaSpent = true
-	remaining, ok, err := kc.manager.Consume(r.Context(), *st.key)
+	remaining, ok, err := kc.manager.Consume(r.Context(), st.key)
 	switch {
 	case err != nil:
 		return err

@@ -104,7 +104,7 @@ func actorJSON(a audit.Actor) string {
 func (kc *Keycap) status(k *keys.Key, now time.Time) string {
 	maxAge := kc.manager.Policy().MaxLifetime(k.Permissions)
 	switch {
-	case k.IsRevoked():
+	case !k.RevokedAt.IsZero():
 		return "revoked"
 	case k.Disabled:
 		return "disabled"

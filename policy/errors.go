@@ -72,3 +72,16 @@ type ManageError struct {
 func (e *ManageError) Error() string {
 	return "policy: managing the keys of " + e.Owner + " needs " + e.Permission + " in it"
 }
+
+// KeyLimitError reports that an owner already holds as many live keys
+// (neither revoked nor expired) as the policy allows ([Config].MaxKeys):
+// a Store refuses the key it would create over the limit with it, exactly
+// under any concurrency.
+type KeyLimitError struct {
+	Limit int // the live keys an owner may hold
+}
+
+// Error returns a sentence naming Limit.
+func (e *KeyLimitError) Error() string {
+	return "policy: the owner already has " + strconv.Itoa(e.Limit) + " live keys, the most allowed"
+}

@@ -62,7 +62,11 @@ func (p *Page) Render(r *http.Request) (v View, ok bool, err error) {
 	if err != nil || id == "" {
 		return View{}, false, err
 	}
-	cp, err := p.o.Manager.Cap(r.Context(), id)
+	subject, err := p.o.Manager.Subject(r.Context(), id)
+	if err != nil {
+		return View{}, false, err
+	}
+	cp, err := p.o.Manager.Policy().Cap(r.Context(), subject)
 	if err != nil {
 		return View{}, false, err
 	}

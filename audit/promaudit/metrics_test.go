@@ -39,8 +39,8 @@ func TestMetricsOverManager(t *testing.T) {
 	_, foreign := newKey(t, newManager(t, nil), "eve") // well formed, unknown here
 	verify(raw, nil)
 	verify(raw, nil)
-	verify("kc_not-a-key", keys.ErrMalformed) // denial audited: the first anonymous one of the minute
-	verify(foreign, keys.ErrInvalid)          // unknown: counted, its denial coalesced with the one before
+	verify("kc_not-a-key", keys.ErrInvalid) // denial audited: the first anonymous one of the minute
+	verify(foreign, keys.ErrInvalid)        // unknown: counted, its denial coalesced with the one before
 	ref := keys.Ref{Owner: "alice", ID: k.ID}
 	name, off, on := "renamed", true, false
 	_, err := mgr.Update(ctx, keys.UpdateRequest{Ref: ref, Name: &name}) // updated

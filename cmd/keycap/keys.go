@@ -145,7 +145,7 @@ func (c *cli) offboard(ctx context.Context, owner, reason string, yes bool) erro
 		now := b.manager.Now()
 		var live []*keys.Key
 		for _, k := range list {
-			if !k.IsRevoked() && !k.IsExpired(now) {
+			if k.RevokedAt.IsZero() && !k.IsExpired(now) {
 				live = append(live, k)
 			}
 		}

@@ -36,7 +36,7 @@ type keyJSON struct {
 // status is what a key is at now: active, disabled, expired or revoked.
 func status(k *keys.Key, now time.Time) string {
 	switch {
-	case k.IsRevoked():
+	case !k.RevokedAt.IsZero():
 		return "revoked"
 	case k.IsExpired(now):
 		return "expired"
@@ -121,7 +121,7 @@ func (c *cli) printKey(k *keys.Key, now time.Time) error {
 	row("created", stamp(k.CreatedAt)+" by "+j.CreatedBy)
 	row("expires", stamp(k.ExpiresAt))
 	row("last used", strings.TrimSpace(stamp(k.LastUsedAt)+" "+k.LastUsedIP))
-	if k.IsRevoked() {
+	if !k.RevokedAt.IsZero() {
 		row("revoked", stamp(k.RevokedAt)+" by "+j.RevokedBy+reasonSuffix(k.RevokedReason))
 	}
 	row("disabled by", j.DisabledBy)

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/keycaphq/keycap/keys"
@@ -114,7 +116,7 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 			out.Reason = verdictReason(checkErr)
 		} else {
 			j := toJSON(v.Key, b.manager.Now())
-			out.Key, out.Permissions = &j, v.Key.Permissions
+			out.Key, out.Permissions = &j, v.Key.Permissions // the app's policy is not known here
 			if *use {
 				if _, ok, cerr := b.manager.Consume(ctx, v); cerr != nil || !ok {
 					out.Valid, out.Reason = false, "its request quota is spent"
@@ -140,12 +142,13 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 // "" for an error that is not about the key.
 func verdictReason(err error) string {
 	switch {
-	case errors.Is(err, keys.ErrMalformed):
-		return "not a key of this app (form or checksum)"
 	case errors.Is(err, keys.ErrExpired):
 		return "expired"
 	case errors.Is(err, keys.ErrInvalid):
-		return "unknown, wrong secret, revoked or disabled (see keys show)"
+		// An operator may know which: malformed (not a key of this app),
+		// unknown id, wrong secret, revoked, disabled, owner gone.
+		detail := strings.TrimPrefix(strings.TrimPrefix(err.Error(), keys.ErrInvalid.Error()), ": ")
+		return cmp.Or(detail, "invalid") + " (see keys show)"
 	case errors.Is(err, keys.ErrIPNotAllowed):
 		return "limited to IP ranges"
 	}

@@ -11,7 +11,7 @@ func (s *Store) CountBySecret(_ context.Context, now time.Time) (map[string]int,
 	defer s.mu.RUnlock()
 	out := map[string]int{}
 	for _, k := range s.byID {
-		if !k.IsRevoked() && !k.IsExpired(now) {
+		if k.RevokedAt.IsZero() && !k.IsExpired(now) {
 			out[k.SecretID]++
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
 )
 
 // Store is an in-memory [keys.Store]. The zero value is not usable; call
@@ -43,12 +44,12 @@ func (s *Store) Create(_ context.Context, k *keys.Key, maxLive int) error {
 	if maxLive > 0 {
 		live := 0
 		for _, other := range s.byID {
-			if other.OwnerID == k.OwnerID && !other.IsRevoked() && !other.IsExpired(k.CreatedAt) {
+			if other.OwnerID == k.OwnerID && other.RevokedAt.IsZero() && !other.IsExpired(k.CreatedAt) {
 				live++
 			}
 		}
 		if live >= maxLive {
-			return &keys.KeyLimitError{Limit: maxLive}
+			return &policy.KeyLimitError{Limit: maxLive}
 		}
 	}
 	c := k.Clone()
@@ -101,7 +102,7 @@ func (s *Store) Change(_ context.Context, id string, c keys.Change) (*keys.Key, 
 	switch {
 	case !ok:
 		return nil, keys.ErrNotFound
-	case k.IsRevoked():
+	case !k.RevokedAt.IsZero():
 		return nil, keys.ErrAlreadyRevoked
 	case c.Version != 0 && c.Version != k.Version:
 		return nil, keys.ErrConflict
@@ -147,8 +148,8 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 		n.ExpiresAt = *c.ExpiresAt
 	}
 	if d := c.Disabled; d != nil {
-		n.Disabled, n.DisabledBy, n.DisabledAt = d.Disabled, d.By, c.At
-		if !d.Disabled {
+		n.Disabled, n.DisabledBy, n.DisabledAt = *d, c.By, c.At
+		if !*d {
 			n.DisabledBy, n.DisabledAt = audit.Actor{}, time.Time{}
 		}
 	}
@@ -177,8 +178,8 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 	if c.EndGrace && c.Secret == nil {
 		n.PreviousHash, n.PreviousExpiresAt = nil, time.Time{}
 	}
-	if r := c.Revoked; r != nil {
-		n.RevokedAt, n.RevokedBy, n.RevokedReason = c.At, r.By, r.Reason
+	if c.Revoke {
+		n.RevokedAt, n.RevokedBy, n.RevokedReason = c.At, c.By, c.RevokeReason
 	}
 	return n
 }

@@ -35,6 +35,6 @@ func (s *Store) PruneKeys(_ context.Context, revokedBefore, expiredBefore time.T
 // prunable reports whether k was revoked before revokedBefore or expired
 // before expiredBefore (zero times: no such rule).
 func prunable(k *keys.Key, revokedBefore, expiredBefore time.Time) bool {
-	return (!revokedBefore.IsZero() && k.IsRevoked() && k.RevokedAt.Before(revokedBefore)) ||
+	return (!revokedBefore.IsZero() && !k.RevokedAt.IsZero() && k.RevokedAt.Before(revokedBefore)) ||
 		(!expiredBefore.IsZero() && !k.ExpiresAt.IsZero() && k.ExpiresAt.Before(expiredBefore))
 }

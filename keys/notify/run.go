@@ -185,7 +185,7 @@ func (s *Scheduler) descendantUsed(ctx context.Context, k *keys.Key, since time.
 			return false, err
 		}
 		for _, d := range list {
-			if d.ID != k.ID && !d.IsRevoked() && activity(d).After(since) {
+			if d.ID != k.ID && d.RevokedAt.IsZero() && activity(d).After(since) {
 				return true, nil
 			}
 		}

@@ -78,9 +78,9 @@ type Claim struct {
 // Disabled skips disabled ones.
 func (q Query) Match(k *keys.Key) (time.Time, bool) {
 	if q.Type == audit.Revoked {
-		return k.RevokedAt, k.IsRevoked() && q.in(k.RevokedAt) && notOwner(k.RevokedBy, k.OwnerID)
+		return k.RevokedAt, !k.RevokedAt.IsZero() && q.in(k.RevokedAt) && notOwner(k.RevokedBy, k.OwnerID)
 	}
-	if k.IsRevoked() || k.Disabled != (q.Type == audit.Disabled) {
+	if !k.RevokedAt.IsZero() || k.Disabled != (q.Type == audit.Disabled) {
 		return time.Time{}, false
 	}
 	switch q.Type {

@@ -55,9 +55,9 @@ func TestRevokedNeverServedAfterChange(t *testing.T) {
 						return
 					}
 					switch {
-					case done && !got.IsRevoked():
+					case done && got.RevokedAt.IsZero():
 						stale.Add(1)
-					case !done && !got.IsRevoked():
+					case !done && got.RevokedAt.IsZero():
 						raced.Add(1)
 					}
 					if done {
@@ -67,7 +67,7 @@ func TestRevokedNeverServedAfterChange(t *testing.T) {
 			})
 		}
 		time.Sleep(time.Duration(rand.IntN(500)) * time.Microsecond) // fills in flight
-		_, err := writer.Change(t.Context(), k.ID, keys.Change{At: t0, Revoked: &keys.Revoked{By: audit.User("alice")}})
+		_, err := writer.Change(t.Context(), k.ID, keys.Change{At: t0, Revoke: true, By: audit.User("alice")})
 		require.NoError(t, err, "trial %d", trial)
 		returned.Store(true)
 		wg.Wait()

@@ -130,10 +130,10 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 	}
 	if d := c.Disabled; d != nil {
 		by, at := "", any(nil)
-		if d.Disabled {
-			by, at = d.By.String(), s.timeArg(c.At)
+		if *d {
+			by, at = c.By.String(), s.timeArg(c.At)
 		}
-		set("disabled", d.Disabled)
+		set("disabled", *d)
 		set("disabled_by", by)
 		set("disabled_at", at)
 	}
@@ -170,13 +170,13 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 		}
 		set("resources", r)
 	}
-	if r := c.Revoked; r != nil {
+	if c.Revoke {
 		if c.At.IsZero() {
 			return "", nil, errors.New("sqlstore: a revocation needs Change.At, its time")
 		}
 		set("revoked_at", s.timeArg(c.At))
-		set("revoked_by", r.By.String())
-		set("revoked_reason", r.Reason)
+		set("revoked_by", c.By.String())
+		set("revoked_reason", c.RevokeReason)
 	}
 	set("updated_at", s.timeArg(c.At))
 	b.WriteString("version = version + 1")

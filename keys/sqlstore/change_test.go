@@ -49,11 +49,13 @@ func TestChangeEachField(t *testing.T) {
 		{"empty permissions", nil, keys.Change{Permissions: policy.Permissions{}}, func(k *keys.Key) { k.Permissions = policy.Permissions{} }},
 		{"expiry", nil, keys.Change{ExpiresAt: ptr(t1.Add(48 * time.Hour))}, func(k *keys.Key) { k.ExpiresAt = t1.Add(48 * time.Hour) }},
 		{"no expiry", nil, keys.Change{ExpiresAt: &time.Time{}}, func(k *keys.Key) { k.ExpiresAt = time.Time{} }},
-		{"disable", nil, keys.Change{Disabled: &keys.Disabled{Disabled: true, By: admin}},
-			func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t1 }},
+		{"disable", nil, keys.Change{Disabled: ptr(true), By: admin},
+			func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt, k.ChangedBy = true, admin, t1, admin }},
 		{"enable", func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t1.Add(-time.Hour) },
-			keys.Change{Disabled: &keys.Disabled{By: audit.User("u1")}},
-			func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = false, audit.Actor{}, time.Time{} }},
+			keys.Change{Disabled: ptr(false), By: audit.User("u1")},
+			func(k *keys.Key) {
+				k.Disabled, k.DisabledBy, k.DisabledAt, k.ChangedBy = false, audit.Actor{}, time.Time{}, audit.User("u1")
+			}},
 		{"rotate with grace", nil, keys.Change{Secret: &keys.Secret{Hash: newHash, Hint: "kc_new", PreviousHash: bytes.Repeat([]byte{8}, 32), PreviousExpiresAt: t1.Add(time.Hour)}},
 			func(k *keys.Key) {
 				k.Hash, k.Hint, k.PreviousHash, k.PreviousExpiresAt = newHash, "kc_new", bytes.Repeat([]byte{8}, 32), t1.Add(time.Hour)
@@ -64,10 +66,12 @@ func TestChangeEachField(t *testing.T) {
 				k.Hash, k.Hint, k.PreviousHash, k.PreviousExpiresAt = otherHash, "kc_new", nil, time.Time{}
 				k.Generation++
 			}},
-		{"revoke", nil, keys.Change{Revoked: &keys.Revoked{By: admin, Reason: "leaked"}},
-			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason = t1, admin, "leaked" }},
-		{"several", nil, keys.Change{Name: ptr("both"), Disabled: &keys.Disabled{Disabled: true, By: audit.User("u1")}},
-			func(k *keys.Key) { k.Name, k.Disabled, k.DisabledBy, k.DisabledAt = "both", true, audit.User("u1"), t1 }},
+		{"revoke", nil, keys.Change{Revoke: true, RevokeReason: "leaked", By: admin},
+			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason, k.ChangedBy = t1, admin, "leaked", admin }},
+		{"several", nil, keys.Change{Name: ptr("both"), Disabled: ptr(true), By: audit.User("u1")},
+			func(k *keys.Key) {
+				k.Name, k.Disabled, k.DisabledBy, k.DisabledAt, k.ChangedBy = "both", true, audit.User("u1"), t1, audit.User("u1")
+			}},
 		{"only the time", nil, keys.Change{}, func(k *keys.Key) {}},
 	}
 	for _, d := range dialects {
@@ -112,7 +116,7 @@ func TestChangeRefusals(t *testing.T) {
 			s := newStore(t, d.open(t), d.dialect)
 			other := fullKey(t, "u2")
 			require.NoError(t, s.Create(ctx, other, 0))
-			revoke := keys.Change{At: t1, Revoked: &keys.Revoked{By: audit.User("u1"), Reason: "first"}}
+			revoke := keys.Change{At: t1, Revoke: true, RevokeReason: "first", By: audit.User("u1")}
 			tests := []struct {
 				name    string
 				revoked bool // revoke the key first
@@ -120,17 +124,17 @@ func TestChangeRefusals(t *testing.T) {
 				want    error
 			}{
 				{"stale version", false, keys.Change{Version: 7, Name: ptr("x")}, keys.ErrConflict},
-				{"stale version, revocation", false, keys.Change{Version: 2, Revoked: &keys.Revoked{}}, keys.ErrConflict},
+				{"stale version, revocation", false, keys.Change{Version: 2, Revoke: true}, keys.ErrConflict},
 				{"hash of another key", false, keys.Change{Version: 1, Secret: &keys.Secret{Hash: other.Hash}}, keys.ErrConflict},
 				{"hash of another key, any version", false, keys.Change{Secret: &keys.Secret{Hash: other.Hash}}, keys.ErrConflict},
 				{"revoked: rename", true, keys.Change{Version: 2, Name: ptr("x")}, keys.ErrAlreadyRevoked},
 				{"revoked: rename, any version", true, keys.Change{Name: ptr("x")}, keys.ErrAlreadyRevoked},
 				{"revoked: stale version", true, keys.Change{Version: 1, Name: ptr("x")}, keys.ErrAlreadyRevoked},
-				{"revoked: enable", true, keys.Change{Version: 2, Disabled: &keys.Disabled{}}, keys.ErrAlreadyRevoked},
+				{"revoked: enable", true, keys.Change{Version: 2, Disabled: ptr(false)}, keys.ErrAlreadyRevoked},
 				{"revoked: permissions", true, keys.Change{Version: 2, Permissions: policy.Permissions{}}, keys.ErrAlreadyRevoked},
 				{"revoked: expiry", true, keys.Change{Version: 2, ExpiresAt: &time.Time{}}, keys.ErrAlreadyRevoked},
 				{"revoked: rotate", true, keys.Change{Version: 2, Secret: &keys.Secret{Hash: bytes.Repeat([]byte{5}, 32)}}, keys.ErrAlreadyRevoked},
-				{"revoked: revoke again", true, keys.Change{Revoked: &keys.Revoked{By: audit.User("u9"), Reason: "second"}}, keys.ErrAlreadyRevoked},
+				{"revoked: revoke again", true, keys.Change{Revoke: true, RevokeReason: "second", By: audit.User("u9")}, keys.ErrAlreadyRevoked},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +156,7 @@ func TestChangeRefusals(t *testing.T) {
 			}
 			_, err := s.Change(ctx, "0000000000000000", keys.Change{At: t1, Name: ptr("x")})
 			assert.ErrorIs(t, err, keys.ErrNotFound)
-			_, err = s.Change(ctx, "0000000000000000", keys.Change{Version: 1, At: t1, Revoked: &keys.Revoked{}})
+			_, err = s.Change(ctx, "0000000000000000", keys.Change{Version: 1, At: t1, Revoke: true})
 			assert.ErrorIs(t, err, keys.ErrNotFound)
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
 )
 
 // Create implements [keys.Store] with a single INSERT: the record, at
@@ -30,7 +31,7 @@ import (
 //     that follows, which therefore sees every key an earlier holder
 //     created. No plain read may come before the lock.
 //
-// When the owner is at the limit Create returns a [*keys.KeyLimitError]
+// When the owner is at the limit Create returns a [*policy.KeyLimitError]
 // and stores nothing.
 func (s *Store) Create(ctx context.Context, k *keys.Key, maxLive int) error {
 	return s.create(ctx, s.db, k, maxLive)
@@ -64,7 +65,7 @@ func (s *Store) createSQLite(ctx context.Context, db execer, k *keys.Key, args [
 		return s.wrap(ctx, "create", err)
 	}
 	if n == 0 {
-		return &keys.KeyLimitError{Limit: maxLive}
+		return &policy.KeyLimitError{Limit: maxLive}
 	}
 	return nil
 }
@@ -97,7 +98,7 @@ func (s *Store) createLocked(ctx context.Context, k *keys.Key, args []any, maxLi
 		return err == nil, err
 	})
 	if err == nil && full {
-		return &keys.KeyLimitError{Limit: maxLive}
+		return &policy.KeyLimitError{Limit: maxLive}
 	}
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/policy"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +20,7 @@ import (
 // TestCreateKeyLimit: what counts against an owner's key limit, on every
 // dialect. Live keys count (disabled ones too); revoked keys, keys expired
 // at the new key's creation and other owners' keys do not. A refusal is a
-// *KeyLimitError naming the limit and stores nothing.
+// *policy.KeyLimitError naming the limit and stores nothing.
 func TestCreateKeyLimit(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -63,7 +64,7 @@ func TestCreateKeyLimit(t *testing.T) {
 						requireRecord(t, s, k)
 						return
 					}
-					var limit *keys.KeyLimitError
+					var limit *policy.KeyLimitError
 					require.ErrorAs(t, err, &limit)
 					assert.Equal(t, tt.maxLive, limit.Limit)
 					_, err = s.Get(ctx, k.ID)
@@ -105,7 +106,7 @@ func listAll(t *testing.T, s keys.Store, owner string) []*keys.Key {
 // TestCreateKeyLimitConcurrent: 50 creations for one owner at once with a
 // limit of 10, in several rounds, on every dialect and, for Postgres and
 // MySQL, through two database handles (two processes): exactly 10 succeed
-// in each round, the rest are refused with a *KeyLimitError.
+// in each round, the rest are refused with a *policy.KeyLimitError.
 func TestCreateKeyLimitConcurrent(t *testing.T) {
 	const creators, maxLive, rounds = 50, 10, 3
 	type variant struct {
@@ -143,7 +144,7 @@ func TestCreateKeyLimitConcurrent(t *testing.T) {
 						k := testKey(t, owner)
 						<-start
 						err := s.Create(ctx, k, maxLive)
-						var limit *keys.KeyLimitError
+						var limit *policy.KeyLimitError
 						switch {
 						case err == nil:
 							created.Add(1)

@@ -169,12 +169,12 @@ func TestRevocationIsTerminal(t *testing.T) {
 				start := make(chan struct{})
 				wg.Go(func() {
 					<-start
-					_, err := s.Change(ctx, k.ID, keys.Change{At: t1, Revoked: &keys.Revoked{By: revoker, Reason: "leaked"}})
+					_, err := s.Change(ctx, k.ID, keys.Change{At: t1, Revoke: true, RevokeReason: "leaked", By: revoker})
 					count("revocation", err)
 				})
 				wg.Go(func() {
 					<-start
-					_, err := s.Change(ctx, k.ID, keys.Change{Version: 1, At: t1, Name: ptr("renamed"), Disabled: &keys.Disabled{}})
+					_, err := s.Change(ctx, k.ID, keys.Change{Version: 1, At: t1, Name: ptr("renamed"), Disabled: ptr(false)})
 					count("rename and enable", err)
 				})
 				wg.Go(func() {
@@ -186,7 +186,7 @@ func TestRevocationIsTerminal(t *testing.T) {
 				wg.Wait()
 				got, err := s.Get(ctx, k.ID)
 				require.NoError(t, err)
-				if !got.IsRevoked() || got.RevokedBy != revoker || got.RevokedReason != "leaked" {
+				if got.RevokedAt.IsZero() || got.RevokedBy != revoker || got.RevokedReason != "leaked" {
 					undone++
 				}
 			}

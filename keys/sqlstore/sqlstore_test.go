@@ -97,7 +97,7 @@ func TestRefusesRecordsItCannotHold(t *testing.T) {
 		"no hash":             {Version: 1, At: time.Now(), Secret: &keys.Secret{}},
 		"short hash":          {Version: 1, At: time.Now(), Secret: &keys.Secret{Hash: k.Hash[:31]}},
 		"short previous hash": {Version: 1, At: time.Now(), Secret: &keys.Secret{Hash: testKey(t, "u1").Hash, PreviousHash: k.Hash[:16]}},
-		"revoked at no time":  {Version: 1, Revoked: &keys.Revoked{By: audit.User("u1")}},
+		"revoked at no time":  {Version: 1, Revoke: true, By: audit.User("u1")},
 		"an invalid range":    {Version: 1, At: time.Now(), AllowedIPs: &[]netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), {}}},
 	} {
 		_, err := s.Change(ctx, k.ID, c)

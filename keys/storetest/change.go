@@ -43,12 +43,14 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 			func(k *keys.Key) { k.Permissions = policy.Permissions{"files": {"read"}} }},
 		{"expiry", nil, keys.Change{ExpiresAt: ptr(t1.Add(time.Hour))}, func(k *keys.Key) { k.ExpiresAt = t1.Add(time.Hour) }},
 		{"expiry cleared: a zero time is never", nil, keys.Change{ExpiresAt: &time.Time{}}, func(k *keys.Key) { k.ExpiresAt = time.Time{} }},
-		{"disable", nil, keys.Change{Disabled: &keys.Disabled{Disabled: true, By: admin}},
-			func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t1 }},
+		{"disable", nil, keys.Change{Disabled: ptr(true), By: admin},
+			func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt, k.ChangedBy = true, admin, t1, admin }},
 		{"disable again, by another actor", func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, audit.User(k.OwnerID), t0 },
-			keys.Change{Disabled: &keys.Disabled{Disabled: true, By: operator}}, func(k *keys.Key) { k.DisabledBy, k.DisabledAt = operator, t1 }},
+			keys.Change{Disabled: ptr(true), By: operator}, func(k *keys.Key) { k.DisabledBy, k.DisabledAt, k.ChangedBy = operator, t1, operator }},
 		{"enable clears DisabledBy and DisabledAt", func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = true, admin, t0 },
-			keys.Change{Disabled: &keys.Disabled{}}, func(k *keys.Key) { k.Disabled, k.DisabledBy, k.DisabledAt = false, audit.Actor{}, time.Time{} }},
+			keys.Change{Disabled: ptr(false), By: admin}, func(k *keys.Key) {
+				k.Disabled, k.DisabledBy, k.DisabledAt, k.ChangedBy = false, audit.Actor{}, time.Time{}, admin
+			}},
 		{"rotate with a grace period", nil,
 			keys.Change{Secret: &keys.Secret{Hash: h1, Hint: "kc_…new1", PreviousHash: old, PreviousExpiresAt: prevExpiry, SecretID: "2026-11.b_1"}},
 			func(k *keys.Key) {
@@ -93,8 +95,10 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 			func(k *keys.Key) { k.Resources = policy.Resources{"users": {"u8"}} }},
 		{"resources lifted: an empty restriction is none", func(k *keys.Key) { k.Resources = policy.Resources{"invoices": {"1"}} },
 			keys.Change{Resources: &policy.Resources{}}, func(k *keys.Key) { k.Resources = nil }},
-		{"revoke", nil, keys.Change{Revoked: &keys.Revoked{By: operator, Reason: "leaked"}},
-			func(k *keys.Key) { k.RevokedAt, k.RevokedBy, k.RevokedReason = t1, operator, "leaked" }},
+		{"revoke", nil, keys.Change{Revoke: true, RevokeReason: "leaked", By: operator},
+			func(k *keys.Key) {
+				k.RevokedAt, k.RevokedBy, k.RevokedReason, k.ChangedBy = t1, operator, "leaked", operator
+			}},
 		{"rotate and cut permissions", nil,
 			keys.Change{Secret: &keys.Secret{Hash: h3, Hint: "kc_…new3", SecretID: "2026-11.b_1"}, Permissions: policy.Permissions{"invoices": {"read"}}},
 			func(k *keys.Key) {
@@ -103,9 +107,10 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 				k.Permissions = policy.Permissions{"invoices": {"read"}}
 			}},
 		{"name, permissions and disable at once", nil,
-			keys.Change{Name: ptr("both"), Permissions: policy.Permissions{}, Disabled: &keys.Disabled{Disabled: true, By: admin}},
+			keys.Change{Name: ptr("both"), Permissions: policy.Permissions{}, Disabled: ptr(true), By: admin},
 			func(k *keys.Key) {
 				k.Name, k.Permissions, k.Disabled, k.DisabledBy, k.DisabledAt = "both", policy.Permissions{}, true, admin, t1
+				k.ChangedBy = admin
 			}},
 	}
 	for i, tt := range tests {

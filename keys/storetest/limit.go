@@ -3,9 +3,11 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"github.com/keycaphq/keycap/audit"
 	"testing"
 	"time"
+
+	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/policy"
 
 	"github.com/stretchr/testify/require"
 
@@ -65,8 +67,8 @@ func testCreateKeyLimit(t *testing.T, s keys.Store) {
 				requireStored(t, s, withVersion1(k))
 				return
 			}
-			var limit *keys.KeyLimitError
-			require.True(t, errors.As(err, &limit), "want *keys.KeyLimitError, got %T: %v", err, err)
+			var limit *policy.KeyLimitError
+			require.True(t, errors.As(err, &limit), "want *policy.KeyLimitError, got %T: %v", err, err)
 			require.Equal(t, tt.maxLive, limit.Limit)
 			_, err = s.Get(t.Context(), k.ID)
 			require.ErrorIs(t, err, keys.ErrNotFound, "a refused key was stored")

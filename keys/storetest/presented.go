@@ -24,7 +24,7 @@ func testRevokePresented(t *testing.T, s keys.Store) {
 	k, secret := createKey(t, m, "owner-1", 0)
 	v, err := m.Verify(t.Context(), secret, "")
 	require.NoError(t, err)
-	child, childSecret, err := m.Create(t.Context(), keys.CreateRequest{Owner: "owner-1", Name: "child", Caller: &v})
+	child, childSecret, err := m.Create(t.Context(), keys.CreateRequest{Owner: "owner-1", Name: "child", Caller: v})
 	require.NoError(t, err)
 
 	before := get(t, s, k.ID)
@@ -35,10 +35,10 @@ func testRevokePresented(t *testing.T, s keys.Store) {
 	got, err := m.Revoke(t.Context(), keys.RevokeRequest{Presented: secret, Actor: scanner, Source: "https://example.com/leak"})
 	require.NoError(t, err)
 	requireSame(t, get(t, s, k.ID), got, "the record returned")
-	require.True(t, got.IsRevoked())
+	require.True(t, !got.RevokedAt.IsZero())
 	require.Equal(t, scanner, got.RevokedBy)
 	require.Equal(t, "leaked; found at https://example.com/leak", got.RevokedReason)
-	require.True(t, get(t, s, child.ID).IsRevoked(), "the keys created through it are revoked with it")
+	require.True(t, !get(t, s, child.ID).RevokedAt.IsZero(), "the keys created through it are revoked with it")
 	require.False(t, works(t, m, secret) || works(t, m, childSecret))
 
 	again, err := m.Revoke(t.Context(), keys.RevokeRequest{Presented: secret, Actor: audit.User("mallory"), Source: "https://example.com/2"})
@@ -82,7 +82,7 @@ func testRaceRevokePresented(t *testing.T, s keys.Store) {
 		}
 		wg.Wait()
 		switch {
-		case revokeErr == nil && get(t, s, k.ID).IsRevoked():
+		case revokeErr == nil && !get(t, s, k.ID).RevokedAt.IsZero():
 			// The report met the leaked secret as the key's current one:
 			// nothing works any more, rotated secrets included.
 			for _, secret := range append(rotated, leaked) {

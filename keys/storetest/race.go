@@ -70,10 +70,10 @@ var errQuotaSpent = errors.New("quota spent")
 
 // errNames are the refusals the race tests expect, by name.
 var errNames = map[error]string{
-	keys.ErrAlreadyRevoked:  "refused: revoked",
-	keys.ErrConflict:        "conflict",
-	keys.ErrDisabledByAdmin: "refused: disabled by admin",
-	errQuotaSpent:           "refused: quota",
+	keys.ErrAlreadyRevoked: "refused: revoked",
+	keys.ErrConflict:       "conflict",
+	keys.ErrAdminChange:    "refused: disabled by admin",
+	errQuotaSpent:          "refused: quota",
 }
 
 // outcome names the result of op for a tally: "op ok", or "op " and
@@ -131,7 +131,7 @@ func race(t *testing.T, c *tally, after int, stop func(), writers []writer, expe
 			started.Add(1)
 			err := w.op(j)
 			c.add(outcome(t, w.name, err, expected...))
-			if last || errors.Is(err, keys.ErrAlreadyRevoked) || errors.Is(err, keys.ErrDisabledByAdmin) {
+			if last || errors.Is(err, keys.ErrAlreadyRevoked) || errors.Is(err, keys.ErrAdminChange) {
 				return // stopped, or saw what stop did: later calls decide on it
 			}
 			runtime.Gosched() // let stop run while the writers are busy

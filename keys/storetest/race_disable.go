@@ -47,7 +47,7 @@ func disableUndone(t *testing.T, m *keys.Manager, s keys.Store, trial int, c *ta
 			}
 		}
 	}
-	race(t, c, trial%3, disable, []writer{rename, enable}, keys.ErrDisabledByAdmin, keys.ErrConflict)
+	race(t, c, trial%3, disable, []writer{rename, enable}, keys.ErrAdminChange, keys.ErrConflict)
 
 	stored := get(t, s, k.ID)
 	switch {
@@ -56,7 +56,7 @@ func disableUndone(t *testing.T, m *keys.Manager, s keys.Store, trial int, c *ta
 	case works(t, m, secret):
 		return "the key verifies"
 	}
-	if err := owner(keys.UpdateRequest{Disabled: ptr(false)}); !errors.Is(err, keys.ErrDisabledByAdmin) {
+	if err := owner(keys.UpdateRequest{Disabled: ptr(false)}); !errors.Is(err, keys.ErrAdminChange) {
 		return fmt.Sprintf("the owner's enable afterwards answered %v", err)
 	}
 	return ""

@@ -10,18 +10,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
 )
 
 // Concurrent creations against a key limit of raceLimit.
 const raceLimit, creators = 10, 40
 
 // created makes creators concurrent calls of create and counts the
-// successes; a refusal must be a *keys.KeyLimitError of raceLimit.
+// successes; a refusal must be a *policy.KeyLimitError of raceLimit.
 func created(t *testing.T, c *tally, create func(i int) error) int {
 	var n atomic.Int64
 	together(creators, func(i int) {
 		err := create(i)
-		var limit *keys.KeyLimitError
+		var limit *policy.KeyLimitError
 		switch {
 		case err == nil:
 			n.Add(1)

@@ -44,7 +44,7 @@ func quotaMissed(t *testing.T, m *keys.Manager, s keys.Store, trial int, c *tall
 	var child *keys.Key
 	if trial%2 == 1 {
 		var childSecret string
-		child, childSecret, err = m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child", Caller: &v, Quota: &keys.Quota{Remaining: 1000}})
+		child, childSecret, err = m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child", Caller: v, Quota: &keys.Quota{Remaining: 1000}})
 		require.NoError(t, err)
 		v, err = m.Verify(ctx, childSecret, "")
 		require.NoError(t, err)

@@ -78,7 +78,7 @@ func revocationUndone(t *testing.T, m *keys.Manager, s keys.Store, trial int, c 
 	race(t, c, trial%3, revoke, writers, keys.ErrAlreadyRevoked, keys.ErrConflict)
 
 	stored := get(t, s, k.ID)
-	if !stored.IsRevoked() || stored.RevokedReason != "race" || stored.RevokedBy != audit.User("alice") {
+	if stored.RevokedAt.IsZero() || stored.RevokedReason != "race" || stored.RevokedBy != audit.User("alice") {
 		return fmt.Sprintf("stored at version %d: revoked at %v by %q for %q", stored.Version, stored.RevokedAt, stored.RevokedBy, stored.RevokedReason)
 	}
 	for i, sec := range secrets {

@@ -47,7 +47,7 @@ func storeRevocationUndone(t *testing.T, s keys.Store, trial int, c *tally) stri
 			if err != nil {
 				return err
 			}
-			if cur.IsRevoked() {
+			if !cur.RevokedAt.IsZero() {
 				return keys.ErrAlreadyRevoked // as a Manager decides
 			}
 			ch := decide(cur, j)
@@ -73,7 +73,7 @@ func storeRevocationUndone(t *testing.T, s keys.Store, trial int, c *tally) stri
 			return keys.Change{Permissions: []policy.Permissions{readOnly, readWrite}[j%2]}
 		})},
 		{"disable/enable", change(func(_ *keys.Key, j int) keys.Change {
-			return keys.Change{Disabled: &keys.Disabled{Disabled: j%2 == 0, By: audit.User("alice")}}
+			return keys.Change{Disabled: ptr(j%2 == 0), By: audit.User("alice")}
 		})},
 		{"consume/touch", func(j int) error {
 			if j%2 == 1 {
@@ -86,7 +86,7 @@ func storeRevocationUndone(t *testing.T, s keys.Store, trial int, c *tally) stri
 	var revoked *keys.Key
 	revoke := func() {
 		var err error
-		revoked, err = s.Change(ctx, k.ID, keys.Change{At: t1, Revoked: &keys.Revoked{By: admin, Reason: "race"}})
+		revoked, err = s.Change(ctx, k.ID, keys.Change{At: t1, Revoke: true, RevokeReason: "race", By: admin})
 		c.add(outcome(t, "revoke", err))
 	}
 	race(t, c, trial%3, revoke, writers, keys.ErrAlreadyRevoked, keys.ErrConflict)
@@ -94,7 +94,7 @@ func storeRevocationUndone(t *testing.T, s keys.Store, trial int, c *tally) stri
 		return "the revocation failed"
 	}
 	stored := get(t, s, k.ID)
-	if !stored.IsRevoked() {
+	if stored.RevokedAt.IsZero() {
 		return fmt.Sprintf("not revoked at version %d (revoked at %d)", stored.Version, revoked.Version)
 	}
 	usage := revoked.Clone() // Consume and Touch may write after a revocation
@@ -103,7 +103,7 @@ func storeRevocationUndone(t *testing.T, s keys.Store, trial int, c *tally) stri
 		return fmt.Sprintf("written after the revocation: version %d, revoked at %d", stored.Version, revoked.Version)
 	}
 	for _, a := range applied {
-		if a.IsRevoked() || a.Version >= revoked.Version {
+		if !a.RevokedAt.IsZero() || a.Version >= revoked.Version {
 			return fmt.Sprintf("a change to version %d applied over the revocation at %d", a.Version, revoked.Version)
 		}
 	}

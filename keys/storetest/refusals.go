@@ -18,10 +18,10 @@ func everyChange(at time.Time, hash []byte) map[string]keys.Change {
 		"rename":      {At: at, Name: ptr("renamed")},
 		"permissions": {At: at, Permissions: policy.Permissions{"files": {"read"}}},
 		"expiry":      {At: at, ExpiresAt: ptr(at.Add(time.Hour))},
-		"disable":     {At: at, Disabled: &keys.Disabled{Disabled: true, By: audit.User("admin")}},
-		"enable":      {At: at, Disabled: &keys.Disabled{}},
+		"disable":     {At: at, Disabled: ptr(true), By: audit.User("admin")},
+		"enable":      {At: at, Disabled: ptr(false)},
 		"rotate":      {At: at, Secret: &keys.Secret{Hash: hash, Hint: "kc_…rot1"}},
-		"revoke":      {At: at, Revoked: &keys.Revoked{By: audit.User("admin"), Reason: "again"}},
+		"revoke":      {At: at, Revoke: true, RevokeReason: "again", By: audit.User("admin")},
 	}
 }
 
@@ -30,7 +30,7 @@ func everyChange(at time.Time, hash []byte) map[string]keys.Change {
 // rotation's hash stays free).
 func testChangeRevokedIsTerminal(t *testing.T, s keys.Store) {
 	k := create(t, s, liveKey(t, "u1", t0))
-	revoked, err := s.Change(t.Context(), k.ID, keys.Change{At: t1, Revoked: &keys.Revoked{By: audit.User("u1"), Reason: "done"}})
+	revoked, err := s.Change(t.Context(), k.ID, keys.Change{At: t1, Revoke: true, RevokeReason: "done", By: audit.User("u1")})
 	require.NoError(t, err)
 	require.Equal(t, t1, revoked.RevokedAt)
 
@@ -76,15 +76,15 @@ func testChangeVersion0Revokes(t *testing.T, s keys.Store) {
 	k := create(t, s, liveKey(t, "u1", t0))
 	for v := int64(1); v < 5; v++ {
 		var err error
-		k, err = s.Change(t.Context(), k.ID, keys.Change{Version: v, At: t1, Disabled: &keys.Disabled{Disabled: v%2 == 1, By: audit.User("u1")}})
+		k, err = s.Change(t.Context(), k.ID, keys.Change{Version: v, At: t1, Disabled: ptr(v%2 == 1), By: audit.User("u1")})
 		require.NoError(t, err)
 	}
 	require.Equal(t, int64(5), k.Version)
 	by := audit.Actor{Kind: audit.KindSystem, ID: "scanner"}
-	got, err := s.Change(t.Context(), k.ID, keys.Change{At: t1.Add(time.Second), Revoked: &keys.Revoked{By: by, Reason: "found on GitHub"}})
+	got, err := s.Change(t.Context(), k.ID, keys.Change{At: t1.Add(time.Second), Revoke: true, RevokeReason: "found on GitHub", By: by})
 	require.NoError(t, err)
 	k.Version, k.UpdatedAt = 6, t1.Add(time.Second)
-	k.RevokedAt, k.RevokedBy, k.RevokedReason = t1.Add(time.Second), by, "found on GitHub"
+	k.RevokedAt, k.RevokedBy, k.RevokedReason, k.ChangedBy = t1.Add(time.Second), by, "found on GitHub", by
 	requireSame(t, k, got)
 	requireStored(t, s, k)
 }

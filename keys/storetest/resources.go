@@ -129,11 +129,11 @@ func testResources(t *testing.T, s keys.Store) {
 	v, err := mgr.Verify(ctx, secret, "")
 	require.NoError(t, err)
 	assert.Equal(t, want, v.Resources)
-	assert.True(t, admitted(t, mgr, v, "read", "1"))
-	assert.False(t, admitted(t, mgr, v, "read", "3"), "outside the restriction")
-	assert.False(t, admitted(t, mgr, v, "write", "1"), "not in the key's permissions")
+	assert.True(t, admitted(t, mgr, *v, "read", "1"))
+	assert.False(t, admitted(t, mgr, *v, "read", "3"), "outside the restriction")
+	assert.False(t, admitted(t, mgr, *v, "write", "1"), "not in the key's permissions")
 	m.set("1", "alice", false)
-	assert.False(t, admitted(t, mgr, v, "read", "1"), "alice was taken off project 1")
+	assert.False(t, admitted(t, mgr, *v, "read", "1"), "alice was taken off project 1")
 	m.set("1", "alice", true)
 
 	for _, tt := range []struct {
@@ -177,8 +177,8 @@ func testResources(t *testing.T, s keys.Store) {
 	assert.Nil(t, get(t, s, k.ID).Resources)
 	v, err = mgr.Verify(ctx, secret, "")
 	require.NoError(t, err)
-	assert.True(t, admitted(t, mgr, v, "read", "2"))
-	assert.False(t, admitted(t, mgr, v, "read", "3"), "lifted: every project alice can reach, not more")
+	assert.True(t, admitted(t, mgr, *v, "read", "2"))
+	assert.False(t, admitted(t, mgr, *v, "read", "3"), "lifted: every project alice can reach, not more")
 
 	// New permissions are checked against a kept restriction.
 	viewer, _, err := mgr.Create(ctx, keys.CreateRequest{Owner: "viewer-v", Name: "v", Permissions: read, Resources: policy.Resources{"projects": {"2"}}})
@@ -202,7 +202,7 @@ func testResourcesDelegation(t *testing.T, s keys.Store) {
 	pv, err := mgr.Verify(ctx, parentSecret, "")
 	require.NoError(t, err)
 
-	_, _, err = mgr.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child", Permissions: read, Resources: policy.Resources{"projects": {"2", "3"}}, Caller: &pv})
+	_, _, err = mgr.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child", Permissions: read, Resources: policy.Resources{"projects": {"2", "3"}}, Caller: pv})
 	var re *policy.RecordsError
 	require.ErrorAs(t, err, &re)
 	assert.True(t, re.Delegation)
@@ -211,14 +211,14 @@ func testResourcesDelegation(t *testing.T, s keys.Store) {
 	require.NoError(t, err)
 	assert.Len(t, list, 1, "nothing written")
 
-	inherited, inheritedSecret, err := mgr.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "inherits", Permissions: read, Caller: &pv})
+	inherited, inheritedSecret, err := mgr.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "inherits", Permissions: read, Caller: pv})
 	require.NoError(t, err)
 	assert.Equal(t, policy.Resources{"projects": {"1", "2"}}, inherited.Resources)
-	_, twoSecret, err := mgr.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "two", Permissions: read, Resources: policy.Resources{"projects": {"2"}}, Caller: &pv})
+	_, twoSecret, err := mgr.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "two", Permissions: read, Resources: policy.Resources{"projects": {"2"}}, Caller: pv})
 	require.NoError(t, err)
 
 	// A PATCH by the parent key widening the child is refused too.
-	_, err = mgr.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: "alice", ID: inherited.ID, Caller: &pv}, Resources: &policy.Resources{}})
+	_, err = mgr.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: "alice", ID: inherited.ID, Caller: pv}, Resources: &policy.Resources{}})
 	require.NoError(t, err, "lifting the child's own restriction gives it the parent's")
 	requireStoredResources(t, s, inherited.ID, policy.Resources{"projects": {"1", "2"}})
 
@@ -227,12 +227,12 @@ func testResourcesDelegation(t *testing.T, s keys.Store) {
 	v, err := mgr.Verify(ctx, inheritedSecret, "")
 	require.NoError(t, err)
 	assert.Equal(t, policy.Resources{"projects": {"1"}}, v.Resources, "cut to the narrowed parent at the next use")
-	assert.False(t, admitted(t, mgr, v, "read", "2"))
-	assert.True(t, admitted(t, mgr, v, "read", "1"))
+	assert.False(t, admitted(t, mgr, *v, "read", "2"))
+	assert.True(t, admitted(t, mgr, *v, "read", "1"))
 	v, err = mgr.Verify(ctx, twoSecret, "")
 	require.NoError(t, err)
 	assert.Equal(t, policy.Resources{"projects": {}}, v.Resources, "no project left to it")
-	assert.False(t, admitted(t, mgr, v, "read", "2"))
+	assert.False(t, admitted(t, mgr, *v, "read", "2"))
 
 	// The parent lifting its restriction does not widen a child beyond its own.
 	_, err = mgr.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: "alice", ID: parent.ID}, Resources: &policy.Resources{}})
@@ -240,7 +240,7 @@ func testResourcesDelegation(t *testing.T, s keys.Store) {
 	v, err = mgr.Verify(ctx, twoSecret, "")
 	require.NoError(t, err)
 	assert.Equal(t, policy.Resources{"projects": {"2"}}, v.Resources)
-	assert.False(t, admitted(t, mgr, v, "read", "3"))
+	assert.False(t, admitted(t, mgr, *v, "read", "3"))
 }
 
 func requireStoredResources(t *testing.T, s keys.Store, id string, want policy.Resources) {

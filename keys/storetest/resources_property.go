@@ -95,7 +95,7 @@ func testResourcesProperty(t *testing.T, s keys.Store) {
 			pv, err := mgr.Verify(ctx, parent.secret, "")
 			require.NoError(t, err)
 			perms, res := randomPerms(), randomRes()
-			k, secret, err := mgr.Create(ctx, keys.CreateRequest{Owner: parent.owner, Name: "c", Permissions: perms, Resources: res, Caller: &pv})
+			k, secret, err := mgr.Create(ctx, keys.CreateRequest{Owner: parent.owner, Name: "c", Permissions: perms, Resources: res, Caller: pv})
 			if err != nil {
 				requireRefusal(t, err)
 				counts["delegated create refused"]++
@@ -129,7 +129,7 @@ func testResourcesProperty(t *testing.T, s keys.Store) {
 			v, err := mgr.Verify(ctx, k.secret, "")
 			require.NoError(t, err)
 			action, project := []string{"read", "write"}[rng.IntN(2)], projects[rng.IntN(len(projects))]
-			got := admitted(t, mgr, v, action, project)
+			got := admitted(t, mgr, *v, action, project)
 			want := k.allows(action, project) && m.may(k.owner, roles(k.owner), project, action)
 			require.Equal(t, want, got, "key %s (%v %v, parent %v) %s on project %s", k.id, k.perms, k.res, k.parent != nil, action, project)
 			if got {

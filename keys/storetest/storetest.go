@@ -17,7 +17,7 @@ import (
 // an empty Ancestors made nil); a Store keeps no reference to records it
 // is given or returns. Create stores Version 1 whatever it is given,
 // refuses a duplicate id or hash with [keys.ErrConflict], and with
-// maxLive > 0 refuses a key over the limit with a [*keys.KeyLimitError]
+// maxLive > 0 refuses a key over the limit with a [*policy.KeyLimitError]
 // counting the owner's live keys at k.CreatedAt (not revoked, not expired
 // at that time; disabled and delegated keys count, other owners' do not);
 // a refused Create stores nothing and takes no hash.
@@ -67,7 +67,7 @@ import (
 //     refused as not ours found the leaked secret already dead;
 //   - an admin's disable racing the owner's renames and enable attempts:
 //     it holds (disabled by the admin, no verification, the owner's enable
-//     refused with [keys.ErrDisabledByAdmin]);
+//     refused with [keys.ErrAdminChange]);
 //   - a narrowing of permissions racing a rotation, half the time decided
 //     on the same version: the narrowed permissions are stored and are the
 //     rotated secret's;

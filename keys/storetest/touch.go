@@ -60,8 +60,8 @@ func testUsageAndChangesKeepEachOther(t *testing.T, s keys.Store) {
 	k.LastUsedAt, k.LastUsedIP, k.Remaining = later, "192.0.2.2", ptr[int64](8)
 	requireStored(t, s, k) // the usage kept the change
 
-	got, err = s.Change(ctx, k.ID, keys.Change{At: later, Revoked: &keys.Revoked{By: audit.User("u1")}})
+	got, err = s.Change(ctx, k.ID, keys.Change{At: later, Revoke: true, By: audit.User("u1")})
 	require.NoError(t, err)
-	k.Version, k.UpdatedAt, k.RevokedAt, k.RevokedBy = k.Version+1, later, later, audit.User("u1")
+	k.Version, k.UpdatedAt, k.RevokedAt, k.RevokedBy, k.ChangedBy = k.Version+1, later, later, audit.User("u1"), audit.User("u1")
 	requireSame(t, k, got, "the revocation kept the usage")
 }
