@@ -203,7 +203,7 @@ func TestMountedPage(t *testing.T) {
 	// The key is used from an address, and creates a key of its own.
 	used, err := app.manager.Verify(ctx, longSecret, "203.0.113.9")
 	require.NoError(t, err)
-	child, _, err := app.manager.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child of long", Permissions: policy.MustParse("files:read"), Caller: &used})
+	child, _, err := app.manager.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child of long", Permissions: policy.MustParse("files:read"), Caller: used})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { k, _ := app.store.Get(ctx, long.ID); return k.LastUsedIP != "" }, 5*time.Second, 10*time.Millisecond)
 	run(chromedp.Click(chromedp.ID("kc-activity-refresh")))
