@@ -262,6 +262,11 @@ func TestMountedPage(t *testing.T) {
 	assert.Contains(t, details, "Last used\nnever")
 	assert.NotContains(t, details, "Last used from")
 	run(chromedp.Click(chromedp.ID("kc-detail-close")), chromedp.WaitNotVisible(chromedp.ID("kc-detail-dialog")))
+	// Editing a key with a quota says how to get another one.
+	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+long.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("kc-edit-dialog")))
+	assert.Equal(t, "Request quota: 5 left, refilling back to 3 requests every hour. A quota is set when a key is created; for another one, create a new key and revoke this one.",
+		b.Text("#kc-edit-quota"))
+	run(chromedp.Click(chromedp.ID("kc-edit-cancel")), chromedp.WaitNotVisible(chromedp.ID("kc-edit-dialog")))
 
 	// Revoke with a reason.
 	run(chromedp.Click(chromedp.CSS(`button[data-revoke="`+long.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("kc-revoke-dialog")),

@@ -172,6 +172,12 @@
     $('edit-title-name').textContent = k.name;
     $('edit-name').value = k.name;
     $('edit-description').value = k.description || '';
+    // The API sets a quota when a key is created, not later: say so rather
+    // than offer a field that would be refused.
+    var hasQuota = k.remaining !== undefined && k.remaining !== null;
+    $('edit-quota').hidden = !hasQuota;
+    $('edit-quota').textContent = hasQuota ? 'Request quota: ' + k.remaining + ' left' + (refillText(k) ? ', refilling ' + refillText(k) : '') +
+      '. A quota is set when a key is created; for another one, create a new key and revoke this one.' : '';
     $('edit-expiry').value = '';
     kc.hideError($('edit-error'));
     var body = $('edit-perms');
