@@ -60,6 +60,11 @@ type Event struct {
 	// after it, for Created and Updated, and for Refused the records
 	// refused (a policy.RecordsError). nil otherwise.
 	BeforeResources, AfterResources policy.Resources
+	// BeforeDescription and AfterDescription are the key's description
+	// before and after an Updated event that changed it (both "" when it
+	// did not change); AfterDescription is also the description of a
+	// Created key. "" otherwise.
+	BeforeDescription, AfterDescription string
 
 	Reason string // why: the refusal or denial reason, or a revocation reason
 	IP     string // the client's address, for a denied verification

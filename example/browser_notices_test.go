@@ -56,7 +56,7 @@ func TestBrowserNotices(t *testing.T) {
 	}
 	assert.NotContains(t, text, leaked, "the page never shows a key")
 	b.Run(chromedp.Click(chromedp.ID("notices-refresh")))
-	b.WaitFor(`document.getElementById('status').textContent.includes('Notices refreshed')`)
+	b.WaitFor(`document.getElementById('kc-status').textContent.includes('Notices refreshed')`)
 	b.Shot("notices", chromedp.Screenshot(chromedp.ID("notices")))
 	b.RequireQuietConsole(quietConsole...)
 	if os.Getenv("KEYCAP_UPDATE_SCREENSHOTS") == "1" {

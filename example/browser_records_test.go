@@ -25,28 +25,28 @@ func TestBrowserRecords(t *testing.T) {
 	run(chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "alice"), chromedp.SendKeys(chromedp.ID("password"), "alice"),
 		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="true"]`)),
-		chromedp.WaitVisible(chromedp.ID("scope-projects")))
-	assert.Equal(t, "Which projects?", b.Text("#scope-projects legend"))
-	picker := b.Text("#scope-projects")
+		chromedp.WaitVisible(chromedp.ID("kc-scope-projects")))
+	assert.Equal(t, "Which projects?", b.Text("#kc-scope-projects legend"))
+	picker := b.Text("#kc-scope-projects")
 	assert.Contains(t, picker, "All my projects")
 	assert.Contains(t, picker, "Only these:")
-	assert.Contains(t, b.Text("#records-projects"), "Website redesign")
-	assert.Contains(t, b.Text("#records-projects"), "Mobile app")
-	assert.NotContains(t, b.Text("#records-projects"), "Annual report", "alice is not on project 3")
-	assert.Equal(t, true, b.Eval(`document.getElementById("record-projects-1").disabled`), "all projects by default")
+	assert.Contains(t, b.Text("#kc-records-projects"), "Website redesign")
+	assert.Contains(t, b.Text("#kc-records-projects"), "Mobile app")
+	assert.NotContains(t, b.Text("#kc-records-projects"), "Annual report", "alice is not on project 3")
+	assert.Equal(t, true, b.Eval(`document.getElementById("kc-record-projects-1").disabled`), "all projects by default")
 
 	// Only these, none picked: said in words, nothing sent.
-	run(chromedp.SendKeys(chromedp.ID("key-name"), "project one"), chromedp.Click(chromedp.ID("perm-projects-read")),
-		chromedp.Click(chromedp.ID("scope-projects-only")), chromedp.Click(chromedp.ID("create-submit")),
-		chromedp.WaitVisible(chromedp.ID("create-error")))
-	assert.Contains(t, b.Text("#create-error"), "Pick at least one of your projects")
+	run(chromedp.SendKeys(chromedp.ID("kc-key-name"), "project one"), chromedp.Click(chromedp.ID("kc-perm-projects-read")),
+		chromedp.Click(chromedp.ID("kc-scope-projects-only")), chromedp.Click(chromedp.ID("kc-create-submit")),
+		chromedp.WaitVisible(chromedp.ID("kc-create-error")))
+	assert.Contains(t, b.Text("#kc-create-error"), "Pick at least one of your projects")
 
-	run(chromedp.Click(chromedp.ID("record-projects-1")), chromedp.Click(chromedp.ID("create-submit")),
-		chromedp.WaitVisible(chromedp.ID("new-key")))
-	key, err := chromedp.Run(b.Context(), chromedp.Value(chromedp.ID("new-key-value")))
+	run(chromedp.Click(chromedp.ID("kc-record-projects-1")), chromedp.Click(chromedp.ID("kc-create-submit")),
+		chromedp.WaitVisible(chromedp.ID("kc-new-key")))
+	key, err := chromedp.Run(b.Context(), chromedp.Value(chromedp.ID("kc-new-key-value")))
 	require.NoError(t, err)
 	keyID := strings.Split(key, "_")[1]
-	run(chromedp.Click(chromedp.ID("new-key-done")), chromedp.WaitNotVisible(chromedp.ID("new-key")))
+	run(chromedp.Click(chromedp.ID("kc-new-key-done")), chromedp.WaitNotVisible(chromedp.ID("kc-new-key")))
 	b.WaitFor(`document.querySelector('tr[data-key-id="` + keyID + `"]') !== null`)
 	assert.Contains(t, b.Text(`tr[data-key-id="`+keyID+`"] td[data-label="Permissions"]`), "only projects “Website redesign”")
 
@@ -55,13 +55,13 @@ func TestBrowserRecords(t *testing.T) {
 	keycaptest.RequireCode(t, api.DoJSON(t, http.MethodGet, "/api/projects/2", nil), keycap.CodeInsufficientPermissions)
 
 	// All my projects: no restriction shown.
-	assert.Equal(t, true, b.Eval(`document.getElementById("scope-projects-all").checked && document.getElementById("record-projects-1").disabled`),
+	assert.Equal(t, true, b.Eval(`document.getElementById("kc-scope-projects-all").checked && document.getElementById("kc-record-projects-1").disabled`),
 		"the form is back to all projects")
-	run(chromedp.SendKeys(chromedp.ID("key-name"), "all projects"), chromedp.Click(chromedp.ID("perm-projects-read")),
-		chromedp.Click(chromedp.ID("create-submit")), chromedp.WaitVisible(chromedp.ID("new-key")))
-	all, err := chromedp.Run(b.Context(), chromedp.Value(chromedp.ID("new-key-value")))
+	run(chromedp.SendKeys(chromedp.ID("kc-key-name"), "all projects"), chromedp.Click(chromedp.ID("kc-perm-projects-read")),
+		chromedp.Click(chromedp.ID("kc-create-submit")), chromedp.WaitVisible(chromedp.ID("kc-new-key")))
+	all, err := chromedp.Run(b.Context(), chromedp.Value(chromedp.ID("kc-new-key-value")))
 	require.NoError(t, err)
-	run(chromedp.Click(chromedp.ID("new-key-done")), chromedp.WaitNotVisible(chromedp.ID("new-key")))
+	run(chromedp.Click(chromedp.ID("kc-new-key-done")), chromedp.WaitNotVisible(chromedp.ID("kc-new-key")))
 	b.WaitFor(`document.querySelector('tr[data-key-id="` + strings.Split(all, "_")[1] + `"]') !== null`)
 	assert.NotContains(t, b.Text(`tr[data-key-id="`+strings.Split(all, "_")[1]+`"] td[data-label="Permissions"]`), "only projects")
 	b.RequireQuietConsole(quietConsole...)

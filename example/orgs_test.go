@@ -65,7 +65,7 @@ func TestBrowserOrgKey(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`form[action="/login"] button`)), chromedp.WaitVisible(chromedp.CSS(`main[data-ready="true"]`)))
 	}
 	logIn("bob")
-	assert.Equal(t, "Your keys", b.Text("#keys-title"))
+	assert.Equal(t, "Your keys", b.Text("#kc-keys-title"))
 	assert.Equal(t, "Acme's keys", b.Text("#org-keys-title"))
 	b.WaitFor(`document.getElementById('org-keys-body').textContent.includes('No keys yet')`)
 	b.Run(chromedp.SendKeys(chromedp.ID("org-key-name"), "Acme CI"), chromedp.SetValue(chromedp.ID("org-key-kind"), "test"),

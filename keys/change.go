@@ -35,7 +35,7 @@ func (m *Manager) change(ctx context.Context, ref Ref, by audit.Actor, decide fu
 			return nil, nil, err
 		}
 		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil && !c.EndGrace && c.AllowedIPs == nil &&
-			c.Metadata == nil && c.Resources == nil {
+			c.Metadata == nil && c.Resources == nil && c.Description == nil {
 			return k, k, nil
 		}
 		c.Version, c.At, c.By = k.Version, now, by
@@ -67,10 +67,14 @@ func (m *Manager) refuseExpired(k *Key, now time.Time) error {
 func (m *Manager) auditChange(ctx context.Context, actor audit.Actor, before, after *Key) {
 	e := audit.Event{Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID}
 	if after.Name != before.Name || !after.ExpiresAt.Equal(before.ExpiresAt) || !samePermissions(before.Permissions, after.Permissions) ||
-		!slices.Equal(before.AllowedIPs, after.AllowedIPs) || !bytes.Equal(before.Metadata, after.Metadata) || !before.Resources.Equal(after.Resources) {
+		!slices.Equal(before.AllowedIPs, after.AllowedIPs) || !bytes.Equal(before.Metadata, after.Metadata) || !before.Resources.Equal(after.Resources) ||
+		before.Description != after.Description {
 		u := e
 		u.Type, u.Before, u.After = audit.Updated, before.Permissions, after.Permissions
 		u.BeforeResources, u.AfterResources = before.Resources, after.Resources
+		if before.Description != after.Description {
+			u.BeforeDescription, u.AfterDescription = before.Description, after.Description
+		}
 		m.audit(ctx, u)
 	}
 	if after.Disabled != before.Disabled || after.DisabledBy != before.DisabledBy {

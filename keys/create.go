@@ -20,6 +20,9 @@ type CreateRequest struct {
 	// Config's Subjects know it; the key is granted within their cap.
 	Owner string
 	Name  string // 1 to 100 printable characters; surrounding spaces are trimmed
+	// Description is free text about the key ([Key].Description): at most
+	// 500 characters, line breaks allowed, trimmed; "": none.
+	Description string
 	// Permissions asked for; nil means the policy's default.
 	Permissions policy.Permissions
 	// Template names a [policy.Template] to take the permissions from,
@@ -73,6 +76,10 @@ type CreateRequest struct {
 // [policy.ErrSubjectDisabled] or a Store error.
 func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, error) {
 	name, err := checkName(r.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	description, err := checkDescription(r.Description)
 	if err != nil {
 		return nil, "", err
 	}
@@ -139,6 +146,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	k := &Key{
 		OwnerID:          r.Owner,
 		Name:             name,
+		Description:      description,
 		Prefix:           kc.Prefix,
 		Kind:             kc.name,
 		Permissions:      granted,
@@ -159,7 +167,8 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted, AfterResources: k.Resources})
+	m.audit(ctx, audit.Event{Type: audit.Created, Time: now, Actor: actor, OwnerID: k.OwnerID, KeyID: k.ID, After: granted, AfterResources: k.Resources,
+		AfterDescription: k.Description})
 	return k, token, nil
 }
 

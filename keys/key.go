@@ -17,9 +17,13 @@ import (
 // modified (see [Key.Clone]). A zero time means "never" or "not yet", as
 // each field says.
 type Key struct {
-	ID          string             // time-ordered; also embedded in the key
-	OwnerID     string             // the subject who owns the key
-	Name        string             // chosen by the owner
+	ID      string // time-ordered; also embedded in the key
+	OwnerID string // the subject who owns the key
+	Name    string // chosen by the owner
+	// Description is the owner's free text about the key (what it is for,
+	// who runs it): at most 500 characters, line breaks allowed, no other
+	// control or invisible characters. "": none.
+	Description string
 	Prefix      string             // the key's prefix, e.g. "kc"
 	Hint        string             // what may be shown again: prefix, id and last characters
 	Hash        []byte             // HMAC-SHA256 of the key

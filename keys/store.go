@@ -99,7 +99,10 @@ type Change struct {
 	// which no one asked for).
 	By audit.Actor
 
-	Name        *string            // the new, already checked name; nil: unchanged
+	Name *string // the new, already checked name; nil: unchanged
+	// Description replaces [Key].Description (already checked); "" removes
+	// it. nil: unchanged.
+	Description *string
 	Permissions policy.Permissions // the new, already granted permissions; nil: unchanged
 	ExpiresAt   *time.Time         // the new expiry, a zero time meaning never; nil: unchanged
 	// Disabled turns the key off (true: [Key].DisabledBy becomes By and

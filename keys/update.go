@@ -23,6 +23,9 @@ type UpdateRequest struct {
 	Actor audit.Actor
 	// Name renames the key: 1 to 100 printable characters, trimmed.
 	Name *string
+	// Description replaces the key's description ([CreateRequest].Description
+	// says what it may be); "" removes it. nil: unchanged.
+	Description *string
 	// Permissions replace the key's; they go through the policy like a new
 	// key's, within the owner's current cap (and the caller's).
 	Permissions policy.Permissions
@@ -93,7 +96,7 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 	if err != nil {
 		return c, err
 	}
-	if !s.owner && (u.Name != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil || u.Metadata != nil || u.Resources != nil) {
+	if !s.owner && (u.Name != nil || u.Description != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil || u.Metadata != nil || u.Resources != nil) {
 		return c, s.sideRefusal()
 	}
 	if u.Name != nil {
@@ -102,6 +105,15 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 			return c, err
 		}
 		c.Name = &name
+	}
+	if u.Description != nil {
+		d, err := checkDescription(*u.Description)
+		if err != nil {
+			return c, err
+		}
+		if d != k.Description {
+			c.Description = &d
+		}
 	}
 	if u.Metadata != nil {
 		md, err := checkMetadata(*u.Metadata)

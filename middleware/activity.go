@@ -24,6 +24,9 @@ type eventJSON struct {
 
 	BeforeResources policy.Resources `json:"before_resources,omitempty"` // the key's restriction to records before
 	AfterResources  policy.Resources `json:"after_resources,omitempty"`  // and after; for a refusal, the records refused
+
+	BeforeDescription string `json:"before_description,omitempty"` // the key's description before a change of it
+	AfterDescription  string `json:"after_description,omitempty"`  // and after it; a new key's description
 }
 
 // activity serves GET /activity: recent events about the caller's keys,
@@ -52,7 +55,8 @@ func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) 
 	out := make([]eventJSON, len(events))
 	for i, e := range events {
 		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: actorJSON(e.Actor), Kind: e.Actor.Kind, KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP,
-			BeforeResources: e.BeforeResources, AfterResources: e.AfterResources}
+			BeforeResources: e.BeforeResources, AfterResources: e.AfterResources,
+			BeforeDescription: e.BeforeDescription, AfterDescription: e.AfterDescription}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out})
 	return nil

@@ -22,7 +22,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	if err != nil {
 		return err
 	}
-	var name, template *string
+	var name, template, description *string
 	var perms policy.Permissions
 	var expiresIn, remaining, refillAmount, refillInterval *int64
 	var ranges *[]netip.Prefix
@@ -32,6 +32,7 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	err = kc.decodeObject(w, r, false, map[string]fieldDecoder{
 		"kind":                    stringField("kind", &kind),
 		"name":                    stringField("name", &name),
+		"description":             stringField("description", &description),
 		"permissions":             permissionsField(&perms),
 		"template":                stringField("template", &template),
 		"expires_in":              lifetimeField(&expiresIn),
@@ -57,6 +58,9 @@ func (kc *Keycap) create(w http.ResponseWriter, r *http.Request, p Principal) er
 	}
 	if metadata != nil {
 		req.Metadata = *metadata
+	}
+	if description != nil {
+		req.Description = *description
 	}
 	if kind != nil {
 		req.Kind = *kind
@@ -222,6 +226,7 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 	var expiresIn *int64
 	err = kc.decodeObject(w, r, false, map[string]fieldDecoder{
 		"name":        stringField("name", &u.Name),
+		"description": stringField("description", &u.Description),
 		"permissions": permissionsField(&u.Permissions),
 		"expires_in":  lifetimeField(&expiresIn),
 		"disabled":    boolField("disabled", &u.Disabled),
@@ -239,8 +244,8 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		d := time.Duration(*expiresIn) * time.Second
 		u.Lifetime = &d
 	}
-	if u.Name == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil && u.Metadata == nil && u.Resources == nil {
-		return invalidBody("nothing to change: send name, permissions, expires_in, disabled, allowed_ips, metadata or resources", "")
+	if u.Name == nil && u.Description == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil && u.Metadata == nil && u.Resources == nil {
+		return invalidBody("nothing to change: send name, description, permissions, expires_in, disabled, allowed_ips, metadata or resources", "")
 	}
 	k, err := kc.manager.Update(r.Context(), u)
 	if err != nil {

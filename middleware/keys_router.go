@@ -16,17 +16,17 @@ import (
 //
 // Routes, relative to the path, all answering JSON:
 //
-//	POST   /              create {"name", "permissions"? or "template"?, "expires_in"?, "remaining"?,
-//	                      "refill_amount"?, "refill_interval_seconds"?, "allowed_ips"?, "kind"?,
-//	                      "metadata"?, "resources"?} → 201 with the key, shown once
+//	POST   /              create {"name", "description"?, "permissions"? or "template"?, "expires_in"?,
+//	                      "remaining"?, "refill_amount"?, "refill_interval_seconds"?, "allowed_ips"?,
+//	                      "kind"?, "metadata"?, "resources"?} → 201 with the key, shown once
 //	GET    /              list the caller's keys (?limit=, ?cursor=) → {"keys", "next_cursor"}
 //	GET    /grantable     the caller's cap (?kind=) → {"permissions", "known", "allow_client_permissions",
 //	                      "max_lifetime_seconds", "allow_list_required", "templates", "records"}
 //	GET    /activity      recent events about the caller's keys (?limit=), when
 //	                      Options.Activity is set (else 404) → {"events"}
 //	GET    /{id}          one key
-//	PATCH  /{id}          {"name"?, "permissions"?, "expires_in"?, "disabled"?, "allowed_ips"?,
-//	                      "metadata"?, "resources"?}: one change, all or nothing
+//	PATCH  /{id}          {"name"?, "description"?, "permissions"?, "expires_in"?, "disabled"?,
+//	                      "allowed_ips"?, "metadata"?, "resources"?}: one change, all or nothing
 //	DELETE /{id}          revoke (optional body {"reason"})
 //	POST   /{id}/rotate   {"grace_seconds"?} → the new key, shown once
 //

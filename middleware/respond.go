@@ -17,6 +17,7 @@ import (
 type keyJSON struct {
 	ID                string             `json:"id"`
 	Name              string             `json:"name"`
+	Description       string             `json:"description"` // the owner's free text; "" when none
 	Hint              string             `json:"hint"`
 	Prefix            string             `json:"prefix"`
 	OwnerID           string             `json:"owner_id"`
@@ -40,6 +41,17 @@ type keyJSON struct {
 	Remaining         *int64             `json:"remaining,omitempty"`
 	Key               string             `json:"key,omitempty"`
 
+	LastUsedIP string `json:"last_used_ip,omitempty"` // the client address of the last recorded use; left out when unknown
+	// RefillAmount and RefillInterval are the quota's refill: Remaining is
+	// reset to RefillAmount every RefillInterval seconds; left out when the
+	// key's quota does not refill. LastRefillAt is the last reset.
+	RefillAmount   int64      `json:"refill_amount,omitempty"`
+	RefillInterval int64      `json:"refill_interval_seconds,omitempty"`
+	LastRefillAt   *time.Time `json:"last_refill_at,omitempty"`
+	// ParentID is the key that created this one (delegation); left out for
+	// a key created by a person.
+	ParentID string `json:"parent_id,omitempty"`
+
 	AllowedIPs []string `json:"allowed_ips"` // the ranges the key may be used from; []: anywhere
 	// Resources limits the key to records per resource; {}: every record
 	// its owner can reach.
@@ -52,13 +64,20 @@ func (kc *Keycap) toJSON(k *keys.Key, now time.Time) keyJSON {
 		perms = policy.Permissions{}
 	}
 	j := keyJSON{
-		ID: k.ID, Name: k.Name, Hint: k.Hint, Prefix: k.Prefix, OwnerID: k.OwnerID,
+		ID: k.ID, Name: k.Name, Description: k.Description, Hint: k.Hint, Prefix: k.Prefix, OwnerID: k.OwnerID,
 		Permissions: perms, Status: kc.status(k, now), CreatedAt: k.CreatedAt, UpdatedAt: k.UpdatedAt,
 		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), RevokedAt: timePtr(k.RevokedAt),
 		RevokedBy: actorJSON(k.RevokedBy), RevokedByKind: k.RevokedBy.Kind, RevokedReason: k.RevokedReason,
 		CreatedBy: actorJSON(k.CreatedBy), CreatedByKind: k.CreatedBy.Kind, Remaining: k.Remaining,
 		AllowedIPs: rangesJSON(k.AllowedIPs), ChangedBy: actorJSON(k.ChangedBy), ChangedByKind: k.ChangedBy.Kind,
-		Kind: k.Kind, Metadata: k.Metadata, Resources: k.Resources,
+		Kind: k.Kind, Metadata: k.Metadata, Resources: k.Resources, LastUsedIP: k.LastUsedIP,
+	}
+	if k.RefillAmount > 0 && k.RefillInterval > 0 {
+		j.RefillAmount, j.RefillInterval = k.RefillAmount, int64(k.RefillInterval/time.Second)
+		j.LastRefillAt = timePtr(k.LastRefillAt)
+	}
+	if n := len(k.Ancestors); n > 0 {
+		j.ParentID = k.Ancestors[n-1]
 	}
 	if j.Resources == nil {
 		j.Resources = policy.Resources{}

@@ -7,7 +7,9 @@
 // strict Content-Security-Policy (script-src 'self'; style-src 'self')
 // works unchanged. The words of the page are [Labels] (English defaults);
 // its colours and shapes are CSS custom properties (--keycap-accent,
-// --keycap-radius, …: see assets/keycap.css).
+// --keycap-radius, …: see assets/keycap.css). Every id and class the page
+// emits starts with "kc-" (kc-card, kc-create-form), so the app's own CSS
+// and ids cannot collide with them.
 //
 // Two ways to use it:
 //

@@ -53,6 +53,13 @@ type Labels struct {
 	EditTitle    string // the edit dialog's heading, before the key's name
 	KeepExpiry   string // the edit dialog's "unchanged" expiry
 	Close        string // the detail dialog's close button
+
+	Description     string // the description field
+	DescriptionHelp string // under it
+	RefillAmount    string // the quota refill amount field
+	RefillEvery     string // the quota refill interval field
+	NoRefill        string // its choice of no refill
+	RefillHelp      string // under the quota fields, after QuotaHelp
 }
 
 // DefaultLabels are the English words of the page.
@@ -93,7 +100,7 @@ var DefaultLabels = Labels{
 	Template:     "Start from a template",
 	TemplateHelp: "A template picks the permissions for a common use; you can still change them below.",
 	Quota:        "Request quota",
-	QuotaHelp:    "How many requests the key may make in all; leave it empty for no limit.",
+	QuotaHelp:    "How many requests the key may make; leave it empty for no limit.",
 	Show:         "Show",
 	AllKeys:      "All keys",
 	ActiveKeys:   "Active keys",
@@ -104,6 +111,13 @@ var DefaultLabels = Labels{
 	EditTitle:    "Edit",
 	KeepExpiry:   "unchanged",
 	Close:        "Close",
+
+	Description:     "Description",
+	DescriptionHelp: "What the key is for and who runs it, for whoever looks at it later: at most 500 characters.",
+	RefillAmount:    "Refill to",
+	RefillEvery:     "every",
+	NoRefill:        "no refill",
+	RefillHelp:      "With a refill, the quota goes back to that many requests every hour, day, week or 30 days; unused requests do not carry over.",
 }
 
 // withDefaults returns l with every empty field set to its default.

@@ -90,7 +90,7 @@ func TestServeWholePage(t *testing.T) {
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	assert.Contains(t, body, "<h1>Jetons d’API</h1>")
 	assert.Contains(t, body, "Create key", "the other labels keep their defaults")
-	assert.Contains(t, body, `<span id="cap">read and write files</span>`)
+	assert.Contains(t, body, `<span id="kc-cap">read and write files</span>`)
 	assert.Contains(t, body, `<script src="/keys/assets/keycap.js" defer></script>`)
 	assert.Contains(t, body, `<link rel="stylesheet" href="/keys/assets/keycap.css">`)
 	assert.Contains(t, body, `data-keycap data-user="alice" data-api="/v1/keys" data-cap-source="your plan"`)
@@ -127,7 +127,7 @@ func TestLayout(t *testing.T) {
 	_, body := serve(t, page, "/keys/", "alice")
 	assert.True(t, strings.HasPrefix(body, "<html><head><link rel=\"stylesheet\" href=\"/static/keycap/keycap.css\">"), body[:80])
 	assert.Contains(t, body, `<nav>my app</nav><main data-keycap data-user="alice"`)
-	assert.Contains(t, body, `id="create-form"`)
+	assert.Contains(t, body, `id="kc-create-form"`)
 }
 
 func ExamplePage_Mount() {

@@ -205,9 +205,16 @@ func testOffboarding(t *testing.T, w *world) {
 		assert.False(t, !w.get(t, id).RevokedAt.IsZero(), "answered no: nothing revoked")
 	}
 
-	out, _, code = w.cli(t, "y\n", "keys", "revoke", "-owner", "alice", "-reason", "left the company")
+	out, errOut, code = w.cli(t, "y\n", "-json", "keys", "revoke", "-owner", "alice", "-reason", "left the company")
 	require.Equal(t, exitOK, code)
-	assert.Contains(t, out, "revoked 3 keys of alice")
+	assert.JSONEq(t, `{"owner": "alice", "revoked": 3}`, out, "stdout is the JSON answer alone")
+	// Progress on stderr, a line per key even for a few, after the question.
+	progress := strings.Split(strings.TrimSpace(errOut[strings.Index(errOut, "[y/N] ")+len("[y/N] "):]), "\n")
+	require.Len(t, progress, 4, errOut)
+	assert.Equal(t, "revoking 3 live keys of alice", progress[0])
+	for i, line := range progress[1:] {
+		assert.Regexp(t, fmt.Sprintf(`^revoked %d of 3: [0-9a-z]{16} "alice \d"$`, i+1), line)
+	}
 	for _, id := range alice {
 		k := w.get(t, id)
 		assert.True(t, !k.RevokedAt.IsZero())
@@ -282,9 +289,10 @@ func testPrune(t *testing.T, w *world) {
 	// 130 days in: the key revoked at the start and the one that expired
 	// after a day are pruned; the key revoked at +100 days is not, nor the
 	// live key and the one that expires at +200 days.
-	out, _, code = w.cliAt(t, w.clock.Add(30*24*time.Hour), "-json", "prune", "-revoked-older-than", "60d", "-expired-older-than", "60d")
+	out, errOut, code := w.cliAt(t, w.clock.Add(30*24*time.Hour), "-json", "prune", "-revoked-older-than", "60d", "-expired-older-than", "60d")
 	require.Equal(t, exitOK, code, out)
-	assert.JSONEq(t, `{"pruned": 2}`, out)
+	assert.JSONEq(t, `{"pruned": 2}`, out, "stdout is the JSON answer alone")
+	assert.Regexp(t, `^pruning keys revoked before \S+ or expired before \S+\npruned 2 so far \(batch 1\)\n$`, errOut, "progress on stderr, for 2 keys too")
 	for _, id := range []string{revoked.ID, expired.ID} {
 		_, err := w.store.Get(ctx, id)
 		assert.ErrorIs(t, err, keys.ErrNotFound)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/keycaphq/keycap/keys"
@@ -159,14 +160,14 @@ func (c *cli) offboard(ctx context.Context, owner, reason string, yes bool) erro
 			}
 		}
 		revoked := 0
-		for i, k := range live {
+		fmt.Fprintf(c.stderr, "revoking %d live keys of %s\n", len(live), owner)
+		p := newProgress(c.stderr, "revoked", len(live))
+		for _, k := range live {
 			if _, err := b.manager.Revoke(ctx, keys.RevokeRequest{Ref: keys.Ref{Owner: owner, ID: k.ID}, Actor: b.actor, Reason: reason}); err != nil {
 				return fmt.Errorf("after revoking %d of %d keys: %w", revoked, len(live), err)
 			}
 			revoked++
-			if !c.json && len(live) > 20 && (i+1)%20 == 0 {
-				fmt.Fprintf(c.stderr, "revoked %d of %d…\n", i+1, len(live))
-			}
+			p.done(revoked, k.ID+" "+strconv.Quote(k.Name))
 		}
 		return c.report(map[string]any{"owner": owner, "revoked": revoked}, fmt.Sprintf("revoked %d keys of %s", revoked, owner))
 	})

@@ -15,6 +15,7 @@ type keyJSON struct {
 	ID            string              `json:"id"`
 	Owner         string              `json:"owner"`
 	Name          string              `json:"name"`
+	Description   string              `json:"description,omitempty"`
 	Status        string              `json:"status"`
 	Permissions   map[string][]string `json:"permissions"`
 	AllowedIPs    []string            `json:"allowed_ips,omitempty"`
@@ -60,7 +61,7 @@ func actorString(a interface{ IsZero() bool }, s string) string {
 }
 
 func toJSON(k *keys.Key, now time.Time) keyJSON {
-	j := keyJSON{ID: k.ID, Owner: k.OwnerID, Name: k.Name, Status: status(k, now), Permissions: k.Permissions,
+	j := keyJSON{ID: k.ID, Owner: k.OwnerID, Name: k.Name, Description: k.Description, Status: status(k, now), Permissions: k.Permissions,
 		CreatedAt: k.CreatedAt, CreatedBy: actorString(k.CreatedBy, k.CreatedBy.String()),
 		ExpiresAt: timePtr(k.ExpiresAt), LastUsedAt: timePtr(k.LastUsedAt), LastUsedIP: k.LastUsedIP,
 		RevokedAt: timePtr(k.RevokedAt), RevokedBy: actorString(k.RevokedBy, k.RevokedBy.String()), RevokedReason: k.RevokedReason,

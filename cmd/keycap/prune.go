@@ -55,10 +55,20 @@ func (c *cli) prune(ctx context.Context, args []string) error {
 		if eAge > 0 {
 			eBefore = now.Add(-eAge)
 		}
+		var rules []string
+		if !rBefore.IsZero() {
+			rules = append(rules, "revoked before "+rBefore.UTC().Format(time.RFC3339))
+		}
+		if !eBefore.IsZero() {
+			rules = append(rules, "expired before "+eBefore.UTC().Format(time.RFC3339))
+		}
+		// Progress goes to stderr, also with -json: a line per batch deleted
+		// (500 keys), however few, then the total on stdout.
+		fmt.Fprintf(c.stderr, "pruning keys %s\n", strings.Join(rules, " or "))
+		batches := 0
 		n, err := b.manager.Prune(ctx, rBefore, eBefore, b.actor, func(total int) {
-			if !c.json {
-				fmt.Fprintf(c.stderr, "pruned %d…\n", total)
-			}
+			batches++
+			fmt.Fprintf(c.stderr, "pruned %d so far (batch %d)\n", total, batches)
 		})
 		if err != nil {
 			return fmt.Errorf("after pruning %d keys: %w", n, err)

@@ -5,7 +5,7 @@
 
   var body = document.getElementById('notices-body');
   var refreshButton = document.getElementById('notices-refresh');
-  var status = document.getElementById('status');
+  var status = document.getElementById('kc-status');
   if (!body) {
     return; // the login page
   }
@@ -59,10 +59,10 @@
 
   function item(n) {
     var kind = n.type === 'revoked' && n.actor === 'system:secret-scanning' ? 'leaked' : n.type;
-    return el('li', { class: 'event event-' + kind, 'data-notice': n.type, 'data-key-id': n.key_id }, [
-      el('span', { class: 'event-type', 'aria-hidden': 'true', text: kind === 'leaked' ? 'Leaked' : labels[n.type] || n.type }),
-      el('span', { class: 'event-text', text: noticeText(n) }),
-      el('span', { class: 'event-time small muted' }, [el('time', { datetime: n.sent_at, text: day(n.sent_at) })])
+    return el('li', { class: 'kc-event kc-event-' + kind, 'data-notice': n.type, 'data-key-id': n.key_id }, [
+      el('span', { class: 'kc-event-type', 'aria-hidden': 'true', text: kind === 'leaked' ? 'Leaked' : labels[n.type] || n.type }),
+      el('span', { class: 'kc-event-text', text: noticeText(n) }),
+      el('span', { class: 'kc-event-time kc-small kc-muted' }, [el('time', { datetime: n.sent_at, text: day(n.sent_at) })])
     ]);
   }
 
@@ -73,15 +73,15 @@
     }).catch(function () { return { ok: false, data: null }; }).then(function (res) {
       body.removeAttribute('aria-busy');
       if (!res.ok) {
-        body.replaceChildren(el('p', { class: 'alert error', text: 'The notices could not be loaded. ' + ((res.data && res.data.message) || 'Try again.') }));
+        body.replaceChildren(el('p', { class: 'kc-alert kc-error', text: 'The notices could not be loaded. ' + ((res.data && res.data.message) || 'Try again.') }));
         return;
       }
       var list = res.data.notices || [];
       if (list.length === 0) {
-        body.replaceChildren(el('p', { class: 'muted', id: 'no-notices', text: 'No notices: we will tell you here before a key expires, or if one leaks.' }));
+        body.replaceChildren(el('p', { class: 'kc-muted', id: 'no-notices', text: 'No notices: we will tell you here before a key expires, or if one leaks.' }));
         return;
       }
-      body.replaceChildren(el('ol', { class: 'activity', id: 'notices-list', 'aria-label': 'Notices, newest first' }, list.map(item)));
+      body.replaceChildren(el('ol', { class: 'kc-activity', id: 'notices-list', 'aria-label': 'Notices, newest first' }, list.map(item)));
     });
   }
 

@@ -20,7 +20,7 @@
     body.replaceChildren();
     if (data.keys.length === 0) {
       const p = document.createElement("p");
-      p.className = "muted";
+      p.className = "kc-muted";
       p.textContent = "No keys yet.";
       body.append(p);
       return;

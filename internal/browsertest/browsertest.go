@@ -20,7 +20,7 @@ import (
 	"github.com/keycaphq/keycap/internal/testenv"
 )
 
-// Session is headless Chromium with one tab, bounded by a 60 s timeout.
+// Session is headless Chromium with one tab, bounded by sessionTimeout.
 type Session struct {
 	t     *testing.T
 	ctx   context.Context
@@ -28,6 +28,11 @@ type Session struct {
 	mu    sync.Mutex
 	logs  []chromedp.ConsoleMessage
 }
+
+// sessionTimeout bounds a whole browser walk. A walk takes 20–60 s on a
+// shared 2-core machine under load (TestMountedPage, TestBrowser): 60 s
+// failed them for load alone; a hung page still fails, later.
+const sessionTimeout = 180 * time.Second
 
 // Start starts Chromium, or skips (fails with
 // KEYCAP_REQUIRE_SERVICES=1) when it is not installed.
@@ -44,7 +49,7 @@ func Start(t *testing.T) *Session {
 		testenv.Unavailable(t, "Chromium", "no chromium on PATH; apt-get install chromium")
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), sessionTimeout)
 	t.Cleanup(cancel)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,

@@ -138,6 +138,9 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 	if c.Name != nil {
 		n.Name = *c.Name
 	}
+	if c.Description != nil {
+		n.Description = *c.Description
+	}
 	if c.Permissions != nil {
 		n.Permissions = c.Permissions.Clone()
 	}

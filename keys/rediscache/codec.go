@@ -56,7 +56,8 @@ func appendKey(b []byte, k *keys.Key) []byte {
 	b = appendString(b, k.Kind)
 	b = appendBytes(b, k.Metadata)
 	b = appendPrefixes(b, k.AllowedIPs)
-	return appendPermissions(b, policy.Permissions(k.Resources)) // the same shape: resource to sorted strings
+	b = appendPermissions(b, policy.Permissions(k.Resources)) // the same shape: resource to sorted strings
+	return appendString(b, k.Description)
 }
 
 func appendString(b []byte, s string) []byte {

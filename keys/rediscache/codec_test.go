@@ -153,7 +153,7 @@ func TestDecodeRefusesCorruptRanges(t *testing.T) {
 	k := &keys.Key{AllowedIPs: []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}}
 	good := appendKey(nil, k)
 	n := len(good)
-	require.Equal(t, []byte{2, 4, 203, 0, 113, 0, 24, 0}, good[n-8:], "one range: count+1, size, address, bits; then no resources")
+	require.Equal(t, []byte{2, 4, 203, 0, 113, 0, 24, 0, 0}, good[n-9:], "one range: count+1, size, address, bits; then no resources, no description")
 	for name, tail := range map[string][]byte{
 		"an address of 5 bytes":  {2, 5, 203, 0, 113, 0, 24},
 		"33 bits of IPv4":        {2, 4, 203, 0, 113, 0, 33},
@@ -163,7 +163,7 @@ func TestDecodeRefusesCorruptRanges(t *testing.T) {
 		"the count beyond input": {200},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := decodeKey(string(append(append(append([]byte(nil), good[:n-8]...), tail...), 0)))
+			_, err := decodeKey(string(append(append(append([]byte(nil), good[:n-9]...), tail...), 0, 0)))
 			assert.ErrorIs(t, err, errCorrupt)
 		})
 	}

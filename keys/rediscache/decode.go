@@ -38,6 +38,7 @@ func decodeKey(s string) (*keys.Key, error) {
 	k.Metadata = d.bytes()
 	k.AllowedIPs = d.prefixes()
 	k.Resources = policy.Resources(d.permissions())
+	k.Description = d.string()
 	if d.bad || len(d.s) != 0 {
 		return nil, errCorrupt
 	}

@@ -25,7 +25,7 @@ import (
 // hashes under the same secret. Envelopes are checked before they are decoded, in
 // constant time.
 const (
-	sealFormat  = 5 // 5: records with Resources (4: ChangedBy, Kind, Metadata; 2: DisabledAt, SecretID, AllowedIPs); a record of another format is a miss
+	sealFormat  = 6 // 6: records with Description; 5: with Resources (4: ChangedBy, Kind, Metadata; 2: DisabledAt, SecretID, AllowedIPs); a record of another format is a miss
 	tagSize     = sha256.Size
 	headerSize  = 1 + tagSize + 8
 	deriveLabel = "keycap rediscache record v1"

@@ -23,11 +23,12 @@ const AuditTimeout = 2 * time.Second
 const (
 	maxReasonBytes = 4096
 	maxIPBytes     = 64
+	maxDescription = 500 // characters, as keys.Key.Description
 )
 
 // eventColumns of the events table, in the order of [Auditor.Audit] and
 // [scanEvent].
-const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip, before_resources, after_resources"
+const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip, before_resources, after_resources, before_description, after_description"
 
 // Auditor is a [audit.Log] on a [Store]'s database: it records events
 // in the <prefix>events table (created by [Store.Migrate], migration
@@ -53,7 +54,7 @@ func NewAuditor(s *Store) *Auditor {
 	table := s.prefix + "events"
 	return &Auditor{
 		s:      s,
-		insert: rebind(s.dialect, "INSERT INTO "+table+" ("+eventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		insert: rebind(s.dialect, "INSERT INTO "+table+" ("+eventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		list:   rebind(s.dialect, "SELECT "+eventColumns+" FROM "+table+" WHERE owner_id = ? ORDER BY id DESC LIMIT ?"),
 		prune:  rebind(s.dialect, "DELETE FROM "+table+" WHERE time < "+timePlaceholder(s.dialect)),
 	}
@@ -95,28 +96,37 @@ func (a *Auditor) Audit(ctx context.Context, e audit.Event) {
 }
 
 func (a *Auditor) audit(ctx context.Context, e audit.Event) error {
-	before, err := permissionsArg(e.Before)
-	if err != nil {
-		return err
-	}
-	after, err := permissionsArg(e.After)
-	if err != nil {
-		return err
-	}
-	beforeRes, err := permissionsArg(policy.Permissions(e.BeforeResources))
-	if err != nil {
-		return err
-	}
-	afterRes, err := permissionsArg(policy.Permissions(e.AfterResources))
+	args, err := a.args(e)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), AuditTimeout)
 	defer cancel()
-	_, err = a.s.db.ExecContext(ctx, a.insert,
-		string(e.Type), a.s.timeArg(e.Time), text(e.Actor.String(), -1), e.OwnerID, e.KeyID,
-		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes), beforeRes, afterRes)
+	_, err = a.s.db.ExecContext(ctx, a.insert, args...)
 	return a.s.wrapOther(ctx, "audit", err)
+}
+
+// args returns e's column values in the order of [eventColumns].
+func (a *Auditor) args(e audit.Event) ([]any, error) {
+	before, err := permissionsArg(e.Before)
+	if err != nil {
+		return nil, err
+	}
+	after, err := permissionsArg(e.After)
+	if err != nil {
+		return nil, err
+	}
+	beforeRes, err := permissionsArg(policy.Permissions(e.BeforeResources))
+	if err != nil {
+		return nil, err
+	}
+	afterRes, err := permissionsArg(policy.Permissions(e.AfterResources))
+	if err != nil {
+		return nil, err
+	}
+	return []any{string(e.Type), a.s.timeArg(e.Time), text(e.Actor.String(), -1), e.OwnerID, e.KeyID,
+		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes), beforeRes, afterRes,
+		characters(text(e.BeforeDescription, -1), maxDescription), characters(text(e.AfterDescription, -1), maxDescription)}, nil
 }
 
 // Events implements [audit.Log]: up to limit of owner's events, newest
@@ -155,7 +165,8 @@ func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (audit.Event, e
 		before, after       sql.NullString
 		beforeRes, afterRes sql.NullString
 	)
-	err := row.Scan(&typ, a.s.timeDest(&e.Time), &actor, &e.OwnerID, &e.KeyID, &before, &after, &e.Reason, &e.IP, &beforeRes, &afterRes)
+	err := row.Scan(&typ, a.s.timeDest(&e.Time), &actor, &e.OwnerID, &e.KeyID, &before, &after, &e.Reason, &e.IP, &beforeRes, &afterRes,
+		&e.BeforeDescription, &e.AfterDescription)
 	if err != nil {
 		return e, err
 	}
@@ -202,6 +213,17 @@ func text(s string, limit int) string {
 		limit--
 	}
 	return s[:limit]
+}
+
+// characters cuts s to at most limit characters.
+func characters(s string, limit int) string {
+	for i := range s {
+		if limit == 0 {
+			return s[:i]
+		}
+		limit--
+	}
+	return s
 }
 
 // maxEvents is the most events one call to Events lists.

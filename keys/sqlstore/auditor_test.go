@@ -313,11 +313,11 @@ func TestMigrateUpgrades(t *testing.T) {
 			require.NoError(t, s.Create(t.Context(), k, 0))
 			// Without the events table and its records, as a database from before
 			// 0002 (with the columns of 0003 and 0005, which do not need it; 0004
-			// adds columns to the events table, so it is not recorded either,
-			// and its column of the keys table is there already).
+			// and 0008 add columns to the events table, so they are not recorded
+			// either, and their columns of the keys table are there already).
 			_, err := db.ExecContext(t.Context(), "DROP TABLE "+s.TablePrefix()+"events")
 			require.NoError(t, err)
-			_, err = db.ExecContext(t.Context(), "DELETE FROM "+s.TablePrefix()+"schema_migrations WHERE version IN (2, 4)")
+			_, err = db.ExecContext(t.Context(), "DELETE FROM "+s.TablePrefix()+"schema_migrations WHERE version IN (2, 4, 8)")
 			require.NoError(t, err)
 
 			for range 2 {

@@ -115,6 +115,9 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 	if c.Name != nil {
 		set("name", *c.Name)
 	}
+	if c.Description != nil {
+		set("description", *c.Description)
+	}
 	if c.Permissions != nil {
 		p, err := permissionsJSON(c.Permissions)
 		if err != nil {

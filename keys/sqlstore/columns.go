@@ -23,6 +23,7 @@ var columns = []string{
 	"remaining", "refill_amount", "refill_interval_ms", "last_refill_at",
 	"version", "generation", "ancestors", "parent_generation", "disabled_at",
 	"secret_id", "allowed_ips", "changed_by", "kind", "metadata", "resources",
+	"description",
 }
 
 // check refuses records the table cannot hold faithfully.
@@ -69,6 +70,7 @@ func (s *Store) args(k *keys.Key) ([]any, error) {
 		remaining, k.RefillAmount, k.RefillInterval.Milliseconds(), s.timeArg(k.LastRefillAt),
 		int64(1), k.Generation, strings.Join(k.Ancestors, " "), k.ParentGeneration, s.timeArg(k.DisabledAt),
 		k.SecretID, allowedIPsText(k.AllowedIPs), k.ChangedBy.String(), k.Kind, string(k.Metadata), resources,
+		k.Description,
 	}, nil
 }
 
@@ -108,6 +110,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 		&remaining, &k.RefillAmount, &intervalMS, s.timeDest(&k.LastRefillAt),
 		&k.Version, &k.Generation, &ancestors, &k.ParentGeneration, s.timeDest(&k.DisabledAt),
 		&k.SecretID, &allowedIPs, &changedBy, &k.Kind, &metadata, &resources,
+		&k.Description,
 	)
 	if err != nil {
 		return nil, err

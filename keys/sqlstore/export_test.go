@@ -96,3 +96,21 @@ func (a *Auditor) AuditRaw(ctx context.Context, owner, keyID, actor string, at t
 	_, err := a.s.db.ExecContext(ctx, insert, string(audit.Updated), a.s.timeArg(at), actor, owner, keyID, nil, nil, "", "")
 	return err
 }
+
+// PruneQueries are the statements PruneKeys runs (see pruneQueries).
+func (s *Store) PruneQueries(revokedBefore, expiredBefore time.Time, limit int) (string, []any, string, []any) {
+	return s.pruneQueries(revokedBefore, expiredBefore, limit)
+}
+
+// AuditTx records e in tx, as Audit does outside one.
+func (a *Auditor) AuditTx(ctx context.Context, tx *sql.Tx, e audit.Event) error {
+	args, err := a.args(e)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, a.insert, args...)
+	return err
+}
+
+// PruneQuery is the statement Prune runs.
+func (a *Auditor) PruneQuery() string { return a.prune }

@@ -15,15 +15,12 @@ import (
 // it deletes), and on MySQL in a transaction that locks the rows it
 // selects (SELECT … FOR UPDATE) and deletes exactly those.
 func (s *Store) PruneKeys(ctx context.Context, revokedBefore, expiredBefore time.Time, limit int) ([]*keys.Key, error) {
-	cond, args := s.pruneCondition(revokedBefore, expiredBefore)
-	if cond == "" || limit <= 0 {
+	q, qArgs, pick, pickArgs := s.pruneQueries(revokedBefore, expiredBefore, limit)
+	if q == "" {
 		return nil, nil
 	}
-	pick := "SELECT id, owner_id FROM " + s.table + " WHERE " + cond + " ORDER BY id LIMIT ?"
-	pickArgs := append(append([]any{}, args...), limit)
 	if s.dialect != MySQL {
-		q := rebind(s.dialect, "DELETE FROM "+s.table+" WHERE id IN (SELECT id FROM ("+pick+") AS dead) AND ("+cond+") RETURNING id, owner_id")
-		rows, err := s.db.QueryContext(ctx, q, append(pickArgs, args...)...)
+		rows, err := s.db.QueryContext(ctx, q, qArgs...)
 		if err != nil {
 			return nil, s.wrapOther(ctx, "prune keys", err)
 		}
@@ -54,6 +51,23 @@ func (s *Store) PruneKeys(ctx context.Context, revokedBefore, expiredBefore time
 		return nil, err
 	}
 	return ids, nil
+}
+
+// pruneQueries returns the statement PruneKeys runs on SQLite and
+// Postgres (a DELETE … RETURNING) and the SELECT … FOR UPDATE it runs
+// first on MySQL (without FOR UPDATE), each with its arguments; "" when
+// there is nothing to prune. Each rule is a range of one indexed column
+// (revoked_at, expires_at: migration 0006), so the dead rows are found
+// through the indexes, never by a scan of the table (TestPrunePlans).
+func (s *Store) pruneQueries(revokedBefore, expiredBefore time.Time, limit int) (q string, qArgs []any, pick string, pickArgs []any) {
+	cond, args := s.pruneCondition(revokedBefore, expiredBefore)
+	if cond == "" || limit <= 0 {
+		return "", nil, "", nil
+	}
+	pick = "SELECT id, owner_id FROM " + s.table + " WHERE " + cond + " ORDER BY id LIMIT ?"
+	pickArgs = append(append([]any{}, args...), limit)
+	q = rebind(s.dialect, "DELETE FROM "+s.table+" WHERE id IN (SELECT id FROM ("+pick+") AS dead) AND ("+cond+") RETURNING id, owner_id")
+	return q, append(append([]any{}, pickArgs...), args...), rebind(s.dialect, pick), pickArgs
 }
 
 // pruneCondition is the WHERE clause of a dead row and its arguments; ""

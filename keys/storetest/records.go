@@ -48,6 +48,7 @@ func fullKey(t *testing.T) *keys.Key {
 	k.LastRefillAt = t0.Add(4 * time.Second)
 	k.ChangedBy = audit.User("member ü:1")
 	k.Kind = "test"
+	k.Description = "runs the nightly backup ü 👩‍💻\nowned by ops"
 	k.Metadata = json.RawMessage(`{"customer":"cus_ü\u0000","env":"staging","n":1.50,"tags":["a",{"b":null}]}`)
 	return k
 }

@@ -85,7 +85,11 @@ import (
 //     when a key of the owner mints them (its own slot counts);
 //   - 60 moves of a key to the newest server secret, each racing the
 //     key's revocation, rotation or rename: none undone, and the record's
-//     hash always under the secret its SecretID names.
+//     hash always under the secret its SecretID names;
+//   - 60 changes of a key's description each racing a rename, half of
+//     them decided on the same version: exactly one of those lands (the
+//     other answers [keys.ErrConflict] having written nothing), the others
+//     both land, and none is undone.
 //
 // Server secrets and allow-lists: CountBySecret counts live records by
 // SecretID exactly (revoked and expired ones left out, at now); through a
@@ -178,6 +182,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"OrgKeys", testOrgKeys},
 		{"RaceOrgKeyLimit", testRaceOrgKeyLimit},
 		{"RaceMetadata", testRaceMetadata},
+		{"RaceDescription", testRaceDescription},
 		{"Resources", testResources},
 		{"ResourcesDelegation", testResourcesDelegation},
 		{"ResourcesProperty", testResourcesProperty},

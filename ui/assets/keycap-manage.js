@@ -6,7 +6,7 @@
 
   var kc = window.keycap;
   if (!kc) { return; } // no page here
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) { return document.getElementById(kc.prefixed(id)); }; // ids start with "kc-" (keycap.js)
   var el = kc.el;
   var grantable = null; // the last GET /grantable answer
   var editing = null;   // the key the edit dialog changes
@@ -63,7 +63,7 @@
     var name = $('key-template').value;
     var t = (grantable && grantable.templates || []).filter(function (x) { return x.name === name; })[0];
     if (!t) { return; }
-    document.querySelectorAll('#picker-body input[name=permission]').forEach(function (box) {
+    document.querySelectorAll('#kc-picker-body input[name=permission]').forEach(function (box) {
       var parts = box.value.split(':');
       box.checked = (t.permissions[parts[0]] || []).indexOf(parts[1]) >= 0;
     });
@@ -93,19 +93,42 @@
       if (!(seconds > 0)) { return 'Pick a date in the future for the key to expire on.'; }
       body.expires_in = seconds;
     }
+    var description = $('key-description').value.trim();
+    if (description) { body.description = description; }
     var quota = $('key-quota').value.trim();
     if (quota) {
       if (!/^[1-9][0-9]*$/.test(quota)) { return 'The request quota is a whole number of requests, at least 1; leave it empty for no quota.'; }
       body.remaining = Number(quota);
     }
+    var refill = $('key-refill-amount').value.trim();
+    var every = $('key-refill-interval').value;
+    if (refill || every) {
+      if (!refill) { return 'Say how many requests the quota refills to, or choose “' + $('key-refill-interval').options[0].text + '”.'; }
+      if (!/^[1-9][0-9]*$/.test(refill)) { return 'The quota refill is a whole number of requests, at least 1; leave it empty for no refill.'; }
+      if (!every) { return 'Choose how often the quota refills to ' + refill + ' requests, or leave the refill empty.'; }
+      if (!quota) { return 'A refill needs a request quota: say how many requests the key may make until the first refill.'; }
+      body.refill_amount = Number(refill);
+      body.refill_interval_seconds = Number(every);
+    }
     return '';
   };
+
+  // refillText says how a key's quota refills: "back to 50 requests every
+  // hour", or '' when it does not.
+  function refillText(k) {
+    if (!k.refill_amount || !k.refill_interval_seconds) { return ''; }
+    var every = k.refill_interval_seconds === 3600 ? 'hour' : k.refill_interval_seconds === 86400 ? 'day'
+      : k.refill_interval_seconds === 604800 ? 'week' : kc.duration(k.refill_interval_seconds);
+    return 'back to ' + k.refill_amount + (k.refill_amount === 1 ? ' request' : ' requests') + ' every ' + every;
+  }
 
   // --- the key list: quota, edit, details, off and on ---------------------
 
   kc.hooks.rowNotes = function (k, note) {
     if (k.remaining === undefined || k.remaining === null) { return null; }
     var text = k.remaining === 0 ? 'quota spent: requests are refused' : k.remaining + ' requests left';
+    var refill = refillText(k);
+    if (refill) { text += ' (refills ' + refill + ')'; }
     return note([document.createTextNode(text)], k.remaining === 0 ? 'warn quota' : 'muted quota');
   };
 
@@ -148,6 +171,13 @@
     editDialog.dataset.back = '[data-edit="' + k.id + '"]';
     $('edit-title-name').textContent = k.name;
     $('edit-name').value = k.name;
+    $('edit-description').value = k.description || '';
+    // The API sets a quota when a key is created, not later: say so rather
+    // than offer a field that would be refused.
+    var hasQuota = k.remaining !== undefined && k.remaining !== null;
+    $('edit-quota').hidden = !hasQuota;
+    $('edit-quota').textContent = hasQuota ? 'Request quota: ' + k.remaining + ' left' + (refillText(k) ? ', refilling ' + refillText(k) : '') +
+      '. A quota is set when a key is created; for another one, create a new key and revoke this one.' : '';
     $('edit-expiry').value = '';
     kc.hideError($('edit-error'));
     var body = $('edit-perms');
@@ -165,7 +195,7 @@
           [input, document.createTextNode(' ' + action)])]);
         if (!allowed) {
           input.disabled = true;
-          input.setAttribute('aria-describedby', id + '-reason');
+          input.setAttribute('aria-describedby', kc.prefixed(id + '-reason'));
           item.append(el('span', { id: id + '-reason', class: 'reason', text: kc.capSource + ' can’t grant this' }));
         }
         group.append(item);
@@ -187,6 +217,8 @@
       return;
     }
     if (name !== k.name) { change.name = name; }
+    var description = $('edit-description').value.trim();
+    if (description !== (k.description || '')) { change.description = description; }
     var perms = permsOf(editDialog.querySelectorAll('input[name=permission]:checked'));
     if (Object.keys(perms).length === 0) {
       kc.showError($('edit-error'), 'Keep at least one permission, or revoke the key instead.');
@@ -227,13 +259,18 @@
     $('detail-name').textContent = k.name;
     var list = el('dl', { class: 'details', id: 'detail-list' });
     row(list, 'Status', k.status + (k.revoked_reason ? ': ' + k.revoked_reason : ''));
+    row(list, 'Description', k.description ? el('span', { class: 'description', id: 'detail-description', text: k.description }) : 'none');
     row(list, 'Key', el('code', { text: k.hint }));
     row(list, 'Permissions', kc.describe(k.permissions));
-    row(list, 'Used from', (k.allowed_ips || []).length ? k.allowed_ips.join(', ') : 'anywhere');
-    row(list, 'Requests left', k.remaining === undefined || k.remaining === null ? 'no quota' : String(k.remaining));
+    row(list, 'May be used from', (k.allowed_ips || []).length ? k.allowed_ips.join(', ') : 'anywhere');
+    var quota = k.remaining === undefined || k.remaining === null;
+    row(list, 'Requests left', quota ? 'no quota' : String(k.remaining));
+    row(list, 'Quota refill', quota ? null : refillText(k) ? refillText(k) + (k.last_refill_at ? '; last refilled ' + stamp(k.last_refill_at) : '; not refilled yet') : 'none');
     row(list, 'Created', stamp(k.created_at));
-    row(list, 'Created by', k.created_by_kind === 'key' ? 'the key ' + (keyName(k.created_by) || k.created_by) : k.created_by);
+    row(list, 'Created by', k.created_by_kind === 'key' ? 'the key ' + (keyName(k.created_by.slice(4)) || k.created_by.slice(4)) : k.created_by);
+    row(list, 'Parent key', k.parent_id ? (keyName(k.parent_id) ? keyName(k.parent_id) + ' (' + k.parent_id + ')' : k.parent_id) : 'none: created by a person');
     row(list, 'Last used', k.last_used_at ? stamp(k.last_used_at) : 'never');
+    row(list, 'Last used from', k.last_used_ip || (k.last_used_at ? 'unknown' : null));
     row(list, 'Expires', k.expires_at ? stamp(k.expires_at) : 'never');
     if (k.revoked_at) { row(list, 'Revoked', stamp(k.revoked_at) + (k.revoked_by ? ' by ' + k.revoked_by : '')); }
     $('detail-body').replaceChildren(list);
@@ -274,7 +311,7 @@
 
   $('key-template').addEventListener('change', templateChosen);
   $('key-expiry').addEventListener('change', expiryChosen);
-  document.getElementById('create-form').addEventListener('reset', function () {
+  $('create-form').addEventListener('reset', function () {
     window.setTimeout(expiryChosen, 0);
   });
   $('edit-form').addEventListener('submit', saveEdit);

@@ -10,7 +10,10 @@
   }
   var base = main.dataset.api || '/api-keys'; // where the app mounted the keys API
   var capSource = main.dataset.capSource || 'your account'; // "your role (member)": whose limit the cap is
-  var $ = function (id) { return document.getElementById(id); };
+  // Every id and class the page puts in the document starts with "kc-", so
+  // that the app's own CSS and ids cannot collide with them: $ and el add
+  // the prefix, the script names them without it.
+  var $ = function (id) { return document.getElementById(prefixed(id)); };
   var form = $('create-form');
   var createError = $('create-error');
   var pageError = $('page-error');
@@ -88,16 +91,61 @@
     return /[.!?]$/.test(s) ? s : s + '.';
   }
 
+  function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
+
+  // duration says a number of seconds as people count time: "90 days",
+  // "36 hours", "5 minutes". Days are whole days (a date picked 200 days
+  // ahead, at the end of that day, is "200 days").
   function duration(seconds) {
+    seconds = Math.max(0, Number(seconds) || 0);
     var days = seconds / 86400;
-    if (days >= 1 && days === Math.floor(days)) { return days + (days === 1 ? ' day' : ' days'); }
-    var hours = Math.round(seconds / 3600);
-    return hours + (hours === 1 ? ' hour' : ' hours');
+    if (days >= 2 || days === 1) { return plural(Math.floor(days), 'day'); }
+    if (seconds >= 3600) { return plural(Math.round(seconds / 3600), 'hour'); }
+    if (seconds >= 60) { return plural(Math.round(seconds / 60), 'minute'); }
+    return plural(Math.round(seconds), 'second');
+  }
+
+  // goDuration reads a duration as Go writes it ("2160h0m0s", "1h30m",
+  // "45s", "500ms") in seconds, or NaN.
+  function goDuration(text) {
+    var m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(text);
+    if (!m || text === '') { return NaN; }
+    return Number(m[1] || 0) * 3600 + Number(m[2] || 0) * 60 + Number(m[3] || 0);
+  }
+
+  // fieldWords names the API's fields as the page labels them.
+  var fieldWords = {
+    name: 'name', description: 'description', expires_in: 'expiry', remaining: 'request quota',
+    refill_amount: 'quota refill', refill_interval_seconds: 'refill interval', template: 'template',
+    grace_seconds: 'grace period', reason: 'reason', allowed_ips: 'IP ranges', resources: 'records',
+    metadata: 'metadata', kind: 'kind of key', cursor: 'page', limit: 'page size', owner: 'owner'
+  };
+
+  // plainWords rewrites what a server message says in the API's terms:
+  // Go durations ("2160h0m0s": "90 days"), counts of seconds ("at least
+  // 3600 seconds": "at least 1 hour") and field names ("refill_amount":
+  // "quota refill").
+  function plainWords(text) {
+    return String(text || '')
+      .replace(/\b(?:\d+h)?(?:\d+m)?\d+(?:\.\d+)?s\b|\b\d+h(?:\d+m)?\b/g, function (d) {
+        var s = goDuration(d);
+        return isNaN(s) ? d : duration(s);
+      })
+      .replace(/\b(\d+) seconds\b/g, function (all, n) { return Number(n) >= 60 ? duration(Number(n)) : all; })
+      .replace(/\b[a-z]+(?:_[a-z]+)+\b/g, function (f) { return fieldWords[f] || f.replace(/_/g, ' '); });
   }
 
   // humanize turns a keycap error into sentences a person understands.
   function humanize(e) {
     var d = e.details || {};
+    // A refusal naming a field says it as the page labels it: "set remaining
+    // too" is "set request quota too".
+    var said = function (text) {
+      var f = d.field && fieldWords[d.field];
+      text = String(text || '');
+      if (f) { text = text.split('"' + d.field + '"').join(f).replace(new RegExp('\\b' + d.field + '\\b', 'g'), f); }
+      return plainWords(text);
+    };
     switch (e.code) {
       case 'PERMISSIONS_EXCEED_MAXIMUM':
         if (d.records) {
@@ -109,23 +157,25 @@
           ', because ' + capSource + ' doesn’t have that permission. ' +
           'You may grant at most: ' + describe(d.maximum) + '.';
       case 'INVALID_PERMISSIONS':
-        return 'Those permissions are not valid' + (d.path ? ' (at ' + d.path + ')' : '') + ': ' + sentence(d.reason || e.message);
+        return 'Those permissions are not valid: ' + sentence(plainWords(d.reason || e.message));
       case 'LIFETIME_EXCEEDS_MAXIMUM':
-        return 'A key with these permissions may live at most ' + duration(d.maximum_seconds) + '. Pick a shorter expiry.';
+        return (d.requested_seconds ? 'An expiry in ' + duration(d.requested_seconds) : 'A key that never expires') +
+          ' exceeds the maximum of ' + duration(d.maximum_seconds) + ' for a key with these permissions: it may live at most ' +
+          duration(d.maximum_seconds) + '. Pick a shorter expiry.';
       case 'INVALID_FIELD':
         if (d.field === 'allowed_ips') {
           return 'Please check the IP ranges: ' + sentence(String(d.reason || e.message).replace(/^range (\d+) /, function (m, i) {
             return 'the ' + ordinal(Number(i) + 1) + ' range ';
           }));
         }
-        return 'Please check the ' + (d.field || 'form') + ': ' + sentence(d.reason || e.message);
+        return 'Please check the ' + (fieldWords[d.field] || plainWords(d.field) || 'form') + ': ' + sentence(said(d.reason || e.message));
       case 'IP_ALLOW_LIST_REQUIRED':
         return 'A key that may ' + andList(phrases(d.permissions)) + ' must be limited to IP ranges. ' +
           'Add the addresses your script runs from, or leave those permissions out.';
       case 'IP_NOT_ALLOWED':
         return 'This key may not be used from ' + (d.client_ip || 'an unknown address') + '.';
       case 'INVALID_BODY':
-        return 'The request was not accepted: ' + sentence(d.reason || e.message);
+        return 'The request was not accepted: ' + sentence(said(d.reason || e.message));
       case 'UNAUTHENTICATED':
         return 'You are no longer logged in. Reload the page and log in again.';
       case 'CSRF':
@@ -145,7 +195,7 @@
       case 'NETWORK':
         return 'The server could not be reached. Check your connection and try again.';
     }
-    return sentence(e.message) || 'Something went wrong (' + e.code + '). Try again.';
+    return sentence(plainWords(e.message)) || 'Something went wrong (' + e.code + '). Try again.';
   }
 
   function ordinal(n) {
@@ -176,10 +226,20 @@
     el.textContent = '';
   }
 
+  // prefixed adds "kc-" to each space-separated name of names that lacks it.
+  function prefixed(names) {
+    return String(names).split(' ').filter(Boolean).map(function (n) {
+      return n.indexOf('kc-') === 0 ? n : 'kc-' + n;
+    }).join(' ');
+  }
+  var named = { id: true, class: true, for: true, 'aria-describedby': true, 'aria-labelledby': true };
+
+  // el makes an element; its id, class, for and aria id references get
+  // the "kc-" prefix.
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
-      if (k === 'text') { node.textContent = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+      if (k === 'text') { node.textContent = attrs[k]; } else { node.setAttribute(k, named[k] ? prefixed(attrs[k]) : attrs[k]); }
     });
     (children || []).forEach(function (c) { if (c) { node.append(c); } });
     return node;
@@ -205,10 +265,10 @@
         var needsIPs = ((g.allow_list_required || {})[resource] || []).indexOf(action) >= 0;
         if (!allowed) {
           input.disabled = true;
-          input.setAttribute('aria-describedby', id + '-reason');
+          input.setAttribute('aria-describedby', prefixed(id + '-reason'));
           item.append(el('span', { id: id + '-reason', class: 'reason', text: capSource + ' can’t grant this' }));
         } else if (needsIPs) {
-          input.setAttribute('aria-describedby', id + '-ips');
+          input.setAttribute('aria-describedby', prefixed(id + '-ips'));
           item.append(el('span', { id: id + '-ips', class: 'needs-ips', text: 'needs IP ranges' }));
         }
         group.append(item);
@@ -384,7 +444,8 @@
     }
     var actions = buttons.length ? el('div', { class: 'action-buttons' }, buttons) : null;
     return el('tr', { 'data-key-id': k.id, class: 'status-' + k.status }, [
-      el('th', { scope: 'row', 'data-label': 'Name', text: k.name }),
+      el('th', { scope: 'row', 'data-label': 'Name' }, [document.createTextNode(k.name),
+        k.description ? note([document.createTextNode(k.description)], 'muted description') : null]),
       cell('Key', [el('code', { class: 'hint', text: k.hint })]),
       cell('Permissions', [el('span', { text: describe(k.permissions) }), recordsNote(k), usedFrom(k)]),
       cell('Created', [when(k.created_at, '')]),
@@ -455,7 +516,7 @@
         return loadActivity().then(function () { return res; }); // a refusal is audited too
       }
       form.reset();
-      form.querySelectorAll('.record-list input').forEach(function (box) { box.disabled = true; });
+      form.querySelectorAll('.kc-record-list input').forEach(function (box) { box.disabled = true; });
       showNewKey(res.data, $('create-submit'), '');
       announce('Key “' + res.data.name + '” created. Copy it now: it is shown only once.');
       return refresh().then(function () { return res; });
@@ -626,6 +687,22 @@
 
   function stripPrefix(reason) { return String(reason || '').replace(/^keys: /, ''); }
 
+  // refusal says why a change or a new key was refused, from the audited
+  // reason (the error's text): in the page's words, never Go's.
+  function refusal(reason) {
+    var r = stripPrefix(reason);
+    var m = /^requested lifetime (\S+) exceeds the maximum (\S+)$/.exec(r);
+    if (m) {
+      var asked = goDuration(m[1]);
+      return (asked ? 'an expiry in ' + duration(asked) : 'a key that never expires') + ' exceeds the maximum of ' + duration(goDuration(m[2]));
+    }
+    m = /^invalid permissions at [^:]*: (.*)$/.exec(r);
+    if (m) { return 'the permissions were not valid: ' + plainWords(m[1]); }
+    m = /^a key that may (.*) must be limited to IP ranges$/.exec(r);
+    if (m) { return 'a key that may ' + andList(m[1].split(' ').map(function (p) { return p.split(':').reverse().join(' '); })) + ' must be limited to IP ranges'; }
+    return plainWords(r.replace(/^delegation: /, ''));
+  }
+
   // eventText says what an audit event means, in a sentence.
   function eventText(e) {
     var key = keyLabel(e.key_id);
@@ -634,9 +711,11 @@
       case 'created':
         return actor + ' created ' + key + ', allowed to ' + (andList(phrases(e.after)) || 'do nothing') + '.';
       case 'updated':
-        return same(e.before, e.after) ? actor + ' changed ' + key + '.'
+        var described = e.before_description !== e.after_description ? (e.after_description
+          ? ' Its description is now “' + e.after_description + '”.' : ' Its description was removed.') : '';
+        return (same(e.before, e.after) ? actor + ' changed ' + key + '.'
           : actor + ' changed ' + key + ': it may now ' + (andList(phrases(e.after)) || 'do nothing') +
-            ' (before: ' + (andList(phrases(e.before)) || 'nothing') + ').';
+            ' (before: ' + (andList(phrases(e.before)) || 'nothing') + ').') + described;
       case 'rotated':
         return actor + ' rotated ' + key + ': it has a new secret' +
           (same(e.before, e.after) ? '' : ' and may now ' + (andList(phrases(e.after)) || 'do nothing')) + '.';
@@ -653,7 +732,7 @@
         if (e.after && Object.keys(e.after).length) {
           return 'Refused ' + what + ': asked for ' + names(e.after) + ', which ' + capSource + ' can’t grant.';
         }
-        return 'Refused ' + what + ': ' + sentence(stripPrefix(e.reason));
+        return 'Refused ' + what + ': ' + sentence(refusal(e.reason));
       case 'verification_denied':
         return 'A request with ' + key + ' was refused: ' + denial(e.reason) + (e.ip ? ' (from ' + e.ip + ').' : '.');
     }
@@ -860,8 +939,8 @@
 
   window.keycap = { createKey: createKey, loadKeys: loadKeys, loadActivity: loadActivity, humanize: humanize, describe: describe, eventText: eventText,
     // for keycap-manage.js
-    hooks: hooks, api: api, el: el, announce: announce, showError: showError, hideError: hideError, refresh: refresh,
-    when: when, fromNow: fromNow, phrases: phrases, andList: andList, byRank: byRank, base: base, capSource: capSource,
+    hooks: hooks, api: api, el: el, prefixed: prefixed, announce: announce, showError: showError, hideError: hideError, refresh: refresh,
+    when: when, fromNow: fromNow, phrases: phrases, duration: duration, plainWords: plainWords, andList: andList, byRank: byRank, base: base, capSource: capSource,
     keys: function () { return loaded; }, focusBack: function (to, fallback) { returnFocusTo = to; focusBack(fallback); } };
   Promise.all([loadGrantable(), refresh()]).then(function () { main.dataset.ready = 'true'; });
 })();

@@ -1,0 +1,11 @@
+-- Version 8 for PostgreSQL: each key's description (keys.Key.Description),
+-- the description before and after a change in the events table, and an
+-- index of events by time for Auditor.Prune. Existing keys and events have
+-- none ('').
+ALTER TABLE keycap_keys ADD COLUMN IF NOT EXISTS description TEXT NOT NULL DEFAULT '';          -- at most 500 characters; '': none
+ALTER TABLE keycap_events ADD COLUMN IF NOT EXISTS before_description TEXT NOT NULL DEFAULT ''; -- for an update that changed it
+ALTER TABLE keycap_events ADD COLUMN IF NOT EXISTS after_description TEXT NOT NULL DEFAULT '';  -- for that update, and a creation
+
+-- Auditor.Prune: DELETE ... WHERE time < $1, a range of this index rather
+-- than a scan of every event.
+CREATE INDEX IF NOT EXISTS keycap_events_time ON keycap_events (time);
