@@ -138,6 +138,17 @@ func isRetryable(d Dialect, err error) bool {
 		// snapshot isolation).
 		m := mysqlNumber.FindStringSubmatch(err.Error())
 		return m != nil && (m[1] == "1213" || m[1] == "1020")
+	case SQLite:
+		// SQLITE_BUSY (5, with its extended codes such as BUSY_SNAPSHOT,
+		// 517): a deferred transaction that read and then wants to write
+		// while another connection writes is refused at once, without the
+		// busy handler (SQLite's deadlock avoidance); run from the start, it
+		// takes the write lock in turn.
+		var e interface{ Code() int }
+		if errors.As(err, &e) {
+			return e.Code()&0xff == 5
+		}
+		return strings.Contains(err.Error(), "(SQLITE_BUSY)")
 	}
 	return false
 }

@@ -18,9 +18,13 @@ const txAttempts = 4
 // start: fn must set its variables afresh each time. Database errors are
 // wrapped as [Store.wrap] does, for op.
 func (s *Store) inTx(ctx context.Context, op string, opts *sql.TxOptions, fn func(tx *sql.Tx) (commit bool, err error)) error {
+	attempts := txAttempts
+	if s.dialect == SQLite {
+		attempts *= 3 // BUSY on a lock upgrade comes at once, without waiting: try more often
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.tryTx(ctx, opts, fn)
-		if err == nil || attempt == txAttempts || !isRetryable(s.dialect, err) || ctx.Err() != nil {
+		if err == nil || attempt == attempts || !isRetryable(s.dialect, err) || ctx.Err() != nil {
 			return s.wrap(ctx, op, err)
 		}
 		select {
