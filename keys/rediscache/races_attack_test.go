@@ -36,7 +36,7 @@ func overPostgres(t *testing.T) func(t *testing.T) keys.Store {
 	if err := db.PingContext(ctx); err != nil {
 		testenv.Unavailable(t, "Postgres", strings.Join(strings.Fields(err.Error()), " "))
 	}
-	db.SetMaxOpenConns(20)
+	db.SetMaxOpenConns(8) // other packages' tests share the server's connection limit (100)
 	return func(t *testing.T) keys.Store {
 		prefix := "kt" + strings.ToLower(rand.Text()[:10]) + "_"
 		pg, err := sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: prefix})
