@@ -93,7 +93,7 @@ func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 		return nil, err
 	}
 	actor := actorFor(u.Actor, u.Caller, u.Owner) // after checkManager: Caller.Key may be nil
-	quota := false // the change written sets the quota
+	quota := false                                // the change written sets the quota
 	before, after, err := m.change(ctx, u.Ref, actor, func(k *Key, now time.Time) (Change, error) {
 		// Every refusal comes after the read: a key out of reach is
 		// [ErrNotFound] whatever the request would do to it.

@@ -110,13 +110,17 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 		{"quota lowered", nil, keys.Change{Remaining: ptr[int64](10)}, func(k *keys.Key) { k.Remaining = ptr[int64](10) }},
 		{"quota lowered to 0", nil, keys.Change{Remaining: ptr[int64](0)}, func(k *keys.Key) { k.Remaining = ptr[int64](0) }},
 		{"a lowering above what is stored keeps what is stored", nil, keys.Change{Remaining: ptr[int64](50)}, func(*keys.Key) {}},
-		{"a lowering of a key without a quota sets it", func(k *keys.Key) { k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = nil, 0, 0, time.Time{} },
+		{"a lowering of a key without a quota sets it", func(k *keys.Key) {
+			k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = nil, 0, 0, time.Time{}
+		},
 			keys.Change{Remaining: ptr[int64](7)}, func(k *keys.Key) { k.Remaining = ptr[int64](7) }},
 		{"quota set exactly: raised", nil, keys.Change{Remaining: ptr[int64](500), RemainingExact: true}, func(k *keys.Key) { k.Remaining = ptr[int64](500) }},
 		{"quota set exactly on a key without one", func(k *keys.Key) { k.Remaining = nil }, keys.Change{Remaining: ptr[int64](3), RemainingExact: true},
 			func(k *keys.Key) { k.Remaining = ptr[int64](3) }},
 		{"quota removed", nil, keys.Change{RemoveQuota: true, Remaining: ptr[int64](1), Refill: &keys.Quota{RefillAmount: 1, RefillInterval: time.Hour}},
-			func(k *keys.Key) { k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = nil, 0, 0, time.Time{} }},
+			func(k *keys.Key) {
+				k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = nil, 0, 0, time.Time{}
+			}},
 		// MySQL assigns left to right with the values already assigned: a
 		// store that set refill_amount before comparing it would keep the clock.
 		{"a changed refill restarts the refill clock", nil, keys.Change{Refill: &keys.Quota{RefillAmount: 200, RefillInterval: 2 * time.Hour}},
