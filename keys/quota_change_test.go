@@ -38,10 +38,14 @@ func TestQuotaChangeRefusals(t *testing.T) {
 		err    error // instead of a field error
 	}{
 		{"a raise under the policy's quota", true, &keys.Quota{Remaining: 40, RefillAmount: 50, RefillInterval: 2 * time.Hour},
-			func(s setup) keys.UpdateRequest { return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Remaining: ptr[int64](41)} },
+			func(s setup) keys.UpdateRequest {
+				return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Remaining: ptr[int64](41)}
+			},
 			"remaining", "a quota can only be lowered: this key has 40 left; it refills to 50 every 7200 seconds", nil},
 		{"a removal under the policy's quota", true, nil,
-			func(s setup) keys.UpdateRequest { return keys.UpdateRequest{Ref: ref("bob", s.k.ID), RemoveQuota: true} },
+			func(s setup) keys.UpdateRequest {
+				return keys.UpdateRequest{Ref: ref("bob", s.k.ID), RemoveQuota: true}
+			},
 			"remaining", "this app's keys have a quota: it can be lowered, not removed; this key has 100 left; it refills to 100 every 3600 seconds", nil},
 		{"a refill beyond the policy's amount", true, nil,
 			func(s setup) keys.UpdateRequest {
@@ -72,7 +76,9 @@ func TestQuotaChangeRefusals(t *testing.T) {
 				return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Refill: &keys.Quota{RefillAmount: 5, RefillInterval: time.Hour}}
 			}, "remaining", "a refill needs a quota: set remaining too", nil},
 		{"a negative remaining", false, nil,
-			func(s setup) keys.UpdateRequest { return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Remaining: ptr[int64](-1)} },
+			func(s setup) keys.UpdateRequest {
+				return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Remaining: ptr[int64](-1)}
+			},
 			"remaining", "at least 0 requests", nil},
 		{"half a refill", false, &keys.Quota{Remaining: 5},
 			func(s setup) keys.UpdateRequest {
