@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -184,4 +185,30 @@ func TestAttackOffboardingEndless(t *testing.T) {
 	assert.Empty(t, out.String(), "no report of success")
 	assert.Equal(t, offboardRounds, made)
 	assert.Len(t, w.liveOf(t, "alice"), 1, "the last one, made after the last round")
+}
+
+// keys show says everything the record holds that an operator needs at
+// offboarding or in an incident: the description (a multi-line one on
+// one line), the quota's refill and its last refill, in the table and in
+// -json; before, the description was in -json only and the refill nowhere.
+func TestAttackShowWholeRecord(t *testing.T) {
+	w := newWorld(t, "sqlite://"+t.TempDir()+"/app.db", "")
+	k, _, err := w.app.Create(context.Background(), keys.CreateRequest{Owner: "alice", Name: "nightly",
+		Description: "runs the backup\nasks Ops first", Permissions: map[string][]string{"files": {"read"}},
+		Quota: &keys.Quota{Remaining: 50, RefillAmount: 100, RefillInterval: time.Hour}})
+	require.NoError(t, err)
+	out, _, code := w.cli(t, "", "keys", "show", k.ID)
+	require.Equal(t, exitOK, code, out)
+	assert.Regexp(t, `(?m)^description\s+runs the backup asks Ops first$`, out)
+	assert.Regexp(t, `(?m)^remaining\s+50$`, out)
+	assert.Regexp(t, `(?m)^refill\s+to 100 every 1h0m0s$`, out)
+
+	out, _, code = w.cli(t, "", "-json", "keys", "show", k.ID)
+	require.Equal(t, exitOK, code, out)
+	var j map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &j), out)
+	assert.Equal(t, "runs the backup\nasks Ops first", j["description"])
+	assert.Equal(t, 100.0, j["refill_amount"])
+	assert.Equal(t, 3600.0, j["refill_interval_seconds"])
+	assert.NotContains(t, j, "last_refill_at", "not refilled yet")
 }
