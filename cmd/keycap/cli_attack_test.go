@@ -212,3 +212,27 @@ func TestAttackShowWholeRecord(t *testing.T) {
 	assert.Equal(t, 3600.0, j["refill_interval_seconds"])
 	assert.NotContains(t, j, "last_refill_at", "not refilled yet")
 }
+
+// A key on the command line is in the shell's history and in every
+// local user's `ps` while the command runs: `verify -` reads it from
+// stdin instead (one line, trimmed), with the same verdict.
+func TestAttackVerifyFromStdin(t *testing.T) {
+	w := newWorld(t, "sqlite://"+t.TempDir()+"/app.db", "")
+	k, token := w.create(t, "alice", "ci", 0)
+	out, errOut, code := w.cli(t, token+"\n", "-json", "verify", "-")
+	require.Equal(t, exitOK, code, errOut)
+	var v struct {
+		Valid bool `json:"valid"`
+		Key   struct {
+			ID string `json:"id"`
+		} `json:"key"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &v), out)
+	assert.True(t, v.Valid)
+	assert.Equal(t, k.ID, v.Key.ID)
+	_, _, code = w.cli(t, token[:len(token)-1]+"x\n", "verify", "-")
+	assert.Equal(t, exitRefused, code, "a wrong key read from stdin is refused like one given as an argument")
+	_, errOut, code = w.cli(t, "", "verify", "-")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "no key on stdin")
+}
