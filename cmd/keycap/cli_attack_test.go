@@ -236,3 +236,32 @@ func TestAttackVerifyFromStdin(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "no key on stdin")
 }
+
+// Held: a description of 500 four-byte characters (2,000 bytes) is kept
+// whole on every database, in the record and in the audit's
+// after_description; 501 is refused and nothing is written.
+func TestAttackDescriptionBoundary(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			w := open(t)
+			ctx := context.Background()
+			full := strings.Repeat("😀", 500)
+			k, _, err := w.app.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "emoji", Description: full,
+				Permissions: map[string][]string{"files": {"read"}}})
+			require.NoError(t, err)
+			assert.Equal(t, full, w.get(t, k.ID).Description)
+			events, err := sqlstore.NewAuditor(w.store).Events(ctx, "alice", 1)
+			require.NoError(t, err)
+			require.Len(t, events, 1)
+			assert.Equal(t, full, events[0].AfterDescription)
+			_, _, err = w.app.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "too long", Description: full + "😀",
+				Permissions: map[string][]string{"files": {"read"}}})
+			var fe *keys.FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, "description", fe.Field)
+			list, err := ownerKeys(ctx, w.store, "alice")
+			require.NoError(t, err)
+			assert.Len(t, list, 1, "nothing written for the refusal")
+		})
+	}
+}
