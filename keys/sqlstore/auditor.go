@@ -28,7 +28,7 @@ const (
 
 // eventColumns of the events table, in the order of [Auditor.Audit] and
 // [scanEvent].
-const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip, before_resources, after_resources, before_description, after_description"
+const eventColumns = "type, time, actor, owner_id, key_id, before_permissions, after_permissions, reason, ip, before_resources, after_resources, before_description, after_description, before_quota, after_quota"
 
 // Auditor is a [audit.Log] on a [Store]'s database: it records events
 // in the <prefix>events table (created by [Store.Migrate], migration
@@ -54,7 +54,7 @@ func NewAuditor(s *Store) *Auditor {
 	table := s.prefix + "events"
 	return &Auditor{
 		s:      s,
-		insert: rebind(s.dialect, "INSERT INTO "+table+" ("+eventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+		insert: rebind(s.dialect, "INSERT INTO "+table+" ("+eventColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
 		list:   rebind(s.dialect, "SELECT "+eventColumns+" FROM "+table+" WHERE owner_id = ? ORDER BY id DESC LIMIT ?"),
 		prune:  rebind(s.dialect, "DELETE FROM "+table+" WHERE time < "+timePlaceholder(s.dialect)),
 	}
@@ -126,7 +126,8 @@ func (a *Auditor) args(e audit.Event) ([]any, error) {
 	}
 	return []any{string(e.Type), a.s.timeArg(e.Time), text(e.Actor.String(), -1), e.OwnerID, e.KeyID,
 		before, after, text(e.Reason, maxReasonBytes), text(e.IP, maxIPBytes), beforeRes, afterRes,
-		characters(text(e.BeforeDescription, -1), maxDescription), characters(text(e.AfterDescription, -1), maxDescription)}, nil
+		characters(text(e.BeforeDescription, -1), maxDescription), characters(text(e.AfterDescription, -1), maxDescription),
+		quotaArg(e.BeforeQuota), quotaArg(e.AfterQuota)}, nil
 }
 
 // Events implements [audit.Log]: up to limit of owner's events, newest
@@ -164,9 +165,10 @@ func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (audit.Event, e
 		actor               string
 		before, after       sql.NullString
 		beforeRes, afterRes sql.NullString
+		beforeQ, afterQ     sql.NullString
 	)
 	err := row.Scan(&typ, a.s.timeDest(&e.Time), &actor, &e.OwnerID, &e.KeyID, &before, &after, &e.Reason, &e.IP, &beforeRes, &afterRes,
-		&e.BeforeDescription, &e.AfterDescription)
+		&e.BeforeDescription, &e.AfterDescription, &beforeQ, &afterQ)
 	if err != nil {
 		return e, err
 	}
@@ -185,6 +187,12 @@ func (a *Auditor) scanEvent(row interface{ Scan(...any) error }) (audit.Event, e
 				return e, fmt.Errorf("sqlstore: event of key %q: %s: %w", e.KeyID, p.column, err)
 			}
 		}
+	}
+	if e.BeforeQuota, err = quotaOf(beforeQ); err != nil {
+		return e, fmt.Errorf("sqlstore: event of key %q: before_quota: %w", e.KeyID, err)
+	}
+	if e.AfterQuota, err = quotaOf(afterQ); err != nil {
+		return e, fmt.Errorf("sqlstore: event of key %q: after_quota: %w", e.KeyID, err)
 	}
 	return e, nil
 }

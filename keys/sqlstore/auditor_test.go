@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -46,6 +47,14 @@ func TestAuditor(t *testing.T) {
 				{Type: audit.VerificationDenied, Time: base.Add(5 * time.Second), OwnerID: "alice", KeyID: "0123456789abcdef",
 					Before: readWrite, Reason: "key revoked", IP: "2001:db8::1"},
 				{Type: audit.Created, Time: base.Add(6 * time.Second), Actor: audit.User("alice"), OwnerID: "alice", KeyID: "fedcba9876543210", After: policy.Permissions{}},
+				// Quotas (0009): added, lowered with a refill set, removed; nil is none.
+				{Type: audit.Updated, Time: base.Add(7 * time.Second), Actor: audit.User("alice"), OwnerID: "alice", KeyID: "fedcba9876543210",
+					Before: policy.Permissions{}, After: policy.Permissions{}, AfterQuota: &audit.Quota{Remaining: 100}},
+				{Type: audit.Updated, Time: base.Add(8 * time.Second), Actor: audit.Key("0123456789abcdef"), OwnerID: "alice", KeyID: "fedcba9876543210",
+					Before: policy.Permissions{}, After: policy.Permissions{}, BeforeQuota: &audit.Quota{Remaining: 100},
+					AfterQuota: &audit.Quota{Remaining: 0, RefillAmount: 50, RefillInterval: 90 * time.Minute}},
+				{Type: audit.Updated, Time: base.Add(9 * time.Second), Actor: audit.User("alice"), OwnerID: "alice", KeyID: "fedcba9876543210",
+					Before: policy.Permissions{}, After: policy.Permissions{}, BeforeQuota: &audit.Quota{Remaining: 1<<62 + 1, RefillAmount: 1 << 40, RefillInterval: 24 * 365 * time.Hour}},
 			}
 			for i, e := range want {
 				a.Audit(ctx, e)
@@ -64,13 +73,16 @@ func TestAuditor(t *testing.T) {
 				assert.Equal(t, w, e, "event %d, newest first", i)
 			}
 			assert.Equal(t, time.UTC, got[0].Time.Location())
-			assert.Nil(t, got[1].After, "no permissions stay nil")
-			assert.Equal(t, policy.Permissions{}, got[0].After, "empty permissions stay empty")
+			assert.Nil(t, got[4].After, "no permissions stay nil")
+			assert.Equal(t, policy.Permissions{}, got[3].After, "empty permissions stay empty")
+			assert.Nil(t, got[2].BeforeQuota, "no quota before stays nil")
+			assert.Nil(t, got[0].AfterQuota, "no quota after stays nil")
+			assert.Equal(t, &audit.Quota{Remaining: 0, RefillAmount: 50, RefillInterval: 90 * time.Minute}, got[1].AfterQuota, "a spent quota is 0, not none")
 
-			got, err = a.Events(ctx, "alice", 2)
+			got, err = a.Events(ctx, "alice", 5)
 			require.NoError(t, err)
-			require.Len(t, got, 2)
-			assert.Equal(t, audit.VerificationDenied, got[1].Type)
+			require.Len(t, got, 5)
+			assert.Equal(t, audit.VerificationDenied, got[4].Type)
 
 			got, err = a.Events(ctx, "bob", 100)
 			require.NoError(t, err)
@@ -169,6 +181,55 @@ func TestAuditorOverHTTP(t *testing.T) {
 			for _, secret := range []string{k.Key, rotated.Key, keyPart(k.Key), keyPart(rotated.Key),
 				hex.EncodeToString(stored.Hash), string(stored.Hash)} {
 				assert.NotContains(t, dump, secret)
+			}
+		})
+	}
+}
+
+// TestAuditorQuotaOverHTTP: quota changes by PATCH, through the handler on
+// a SQL store with its Auditor, are listed at GET /api-keys/activity with
+// the quota before and after (before_quota, after_quota; left out where
+// the key had or has none), on every dialect.
+func TestAuditorQuotaOverHTTP(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			store := newStore(t, d.open(t), d.dialect)
+			srv := keycaptest.NewApp(t, keycaptest.WithStore(store),
+				keycaptest.WithManager(func(c *keys.Config) { c.Auditor = sqlstore.NewAuditor(store) }),
+				keycaptest.WithMiddleware(func(o *middleware.Options) { o.Activity = sqlstore.NewAuditor(store) }))
+			alice := srv.LogIn(t, "alice")
+			k := alice.CreateKey(t, "/api-keys", "ci", policy.MustParse("files:read"))
+			for _, patch := range []map[string]any{
+				{"remaining": 50},
+				{"remaining": 20, "refill_amount": 100, "refill_interval_seconds": 3600},
+				{"remaining": nil},
+			} {
+				resp := alice.DoJSON(t, "PATCH", "/api-keys/"+k.ID, patch)
+				require.Equal(t, 200, resp.StatusCode, "%v: %s", patch, resp.Body)
+			}
+
+			resp := alice.DoJSON(t, "GET", "/api-keys/activity", nil)
+			require.Equal(t, 200, resp.StatusCode, string(resp.Body))
+			var body struct {
+				Events []struct {
+					Type        string          `json:"type"`
+					BeforeQuota json.RawMessage `json:"before_quota"`
+					AfterQuota  json.RawMessage `json:"after_quota"`
+				} `json:"events"`
+			}
+			resp.JSON(t, &body)
+			require.Len(t, body.Events, 4, string(resp.Body))
+			for i, w := range []struct{ typ, before, after string }{
+				{"updated", `{"remaining":20,"refill_amount":100,"refill_interval_seconds":3600}`, ""},
+				{"updated", `{"remaining":50}`, `{"remaining":20,"refill_amount":100,"refill_interval_seconds":3600}`},
+				{"updated", "", `{"remaining":50}`},
+				{"created", "", ""},
+			} {
+				e := body.Events[i]
+				assert.Equal(t, w.typ, e.Type, "event %d", i)
+				assert.Equal(t, w.before, string(e.BeforeQuota), "event %d: before_quota", i)
+				assert.Equal(t, w.after, string(e.AfterQuota), "event %d: after_quota", i)
 			}
 		})
 	}
@@ -312,12 +373,13 @@ func TestMigrateUpgrades(t *testing.T) {
 			k := testKey(t, "u1")
 			require.NoError(t, s.Create(t.Context(), k, 0))
 			// Without the events table and its records, as a database from before
-			// 0002 (with the columns of 0003 and 0005, which do not need it; 0004
-			// and 0008 add columns to the events table, so they are not recorded
-			// either, and their columns of the keys table are there already).
+			// 0002 (with the columns of 0003 and 0005, which do not need it; 0004,
+			// 0008 and 0009 add columns to the events table, so they are not
+			// recorded either, and their columns of the keys table are there
+			// already).
 			_, err := db.ExecContext(t.Context(), "DROP TABLE "+s.TablePrefix()+"events")
 			require.NoError(t, err)
-			_, err = db.ExecContext(t.Context(), "DELETE FROM "+s.TablePrefix()+"schema_migrations WHERE version IN (2, 4, 8)")
+			_, err = db.ExecContext(t.Context(), "DELETE FROM "+s.TablePrefix()+"schema_migrations WHERE version IN (2, 4, 8, 9)")
 			require.NoError(t, err)
 
 			for range 2 {

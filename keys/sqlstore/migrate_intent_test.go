@@ -199,3 +199,39 @@ func requireEventActors(t *testing.T, a *sqlstore.Auditor, want []audit.Actor) {
 	}
 	assert.Equal(t, want, got, "newest first")
 }
+
+// TestMigrate0009 upgrades an events table at version 8 on every dialect:
+// its events read back with no quota (NULL is none), new events keep
+// theirs, and a quota column that is not a quota is an error naming the
+// key, never a zero quota.
+func TestMigrate0009(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			db := d.open(t)
+			s, a := newStoreAt(t, db, d.dialect, 8)
+			at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+			require.NoError(t, a.AuditRaw(ctx, "alice", "0123456789abcdef", "user:alice", at))
+			require.NoError(t, s.Migrate(ctx))
+			requireVersions(t, db, s, versions(d.dialect)...)
+
+			q := &audit.Quota{Remaining: 20, RefillAmount: 100, RefillInterval: time.Hour}
+			a.Audit(ctx, audit.Event{Type: audit.Updated, Time: at.Add(time.Second), Actor: audit.User("alice"), OwnerID: "alice",
+				KeyID: "0123456789abcdef", BeforeQuota: &audit.Quota{Remaining: 40, RefillAmount: 100, RefillInterval: time.Hour}, AfterQuota: q})
+			events, err := a.Events(ctx, "alice", 10)
+			require.NoError(t, err)
+			require.Len(t, events, 2)
+			assert.Equal(t, q, events[0].AfterQuota)
+			assert.Equal(t, int64(40), events[0].BeforeQuota.Remaining)
+			assert.Nil(t, events[1].BeforeQuota, "an event of before 0009 has no quota")
+			assert.Nil(t, events[1].AfterQuota, "an event of before 0009 has no quota")
+
+			_, err = db.ExecContext(ctx, "UPDATE "+s.TablePrefix()+"events SET after_quota = 'forty'")
+			require.NoError(t, err)
+			_, err = a.Events(ctx, "alice", 10)
+			assert.ErrorContains(t, err, "0123456789abcdef")
+			assert.ErrorContains(t, err, "after_quota")
+		})
+	}
+}

@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/keycaphq/keycap/audit"
 	"github.com/keycaphq/keycap/keys/sqlstore"
 )
 
@@ -137,6 +140,47 @@ func TestMigrationFilesApplyAsIs(t *testing.T) {
 			got, err := s.Get(t.Context(), k.ID)
 			require.NoError(t, err)
 			require.Equal(t, k, got)
+			a := sqlstore.NewAuditor(s)
+			q := &audit.Quota{Remaining: 5, RefillAmount: 10, RefillInterval: time.Minute}
+			a.Audit(t.Context(), audit.Event{Type: audit.Updated, OwnerID: "u1", KeyID: k.ID, AfterQuota: q})
+			events, err := a.Events(t.Context(), "u1", 1)
+			require.NoError(t, err)
+			require.Len(t, events, 1)
+			assert.Equal(t, q, events[0].AfterQuota)
+
+			// The same schema as Migrate makes, column for column.
+			m := newStore(t, db, d.dialect)
+			tables := []string{"keys", "events", "notices", "schema_migrations"}
+			if d.dialect == sqlstore.MySQL {
+				tables = append(tables, "key_owners") // the owners' lock rows of its key limit
+			}
+			for _, table := range tables {
+				assert.Equal(t, columnsOf(t, db, d.dialect, "keycap_"+table), columnsOf(t, db, d.dialect, m.TablePrefix()+table), table)
+			}
 		})
 	}
+}
+
+// columnsOf lists table's columns in order, each with its declared type.
+func columnsOf(t *testing.T, db *sql.DB, d sqlstore.Dialect, table string) []string {
+	t.Helper()
+	query := map[sqlstore.Dialect]string{
+		sqlstore.SQLite: "SELECT name, type FROM pragma_table_info(?) ORDER BY cid",
+		sqlstore.MySQL: "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? " +
+			"ORDER BY ORDINAL_POSITION",
+		sqlstore.Postgres: "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 " +
+			"ORDER BY ordinal_position",
+	}[d]
+	rows, err := db.QueryContext(t.Context(), query, table)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name, typ string
+		require.NoError(t, rows.Scan(&name, &typ))
+		out = append(out, name+" "+typ)
+	}
+	require.NoError(t, rows.Err())
+	require.NotEmpty(t, out, "table %s", table)
+	return out
 }
