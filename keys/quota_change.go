@@ -15,17 +15,19 @@ func (u UpdateRequest) changesQuota() bool {
 // changingQuota adds to c the change of quota u asks of k, or refuses it.
 // Where the policy sets a quota (m.quota, a cap), and for a calling key
 // changing its own, the quota may only go down: a lower Remaining, a
-// refill no larger nor more frequent than the bound's, no removal. The
-// lowering itself is written by the Store as the lesser of the stored
-// count and the new one ([Change].Remaining), never as the count read.
-func (m *Manager) changingQuota(u UpdateRequest, k *Key, c *Change) error {
+// refill no larger nor more frequent than the bound's, no removal. What
+// the key has is what it has at now: RefillAmount when a refill is due
+// (the Store applies it first, see [Store].Change). The lowering itself is
+// written by the Store as the lesser of the stored count and the new one
+// ([Change].Remaining), never as the count read.
+func (m *Manager) changingQuota(u UpdateRequest, k *Key, c *Change, now time.Time) error {
 	if !u.changesQuota() {
 		return nil
 	}
 	if err := checkQuotaRequest(u); err != nil {
 		return err
 	}
-	has, cur := k.Remaining != nil, quotaOf(k)
+	has, cur := k.Remaining != nil, quotaOf(k, now)
 	capped := !m.quota.isZero()
 	self := u.Caller != nil && u.Caller.Key != nil && u.Caller.Key.ID == k.ID
 	lowerOnly := capped || (self && has)
@@ -108,13 +110,32 @@ func refillWithin(q, bound Quota, noRefill string) error {
 	return nil
 }
 
-// quotaOf returns k's quota (Remaining 0 when it has none).
-func quotaOf(k *Key) Quota {
+// quotaOf returns k's quota at now (Remaining 0 when it has none):
+// Remaining is RefillAmount when a refill is due at now.
+func quotaOf(k *Key, now time.Time) Quota {
 	q := Quota{RefillAmount: k.RefillAmount, RefillInterval: k.RefillInterval}
-	if k.Remaining != nil {
+	switch {
+	case k.Remaining == nil:
+	case refillDue(k, now):
+		q.Remaining = k.RefillAmount
+	default:
 		q.Remaining = *k.Remaining
 	}
 	return q
+}
+
+// refillDue reports whether k's refill is due at now, by the rule of
+// [Store].Consume: a refill is set and now is at least LastRefillAt (or
+// CreatedAt when it is zero) + RefillInterval.
+func refillDue(k *Key, now time.Time) bool {
+	if k.RefillInterval <= 0 || k.RefillAmount <= 0 {
+		return false
+	}
+	from := k.LastRefillAt
+	if from.IsZero() {
+		from = k.CreatedAt
+	}
+	return !now.Before(from.Add(k.RefillInterval))
 }
 
 // describe says what a key with quota q has: "this key has 40 left; it

@@ -216,3 +216,42 @@ func TestQuotaChangeAllowed(t *testing.T) {
 		assert.Equal(t, 4, admitted, "the parent's quota bounds its child's requests")
 	})
 }
+
+// TestQuotaChangeRefillDue: under the policy's quota (100 every hour), a
+// key that spent its quota and whose refill is due has 100 as far as a
+// change is concerned: it may be lowered to 50 (not refused as a raise
+// over 0), and then admits 50 requests, not the 100 a refill at its next
+// request would have given; 101 is a raise over those 100.
+func TestQuotaChangeRefillDue(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, func(c *keys.Config) { c.Quota = capQuota })
+	k, token, err := f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "metered", Permissions: policy.MustParse("files:read")})
+	require.NoError(t, err)
+	v := f.verify(t, token)
+	admit := func() (n int) {
+		for range 120 {
+			_, ok, err := f.m.Consume(ctx, v)
+			require.NoError(t, err)
+			if ok {
+				n++
+			}
+		}
+		return n
+	}
+	require.Equal(t, 100, admit())
+	f.clock.Advance(time.Hour) // the refill is due
+
+	_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Remaining: ptr[int64](101)})
+	var fe *keys.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "a quota can only be lowered: this key has 100 left; it refills to 100 every 3600 seconds", fe.Reason)
+	assert.Equal(t, int64(0), *f.record(t, k.ID).Remaining, "nothing written")
+
+	got, err := f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Remaining: ptr[int64](50)})
+	require.NoError(t, err)
+	assert.Equal(t, int64(50), *got.Remaining)
+	assert.Equal(t, f.clock.Now().Truncate(time.Millisecond), got.LastRefillAt.Truncate(time.Millisecond), "the due refill applied by the lowering")
+	assert.Equal(t, 50, admit(), "at most 50 until the next refill")
+	f.clock.Advance(time.Hour)
+	assert.Equal(t, 100, admit(), "then the refill, an interval after the lowering")
+}

@@ -43,7 +43,14 @@ type Store interface {
 	// UpdatedAt and Version (incremented); a lowering of the quota
 	// (c.Remaining without c.RemainingExact) is the lesser of the stored
 	// and the new count, taken in the write itself, so it never undoes a
-	// concurrent Consume. It writes nothing at all when:
+	// concurrent Consume. When c sets Remaining (a lowering or an exact
+	// set) and a refill is due at c.At (the rule of Consume: RefillInterval
+	// and RefillAmount > 0 and c.At at least LastRefillAt, or CreatedAt
+	// when it is zero, + RefillInterval, on the refill as stored before c),
+	// the same write first applies that refill (Remaining = RefillAmount,
+	// LastRefillAt = c.At), then the change of Remaining: a lowering to n
+	// leaves at most n until the next refill, one interval later, never a
+	// refill over it at the next request. It writes nothing at all when:
 	//   - there is no such record: [ErrNotFound];
 	//   - the record is revoked: [ErrAlreadyRevoked] (revocation is terminal,
 	//     whatever the interleaving);
@@ -145,7 +152,8 @@ type Change struct {
 	// new ELSE the least of both), and a key without a quota gets
 	// *Remaining. Consume does not move Version, so a lowering decided on
 	// a read must not write back a count the requests admitted since would
-	// undo. At least 0. nil: unchanged. Ignored with RemoveQuota.
+	// undo. A refill due at At is applied first ([Store].Change). At least
+	// 0. nil: unchanged. Ignored with RemoveQuota.
 	Remaining *int64
 	// RemainingExact makes Remaining an exact set rather than a lowering.
 	RemainingExact bool

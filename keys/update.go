@@ -195,7 +195,7 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 	if c.AllowedIPs, err = m.changingAllowList(k, u, perms); err != nil {
 		return c, err
 	}
-	return c, m.changingQuota(u, k, &c)
+	return c, m.changingQuota(u, k, &c, now)
 }
 
 // disabling returns the change that turns k off (disabled) or on as actor

@@ -7,13 +7,22 @@ import (
 )
 
 // applyQuota applies the quota fields of c to n, under the Store's lock:
-// a lowering is the lesser of what n holds now and c.Remaining.
+// a new Remaining first applies a refill due at c.At (Remaining becomes
+// RefillAmount, LastRefillAt c.At, as Consume would), then a lowering is
+// the lesser of that and c.Remaining.
 func applyQuota(n *keys.Key, c keys.Change) {
 	if c.RemoveQuota {
 		n.Remaining, n.RefillAmount, n.RefillInterval, n.LastRefillAt = nil, 0, 0, time.Time{}
 		return
 	}
 	if r := c.Remaining; r != nil {
+		if refillDue(n, c.At) {
+			n.LastRefillAt = c.At
+			if n.Remaining != nil {
+				refilled := n.RefillAmount
+				n.Remaining = &refilled
+			}
+		}
 		v := *r
 		if !c.RemainingExact && n.Remaining != nil {
 			v = min(v, *n.Remaining)

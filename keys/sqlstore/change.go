@@ -186,18 +186,23 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 	return b.String(), args, nil
 }
 
-// quotaSet appends the quota assignments of c to b. A lowering is
-// computed by the database, from the row as the UPDATE finds it under its
-// lock: the lesser of the stored remaining (whatever Consume left) and
-// the new one. last_refill_at is assigned before the refill columns:
-// MySQL evaluates assignments left to right with the values already
-// assigned, so it must compare the refill with the stored one first
-// (SQLite and Postgres read the old row in every assignment).
+// quotaSet appends the quota assignments of c to b, computed by the
+// database from the row as the UPDATE finds it under its lock. A new
+// Remaining first applies a refill due at c.At (refillDue, as Consume):
+// a lowering is the lesser of the new count and what is stored, or of
+// the new count and refill_amount when a refill is due; and a due refill
+// sets last_refill_at to c.At, so that the next request does not refill
+// over the new count. remaining is assigned first, then last_refill_at,
+// then the refill columns: MySQL evaluates assignments left to right with
+// the values already assigned, so each must read the refill columns and
+// last_refill_at as stored (SQLite and Postgres read the old row in
+// every assignment).
 func (s *Store) quotaSet(b *strings.Builder, args *[]any, c keys.Change) {
 	if c.RemoveQuota {
 		b.WriteString("remaining = NULL, refill_amount = 0, refill_interval_ms = 0, last_refill_at = NULL, ")
 		return
 	}
+	at, due := s.timeArg(c.At), refillDue(s.dialect)
 	if r := c.Remaining; r != nil {
 		if c.RemainingExact {
 			b.WriteString("remaining = ?, ")
@@ -207,15 +212,28 @@ func (s *Store) quotaSet(b *strings.Builder, args *[]any, c keys.Change) {
 			if s.dialect == SQLite {
 				least = "MIN" // SQLite's scalar MIN of several arguments
 			}
-			b.WriteString("remaining = CASE WHEN remaining IS NULL THEN ? ELSE " + least + "(remaining, ?) END, ")
-			*args = append(*args, *r, *r)
+			b.WriteString("remaining = CASE WHEN remaining IS NULL THEN ? WHEN " + due + " THEN " + least + "(refill_amount, ?) ELSE " +
+				least + "(remaining, ?) END, ")
+			*args = append(*args, *r, at, *r, *r)
 		}
 	}
-	if q := c.Refill; q != nil {
-		ms := q.RefillInterval.Milliseconds()
-		b.WriteString("last_refill_at = CASE WHEN refill_amount <> ? OR refill_interval_ms <> ? THEN " + timePlaceholder(s.dialect) +
-			" ELSE last_refill_at END, refill_amount = ?, refill_interval_ms = ?, ")
-		*args = append(*args, q.RefillAmount, ms, s.timeArg(c.At), q.RefillAmount, ms)
+	var when []string
+	if c.Remaining != nil {
+		when = append(when, due)
+		*args = append(*args, at)
+	}
+	q := c.Refill
+	if q != nil {
+		when = append(when, "refill_amount <> ? OR refill_interval_ms <> ?")
+		*args = append(*args, q.RefillAmount, q.RefillInterval.Milliseconds())
+	}
+	if len(when) > 0 {
+		b.WriteString("last_refill_at = CASE WHEN " + strings.Join(when, " OR ") + " THEN " + timePlaceholder(s.dialect) + " ELSE last_refill_at END, ")
+		*args = append(*args, at)
+	}
+	if q != nil {
+		b.WriteString("refill_amount = ?, refill_interval_ms = ?, ")
+		*args = append(*args, q.RefillAmount, q.RefillInterval.Milliseconds())
 	}
 }
 

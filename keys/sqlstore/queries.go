@@ -73,18 +73,7 @@ func newQueries(d Dialect, table, prefix string) queries {
 // returns the new remaining (RETURNING; on MySQL, LastInsertId).
 func consumeQuery(d Dialect, table string) string {
 	t := timePlaceholder(d)
-	// due is true when the quota is reset before this request is counted:
-	// the refill clock starts at last_refill_at, or created_at.
-	var due string
-	switch d {
-	case SQLite:
-		due = "COALESCE(last_refill_at, created_at, 0) + refill_interval_ms <= ?"
-	case Postgres:
-		due = "COALESCE(last_refill_at, created_at, TIMESTAMPTZ 'epoch') + refill_interval_ms * INTERVAL '1 millisecond' <= ?"
-	case MySQL:
-		due = "TIMESTAMPADD(MICROSECOND, refill_interval_ms * 1000, COALESCE(last_refill_at, created_at, TIMESTAMP '1970-01-01 00:00:00')) <= " + t
-	}
-	due = "(refill_interval_ms > 0 AND refill_amount > 0 AND " + due + ")"
+	due := refillDue(d)
 	spend := "CASE WHEN " + due + " THEN refill_amount - 1 ELSE remaining - 1 END"
 	if d == MySQL {
 		// MySQL has no UPDATE ... RETURNING: LAST_INSERT_ID(expr) hands
@@ -100,6 +89,23 @@ func consumeQuery(d Dialect, table string) string {
 		q += " RETURNING remaining"
 	}
 	return q
+}
+
+// refillDue is the condition, on the row as stored, that its refill is due
+// at the time of its one placeholder: RefillInterval and RefillAmount > 0
+// and that time at least LastRefillAt (or CreatedAt) + RefillInterval, as
+// [keys.Store] defines it. Consume and Change both use it.
+func refillDue(d Dialect) string {
+	var due string
+	switch d {
+	case SQLite:
+		due = "COALESCE(last_refill_at, created_at, 0) + refill_interval_ms <= ?"
+	case Postgres:
+		due = "COALESCE(last_refill_at, created_at, TIMESTAMPTZ 'epoch') + refill_interval_ms * INTERVAL '1 millisecond' <= ?"
+	case MySQL:
+		due = "TIMESTAMPADD(MICROSECOND, refill_interval_ms * 1000, COALESCE(last_refill_at, created_at, TIMESTAMP '1970-01-01 00:00:00')) <= " + timePlaceholder(d)
+	}
+	return "(refill_interval_ms > 0 AND refill_amount > 0 AND " + due + ")"
 }
 
 // timePlaceholder is the placeholder of a time compared in SQL: MySQL gets

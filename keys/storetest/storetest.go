@@ -47,7 +47,10 @@ import (
 // refilled; only with both an amount and an interval) and never on a
 // refused request. Touch and Consume write only their fields and count no
 // version, so a change decided before them still applies; neither undoes
-// a change nor a change them.
+// a change nor a change them. A Change that sets Remaining with a refill
+// due at its time applies the refill first (LastRefillAt its time), then
+// lowers or sets: a key at 0 lowered to 50 admits 50 until its next
+// refill, not 100.
 //
 // Races, with many goroutines and trials, outcomes counted and logged
 // ("0 of 200 revocations undone"): Consume admits exactly its quota under
@@ -76,6 +79,12 @@ import (
 //     rotated secret's;
 //   - a quota of 50 spent by 6 clients while the key is renamed, also
 //     through a key created by it: exactly 50 admitted;
+//   - a quota of 60 spent by 6 clients while a Change lowers it to 20:
+//     the lowering is the lesser of what is left and 20, never 20 over
+//     what was spent; and the same at the instant a refill to 100 falls
+//     due: the refill is applied once, by the first write, so the
+//     lowering always returns the refill applied (never left for the next
+//     request to refill over it) and min(100 - admitted before it, 20);
 //   - 4 rotations of one key deciding on one version: exactly one
 //     succeeds, the others answer [keys.ErrConflict], the winner's secret
 //     verifies and the replaced one does not; unaligned rotations each
@@ -174,6 +183,8 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"RaceRotateStore", testRaceRotateStore},
 		{"RaceQuota", testRaceQuota},
 		{"RaceQuotaLower", testRaceQuotaLower},
+		{"ChangeQuotaRefillDue", testChangeQuotaRefillDue},
+		{"RaceQuotaLowerRefillDue", testRaceQuotaLowerRefillDue},
 		{"RaceKeyLimit", testRaceKeyLimit},
 		{"RaceKeyLimitStore", testRaceKeyLimitStore},
 		{"CountBySecret", testCountBySecret},
