@@ -137,25 +137,29 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 		// due at LastRefillAt + RefillInterval, not a millisecond before.
 		{"a lowering with a refill due applies it first", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-time.Hour) },
 			keys.Change{Remaining: ptr[int64](50)}, func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](50), t1 }},
-		{"a lowering above a due refill leaves the refill", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-3 * time.Hour) },
+		{"a lowering above a due refill leaves the refill", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-3*time.Hour) },
 			keys.Change{Remaining: ptr[int64](150)}, func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](100), t1 }},
-		{"a lowering a millisecond before the refill is due", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-time.Hour + time.Millisecond) },
+		{"a lowering a millisecond before the refill is due", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-time.Hour+time.Millisecond) },
 			keys.Change{Remaining: ptr[int64](50)}, func(*keys.Key) {}},
 		{"a refill due from creation", func(k *keys.Key) {
 			k.Remaining, k.LastRefillAt, k.CreatedAt = ptr[int64](3), time.Time{}, t1.Add(-2*time.Hour)
 		},
 			keys.Change{Remaining: ptr[int64](50)}, func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](50), t1 }},
-		{"an exact set with a refill due restarts the refill clock", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-2 * time.Hour) },
+		{"an exact set with a refill due restarts the refill clock", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-2*time.Hour) },
 			keys.Change{Remaining: ptr[int64](30), RemainingExact: true}, func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](30), t1 }},
 		// The due refill is the stored one (100 every hour), not the new one:
 		// on MySQL, which assigns left to right, remaining must be computed
 		// before the refill columns are assigned.
-		{"a lowering and a new refill with the old refill due", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-2 * time.Hour) },
+		{"a lowering and a new refill with the old refill due", func(k *keys.Key) { k.Remaining, k.LastRefillAt = ptr[int64](0), t1.Add(-2*time.Hour) },
 			keys.Change{Remaining: ptr[int64](150), Refill: &keys.Quota{RefillAmount: 60, RefillInterval: 3 * time.Hour}},
-			func(k *keys.Key) { k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = ptr[int64](100), 60, 3*time.Hour, t1 }},
+			func(k *keys.Key) {
+				k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = ptr[int64](100), 60, 3*time.Hour, t1
+			}},
 		{"a removal with a refill due", func(k *keys.Key) { k.LastRefillAt = t1.Add(-2 * time.Hour) },
 			keys.Change{RemoveQuota: true, Remaining: ptr[int64](1)},
-			func(k *keys.Key) { k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = nil, 0, 0, time.Time{} }},
+			func(k *keys.Key) {
+				k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = nil, 0, 0, time.Time{}
+			}},
 		{"name, permissions and disable at once", nil,
 			keys.Change{Name: ptr("both"), Permissions: policy.Permissions{}, Disabled: ptr(true), By: admin},
 			func(k *keys.Key) {

@@ -33,7 +33,7 @@ func testChangeQuotaRefillDue(t *testing.T, s keys.Store) {
 		consume(t, s, []string{due.ID}, t1.Add(time.Minute), int64(49-i), true)
 	}
 	consume(t, s, []string{due.ID}, t1.Add(time.Hour-time.Millisecond), 0, false) // no refill over the lowering
-	consume(t, s, []string{due.ID}, t1.Add(time.Hour), 99, true)                 // the next one, an interval later
+	consume(t, s, []string{due.ID}, t1.Add(time.Hour), 99, true)                  // the next one, an interval later
 
 	notDue := refilling("not-due", t1.Add(-30*time.Minute))
 	got = lower(notDue, 50)
