@@ -37,11 +37,21 @@ type recordCache struct {
 const maxSharedSets = 1024
 
 type cacheEntry struct {
-	key      *Key
-	loadedAt time.Time
+	rec      record // the key as verification reads it; never modified once cached
+	loadedAt int64  // when rec was read from the Store, in Unix nanoseconds
 	used     atomic.Bool
 	slot     int
-	memo     atomic.Pointer[verifiedMemo] // the last Verified answered
+	// memo is the last Verified the entry answered, for the owner cap it
+	// was cut to (Verified.ownerCap) and the subject it names: the next
+	// verification of the same key, with the same secret, under the very
+	// same cap (the policy hands out one precomputed map per role) and an
+	// equal subject answers the same *Verified, with no set arithmetic and
+	// no allocation. The Verified holds the cap itself, so the map cannot
+	// be freed and its address reused while the memo compares against it.
+	// Only keys without ancestors are memoized: their Verified depends on
+	// nothing but the record, the subject and the cap (the policy is
+	// immutable).
+	memo atomic.Pointer[Verified]
 	// passed is what the key string that last passed every check of the
 	// full path (form, HMAC against key.Hash, not PreviousHash, kind)
 	// left for the fast path; nil until one has. A presented key with the
@@ -63,25 +73,11 @@ type passedKey struct {
 	end int64
 }
 
-// verifiedMemo is the last Verified a cache entry answered, for the owner
-// cap it was cut to (and the subject it names): the next verification of
-// the same key, with the same secret, under the very same cap (the policy
-// hands out one precomputed map per role) and an equal subject answers the
-// same *Verified, with no set arithmetic and no allocation. It holds the
-// cap itself, so the map cannot be freed and its address reused while the
-// memo compares against it. Only keys without ancestors are memoized:
-// their Verified depends on nothing but the record, the subject and the
-// cap (the policy is immutable).
-type verifiedMemo struct {
-	ownerCap policy.Permissions
-	v        *Verified
-}
-
 // verified returns the memoized Verified for subject under ownerCap; nil
 // when the memo is for another cap or subject.
 func (e *cacheEntry) verified(subject policy.Subject, ownerCap policy.Permissions) *Verified {
-	if m := e.memo.Load(); m != nil && sameMap(m.ownerCap, ownerCap) && sameSubject(m.v.Subject, subject) {
-		return m.v
+	if v := e.memo.Load(); v != nil && sameMap(v.ownerCap, ownerCap) && sameSubject(v.Subject, subject) {
+		return v
 	}
 	return nil
 }
@@ -133,7 +129,7 @@ func (c *recordCache) peek(id string) *cacheEntry {
 // fresh reports whether e is within MaxStale at now, and marks it used
 // if it is.
 func (c *recordCache) fresh(e *cacheEntry, now time.Time) bool {
-	if c.maxAge > 0 && now.Sub(e.loadedAt) >= c.maxAge {
+	if c.maxAge > 0 && now.UnixNano()-e.loadedAt >= int64(c.maxAge) {
 		return false
 	}
 	if !e.used.Load() {
@@ -150,35 +146,36 @@ func (c *recordCache) generation() uint64 {
 	return c.drops
 }
 
-// put caches k, read from the Store at now, unless a record was dropped
-// since generation returned gen: k may then predate that change (a
-// revocation), and caching it would undo the drop.
-func (c *recordCache) put(k *Key, now time.Time, gen uint64) {
+// put caches e, whose record was read from the Store at e.loadedAt,
+// unless a record was dropped since generation returned gen: the record
+// may then predate that change (a revocation), and caching it would undo
+// the drop. e is not yet visible to any other goroutine.
+func (c *recordCache) put(e *cacheEntry, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.drops != gen {
 		return
 	}
-	k.Permissions = c.share(k.Permissions)
-	if old := c.entries[k.ID]; old != nil {
-		e := &cacheEntry{key: k, loadedAt: now, slot: old.slot}
-		c.entries[k.ID] = e
+	id := e.rec.id
+	e.rec.permissions = c.share(e.rec.permissions)
+	if old := c.entries[id]; old != nil {
+		e.slot = old.slot
+		c.entries[id] = e
 		return
 	}
-	e := &cacheEntry{key: k, loadedAt: now}
 	if len(c.ring) < c.size {
 		e.slot = len(c.ring)
-		c.ring = append(c.ring, k.ID)
+		c.ring = append(c.ring, id)
 	} else {
 		e.slot = c.evict()
-		c.ring[e.slot] = k.ID
+		c.ring[e.slot] = id
 	}
-	c.entries[k.ID] = e
+	c.entries[id] = e
 }
 
 // share returns the map of sets equal to p, remembering p when there is
-// none and room. k, whose Permissions it replaces, is not yet visible to
-// any other goroutine. Called with mu held.
+// none and room. The record whose permissions it replaces is not yet
+// visible to any other goroutine. Called with mu held.
 func (c *recordCache) share(p policy.Permissions) policy.Permissions {
 	if len(p) == 0 {
 		return p

@@ -112,11 +112,16 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 			Counted     bool                `json:"counted"`
 		}
 		out := verdict{Valid: checkErr == nil, Counted: *use && checkErr == nil}
+		var k *keys.Key // the record, read after the verdict: a Verified holds none
 		if checkErr != nil {
 			out.Reason = verdictReason(checkErr)
 		} else {
-			j := toJSON(v.Key, b.manager.Now())
-			out.Key, out.Permissions = &j, v.Key.Permissions // the app's policy is not known here
+			var getErr error
+			if k, getErr = b.manager.Get(ctx, keys.Ref{Owner: v.OwnerID, ID: v.ID}); getErr != nil {
+				return getErr
+			}
+			j := toJSON(k, b.manager.Now())
+			out.Key, out.Permissions = &j, k.Permissions // the app's policy is not known here
 			if *use {
 				if _, ok, cerr := b.manager.Consume(ctx, v); cerr != nil || !ok {
 					out.Valid, out.Reason = false, "its request quota is spent"
@@ -127,7 +132,7 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 		if c.json {
 			err = c.printJSON(out)
 		} else if out.Valid {
-			fmt.Fprintf(c.stdout, "valid: %s (%s of %s), permissions as stored: %s\n", v.Key.ID, oneLine(v.Key.Name), v.Key.OwnerID, v.Key.Permissions)
+			fmt.Fprintf(c.stdout, "valid: %s (%s of %s), permissions as stored: %s\n", k.ID, oneLine(k.Name), k.OwnerID, k.Permissions)
 		} else {
 			fmt.Fprintln(c.stdout, "not valid:", out.Reason)
 		}
