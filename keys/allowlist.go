@@ -177,11 +177,11 @@ func allowListFor(ranges []netip.Prefix, caller *Verified) ([]netip.Prefix, erro
 // per interval, by id (never the key). The audit's table of recent denials
 // remembers what was logged, under a reason of its own.
 func (m *Manager) logIPRefusal(ctx context.Context, k *record, clientIP string, now time.Time) {
-	if m.denials.seen.note(k.id, "logged: outside allowed_ips", now, m.denials.interval) != seenNot {
+	if m.denials.seen.note(k.id(), "logged: outside allowed_ips", now, m.denials.interval) != seenNot {
 		return
 	}
 	m.logger.LogAttrs(ctx, slog.LevelWarn, "keycap: API key refused: the client address is outside its allowed_ips",
-		slog.String("key_id", k.id), slog.String("owner", k.ownerID), slog.String("client_ip", clientIP))
+		slog.String("key_id", k.id()), slog.String("owner", k.ownerID), slog.String("client_ip", clientIP))
 }
 
 // allowListOf returns the allow-list of a key given ranges through caller

@@ -105,7 +105,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 		if len(c.rec.ancestors) >= maxDelegationDepth {
 			return nil, "", &DelegationError{Reason: "a key may be created through at most " + strconv.Itoa(maxDelegationDepth) + " keys; create this one from a key closer to a person, or log in", MaxDepth: maxDelegationDepth}
 		}
-		ancestors = append(append(make([]string, 0, len(c.rec.ancestors)+1), c.rec.ancestors...), c.rec.id)
+		ancestors = append(append(make([]string, 0, len(c.rec.ancestors)+1), c.rec.ancestors...), c.rec.id())
 		parentGeneration = c.rec.generation
 	}
 	kc, err := m.kindFor(r.Kind, r.Caller)

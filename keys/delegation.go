@@ -37,7 +37,7 @@ func (m *Manager) withinAncestors(ctx context.Context, r *record, v *Verified, n
 		} else if err != nil {
 			return err
 		}
-		end := m.lifetimeEnd(parent) // its own expiry, or the policy's maximum lifetime
+		end := parent.end // its own expiry, or the policy's maximum lifetime
 		if parent.revoked || parent.disabled || (end != 0 && ns >= end) || parent.ownerID != r.ownerID ||
 			!madeBy(child, parent, ns) {
 			return errParentInvalid
@@ -50,14 +50,14 @@ func (m *Manager) withinAncestors(ctx context.Context, r *record, v *Verified, n
 		}
 		v.Resources = policy.IntersectResources(v.Resources, parent.resources)
 		if parent.remaining >= 0 {
-			v.quota = append(v.quota, parent.id)
+			*v.chain = append(*v.chain, parent.id())
 			if v.Remaining < 0 || parent.remaining < v.Remaining {
 				v.Remaining = parent.remaining
 			}
 		}
 		v.until(end)
 		if child.parentGeneration != parent.generation { // made by the previous secret: it ends with its grace
-			v.until(parent.previous.until)
+			v.until(parent.secrets.previousUntil)
 		}
 		child = parent
 	}

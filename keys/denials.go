@@ -27,7 +27,7 @@ func (m *Manager) auditDenied(ctx context.Context, raw string, k *record, err er
 	now := m.now()
 	e := audit.Event{Type: audit.VerificationDenied, Time: now, Reason: err.Error(), IP: ip}
 	if k != nil {
-		e.KeyID, e.OwnerID, e.Before = k.id, k.ownerID, k.permissions
+		e.KeyID, e.OwnerID, e.Before = k.id(), k.ownerID, k.permissions
 	} else if errors.Is(err, errWrongSecret) {
 		// A real id with a wrong secret; the id is not secret, the key never
 		// leaves here. Any other denial without a record (an unknown id,

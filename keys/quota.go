@@ -75,8 +75,9 @@ func (q Quota) apply(k *Key) {
 // quota, or -1 when none applies. Keys without any quota cost no Store
 // call.
 func (m *Manager) Consume(ctx context.Context, v *Verified) (remaining int64, ok bool, err error) {
-	if len(v.quota) == 0 {
+	ids := v.spends()
+	if len(ids) == 0 {
 		return -1, true, nil
 	}
-	return m.store.Consume(ctx, v.quota, m.now())
+	return m.store.Consume(ctx, ids, m.now())
 }

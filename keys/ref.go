@@ -39,7 +39,7 @@ func checkManager(caller *Verified, owner string) error {
 func actorFor(given audit.Actor, caller *Verified, owner string) audit.Actor {
 	switch {
 	case caller != nil:
-		return audit.Key(caller.rec.id)
+		return audit.Key(caller.rec.id())
 	case !given.IsZero():
 		return given
 	}
@@ -52,5 +52,5 @@ func within(caller *Verified) string {
 	if caller == nil {
 		return ""
 	}
-	return caller.rec.id
+	return caller.rec.id()
 }

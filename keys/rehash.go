@@ -39,7 +39,7 @@ func newRehasher(m *Manager, interval time.Duration) *rehasher {
 	return &rehasher{m: m, interval: interval, pending: map[string]rehash{}}
 }
 
-// note queues the re-hash of k (whose rehash is set), verified with raw
+// note queues the re-hash of k (on an older secret), verified with raw
 // at now under an older secret, unless one is queued already or a
 // rotation's grace period is running (its previous hash is under the
 // record's secret, and would no longer verify under the newest): the
@@ -49,7 +49,7 @@ func (r *rehasher) note(k *record, raw string, now time.Time) {
 		return
 	}
 	r.mu.Lock()
-	_, queued := r.pending[k.id]
+	_, queued := r.pending[k.id()]
 	r.mu.Unlock()
 	if queued {
 		return
@@ -61,7 +61,7 @@ func (r *rehasher) note(k *record, raw string, now time.Time) {
 	d := r.m.hasher.Sum(raw) // outside the lock: an HMAC
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.pending[k.id] = rehash{hash: d, hint: t.Hint(), version: k.rehash.version, updatedAt: k.rehash.updatedAt}
+	r.pending[k.id()] = rehash{hash: d, hint: t.Hint(), version: k.secrets.version, updatedAt: k.secrets.updatedAt}
 	if r.timer == nil {
 		r.timer = time.AfterFunc(r.interval, func() {
 			if err := r.flush(context.Background()); err != nil {

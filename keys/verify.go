@@ -17,9 +17,9 @@ import (
 // Verified is read-only once returned, and then safe to share between
 // goroutines.
 type Verified struct {
-	ID      string // the key's id ([Key].ID)
-	OwnerID string // the key's owner ([Key].OwnerID): a user, or an organization (Subject.Organization)
-	Kind    string // the key's kind ([Key].Kind), picked from its prefix: "" for the default kind
+	ID      string         // the key's id ([Key].ID)
+	OwnerID string         // the key's owner ([Key].OwnerID): a user, or an organization (Subject.Organization)
+	Kind    string         // the key's kind ([Key].Kind), picked from its prefix: "" for the default kind
 	Subject policy.Subject // the owner as the Subjects returned them now
 	// Permissions are the key's effective permissions: what it was granted,
 	// cut to the owner's current cap and to every ancestor's. Read-only.
@@ -45,9 +45,24 @@ type Verified struct {
 	// them has a quota.
 	Remaining int64
 
-	rec      *record            // the key as verified: what a key it creates inherits; nil when no Manager made this Verified
-	quota    []string           // the key and ancestors whose quotas a request spends
+	rec *record // the key as verified: what a key it creates inherits; nil when no Manager made this Verified
+	// chain lists the keys whose quotas a request spends, for a key with
+	// ancestors: itself if it has a quota, and each ancestor that has one.
+	// nil for a key without ancestors, which spends its own quota if it
+	// has one ([Verified.spends]).
+	chain    *[]string
 	ownerCap policy.Permissions // the owner's cap Permissions were cut to (see cacheEntry.memo)
+}
+
+// spends returns the keys whose quotas a request made with v spends.
+func (v *Verified) spends() []string {
+	switch {
+	case v.chain != nil:
+		return *v.chain
+	case v.rec != nil && v.rec.remaining >= 0:
+		return v.rec.self[:]
+	}
+	return nil
 }
 
 // Verify checks a presented key, used from clientIP (for last-used
@@ -107,9 +122,9 @@ func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (*V
 // verify returns the Verified key, and the record whenever it was found
 // and the secret matched (for the audit and the observer, also on refusal).
 func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*Verified, *record, error) {
-	if e, p := m.hit(raw); p != nil {
-		if now := m.timeFor(m.deadline(e, p)); m.cache.fresh(e, now) {
-			return m.admit(ctx, raw, clientIP, use, e, p, &e.rec, p.kind, false, now)
+	if e := m.hit(raw); e != nil {
+		if now := m.timeFor(m.deadline(e)); m.cache.fresh(e, now) {
+			return m.admit(ctx, raw, clientIP, use, e, &e.rec, e.rec.kind, false, now)
 		}
 	}
 	t, err := parse(raw)
@@ -136,49 +151,45 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*
 		return nil, nil, errWrongKind // the secret matched under another kind's prefix: not this key
 	}
 	if entry != nil && !previous {
-		entry.passed.Store(m.passed(raw, r, kc))
+		entry.pass(m.cache.tags.of(raw))
 	}
-	return m.admit(ctx, raw, clientIP, use, entry, nil, r, kc, previous, now)
+	return m.admit(ctx, raw, clientIP, use, entry, r, kc, previous, now)
 }
 
-// hit returns the cache entry of the key raw names and what it keeps of
-// the key string that last passed, when raw is that string (its SipHash
-// tag matches): raw then passes the form, checksum, HMAC and kind checks
+// hit returns the cache entry of the key raw names when raw is the key
+// string that last passed against its record (its SipHash tag matches
+// the entry's): raw then passes the form, checksum, HMAC and kind checks
 // it passed before (the server secrets and kinds are fixed for m's
-// life), and only the checks admit makes remain. Otherwise p is nil and
-// raw takes the full path. The entry may be past MaxStale.
-func (m *Manager) hit(raw string) (e *cacheEntry, p *passedKey) {
+// life), and only the checks admit makes remain. Otherwise nil, and raw
+// takes the full path. The entry may be past MaxStale.
+func (m *Manager) hit(raw string) *cacheEntry {
 	if m.cache == nil {
-		return nil, nil
+		return nil
 	}
 	const tail = 1 + idLength + 1 + secretLength + 1 + checksumLength
 	n := len(raw) - tail // the prefix's length, if raw is of the form
 	if n < 1 || n > 16 {
-		return nil, nil
+		return nil
 	}
-	if e = m.cache.peek(raw[n+1 : n+1+idLength]); e == nil {
-		return nil, nil
+	e := m.cache.peek(raw[n+1 : n+1+idLength])
+	if e == nil {
+		return nil
 	}
-	if p = e.passed.Load(); p == nil || !p.tag.matches(m.cache.tags.of(raw)) {
-		return nil, nil
+	if t := e.passed(); t == (tag{}) || !t.matches(m.cache.tags.of(raw)) {
+		return nil
 	}
-	return e, p
+	return e
 }
 
-// passed returns what entry keeps of raw, which passed as r of kind kc.
-func (m *Manager) passed(raw string, r *record, kc *kind) *passedKey {
-	return &passedKey{tag: m.cache.tags.of(raw), kind: kc, end: m.lifetimeEnd(r)}
-}
-
-// deadline is the earliest time (Unix nanoseconds) at which the key of e,
-// which p passed, or e itself may stop being good by time alone: its
-// lifetime's end, e's MaxStale; 0 for none; 1 (always near: see
-// [Manager.timeFor]) for a key with ancestors, whose deadlines are theirs.
-func (m *Manager) deadline(e *cacheEntry, p *passedKey) int64 {
+// deadline is the earliest time (Unix nanoseconds) at which the key of e
+// or e itself may stop being good by time alone: its lifetime's end, e's
+// MaxStale; 0 for none; 1 (always near: see [Manager.timeFor]) for a key
+// with ancestors, whose deadlines are theirs.
+func (m *Manager) deadline(e *cacheEntry) int64 {
 	if len(e.rec.ancestors) > 0 {
 		return 1
 	}
-	d := p.end
+	d := e.rec.end
 	if m.cache.maxAge > 0 {
 		if stale := addNanos(e.loadedAt, m.cache.maxAge); d == 0 || stale < d {
 			d = stale
@@ -191,8 +202,8 @@ func (m *Manager) deadline(e *cacheEntry, p *passedKey) int64 {
 // (previous: its previous secret), that do not depend on the presented
 // string: usable now from clientIP, its owner and their cap; then notes
 // the use and builds (or shares, from entry) the Verified.
-func (m *Manager) admit(ctx context.Context, raw, clientIP string, use bool, entry *cacheEntry, p *passedKey, r *record, kc *kind, previous bool, now time.Time) (*Verified, *record, error) {
-	if err := m.usable(ctx, r, p, now, clientIP); err != nil {
+func (m *Manager) admit(ctx context.Context, raw, clientIP string, use bool, entry *cacheEntry, r *record, kc *kind, previous bool, now time.Time) (*Verified, *record, error) {
+	if err := m.usable(ctx, r, now, clientIP); err != nil {
 		return nil, r, err
 	}
 	subject, ownerCap, err := m.owner(ctx, r.ownerID, kc)
@@ -213,9 +224,9 @@ func (m *Manager) admit(ctx context.Context, raw, clientIP string, use bool, ent
 		}
 	}
 	if use && m.usage != nil {
-		m.noteUse(entry, r.id, now, clientIP)
+		m.noteUse(entry, r.id(), now, clientIP)
 	}
-	if r.rehash != nil && !previous {
+	if r.onOldSecret() && !previous {
 		m.rehashes.note(r, raw, now)
 	}
 	return v, r, nil
@@ -239,9 +250,9 @@ func (m *Manager) noteUse(entry *cacheEntry, id string, now time.Time, clientIP 
 // which is usable, for subject under ownerCap: its permissions cut to that
 // cap and to each ancestor's, its lifetime and its quota.
 func (m *Manager) effective(ctx context.Context, r *record, entry *cacheEntry, subject policy.Subject, ownerCap policy.Permissions, kc *kind, previous bool, now time.Time, clientIP string) (*Verified, error) {
-	v := &Verified{ID: r.id, OwnerID: r.ownerID, Kind: kc.name, Subject: subject, PreviousSecret: previous,
+	v := &Verified{ID: r.id(), OwnerID: r.ownerID, Kind: kc.name, Subject: subject, PreviousSecret: previous,
 		CreatedAt: timeOf(r.createdAt), Remaining: -1, Resources: r.resources, rec: r, ownerCap: ownerCap}
-	v.until(m.lifetimeEnd(r))
+	v.until(r.end)
 	v.Permissions = cutTo(r.permissions, ownerCap)
 	if entry != nil {
 		if memo := entry.memo.Load(); memo != nil && sameMap(memo.ownerCap, ownerCap) {
@@ -249,10 +260,13 @@ func (m *Manager) effective(ctx context.Context, r *record, entry *cacheEntry, s
 		}
 	}
 	if r.remaining >= 0 {
-		v.quota = []string{r.id}
 		v.Remaining = r.remaining
 	}
 	if len(r.ancestors) > 0 {
+		v.chain = new([]string)
+		if r.remaining >= 0 {
+			*v.chain = append(*v.chain, r.id())
+		}
 		if err := m.withinAncestors(ctx, r, v, now, clientIP); err != nil {
 			if errors.Is(err, ErrIPNotAllowed) {
 				m.logIPRefusal(ctx, r, clientIP, now)
@@ -274,14 +288,15 @@ func (m *Manager) effective(ctx context.Context, r *record, entry *cacheEntry, s
 // names, and compares it with r's hash, then with its previous hash while
 // a rotation's grace period runs (previous).
 func (m *Manager) matchSecret(r *record, raw string, now time.Time) (previous bool, err error) {
-	if r.hasher == nil {
+	h := m.hasherOf(r)
+	if h == nil {
 		return false, errRetiredSecret
 	}
-	d := r.hasher.Sum(raw)
-	if r.matches(d) {
+	d := h.Sum(raw)
+	if d.Equal(r.hash[:]) {
 		return false, nil
 	}
-	if !r.inGrace(now.UnixNano()) || !d.Equal(r.previous.hash[:]) || !r.previous.ok {
+	if !r.inGrace(now.UnixNano()) || !d.Equal(r.secrets.previous[:]) {
 		return false, errWrongSecret
 	}
 	return true, nil
@@ -289,16 +304,14 @@ func (m *Manager) matchSecret(r *record, raw string, now time.Time) (previous bo
 
 // usable refuses a key whose secret matched but that may not be used now,
 // from clientIP: revoked, disabled, expired (by its own expiry or the
-// policy's current maximum lifetime), or outside its allowed IPs. p, when
-// set, is what r's cache entry keeps: its lifetime's end, the same test
-// computed once.
-func (m *Manager) usable(ctx context.Context, r *record, p *passedKey, now time.Time, clientIP string) error {
+// policy's maximum lifetime: its end), or outside its allowed IPs.
+func (m *Manager) usable(ctx context.Context, r *record, now time.Time, clientIP string) error {
 	switch {
 	case r.revoked:
 		return errRevoked
 	case r.disabled:
 		return errDisabled
-	case m.expired(r, p, now):
+	case r.end != 0 && now.UnixNano() >= r.end:
 		return ErrExpired
 	}
 	if !allows(r.allowedIPs, clientIP) {
@@ -306,19 +319,6 @@ func (m *Manager) usable(ctx context.Context, r *record, p *passedKey, now time.
 		return ErrIPNotAllowed
 	}
 	return nil
-}
-
-// expired reports whether r has expired at now by its own expiry or the
-// policy's current maximum lifetime (tightened after the key was made,
-// perhaps); with p, by the end p keeps, the same test made once.
-func (m *Manager) expired(r *record, p *passedKey, now time.Time) bool {
-	end := int64(0)
-	if p != nil {
-		end = p.end
-	} else {
-		end = m.lifetimeEnd(r)
-	}
-	return end != 0 && now.UnixNano() >= end
 }
 
 // owner returns a key's owner as the Subjects know them now, and their
@@ -375,7 +375,8 @@ func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*record
 
 // lifetimeEnd is when r stops working by time alone, in Unix nanoseconds:
 // its own expiry, or its creation plus the policy's maximum lifetime for
-// its permissions, whichever comes first; 0 for never.
+// its permissions (tightened after the key was made, perhaps), whichever
+// comes first; 0 for never. The record keeps it ([record].end).
 func (m *Manager) lifetimeEnd(r *record) int64 {
 	end := r.expiresAt
 	if maxAge := m.kindOf(r).maxLifetime(m.policy, r.permissions); maxAge > 0 {
