@@ -122,10 +122,6 @@ func (m *Manager) hasherOf(r *record) *hasher {
 	return m.hasher
 }
 
-// expiredAt reports whether r's own expiry has passed at now (Unix
-// nanoseconds), as [Key.IsExpired].
-func (r *record) expiredAt(now int64) bool { return r.expiresAt != 0 && now >= r.expiresAt }
-
 // nanos is t in Unix nanoseconds as a record keeps it: 0 for the zero
 // time, otherwise within 1 (times before 1970 included: long past) and
 // math.MaxInt64 (past the year 2262, where UnixNano would wrap).
