@@ -644,12 +644,14 @@
   }
 
   // who says who acted: "You", "Key “CI”", "bob", or within a sentence
-  // (inside) "you", "key “CI”", "bob". A user id is never changed.
-  function who(actor, inside) {
+  // (inside) "you", "key “CI”", "bob". A user id is never changed. kind
+  // (the event's actor_kind) says which the actor is: a user's id may
+  // itself read "key:…"; without a kind (an older server), the id's shape.
+  function who(actor, inside, kind) {
     var phrase;
-    if (actor === main.dataset.user) {
+    if (actor === main.dataset.user && (!kind || kind === 'user')) {
       phrase = 'You';
-    } else if (actor && actor.indexOf('key:') === 0) {
+    } else if (actor && actor.indexOf('key:') === 0 && (!kind || kind === 'key')) {
       phrase = 'Key ' + keyLabel(actor.slice(4));
     } else if (!actor) {
       phrase = 'Someone';
@@ -706,7 +708,7 @@
   // eventText says what an audit event means, in a sentence.
   function eventText(e) {
     var key = keyLabel(e.key_id);
-    var actor = who(e.actor);
+    var actor = who(e.actor, false, e.actor_kind);
     switch (e.type) {
       case 'created':
         return actor + ' created ' + key + ', allowed to ' + (andList(phrases(e.after)) || 'do nothing') + '.';
@@ -728,7 +730,7 @@
       case 'enabled':
         return actor + ' turned ' + key + ' back on.';
       case 'refused':
-        var what = (e.key_id ? 'a change to ' + key : 'a new key') + (actor === 'You' ? '' : ' (asked by ' + who(e.actor, true) + ')');
+        var what = (e.key_id ? 'a change to ' + key : 'a new key') + (actor === 'You' ? '' : ' (asked by ' + who(e.actor, true, e.actor_kind) + ')');
         if (e.after && Object.keys(e.after).length) {
           return 'Refused ' + what + ': asked for ' + names(e.after) + ', which ' + capSource + ' can’t grant.';
         }
