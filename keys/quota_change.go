@@ -27,7 +27,7 @@ func (m *Manager) changingQuota(u UpdateRequest, k *Key, c *Change) error {
 	}
 	has, cur := k.Remaining != nil, quotaOf(k)
 	capped := !m.quota.isZero()
-	self := u.Caller != nil && u.Caller.Key != nil && u.Caller.Key.ID == k.ID
+	self := u.Caller != nil && u.Caller.rec != nil && u.Caller.rec.id() == k.ID
 	lowerOnly := capped || (self && has)
 	if u.RemoveQuota {
 		switch {
