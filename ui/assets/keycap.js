@@ -186,7 +186,7 @@
           })) + ': you may not ' + andList(phrases(d.exceeded)) + ' there.';
         }
         return 'You can’t give a key permission to ' + andList(phrases(d.exceeded)) +
-          ', because ' + boundsWords(d.bounds) + ' doesn’t have that permission. ' +
+          (owner ? ', because that is beyond ' + boundsWords(d.bounds) + '. ' : ', because ' + capSource + ' doesn’t have that permission. ') +
           'You may grant at most: ' + describe(d.maximum) + '.';
       case 'INVALID_PERMISSIONS':
         return 'Those permissions are not valid: ' + sentence(plainWords(d.reason || e.message));
@@ -324,7 +324,7 @@
       o.disabled = max > 0 && (o.value === '' || Number(o.value) > max);
     });
     if (expiry.selectedOptions[0] && expiry.selectedOptions[0].disabled) { // a kind that lives shorter
-      expiry.value = Array.prototype.filter.call(expiry.options, function (o) { return !o.disabled && o.value !== 'date'; })[0].value;
+      expiry.value = Array.prototype.filter.call(expiry.options, function (o) { return !o.disabled && Number(o.value) > 0; }).pop().value;
     }
   }
 
@@ -1041,7 +1041,7 @@
     hideError(pageError);
     $('keys-body').replaceChildren(el('p', { class: 'muted', text: loading }));
     return Promise.all([loadGrantable(), refresh()]).then(function () {
-      if (owner === id) { announce('Showing the keys of ' + (id ? name : 'yours') + '.'); }
+      if (owner === id) { announce(id ? 'Showing the keys of ' + name + '.' : 'Showing your own keys.'); }
     });
   }
   var keysTitle = $('keys-title').textContent;
@@ -1053,7 +1053,7 @@
     $('owner').value = ''; // a reload starts from the user's own keys, whatever the browser kept
     $('owner').addEventListener('change', function () {
       var o = $('owner').selectedOptions[0];
-      showOwner(o.value, o.textContent);
+      if (o) { showOwner(o.value, o.textContent); }
     });
   }
   form.addEventListener('reset', function () {
