@@ -705,6 +705,17 @@
     return plainWords(r.replace(/^delegation: /, ''));
   }
 
+  // quotaWords says how an update changed a key's quota: " Its request
+  // quota is now 5 (before: 10).", or '' when it did not.
+  function quotaWords(e) {
+    var q = function (x) {
+      return x.remaining + (x.refill_amount && x.refill_interval_seconds ? ', refilling to ' + x.refill_amount + ' every ' + duration(x.refill_interval_seconds) : '');
+    };
+    if (!e.before_quota && !e.after_quota) { return ''; }
+    if (!e.after_quota) { return ' Its request quota was removed (before: ' + q(e.before_quota) + ').'; }
+    return ' Its request quota is now ' + q(e.after_quota) + (e.before_quota ? ' (before: ' + q(e.before_quota) + ').' : ' (before: none).');
+  }
+
   // eventText says what an audit event means, in a sentence.
   function eventText(e) {
     var key = keyLabel(e.key_id);
@@ -717,7 +728,7 @@
           ? ' Its description is now “' + e.after_description + '”.' : ' Its description was removed.') : '';
         return (same(e.before, e.after) ? actor + ' changed ' + key + '.'
           : actor + ' changed ' + key + ': it may now ' + (andList(phrases(e.after)) || 'do nothing') +
-            ' (before: ' + (andList(phrases(e.before)) || 'nothing') + ').') + described;
+            ' (before: ' + (andList(phrases(e.before)) || 'nothing') + ').') + described + quotaWords(e);
       case 'rotated':
         return actor + ' rotated ' + key + ': it has a new secret' +
           (same(e.before, e.after) ? '' : ' and may now ' + (andList(phrases(e.after)) || 'do nothing')) + '.';
