@@ -118,7 +118,7 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	permissions, resources, metadata := sc.permissions, sc.resources, sc.metadata
 	createdBy, revokedBy, disabledBy, changedBy := sc.createdBy, sc.revokedBy, sc.disabledBy, sc.changedBy
 	parentID, ancestors, allowedIPs := sc.parentID, sc.ancestors, sc.allowedIPs
-	if err := json.Unmarshal(permissions, &k.Permissions); err != nil {
+	if k.Permissions, err = decodePermissions(permissions); err != nil {
 		return nil, fmt.Errorf("sqlstore: key %s: permissions: %w", k.ID, err)
 	}
 	for _, a := range []struct {
