@@ -196,6 +196,9 @@ func (a *app) build(cfg config) (err error) {
 	// Sessions load around everything, then keys are checked: every
 	// handler can read the session, whatever the request carries.
 	a.handler = securityHeaders(sm.LoadAndSave(mw.Authenticate(a.routes(mw))))
+	if b.wrap != nil {
+		a.handler = b.wrap(a.handler)
+	}
 	return nil
 }
 
