@@ -278,6 +278,14 @@ func New(code Code, message string) *Error {
 // errors and sentinels of policy and keys get their code, and anything else
 // becomes INTERNAL with err kept as the (unsent) cause.
 func From(err error) *Error {
+	if e, ok := fromPlainChain(err); ok {
+		return e
+	}
+	return fromAnyChain(err)
+}
+
+// fromAnyChain is From for any error, with errors.As and errors.Is.
+func fromAnyChain(err error) *Error {
 	var kerr *Error
 	if errors.As(err, &kerr) {
 		return kerr
@@ -285,19 +293,60 @@ func From(err error) *Error {
 	if e := fromTyped(err); e != nil {
 		return e
 	}
-	for _, m := range sentinels {
+	for i, m := range sentinels {
 		if errors.Is(err, m.err) {
-			msg := m.message
-			if msg == "" { // the error's own words, written for people
-				msg = err.Error()
-				if i := strings.LastIndex(msg, "keys: "); i >= 0 {
-					msg = msg[i+len("keys: "):]
-				}
-			}
-			return &Error{Code: m.code, Err: err, Message: msg}
+			return fromSentinel(err, i)
 		}
 	}
-	return &Error{Code: CodeInternal, Err: err, Message: "internal error"}
+	return fromSentinel(err, len(sentinels))
+}
+
+// fromSentinel returns the *Error for err, which matches sentinels[i]
+// (none when i is len(sentinels): INTERNAL).
+func fromSentinel(err error, i int) *Error {
+	if i == len(sentinels) {
+		return &Error{Code: CodeInternal, Err: err, Message: "internal error"}
+	}
+	m := sentinels[i]
+	msg := m.message
+	if msg == "" { // the error's own words, written for people
+		msg = err.Error()
+		if i := strings.LastIndex(msg, "keys: "); i >= 0 {
+			msg = msg[i+len("keys: "):]
+		}
+	}
+	return &Error{Code: m.code, Err: err, Message: msg}
+}
+
+// fromPlainChain is From without reflection, for the errors a refused key
+// gets on every request of a client that sends it in a loop: it answers
+// (ok) when every error in err's chain wraps at most one other and has no
+// Is or As method of its own, and none is one of the typed errors
+// fromTyped maps. Then errors.As can only find an *Error and errors.Is
+// only match a sentinel by identity, so the answer is From's: the first
+// *Error in the chain, else the first sentinel in table order that is in
+// the chain, else INTERNAL. Otherwise ok is false and From decides.
+func fromPlainChain(err error) (e *Error, ok bool) {
+	match := len(sentinels)
+	for link := err; link != nil; {
+		switch t := link.(type) {
+		case *Error:
+			return t, true
+		case *policy.ExceedsError, *policy.InvalidError, *policy.LifetimeError, *keys.FieldError, *keys.DelegationError,
+			*policy.KeyLimitError, *policy.AllowListError, *policy.RecordsError, *policy.ManageError:
+			return nil, false
+		case interface{ Is(error) bool }, interface{ As(any) bool }, interface{ Unwrap() []error }:
+			return nil, false
+		}
+		for i := range match {
+			if link == sentinels[i].err {
+				match = i
+				break
+			}
+		}
+		link = errors.Unwrap(link)
+	}
+	return fromSentinel(err, match), true
 }
 
 // fromTyped maps the typed errors of policy and keys, which carry details.

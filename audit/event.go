@@ -65,9 +65,24 @@ type Event struct {
 	// did not change); AfterDescription is also the description of a
 	// Created key. "" otherwise.
 	BeforeDescription, AfterDescription string
+	// BeforeQuota and AfterQuota are the key's quota before and after an
+	// Updated event that changed it (a remaining count set, lowered or
+	// removed, a refill set or stopped): nil in one of them means the key
+	// had (or has) no quota. Both are nil when the quota did not change,
+	// and for every other event type.
+	BeforeQuota, AfterQuota *Quota
 
 	Reason string // why: the refusal or denial reason, or a revocation reason
 	IP     string // the client's address, for a denied verification
+}
+
+// Quota is a key's request budget as an [Event] records it: Remaining
+// requests left, reset to RefillAmount every RefillInterval when both are
+// set (0: no refill).
+type Quota struct {
+	Remaining      int64         // requests left
+	RefillAmount   int64         // what Remaining is reset to every RefillInterval; 0: no refill
+	RefillInterval time.Duration // 0: no refill
 }
 
 // Auditor receives events. Audit is called synchronously after the action

@@ -193,9 +193,9 @@ func (a *app) build(cfg config) (err error) {
 	if a.templates, err = template.New("").Funcs(template.FuncMap{"describe": ui.Describe}).ParseFS(assets, "templates/*.html"); err != nil {
 		return err
 	}
-	// Sessions load around everything, then keys are checked: every
-	// handler can read the session, whatever the request carries.
-	a.handler = securityHeaders(sm.LoadAndSave(mw.Authenticate(a.routes(mw))))
+	// Keys are checked first; sessions load around every route but the
+	// demo API's, where only requests without a key load them (see routes).
+	a.handler = securityHeaders(mw.Authenticate(a.routes(mw, sm.LoadAndSave)))
 	if b.wrap != nil {
 		a.handler = b.wrap(a.handler)
 	}

@@ -10,7 +10,7 @@ import (
 
 // routes registers the page, the login forms, the keys API, the notices,
 // the secret scanning endpoint (when configured) and the demo API.
-func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
+func (a *app) routes(kc *middleware.Keycap, sessions func(http.Handler) http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", noCache(http.FileServerFS(static))))
@@ -29,6 +29,10 @@ func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
 		mux.Handle("POST /github/secret-scanning", a.github)
 	}
 
+	// The demo API: a request with a key loads no session there (an empty
+	// one, never saved), which spares scs's work on every keyed request;
+	// the page's own calls, with the session cookie, load it as everywhere.
+	api := http.NewServeMux()
 	projects := a.projects
 	files := newCollection("file", "roadmap.pdf", "logo.svg", "budget.xlsx")
 	handlers := map[string]http.HandlerFunc{
@@ -44,9 +48,12 @@ func (a *app) routes(kc *middleware.Keycap) *http.ServeMux {
 		if route.Record != "" { // the permission on that one project, as its owner may do it now
 			guard = middleware.RequireRecord(route.Permission, middleware.PathValue(route.Record))
 		}
-		mux.Handle(pattern, guard(handlers[pattern]))
+		api.Handle(pattern, guard(handlers[pattern]))
 	}
-	return mux
+	top := http.NewServeMux()
+	top.Handle("/api/", kc.SkipForKeys(a.sessions)(api))
+	top.Handle("/", sessions(mux))
+	return top
 }
 
 // gatewayRules are apiRoutes as middleware.ForwardAuth rules: a gateway

@@ -35,7 +35,7 @@ func (m *Manager) change(ctx context.Context, ref Ref, by audit.Actor, decide fu
 			return nil, nil, err
 		}
 		if c.Name == nil && c.Permissions == nil && c.ExpiresAt == nil && c.Disabled == nil && c.Secret == nil && !c.EndGrace && c.AllowedIPs == nil &&
-			c.Metadata == nil && c.Resources == nil && c.Description == nil {
+			c.Metadata == nil && c.Resources == nil && c.Description == nil && c.Remaining == nil && c.Refill == nil && !c.RemoveQuota {
 			return k, k, nil
 		}
 		c.Version, c.At, c.By = k.Version, now, by
@@ -63,17 +63,22 @@ func (m *Manager) refuseExpired(k *Key, now time.Time) error {
 	return nil
 }
 
-// auditChange audits an Update as the events its change amounts to.
-func (m *Manager) auditChange(ctx context.Context, actor audit.Actor, before, after *Key) {
+// auditChange audits an Update as the events its change amounts to;
+// quota says the change set the quota (Consume moves Remaining too, so
+// before and after alone cannot tell).
+func (m *Manager) auditChange(ctx context.Context, actor audit.Actor, before, after *Key, quota bool) {
 	e := audit.Event{Time: after.UpdatedAt, Actor: actor, OwnerID: after.OwnerID, KeyID: after.ID}
 	if after.Name != before.Name || !after.ExpiresAt.Equal(before.ExpiresAt) || !samePermissions(before.Permissions, after.Permissions) ||
 		!slices.Equal(before.AllowedIPs, after.AllowedIPs) || !bytes.Equal(before.Metadata, after.Metadata) || !before.Resources.Equal(after.Resources) ||
-		before.Description != after.Description {
+		before.Description != after.Description || quota {
 		u := e
 		u.Type, u.Before, u.After = audit.Updated, before.Permissions, after.Permissions
 		u.BeforeResources, u.AfterResources = before.Resources, after.Resources
 		if before.Description != after.Description {
 			u.BeforeDescription, u.AfterDescription = before.Description, after.Description
+		}
+		if quota {
+			u.BeforeQuota, u.AfterQuota = auditQuota(before), auditQuota(after)
 		}
 		m.audit(ctx, u)
 	}

@@ -48,12 +48,10 @@ func (m *Manager) quotaFor(requested *Quota) (Quota, error) {
 		return q, nil
 	case q.Remaining > def.Remaining:
 		return Quota{}, &FieldError{Field: "remaining", Reason: "at most " + strconv.FormatInt(def.Remaining, 10) + " requests"}
-	case q.refills() && !def.refills():
-		return Quota{}, &FieldError{Field: "refill_amount", Reason: "this app's keys do not refill"}
-	case q.refills() && q.RefillAmount > def.RefillAmount:
-		return Quota{}, &FieldError{Field: "refill_amount", Reason: "at most " + strconv.FormatInt(def.RefillAmount, 10) + " requests per refill"}
-	case q.refills() && q.RefillInterval < def.RefillInterval:
-		return Quota{}, &FieldError{Field: "refill_interval_seconds", Reason: "at least " + strconv.FormatInt(int64(def.RefillInterval/time.Second), 10) + " seconds"}
+	case q.refills():
+		if err := refillWithin(q, def, "this app's keys do not refill"); err != nil {
+			return Quota{}, err
+		}
 	}
 	return q, nil
 }

@@ -40,7 +40,10 @@ type Store interface {
 	List(ctx context.Context, owner string, page Page) ([]*Key, error)
 	// Change applies c to the record with id in one conditional write and
 	// returns the record as written. It writes only the fields c sets, plus
-	// UpdatedAt and Version (incremented), and nothing at all when:
+	// UpdatedAt and Version (incremented); a lowering of the quota
+	// (c.Remaining without c.RemainingExact) is the lesser of the stored
+	// and the new count, taken in the write itself, so it never undoes a
+	// concurrent Consume. It writes nothing at all when:
 	//   - there is no such record: [ErrNotFound];
 	//   - the record is revoked: [ErrAlreadyRevoked] (revocation is terminal,
 	//     whatever the interleaving);
@@ -133,6 +136,29 @@ type Change struct {
 	// already granted and normalized); an empty one lifts it (the Store
 	// then keeps nil). nil: unchanged.
 	Resources *policy.Resources
+
+	// Remaining changes the key's quota ([Key].Remaining): with
+	// RemainingExact it becomes *Remaining exactly (a blind set, for an
+	// owner raising or setting a quota where the policy sets none);
+	// otherwise it becomes the lesser of the stored one and *Remaining,
+	// computed in the Store's write (SQL: CASE WHEN remaining IS NULL THEN
+	// new ELSE the least of both), and a key without a quota gets
+	// *Remaining. Consume does not move Version, so a lowering decided on
+	// a read must not write back a count the requests admitted since would
+	// undo. At least 0. nil: unchanged. Ignored with RemoveQuota.
+	Remaining *int64
+	// RemainingExact makes Remaining an exact set rather than a lowering.
+	RemainingExact bool
+	// Refill sets the refill of the quota: [Key].RefillAmount and
+	// RefillInterval become those of the Quota it points to (its
+	// Remaining is ignored; both 0: no refill). When they differ from the
+	// stored ones, [Key].LastRefillAt becomes At, in the same write: the
+	// next refill comes one interval after the change, so changing refills
+	// back and forth buys none. nil: unchanged. Ignored with RemoveQuota.
+	Refill *Quota
+	// RemoveQuota removes the key's quota: Remaining becomes nil, the
+	// refill 0 and LastRefillAt zero.
+	RemoveQuota bool
 }
 
 // Secret is a rotation: the new hash and hint, and the previous hash that

@@ -51,6 +51,29 @@ type UpdateRequest struct {
 	// against the key's actions and the owner's live access; a kept
 	// restriction drops the resources the new permissions no longer hold.
 	Resources *policy.Resources
+	// Remaining sets how many requests the key has left (at least 0; 0:
+	// none until its next refill). Where [Config].Quota sets a quota, it
+	// is a cap: Remaining may only lower the key's (never above what the
+	// key has left, nor above Config.Quota.Remaining for a key without
+	// one). Where it sets none, the owner may raise, lower or set it; a
+	// calling key may only lower its own (its owner gave it that budget),
+	// but may raise the quota of a key it created, whose requests still
+	// spend its own ([Manager.Consume] counts along the chain). A lowering
+	// is applied in the Store's write as the lesser of the stored count and
+	// Remaining, so requests admitted meanwhile are never given back.
+	// nil: unchanged.
+	Remaining *int64
+	// Refill sets the refill: RefillAmount and RefillInterval of the
+	// Quota it points to (both positive, or both 0 to stop refills; its
+	// Remaining is ignored). Within Config.Quota's refill where it sets a
+	// quota, and within the key's own refill for a calling key changing
+	// itself. A key without a quota needs Remaining too. A changed refill
+	// restarts the refill clock at the change. nil: unchanged.
+	Refill *Quota
+	// RemoveQuota removes the key's quota and its refill; refused where
+	// Config.Quota sets one and for a calling key's own quota. Not with
+	// Remaining, nor with a Refill that refills.
+	RemoveQuota bool
 	// IfVersion, when not 0, makes the change conditional on the record
 	// the caller decided it on: if the key's [Key].Version is another by
 	// the time it is written, Update answers [ErrConflict] and writes
@@ -70,10 +93,13 @@ func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 		return nil, err
 	}
 	actor := actorFor(u.Actor, u.Caller, u.Owner) // after checkManager: Caller.Key may be nil
+	quota := false                                // the change written sets the quota
 	before, after, err := m.change(ctx, u.Ref, actor, func(k *Key, now time.Time) (Change, error) {
 		// Every refusal comes after the read: a key out of reach is
 		// [ErrNotFound] whatever the request would do to it.
-		return m.updating(ctx, u, actor, k, now)
+		c, err := m.updating(ctx, u, actor, k, now)
+		quota = c.Remaining != nil || c.Refill != nil || c.RemoveQuota
+		return c, err
 	})
 	if err != nil {
 		m.auditRefusal(ctx, actor, u.Owner, u.ID, err)
@@ -82,7 +108,7 @@ func (m *Manager) Update(ctx context.Context, u UpdateRequest) (*Key, error) {
 	if after.Version == before.Version {
 		return after, nil // nothing to change
 	}
-	m.auditChange(ctx, actor, before, after)
+	m.auditChange(ctx, actor, before, after, quota)
 	return after, nil
 }
 
@@ -96,7 +122,8 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 	if err != nil {
 		return c, err
 	}
-	if !s.owner && (u.Name != nil || u.Description != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil || u.Metadata != nil || u.Resources != nil) {
+	if !s.owner && (u.Name != nil || u.Description != nil || u.Permissions != nil || u.Lifetime != nil || u.AllowedIPs != nil || u.Metadata != nil || u.Resources != nil ||
+		u.changesQuota()) {
 		return c, s.sideRefusal()
 	}
 	if u.Name != nil {
@@ -165,8 +192,10 @@ func (m *Manager) updating(ctx context.Context, u UpdateRequest, actor audit.Act
 			return c, err
 		}
 	}
-	c.AllowedIPs, err = m.changingAllowList(k, u, perms)
-	return c, err
+	if c.AllowedIPs, err = m.changingAllowList(k, u, perms); err != nil {
+		return c, err
+	}
+	return c, m.changingQuota(u, k, &c)
 }
 
 // disabling returns the change that turns k off (disabled) or on as actor

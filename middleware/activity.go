@@ -27,6 +27,25 @@ type eventJSON struct {
 
 	BeforeDescription string `json:"before_description,omitempty"` // the key's description before a change of it
 	AfterDescription  string `json:"after_description,omitempty"`  // and after it; a new key's description
+
+	// BeforeQuota and AfterQuota are the key's quota before and after an
+	// update that changed it; one left out means the key had (or has) none.
+	BeforeQuota *quotaJSON `json:"before_quota,omitempty"`
+	AfterQuota  *quotaJSON `json:"after_quota,omitempty"`
+}
+
+// quotaJSON is a quota in an event, in the fields of a key's JSON.
+type quotaJSON struct {
+	Remaining      int64 `json:"remaining"`
+	RefillAmount   int64 `json:"refill_amount,omitempty"`
+	RefillInterval int64 `json:"refill_interval_seconds,omitempty"` // whole seconds
+}
+
+func toQuotaJSON(q *audit.Quota) *quotaJSON {
+	if q == nil {
+		return nil
+	}
+	return &quotaJSON{Remaining: q.Remaining, RefillAmount: q.RefillAmount, RefillInterval: int64(q.RefillInterval / time.Second)}
 }
 
 // activity serves GET /activity: recent events about the caller's keys,
@@ -56,7 +75,8 @@ func (kc *Keycap) activity(w http.ResponseWriter, r *http.Request, p Principal) 
 	for i, e := range events {
 		out[i] = eventJSON{Type: e.Type, Time: e.Time.UTC(), Actor: actorJSON(e.Actor), Kind: e.Actor.Kind, KeyID: e.KeyID, Before: e.Before, After: e.After, Reason: e.Reason, IP: e.IP,
 			BeforeResources: e.BeforeResources, AfterResources: e.AfterResources,
-			BeforeDescription: e.BeforeDescription, AfterDescription: e.AfterDescription}
+			BeforeDescription: e.BeforeDescription, AfterDescription: e.AfterDescription,
+			BeforeQuota: toQuotaJSON(e.BeforeQuota), AfterQuota: toQuotaJSON(e.AfterQuota)}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": out})
 	return nil

@@ -82,7 +82,7 @@ func BenchmarkChain(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		h    http.Handler
-	}{{"keycap", plain}, {"skipforkeys", skipping}, {"scs+keycap", chain}} {
+	}{{"keycap", plain}, {"skipforkeys", skipping}, {"scs+keycap", chain}, {"floor", floor(bare)}} {
 		b.Run(c.name, func(b *testing.B) {
 			f := serve(c.h)
 			b.ReportAllocs()
@@ -92,6 +92,18 @@ func BenchmarkChain(b *testing.B) {
 		})
 		b.Run(c.name+"/overhead", func(b *testing.B) { overhead(b, serve(bare), serve(c.h)) })
 	}
+}
+
+// floor is the least any middleware that hands a value to the handlers
+// behind it costs with net/http: one context value and the request copy
+// r.WithContext makes (the handler must not see a mutated request). What
+// keycap adds beyond it is its own work: BenchmarkChain/floor/overhead
+// beside BenchmarkChain/keycap/overhead.
+func floor(next http.Handler) http.Handler {
+	type key struct{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), key{}, r)))
+	})
 }
 
 // overhead times fb and fc in alternating blocks of the same run and

@@ -223,15 +223,19 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		return err
 	}
 	u := keys.UpdateRequest{Ref: ref, Actor: actor(p)}
-	var expiresIn *int64
+	var expiresIn, remaining, refillAmount, refillInterval *int64
+	var removeQuota, amountNull, intervalNull bool
 	err = kc.decodeObject(w, r, false, map[string]fieldDecoder{
-		"name":        stringField("name", &u.Name),
-		"description": stringField("description", &u.Description),
-		"permissions": permissionsField(&u.Permissions),
-		"expires_in":  lifetimeField(&expiresIn),
-		"disabled":    boolField("disabled", &u.Disabled),
-		"allowed_ips": rangesField(&u.AllowedIPs),
-		"metadata":    kc.metadataField(&u.Metadata),
+		"remaining":               nullable(countField("remaining", &remaining), &removeQuota),
+		"refill_amount":           nullable(countField("refill_amount", &refillAmount), &amountNull),
+		"refill_interval_seconds": nullable(secondsField("refill_interval_seconds", &refillInterval), &intervalNull),
+		"name":                    stringField("name", &u.Name),
+		"description":             stringField("description", &u.Description),
+		"permissions":             permissionsField(&u.Permissions),
+		"expires_in":              lifetimeField(&expiresIn),
+		"disabled":                boolField("disabled", &u.Disabled),
+		"allowed_ips":             rangesField(&u.AllowedIPs),
+		"metadata":                kc.metadataField(&u.Metadata),
 		"kind": func(json.RawMessage) error {
 			return fieldError("kind", "a key's kind cannot change; create a key of the other kind")
 		},
@@ -244,8 +248,13 @@ func (kc *Keycap) update(w http.ResponseWriter, r *http.Request, p Principal) er
 		d := time.Duration(*expiresIn) * time.Second
 		u.Lifetime = &d
 	}
-	if u.Name == nil && u.Description == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil && u.Metadata == nil && u.Resources == nil {
-		return invalidBody("nothing to change: send name, description, permissions, expires_in, disabled, allowed_ips, metadata or resources", "")
+	refillGiven := refillAmount != nil || refillInterval != nil || amountNull || intervalNull
+	if err := quotaUpdate(&u, remaining, refillAmount, refillInterval, removeQuota, refillGiven); err != nil {
+		return err
+	}
+	if u.Name == nil && u.Description == nil && u.Permissions == nil && u.Lifetime == nil && u.Disabled == nil && u.AllowedIPs == nil && u.Metadata == nil && u.Resources == nil &&
+		u.Remaining == nil && u.Refill == nil && !u.RemoveQuota {
+		return invalidBody("nothing to change: send name, description, permissions, expires_in, disabled, allowed_ips, metadata, resources, remaining or a refill", "")
 	}
 	k, err := kc.manager.Update(r.Context(), u)
 	if err != nil {

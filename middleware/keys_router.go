@@ -26,7 +26,8 @@ import (
 //	                      Options.Activity is set (else 404) → {"events"}
 //	GET    /{id}          one key
 //	PATCH  /{id}          {"name"?, "description"?, "permissions"?, "expires_in"?, "disabled"?,
-//	                      "allowed_ips"?, "metadata"?, "resources"?}: one change, all or nothing
+//	                      "allowed_ips"?, "metadata"?, "resources"?, "remaining"? (null: remove),
+//	                      "refill_amount"?, "refill_interval_seconds"?}: one change, all or nothing
 //	DELETE /{id}          revoke (optional body {"reason"})
 //	POST   /{id}/rotate   {"grace_seconds"?} → the new key, shown once
 //

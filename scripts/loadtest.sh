@@ -7,12 +7,14 @@
 #
 # Fair by construction: both servers are built by the same newServer
 # (same timeouts, same error log), every request to either carries the
-# same Authorization header, and bare and keycap runs alternate, ROUNDS
-# times, so that both see the same load from whatever else runs on the
-# machine. The bare mux has the 3 demo API routes, the app's 12 (Go's
-# ServeMux matches by a tree, not a scan: the count does not change the
-# cost of a match). Prints, for each configuration, the ratio of each
-# keycap run to the bare run beside it: min / median / max.
+# same Authorization header, and each configuration is measured as bare,
+# keycap, keycap, bare (half the duration each), ROUNDS times, so that both
+# see the same load from whatever else runs on the machine and a drift
+# weighs on both alike. A control pair measures bare against itself: its
+# spread is the harness's own. The bare mux has the 3 demo API routes, the
+# app's 12 (Go's ServeMux matches by a tree, not a scan: the count does not
+# change the cost of a match). Prints, for each configuration, the ratio
+# of keycap's requests to bare's in each round: min / median / max.
 #
 #   scripts/loadtest.sh            # 3 rounds of 10 s runs, 2 threads, 64 connections
 #   ROUNDS=5 DURATION=30s CONNECTIONS=128 scripts/loadtest.sh
@@ -28,6 +30,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
+[[ $DURATION =~ ^[0-9]+s$ ]] || { echo "DURATION is in seconds, such as 10s" >&2; exit 1; }
+HALF=$(( ${DURATION%s} / 2 ))s
+[ "$HALF" != 0s ] || { echo "DURATION must be at least 2s: each pair runs in halves" >&2; exit 1; }
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -93,15 +98,26 @@ curl -sf -b "$jar" -X DELETE -o /dev/null "http://127.0.0.1:$PORT/api-keys/$revo
 malformed="${key%?}$( [ "${key: -1}" = A ] && echo B || echo A )"
 
 ratios=() # "config ratio bare-rps keycap-rps"
-pair() { # NAME URL HEADER [refused]
-  local b k
-  b=$(run bare "http://127.0.0.1:$BARE_PORT/api/files" "$3")
-  k=$(run "$1" "$2" "$3" "${4:-}")
-  echo "  $b | $k" >&2
-  ratios+=("$1 $(awk -v k="$(awk '{print $2}' <<<"$k")" -v b="$(awk '{print $2}' <<<"$b")" 'BEGIN{printf "%.1f %s %s", 100*k/b, b, k}')")
+# pair NAME URL HEADER [refused]: bare, keycap, keycap, bare (each half
+# of DURATION), so that a drift over the pair (the machine warming up or
+# slowing down, the garbage of one run collected in the next) weighs on
+# both alike; the ratio is keycap's requests over bare's.
+pair() {
+  local b1 k1 k2 b2
+  b1=$(DURATION=$HALF run bare "http://127.0.0.1:$BARE_PORT/api/files" "$3")
+  k1=$(DURATION=$HALF run "$1" "$2" "$3" "${4:-}")
+  k2=$(DURATION=$HALF run "$1" "$2" "$3" "${4:-}")
+  b2=$(DURATION=$HALF run bare "http://127.0.0.1:$BARE_PORT/api/files" "$3")
+  echo "  $b1 | $k1 | $k2 | $b2" >&2
+  ratios+=("$1 $(awk -v k1="$(awk '{print $2}' <<<"$k1")" -v k2="$(awk '{print $2}' <<<"$k2")" \
+    -v b1="$(awk '{print $2}' <<<"$b1")" -v b2="$(awk '{print $2}' <<<"$b2")" \
+    'BEGIN{printf "%.1f %.0f %.0f", 100*(k1+k2)/(b1+b2), (b1+b2)/2, (k1+k2)/2}')")
 }
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round, cache on" >&2
+  # The control: bare against itself, run as the others are. Its spread
+  # is what the harness itself gives; a ratio within it is no difference.
+  pair bare-vs-bare "http://127.0.0.1:$BARE_PORT/api/files" "$auth"
   pair keycap-cached "http://127.0.0.1:$PORT/api/files" "$auth"
   pair refused-malformed "http://127.0.0.1:$PORT/api/files" "Authorization: Bearer $malformed" refused
   pair refused-revoked "http://127.0.0.1:$PORT/api/files" "Authorization: Bearer $revoked" refused
@@ -114,7 +130,7 @@ for round in $(seq 1 "$ROUNDS"); do
   pair keycap-sqlite "http://127.0.0.1:$PORT/api/files" "$auth"
 done
 stop
-configs="keycap-cached refused-malformed refused-revoked keycap-sqlite"
+configs="bare-vs-bare keycap-cached refused-malformed refused-revoked keycap-sqlite"
 if [ -n "${LOADTEST_DATABASE_URL:-}" ]; then
   rm -f "$jar"
   start postgres

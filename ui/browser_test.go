@@ -41,7 +41,7 @@ type miniApp struct {
 	store   *memstore.Store
 }
 
-func newMiniApp(t *testing.T) *miniApp {
+func newMiniApp(t *testing.T, options ...func(*keys.Config)) *miniApp {
 	t.Helper()
 	member := policy.MustParse("files:read", "files:write", "projects:read")
 	pol := policy.MustNew(policy.Config{AllowClientPermissions: true, MaxLifetime: 90 * 24 * time.Hour,
@@ -55,8 +55,12 @@ func newMiniApp(t *testing.T) *miniApp {
 	})
 	log := audit.NewMemory(500)
 	store := memstore.New()
-	mgr, err := keys.NewManager(keys.Config{Store: store, Policy: pol, Subjects: users,
-		Secret: []byte("0123456789abcdef0123456789abcdef"), Auditor: log, LastUsedInterval: 100 * time.Millisecond})
+	config := keys.Config{Store: store, Policy: pol, Subjects: users,
+		Secret: []byte("0123456789abcdef0123456789abcdef"), Auditor: log, LastUsedInterval: 100 * time.Millisecond}
+	for _, o := range options {
+		o(&config)
+	}
+	mgr, err := keys.NewManager(config)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = mgr.Close() })
 	sm := scs.New()
@@ -262,11 +266,18 @@ func TestMountedPage(t *testing.T) {
 	assert.Contains(t, details, "Last used\nnever")
 	assert.NotContains(t, details, "Last used from")
 	run(chromedp.Click(chromedp.ID("kc-detail-close")), chromedp.WaitNotVisible(chromedp.ID("kc-detail-dialog")))
-	// Editing a key with a quota says how to get another one.
+	// Editing a key with a quota shows it and lowers it; the list shows
+	// what is left.
 	run(chromedp.Click(chromedp.CSS(`button[data-edit="`+long.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("kc-edit-dialog")))
-	assert.Equal(t, "Request quota: 5 left, refilling back to 3 requests every hour. A quota is set when a key is created; for another one, create a new key and revoke this one.",
-		b.Text("#kc-edit-quota"))
-	run(chromedp.Click(chromedp.ID("kc-edit-cancel")), chromedp.WaitNotVisible(chromedp.ID("kc-edit-dialog")))
+	assert.Equal(t, "Request quota now: 5 left, refilling back to 3 requests every hour.", b.Text("#kc-edit-quota"))
+	assert.Equal(t, "5", eval(`document.getElementById('kc-edit-remaining').value`))
+	assert.Equal(t, "3600", eval(`document.getElementById('kc-edit-refill-interval').value`))
+	eval(`document.getElementById('kc-edit-remaining').value = '2'`)
+	run(chromedp.Click(chromedp.ID("kc-edit-save")), chromedp.WaitNotVisible(chromedp.ID("kc-edit-dialog")))
+	b.WaitFor(`document.getElementById('kc-status').textContent.includes('2 requests left')`)
+	assert.Equal(t, int64(2), *onlyKey(t, app, "long").Remaining)
+	assert.Equal(t, int64(3), onlyKey(t, app, "long").RefillAmount, "the refill is kept")
+	assert.Contains(t, b.Text(`tr[data-key-id="`+long.ID+`"]`), "2 requests left (refills back to 3 requests every hour)")
 
 	// Revoke with a reason.
 	run(chromedp.Click(chromedp.CSS(`button[data-revoke="`+long.ID+`"]`)), chromedp.WaitVisible(chromedp.ID("kc-revoke-dialog")),

@@ -60,6 +60,7 @@ type Labels struct {
 	RefillEvery     string // the quota refill interval field
 	NoRefill        string // its choice of no refill
 	RefillHelp      string // under the quota fields, after QuotaHelp
+	EditQuotaHelp   string // under the edit dialog's quota fields
 }
 
 // DefaultLabels are the English words of the page.
@@ -118,6 +119,7 @@ var DefaultLabels = Labels{
 	RefillEvery:     "every",
 	NoRefill:        "no refill",
 	RefillHelp:      "With a refill, the quota goes back to that many requests every hour, day, week or 30 days; unused requests do not carry over.",
+	EditQuotaHelp:   "Lower the quota to hold a script back; empty it to remove the quota. Where this app gives every key a quota, it can only be lowered, never raised. A new refill starts counting now.",
 }
 
 // withDefaults returns l with every empty field set to its default.

@@ -60,8 +60,9 @@ func (o Options) check() (Options, error) {
 		return o, errors.New("ui: Options.Sessions is required")
 	}
 	o.API = cmp.Or(o.API, "/api-keys")
-	if !strings.HasPrefix(o.API, "/") || strings.HasSuffix(o.API, "/") {
-		return o, errors.New(`ui: Options.API must start with "/" and not end with one, like "/api-keys"`)
+	if !strings.HasPrefix(o.API, "/") || strings.HasSuffix(o.API, "/") || strings.HasPrefix(o.API, "//") || strings.Contains(o.API, `\`) {
+		// "//host/..." and a backslash (read as "/" by browsers) name another host.
+		return o, errors.New(`ui: Options.API must be a path on the app's origin: start with one "/", not end with one, no backslash, like "/api-keys"`)
 	}
 	if o.Assets != "" && !strings.HasSuffix(o.Assets, "/") {
 		return o, errors.New(`ui: Options.Assets must end with "/", like "/static/keycap/"`)

@@ -101,20 +101,27 @@ type fragmentData struct {
 	Assets               string
 }
 
+// assetsURL is Options.Assets, else "assets/" below r's directory,
+// cleaned: the request's path is the visitor's to choose, and one that
+// starts with "//" (https://app//evil.example/keys/, through a router
+// that does not clean paths) would make "//evil.example/keys/assets/" a
+// script from another host.
 func (p *Page) assetsURL(r *http.Request) string {
 	if p.o.Assets != "" {
 		return p.o.Assets
 	}
 	dir := r.URL.Path
 	if !strings.HasSuffix(dir, "/") {
-		dir = path.Dir(dir) + "/"
+		dir = path.Dir(dir)
 	}
+	dir = path.Clean("/" + dir) // one leading slash, no "." or ".."
 	return strings.TrimSuffix(dir, "/") + "/assets/"
 }
 
 // Assets serves the page's script and stylesheet by their file name
 // (keycap.js, keycap-manage.js, keycap.css) under whatever path it is mounted at; anything
-// else is 404. Browsers revalidate them (Cache-Control: no-cache).
+// else is 404. Browsers revalidate them (Cache-Control: no-cache) and
+// take them for what they are (X-Content-Type-Options: nosniff).
 func (p *Page) Assets() http.Handler {
 	sub, _ := fs.Sub(files, "assets")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +131,7 @@ func (p *Page) Assets() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		http.ServeFileFS(w, r, sub, name)
 	})
 }

@@ -7,7 +7,9 @@ import (
 
 // ServeHTTP serves the whole page for the logged-in user: inside
 // Options.Layout when set, else in a minimal page of its own. A visitor
-// who is not logged in is sent to Options.LoginURL, or answered 401.
+// who is not logged in is sent to Options.LoginURL, or answered 401. The
+// page may be framed only by the app's own pages (X-Frame-Options:
+// SAMEORIGIN, unless the app set that header already).
 func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v, ok, err := p.Render(r)
 	if err != nil {
@@ -35,5 +37,10 @@ func (p *Page) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if h.Get("X-Frame-Options") == "" {
+		// Not framed by another site: "Turn off" is one click.
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+	}
 	_, _ = buf.WriteTo(w)
 }

@@ -131,23 +131,39 @@ func (c *cli) keysRevoke(ctx context.Context, args []string) error {
 	return usageError{"keys revoke: want <id> -reason <text>, or -owner <user> to revoke all of a user's keys"}
 }
 
+// offboardRounds bounds how many times offboard lists the user's keys
+// again for keys created while it ran.
+const offboardRounds = 10
+
+// liveKeys lists the live (not revoked, not expired) keys of owner.
+func liveKeys(ctx context.Context, b *backend, owner string) ([]*keys.Key, error) {
+	list, err := ownerKeys(ctx, b.store, owner)
+	if err != nil {
+		return nil, err
+	}
+	now := b.manager.Now()
+	var live []*keys.Key
+	for _, k := range list {
+		if k.RevokedAt.IsZero() && !k.IsExpired(now) {
+			live = append(live, k)
+		}
+	}
+	return live, nil
+}
+
 // offboard revokes every live key of owner, after a confirmation on stdin
-// unless yes.
+// unless yes. Keys created while it runs (while the question waits, or
+// between two revocations: the user may still be logged in, a script may
+// still make keys) are revoked too: it lists the keys again after each
+// round, until a listing finds none live, at most offboardRounds times.
 func (c *cli) offboard(ctx context.Context, owner, reason string, yes bool) error {
 	if reason == "" {
 		reason = "offboarding"
 	}
 	return c.with(ctx, true, func(b *backend) error {
-		list, err := ownerKeys(ctx, b.store, owner)
+		live, err := liveKeys(ctx, b, owner)
 		if err != nil {
 			return err
-		}
-		now := b.manager.Now()
-		var live []*keys.Key
-		for _, k := range list {
-			if k.RevokedAt.IsZero() && !k.IsExpired(now) {
-				live = append(live, k)
-			}
 		}
 		if len(live) == 0 {
 			return c.report(map[string]any{"owner": owner, "revoked": 0}, owner+" has no live keys: nothing to revoke")
@@ -158,16 +174,31 @@ func (c *cli) offboard(ctx context.Context, owner, reason string, yes bool) erro
 			if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
 				return exitError{exitRefused, "nothing revoked"}
 			}
+			if live, err = liveKeys(ctx, b, owner); err != nil { // the answer may have taken a while
+				return err
+			}
 		}
 		revoked := 0
-		fmt.Fprintf(c.stderr, "revoking %d live keys of %s\n", len(live), owner)
-		p := newProgress(c.stderr, "revoked", len(live))
-		for _, k := range live {
-			if _, err := b.manager.Revoke(ctx, keys.RevokeRequest{Ref: keys.Ref{Owner: owner, ID: k.ID}, Actor: b.actor, Reason: reason}); err != nil {
-				return fmt.Errorf("after revoking %d of %d keys: %w", revoked, len(live), err)
+		for round := 1; len(live) > 0; round++ {
+			if round > offboardRounds {
+				return fmt.Errorf("after revoking %d keys: %s keeps getting new keys (%d live after %d rounds): block their logins and run it again", revoked, owner, len(live), offboardRounds)
 			}
-			revoked++
-			p.done(revoked, k.ID+" "+strconv.Quote(k.Name))
+			if round == 1 {
+				fmt.Fprintf(c.stderr, "revoking %d live keys of %s\n", len(live), owner)
+			} else {
+				fmt.Fprintf(c.stderr, "revoking %d more live keys of %s, created meanwhile\n", len(live), owner)
+			}
+			p := newProgress(c.stderr, "revoked", len(live))
+			for i, k := range live {
+				if _, err := b.manager.Revoke(ctx, keys.RevokeRequest{Ref: keys.Ref{Owner: owner, ID: k.ID}, Actor: b.actor, Reason: reason}); err != nil {
+					return fmt.Errorf("after revoking %d keys (%d of %d in this round): %w", revoked, i, len(live), err)
+				}
+				revoked++
+				p.done(i+1, k.ID+" "+strconv.Quote(k.Name))
+			}
+			if live, err = liveKeys(ctx, b, owner); err != nil {
+				return fmt.Errorf("after revoking %d keys: %w", revoked, err)
+			}
 		}
 		return c.report(map[string]any{"owner": owner, "revoked": revoked}, fmt.Sprintf("revoked %d keys of %s", revoked, owner))
 	})

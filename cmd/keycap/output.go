@@ -29,6 +29,9 @@ type keyJSON struct {
 	RevokedReason string              `json:"revoked_reason,omitempty"`
 	DisabledBy    string              `json:"disabled_by,omitempty"`
 	Remaining     *int64              `json:"remaining,omitempty"`
+	RefillAmount  int64               `json:"refill_amount,omitempty"`           // with a refill: Remaining goes back to it
+	RefillEvery   int64               `json:"refill_interval_seconds,omitempty"` // every this many seconds
+	LastRefillAt  *time.Time          `json:"last_refill_at,omitempty"`
 	SecretID      string              `json:"secret_id"`
 	Ancestors     []string            `json:"ancestors,omitempty"`
 }
@@ -68,6 +71,9 @@ func toJSON(k *keys.Key, now time.Time) keyJSON {
 		DisabledBy: actorString(k.DisabledBy, k.DisabledBy.String()), Remaining: k.Remaining, SecretID: k.SecretID, Ancestors: k.Ancestors}
 	if j.Permissions == nil {
 		j.Permissions = map[string][]string{}
+	}
+	if k.RefillAmount > 0 && k.RefillInterval > 0 {
+		j.RefillAmount, j.RefillEvery, j.LastRefillAt = k.RefillAmount, int64(k.RefillInterval/time.Second), timePtr(k.LastRefillAt)
 	}
 	for _, p := range k.AllowedIPs {
 		j.AllowedIPs = append(j.AllowedIPs, p.String())
@@ -115,6 +121,7 @@ func (c *cli) printKey(k *keys.Key, now time.Time) error {
 	row("id", k.ID)
 	row("owner", k.OwnerID)
 	row("name", oneLine(k.Name))
+	row("description", oneLine(k.Description))
 	row("status", j.Status)
 	row("permissions", k.Permissions.String())
 	row("allowed ips", strings.Join(j.AllowedIPs, " "))
@@ -127,6 +134,13 @@ func (c *cli) printKey(k *keys.Key, now time.Time) error {
 	row("disabled by", j.DisabledBy)
 	if k.Remaining != nil {
 		row("remaining", fmt.Sprint(*k.Remaining))
+	}
+	if j.RefillAmount > 0 {
+		refill := fmt.Sprintf("to %d every %s", k.RefillAmount, k.RefillInterval)
+		if !k.LastRefillAt.IsZero() {
+			refill += " (last " + stamp(k.LastRefillAt) + ")"
+		}
+		row("refill", refill)
 	}
 	row("secret id", k.SecretID)
 	row("created through", strings.Join(k.Ancestors, " → "))

@@ -4,24 +4,33 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// age reads "90d", "12h" or any time.ParseDuration text.
+// maxAgeDays is the longest age in days a time.Duration holds (about 292
+// years).
+const maxAgeDays = int64(math.MaxInt64 / int64(24*time.Hour))
+
+// age reads "90d", "12h" or any time.ParseDuration text; an age a
+// time.Duration cannot hold is refused, never wrapped around.
 func age(flagName, text string) (time.Duration, error) {
 	if text == "" {
 		return 0, nil
 	}
 	d, err := time.ParseDuration(text)
 	if n, ok := strings.CutSuffix(text, "d"); ok {
-		var days int
-		days, err = strconv.Atoi(n)
+		var days int64
+		days, err = strconv.ParseInt(n, 10, 64)
+		if days > maxAgeDays {
+			days = -1 // a time.Duration would wrap around: 213504d would be 25 minutes
+		}
 		d = time.Duration(days) * 24 * time.Hour
 	}
 	if err != nil || d <= 0 {
-		return 0, usageError{fmt.Sprintf("-%s: want a positive age such as 90d or 36h, got %q", flagName, text)}
+		return 0, usageError{fmt.Sprintf("-%s: want a positive age of at most %dd, such as 90d or 36h, got %q", flagName, maxAgeDays, text)}
 	}
 	return d, nil
 }

@@ -30,7 +30,7 @@ Commands:
                                            delete dead key records
   audit prune -older-than 365d             delete old audit events
   secrets report                           live keys per server secret (KEYCAP_SECRETS or KEYCAP_SECRET)
-  verify <key> [-use]                      check a key without counting a use (-use: count one)
+  verify <key>|- [-use]                    check a key (-: read it from stdin) without counting a use (-use: count one)
 
 Exit codes: 0 done, 1 failed, 2 bad usage, 3 no such key, 4 refused.
 `

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -77,7 +78,8 @@ func keysOf(m map[string][]byte) []string {
 	return out
 }
 
-// verify checks a presented key under the app's server secrets and prints
+// verify checks a presented key (the argument, or with "-" a line of
+// stdin) under the app's server secrets and prints
 // the verdict and the key's permissions, without counting a use unless
 // -use. The tool does not know the app's policy or users: the permissions
 // shown are the stored ones, before the owner's cap at request time.
@@ -87,6 +89,14 @@ func (c *cli) verify(ctx context.Context, args []string) error {
 	raw, err := parse(fs, args, 1, "one key")
 	if err != nil {
 		return err
+	}
+	if raw[0] == "-" {
+		// From stdin: a key given as an argument is in the shell's history
+		// and in every local user's ps while the command runs.
+		line, _ := bufio.NewReader(c.stdin).ReadString('\n')
+		if raw[0] = strings.TrimSpace(line); raw[0] == "" {
+			return usageError{"verify: no key on stdin (verify - reads it from there)"}
+		}
 	}
 	ring, err := c.keyring()
 	if err != nil {

@@ -181,6 +181,7 @@ func apply(k *keys.Key, c keys.Change) *keys.Key {
 	if c.Revoke {
 		n.RevokedAt, n.RevokedBy, n.RevokedReason = c.At, c.By, c.RevokeReason
 	}
+	applyQuota(n, c)
 	return n
 }
 

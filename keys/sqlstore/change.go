@@ -16,7 +16,9 @@ import (
 // + 1 (and generation = generation + 1 for a rotation, not a re-hash), where the id
 // matches, the key is not revoked and, when c.Version is not 0, the
 // version is c.Version. Columns c does not name (last use, quota, the
-// other fields) keep whatever a concurrent writer put there. Postgres and
+// other fields) keep whatever a concurrent writer put there; a lowering
+// of the quota is computed in the UPDATE from the stored remaining (see
+// quotaSet). Postgres and
 // SQLite return the row as written (RETURNING); MySQL has no UPDATE ...
 // RETURNING, so there the UPDATE and a read of the row run in one
 // transaction, whose row lock makes the read see exactly the write.
@@ -178,9 +180,43 @@ func (s *Store) changeSet(c keys.Change) (string, []any, error) {
 		set("revoked_by", c.By.String())
 		set("revoked_reason", c.RevokeReason)
 	}
+	s.quotaSet(&b, &args, c)
 	set("updated_at", s.timeArg(c.At))
 	b.WriteString("version = version + 1")
 	return b.String(), args, nil
+}
+
+// quotaSet appends the quota assignments of c to b. A lowering is
+// computed by the database, from the row as the UPDATE finds it under its
+// lock: the lesser of the stored remaining (whatever Consume left) and
+// the new one. last_refill_at is assigned before the refill columns:
+// MySQL evaluates assignments left to right with the values already
+// assigned, so it must compare the refill with the stored one first
+// (SQLite and Postgres read the old row in every assignment).
+func (s *Store) quotaSet(b *strings.Builder, args *[]any, c keys.Change) {
+	if c.RemoveQuota {
+		b.WriteString("remaining = NULL, refill_amount = 0, refill_interval_ms = 0, last_refill_at = NULL, ")
+		return
+	}
+	if r := c.Remaining; r != nil {
+		if c.RemainingExact {
+			b.WriteString("remaining = ?, ")
+			*args = append(*args, *r)
+		} else {
+			least := "LEAST"
+			if s.dialect == SQLite {
+				least = "MIN" // SQLite's scalar MIN of several arguments
+			}
+			b.WriteString("remaining = CASE WHEN remaining IS NULL THEN ? ELSE " + least + "(remaining, ?) END, ")
+			*args = append(*args, *r, *r)
+		}
+	}
+	if q := c.Refill; q != nil {
+		ms := q.RefillInterval.Milliseconds()
+		b.WriteString("last_refill_at = CASE WHEN refill_amount <> ? OR refill_interval_ms <> ? THEN " + timePlaceholder(s.dialect) +
+			" ELSE last_refill_at END, refill_amount = ?, refill_interval_ms = ?, ")
+		*args = append(*args, q.RefillAmount, ms, s.timeArg(c.At), q.RefillAmount, ms)
+	}
 }
 
 // checkSecret refuses hashes the table cannot hold.

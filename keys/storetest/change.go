@@ -106,6 +106,33 @@ func testChangeEachField(t *testing.T, s keys.Store) {
 				k.PreviousHash, k.PreviousExpiresAt = nil, time.Time{}
 				k.Permissions = policy.Permissions{"invoices": {"read"}}
 			}},
+		// liveKey has 42 left, a refill of 100 every hour, last at t0+4s.
+		{"quota lowered", nil, keys.Change{Remaining: ptr[int64](10)}, func(k *keys.Key) { k.Remaining = ptr[int64](10) }},
+		{"quota lowered to 0", nil, keys.Change{Remaining: ptr[int64](0)}, func(k *keys.Key) { k.Remaining = ptr[int64](0) }},
+		{"a lowering above what is stored keeps what is stored", nil, keys.Change{Remaining: ptr[int64](50)}, func(*keys.Key) {}},
+		{"a lowering of a key without a quota sets it", func(k *keys.Key) {
+			k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = nil, 0, 0, time.Time{}
+		},
+			keys.Change{Remaining: ptr[int64](7)}, func(k *keys.Key) { k.Remaining = ptr[int64](7) }},
+		{"quota set exactly: raised", nil, keys.Change{Remaining: ptr[int64](500), RemainingExact: true}, func(k *keys.Key) { k.Remaining = ptr[int64](500) }},
+		{"quota set exactly on a key without one", func(k *keys.Key) { k.Remaining = nil }, keys.Change{Remaining: ptr[int64](3), RemainingExact: true},
+			func(k *keys.Key) { k.Remaining = ptr[int64](3) }},
+		{"quota removed", nil, keys.Change{RemoveQuota: true, Remaining: ptr[int64](1), Refill: &keys.Quota{RefillAmount: 1, RefillInterval: time.Hour}},
+			func(k *keys.Key) {
+				k.Remaining, k.RefillAmount, k.RefillInterval, k.LastRefillAt = nil, 0, 0, time.Time{}
+			}},
+		// MySQL assigns left to right with the values already assigned: a
+		// store that set refill_amount before comparing it would keep the clock.
+		{"a changed refill restarts the refill clock", nil, keys.Change{Refill: &keys.Quota{RefillAmount: 200, RefillInterval: 2 * time.Hour}},
+			func(k *keys.Key) { k.RefillAmount, k.RefillInterval, k.LastRefillAt = 200, 2*time.Hour, t1 }},
+		{"a changed refill interval alone restarts it", nil, keys.Change{Refill: &keys.Quota{RefillAmount: 100, RefillInterval: 90 * time.Minute}},
+			func(k *keys.Key) { k.RefillInterval, k.LastRefillAt = 90*time.Minute, t1 }},
+		{"an unchanged refill keeps the refill clock", nil, keys.Change{Refill: &keys.Quota{RefillAmount: 100, RefillInterval: time.Hour, Remaining: 9}},
+			func(*keys.Key) {}},
+		{"refills stopped", nil, keys.Change{Refill: &keys.Quota{}}, func(k *keys.Key) { k.RefillAmount, k.RefillInterval, k.LastRefillAt = 0, 0, t1 }},
+		{"quota lowered and refill changed at once", nil,
+			keys.Change{Remaining: ptr[int64](5), Refill: &keys.Quota{RefillAmount: 50, RefillInterval: time.Hour}, Name: ptr("both")},
+			func(k *keys.Key) { k.Remaining, k.RefillAmount, k.LastRefillAt, k.Name = ptr[int64](5), 50, t1, "both" }},
 		{"name, permissions and disable at once", nil,
 			keys.Change{Name: ptr("both"), Permissions: policy.Permissions{}, Disabled: ptr(true), By: admin},
 			func(k *keys.Key) {

@@ -173,6 +173,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"RaceRotateUnaligned", testRaceRotateUnaligned},
 		{"RaceRotateStore", testRaceRotateStore},
 		{"RaceQuota", testRaceQuota},
+		{"RaceQuotaLower", testRaceQuotaLower},
 		{"RaceKeyLimit", testRaceKeyLimit},
 		{"RaceKeyLimitStore", testRaceKeyLimitStore},
 		{"CountBySecret", testCountBySecret},

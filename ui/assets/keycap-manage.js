@@ -172,12 +172,17 @@
     $('edit-title-name').textContent = k.name;
     $('edit-name').value = k.name;
     $('edit-description').value = k.description || '';
-    // The API sets a quota when a key is created, not later: say so rather
-    // than offer a field that would be refused.
     var hasQuota = k.remaining !== undefined && k.remaining !== null;
-    $('edit-quota').hidden = !hasQuota;
-    $('edit-quota').textContent = hasQuota ? 'Request quota: ' + k.remaining + ' left' + (refillText(k) ? ', refilling ' + refillText(k) : '') +
-      '. A quota is set when a key is created; for another one, create a new key and revoke this one.' : '';
+    $('edit-quota').textContent = hasQuota ? 'Request quota now: ' + k.remaining + ' left' + (refillText(k) ? ', refilling ' + refillText(k) : '') + '.'
+      : 'No request quota now: the key’s requests are not counted.';
+    $('edit-remaining').value = hasQuota ? String(k.remaining) : '';
+    $('edit-refill-amount').value = k.refill_amount ? String(k.refill_amount) : '';
+    var interval = $('edit-refill-interval');
+    var every = k.refill_interval_seconds ? String(k.refill_interval_seconds) : '';
+    if (every && !Array.prototype.some.call(interval.options, function (o) { return o.value === every; })) {
+      interval.append(el('option', { value: every, text: kc.duration(k.refill_interval_seconds) })); // a refill set through the API
+    }
+    interval.value = every;
     $('edit-expiry').value = '';
     kc.hideError($('edit-error'));
     var body = $('edit-perms');
@@ -227,6 +232,12 @@
     }
     if (!samePerms(perms, k.permissions)) { change.permissions = perms; }
     if ($('edit-expiry').value) { change.expires_in = Number($('edit-expiry').value); }
+    var problem = quotaChange(k, change);
+    if (problem) {
+      kc.showError($('edit-error'), problem);
+      $('edit-error').focus();
+      return;
+    }
     if (Object.keys(change).length === 0) {
       editDialog.close();
       kc.announce('Nothing changed.');
@@ -242,9 +253,37 @@
       }
       editDialog.close();
       kc.hideError($('page-error'));
-      kc.announce('Key “' + res.data.name + '” saved: it may now ' + kc.describe(res.data.permissions) + '.');
+      var left = res.data.remaining === undefined || res.data.remaining === null ? ' It has no request quota.' : ' It has ' + res.data.remaining + ' requests left.';
+      kc.announce('Key “' + res.data.name + '” saved: it may now ' + kc.describe(res.data.permissions) + '.' + left);
       return kc.refresh();
     });
+  }
+
+  // quotaChange adds to change what the edit dialog's quota fields change
+  // of k's quota (only what differs from it: a lowering the user did not
+  // ask for is never sent), or says what to fix.
+  function quotaChange(k, change) {
+    var hasQuota = k.remaining !== undefined && k.remaining !== null;
+    var quota = $('edit-remaining').value.trim();
+    var refill = $('edit-refill-amount').value.trim();
+    var every = $('edit-refill-interval').value;
+    if (quota && !/^(0|[1-9][0-9]*)$/.test(quota)) { return 'The request quota is a whole number of requests, 0 or more; leave it empty for no quota.'; }
+    if (refill && !/^[1-9][0-9]*$/.test(refill)) { return 'The quota refill is a whole number of requests, at least 1; leave it empty for no refill.'; }
+    if (refill && !every) { return 'Choose how often the quota refills to ' + refill + ' requests, or leave the refill empty.'; }
+    if (!refill && every) { return 'Say how many requests the quota refills to, or choose “' + $('edit-refill-interval').options[0].text + '”.'; }
+    if (!quota) {
+      if (refill) { return 'A refill needs a request quota: say how many requests the key may make until the next refill.'; }
+      if (hasQuota) { change.remaining = null; } // removes the quota and its refill
+      return '';
+    }
+    if (!hasQuota || Number(quota) !== k.remaining) { change.remaining = Number(quota); }
+    var amount = refill ? Number(refill) : 0;
+    var seconds = every ? Number(every) : 0;
+    if (amount !== (k.refill_amount || 0) || seconds !== (k.refill_interval_seconds || 0)) {
+      change.refill_amount = amount;
+      change.refill_interval_seconds = seconds;
+    }
+    return '';
   }
 
   // --- details -----------------------------------------------------------

@@ -644,12 +644,14 @@
   }
 
   // who says who acted: "You", "Key “CI”", "bob", or within a sentence
-  // (inside) "you", "key “CI”", "bob". A user id is never changed.
-  function who(actor, inside) {
+  // (inside) "you", "key “CI”", "bob". A user id is never changed. kind
+  // (the event's actor_kind) says which the actor is: a user's id may
+  // itself read "key:…"; without a kind (an older server), the id's shape.
+  function who(actor, inside, kind) {
     var phrase;
-    if (actor === main.dataset.user) {
+    if (actor === main.dataset.user && (!kind || kind === 'user')) {
       phrase = 'You';
-    } else if (actor && actor.indexOf('key:') === 0) {
+    } else if (actor && actor.indexOf('key:') === 0 && (!kind || kind === 'key')) {
       phrase = 'Key ' + keyLabel(actor.slice(4));
     } else if (!actor) {
       phrase = 'Someone';
@@ -703,10 +705,21 @@
     return plainWords(r.replace(/^delegation: /, ''));
   }
 
+  // quotaWords says how an update changed a key's quota: " Its request
+  // quota is now 5 (before: 10).", or '' when it did not.
+  function quotaWords(e) {
+    var q = function (x) {
+      return x.remaining + (x.refill_amount && x.refill_interval_seconds ? ', refilling to ' + x.refill_amount + ' every ' + duration(x.refill_interval_seconds) : '');
+    };
+    if (!e.before_quota && !e.after_quota) { return ''; }
+    if (!e.after_quota) { return ' Its request quota was removed (before: ' + q(e.before_quota) + ').'; }
+    return ' Its request quota is now ' + q(e.after_quota) + (e.before_quota ? ' (before: ' + q(e.before_quota) + ').' : ' (before: none).');
+  }
+
   // eventText says what an audit event means, in a sentence.
   function eventText(e) {
     var key = keyLabel(e.key_id);
-    var actor = who(e.actor);
+    var actor = who(e.actor, false, e.actor_kind);
     switch (e.type) {
       case 'created':
         return actor + ' created ' + key + ', allowed to ' + (andList(phrases(e.after)) || 'do nothing') + '.';
@@ -715,7 +728,7 @@
           ? ' Its description is now “' + e.after_description + '”.' : ' Its description was removed.') : '';
         return (same(e.before, e.after) ? actor + ' changed ' + key + '.'
           : actor + ' changed ' + key + ': it may now ' + (andList(phrases(e.after)) || 'do nothing') +
-            ' (before: ' + (andList(phrases(e.before)) || 'nothing') + ').') + described;
+            ' (before: ' + (andList(phrases(e.before)) || 'nothing') + ').') + described + quotaWords(e);
       case 'rotated':
         return actor + ' rotated ' + key + ': it has a new secret' +
           (same(e.before, e.after) ? '' : ' and may now ' + (andList(phrases(e.after)) || 'do nothing')) + '.';
@@ -728,7 +741,7 @@
       case 'enabled':
         return actor + ' turned ' + key + ' back on.';
       case 'refused':
-        var what = (e.key_id ? 'a change to ' + key : 'a new key') + (actor === 'You' ? '' : ' (asked by ' + who(e.actor, true) + ')');
+        var what = (e.key_id ? 'a change to ' + key : 'a new key') + (actor === 'You' ? '' : ' (asked by ' + who(e.actor, true, e.actor_kind) + ')');
         if (e.after && Object.keys(e.after).length) {
           return 'Refused ' + what + ': asked for ' + names(e.after) + ', which ' + capSource + ' can’t grant.';
         }
