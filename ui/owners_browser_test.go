@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 // and organizations. alice manages Acme's keys (her rights in it: read
 // and write files, keys:manage); in Globex she is a plain member; the
 // app's Owners lists both and one that does not exist.
-func newOrgsApp(t *testing.T) *miniApp {
+func newOrgsApp(t *testing.T) (*miniApp, *atomic.Bool) {
 	t.Helper()
+	demoted := new(atomic.Bool) // alice no longer manages Acme's keys
 	rights := map[string]policy.Permissions{
 		"org:acme":   policy.MustParse("files:read", "files:write", "keys:manage"),
 		"org:globex": policy.MustParse("files:read"),
@@ -37,6 +39,9 @@ func newOrgsApp(t *testing.T) *miniApp {
 			ManageKeys: "keys:manage",
 			Members: func(_ context.Context, org policy.Subject, user string) (policy.Permissions, error) {
 				if r, ok := rights[org.ID]; ok && user == "alice" {
+					if org.ID == "org:acme" && demoted.Load() {
+						return policy.MustParse("files:read"), nil
+					}
 					return r, nil
 				}
 				return nil, policy.ErrNotMember
@@ -51,7 +56,7 @@ func newOrgsApp(t *testing.T) *miniApp {
 			return policy.Subject{ID: id, Roles: []string{"member"}}, nil
 		})
 		c.Kinds = map[string]keys.Kind{"test": {Prefix: "kctest", Max: policy.MustParse("files:read", "projects:read"), MaxLifetime: 30 * 24 * time.Hour}}
-	})
+	}), demoted
 }
 
 // TestKindsOrgsMetadataInPage: the page does what the keys API allows
@@ -59,7 +64,7 @@ func newOrgsApp(t *testing.T) *miniApp {
 // metadata, with refusals in the page's words.
 func TestKindsOrgsMetadataInPage(t *testing.T) {
 	b := startBrowser(t)
-	app := newOrgsApp(t)
+	app, demoted := newOrgsApp(t)
 	run, eval := b.Run, b.Eval
 	ctx := context.Background()
 	options := func(id string) any {
@@ -203,6 +208,15 @@ func TestKindsOrgsMetadataInPage(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, gone.RevokedAt.IsZero())
 	axeCheck(t, b, "showing an organization's keys")
+	// Demoted meanwhile: the next call is refused, in words.
+	demoted.Store(true)
+	run(chromedp.SendKeys(chromedp.ID("kc-key-name"), "too late"), chromedp.Click(chromedp.ID("kc-perm-files-read")))
+	clickCreate()
+	assert.Equal(t, "You may no longer manage the keys of Acme. Ask one of its administrators, or choose your own keys.", b.Text("#kc-create-error"))
+	acme, err = app.store.List(ctx, "org:acme", keys.Page{Limit: 10})
+	require.NoError(t, err)
+	assert.Len(t, acme, 1, "nothing created")
+	demoted.Store(false)
 
 	// Back to her own keys.
 	eval(`document.getElementById('kc-owner').value = ''`)

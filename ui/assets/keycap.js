@@ -218,6 +218,10 @@
         return 'That key is already revoked.';
       case 'KEY_EXPIRED':
         return 'That key has expired: create a new one instead.';
+      case 'CANNOT_MANAGE_KEYS':
+      case 'FORBIDDEN':
+        if (owner) { return 'You may no longer manage the keys of ' + ownerName + '. Ask one of its administrators, or choose your own keys.'; }
+        break;
       case 'SUBJECT_DISABLED':
         return 'Your account may not manage API keys. Ask an administrator.';
       case 'RATE_LIMITED':
