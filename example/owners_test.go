@@ -94,7 +94,7 @@ func TestVerifyUsesTheSlot(t *testing.T) {
 	slot := &ownerSlot{}
 	v, err := m.Verify(context.WithValue(context.Background(), ownerSlotKey{}, slot), raw, "")
 	require.NoError(t, err)
-	assert.Equal(t, created.ID, v.Key.ID)
+	assert.Equal(t, created.ID, v.ID)
 	assert.Equal(t, "alice", v.Subject.ID)
 	assert.False(t, slot.full, "the owner read with the key was used by Subject")
 }
