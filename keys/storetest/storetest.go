@@ -175,6 +175,7 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"RaceQuota", testRaceQuota},
 		{"RaceQuotaLower", testRaceQuotaLower},
 		{"RaceQuotaOwnerLower", testRaceQuotaOwnerLower},
+		{"RaceQuotaSelfVsOwner", testRaceQuotaSelfVsOwner},
 		{"RaceKeyLimit", testRaceKeyLimit},
 		{"RaceKeyLimitStore", testRaceKeyLimitStore},
 		{"CountBySecret", testCountBySecret},
