@@ -53,9 +53,15 @@ func (m *Manager) changingQuota(u UpdateRequest, k *Key, c *Change) error {
 		case lowerOnly && has && *r > cur.Remaining:
 			return &FieldError{Field: "remaining", Reason: "a quota can only be lowered: " + cur.describe()}
 		}
-		if !lowerOnly || !has || *r < cur.Remaining {
+		if !has || *r != cur.Remaining {
+			// Only a raise above the count read is a blind set (where
+			// the owner may raise). Anything below it is a lowering,
+			// which the Store takes as the lesser of the stored count
+			// and n: requests admitted since the read, which Consume
+			// does not version, are never given back; the count read
+			// sent back is no change.
 			n := *r
-			c.Remaining, c.RemainingExact = &n, !lowerOnly
+			c.Remaining, c.RemainingExact = &n, has && *r > cur.Remaining
 		}
 	}
 	if u.Refill == nil {

@@ -1,0 +1,51 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/keycaphq/keycap/audit"
+)
+
+// TestSlogRecordsQuotaChanges: an Updated event that lowered, removed or
+// set a key's quota says so in the Slog auditor's line, before and after
+// (#16 attack: the line showed only the permissions, unchanged, so a
+// quota change left no trace in the log).
+func TestSlogRecordsQuotaChanges(t *testing.T) {
+	refilling := &audit.Quota{Remaining: 40, RefillAmount: 100, RefillInterval: time.Hour}
+	for _, tt := range []struct {
+		name          string
+		before, after *audit.Quota
+	}{
+		{"lowered", refilling, &audit.Quota{Remaining: 5, RefillAmount: 100, RefillInterval: time.Hour}},
+		{"removed", refilling, nil},
+		{"set", nil, &audit.Quota{Remaining: 7}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			audit.Slog(slog.New(slog.NewJSONHandler(&buf, nil))).Audit(context.Background(),
+				audit.Event{Type: audit.Updated, Actor: audit.User("alice"), OwnerID: "alice", KeyID: "k1", BeforeQuota: tt.before, AfterQuota: tt.after})
+			var line map[string]any
+			require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
+			for name, q := range map[string]*audit.Quota{"before_quota": tt.before, "after_quota": tt.after} {
+				if q == nil {
+					assert.NotContains(t, line, name, "no quota on that side")
+					continue
+				}
+				want := map[string]any{"remaining": float64(q.Remaining)}
+				if q.RefillAmount > 0 {
+					want["refill_amount"] = float64(q.RefillAmount)
+					want["refill_interval_seconds"] = q.RefillInterval.Seconds()
+				}
+				assert.Equal(t, want, line[name], name)
+			}
+		})
+	}
+}
