@@ -95,6 +95,8 @@ func checkQuotaRequest(u UpdateRequest) error {
 		return &FieldError{Field: "remaining", Reason: "at least 0 requests"}
 	case u.Refill != nil && !u.Refill.refills() && (u.Refill.RefillAmount != 0 || u.Refill.RefillInterval != 0):
 		return &FieldError{Field: "refill_amount", Reason: "a refill needs both a positive refill_amount and refill_interval_seconds (both 0: no refill)"}
+	case u.Refill != nil && !wholeSeconds(u.Refill.RefillInterval):
+		return errRefillSeconds
 	}
 	return nil
 }
