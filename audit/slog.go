@@ -9,8 +9,11 @@ import (
 
 // Slog returns an Auditor writing each event to logger (nil: the default
 // logger) at Info level, or Warn for refusals and denied verifications,
-// with the message "keycap audit". Keys and hashes are never in events. A
-// quota change is logged as before_quota and after_quota groups
+// with the message "keycap audit". Keys and hashes are never in events.
+// Every field an event sets is logged: permissions (before, after),
+// restrictions to records (before_resources, after_resources), a changed
+// description (before_description, after_description), and a quota change
+// as before_quota and after_quota groups
 // (remaining, refill_amount, refill_interval_seconds); a side without a
 // quota is left out.
 func Slog(logger *slog.Logger) Auditor {
@@ -33,6 +36,15 @@ func Slog(logger *slog.Logger) Auditor {
 		}
 		if e.After != nil {
 			attrs = append(attrs, slog.String("after", e.After.String()))
+		}
+		if e.BeforeResources != nil {
+			attrs = append(attrs, slog.Any("before_resources", e.BeforeResources))
+		}
+		if e.AfterResources != nil {
+			attrs = append(attrs, slog.Any("after_resources", e.AfterResources))
+		}
+		if e.BeforeDescription != e.AfterDescription || (e.Type == Created && e.AfterDescription != "") {
+			attrs = append(attrs, slog.String("before_description", e.BeforeDescription), slog.String("after_description", e.AfterDescription))
 		}
 		if e.BeforeQuota != nil {
 			attrs = append(attrs, quotaAttr("before_quota", e.BeforeQuota))

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/policy"
 )
 
 // TestSlogRecordsQuotaChanges: an Updated event that lowered, removed or
@@ -47,5 +48,30 @@ func TestSlogRecordsQuotaChanges(t *testing.T) {
 				assert.Equal(t, want, line[name], name)
 			}
 		})
+	}
+}
+
+// TestSlogRecordsEveryChange: an update's restriction to records and its
+// description are logged like its permissions and quota; a description that
+// did not change is not.
+func TestSlogRecordsEveryChange(t *testing.T) {
+	var buf bytes.Buffer
+	log := audit.Slog(slog.New(slog.NewJSONHandler(&buf, nil)))
+	log.Audit(context.Background(), audit.Event{Type: audit.Updated, Actor: audit.User("alice"), OwnerID: "alice", KeyID: "k1",
+		BeforeResources: policy.Resources{"projects": {"1", "2"}}, AfterResources: policy.Resources{"projects": {"2"}},
+		BeforeDescription: "old words", AfterDescription: "new words"})
+	var line map[string]any
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
+	assert.Equal(t, map[string]any{"projects": []any{"1", "2"}}, line["before_resources"])
+	assert.Equal(t, map[string]any{"projects": []any{"2"}}, line["after_resources"])
+	assert.Equal(t, "old words", line["before_description"])
+	assert.Equal(t, "new words", line["after_description"])
+
+	buf.Reset()
+	log.Audit(context.Background(), audit.Event{Type: audit.Updated, Actor: audit.User("alice"), OwnerID: "alice", KeyID: "k1"})
+	line = nil
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &line))
+	for _, name := range []string{"before_resources", "after_resources", "before_description", "after_description"} {
+		assert.NotContains(t, line, name)
 	}
 }
