@@ -55,6 +55,10 @@ func TestQuotaChangeRefusals(t *testing.T) {
 			func(s setup) keys.UpdateRequest {
 				return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Refill: &keys.Quota{RefillAmount: 10, RefillInterval: time.Minute}}
 			}, "refill_interval_seconds", "at least 3600 seconds", nil},
+		{"a refill interval that is not whole seconds", false, &keys.Quota{Remaining: 5},
+			func(s setup) keys.UpdateRequest {
+				return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Refill: &keys.Quota{RefillAmount: 10, RefillInterval: 1500 * time.Millisecond}}
+			}, "refill_interval_seconds", "a whole number of seconds, at least 1", nil},
 		{"a key raising its own quota", false, &keys.Quota{Remaining: 5},
 			func(s setup) keys.UpdateRequest {
 				return keys.UpdateRequest{Ref: keys.Ref{Owner: "bob", ID: s.k.ID, Caller: s.self}, Remaining: ptr[int64](6)}

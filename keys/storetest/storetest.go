@@ -174,6 +174,8 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"RaceRotateStore", testRaceRotateStore},
 		{"RaceQuota", testRaceQuota},
 		{"RaceQuotaLower", testRaceQuotaLower},
+		{"RaceQuotaOwnerLower", testRaceQuotaOwnerLower},
+		{"RaceQuotaSelfVsOwner", testRaceQuotaSelfVsOwner},
 		{"RaceKeyLimit", testRaceKeyLimit},
 		{"RaceKeyLimitStore", testRaceKeyLimitStore},
 		{"CountBySecret", testCountBySecret},
