@@ -196,6 +196,9 @@ func (a *app) build(cfg config) (err error) {
 	// Keys are checked first; sessions load around every route but the
 	// demo API's, where only requests without a key load them (see routes).
 	a.handler = securityHeaders(mw.Authenticate(a.routes(mw, sm.LoadAndSave)))
+	if b.wrap != nil {
+		a.handler = b.wrap(a.handler)
+	}
 	return nil
 }
 

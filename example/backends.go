@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,8 +36,12 @@ type backends struct {
 	sessions scs.Store
 	limiter  ratelimit.Limiter // nil: rate limits, if set, count in process
 	secrets  keyring
-	where    string         // where keys live, for the welcome message
-	closers  []func() error // run in order by Close
+	// wrap wraps the app's handler: with Postgres, withOwnerSlots, so that
+	// a verification reads the key and its owner in one round trip. nil:
+	// nothing.
+	wrap    func(http.Handler) http.Handler
+	where   string         // where keys live, for the welcome message
+	closers []func() error // run in order by Close
 }
 
 // openBackends opens what cfg names and logs which backends are in use. On
@@ -112,11 +117,12 @@ func (b *backends) openShared(cfg config, logger *slog.Logger) error {
 	}
 	b.closers = append(b.closers, pg.close)
 	b.store, b.events, b.users, b.sessions = pg.store, pg.store, pg.users, pg.sessions
+	b.wrap = withOwnerSlots // the key and its owner in one round trip: see owners.go
 	// Another instance may change a record at any time: no in-process
 	// cache, every verification reads the store (Redis or Postgres).
 	b.cache = keys.CacheConfig{Disabled: true}
 	b.where = "Postgres at " + u.Redacted()
-	keysAt, sessionsAt, countedIn := "postgres (no cache: one SELECT per verification)", "postgres table "+pg.sessionsTable,
+	keysAt, sessionsAt, countedIn := "postgres (no cache: the key and its owner in one round trip per verification)", "postgres table "+pg.sessionsTable,
 		"memory, per instance"
 	if cfg.RedisURL != "" {
 		r, err := openRedis(cfg.RedisURL, cfg.RedisPrefix, b.store, b.secrets.Secret, logger)
@@ -130,7 +136,7 @@ func (b *backends) openShared(cfg config, logger *slog.Logger) error {
 		sessionsAt, countedIn = "redis "+r.describe, "redis"
 	}
 	logger.Info("backends: shared by every instance", "keys", keysAt, "sessions", sessionsAt,
-		"users", "postgres table "+pg.usersTable+" (one SELECT per verification)",
+		"users", "postgres table "+pg.usersTable+" (read with the key at every verification)",
 		"rate_limit", describeRateLimit(cfg.RateLimit, countedIn), "database", u.Redacted())
 	return nil
 }

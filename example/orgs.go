@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
+	"github.com/keycaphq/keycap/ui"
 )
 
 // The demo's organization, Acme: its keys belong to it, not to whoever
@@ -65,6 +67,25 @@ func (o *organizations) rights(_ context.Context, org policy.Subject, user strin
 	}
 	return r, nil
 }
+
+// owners lists the organizations user is a member of, for the key page's
+// "Keys of" choice (ui.Options.Owners): the page offers those whose keys
+// they may manage (keys:manage among their rights) and drops the others.
+func (o *organizations) owners(user string) []ui.Owner {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	var out []ui.Owner
+	for id, members := range o.members {
+		if _, ok := members[user]; ok {
+			out = append(out, ui.Owner{ID: id, Name: orgNames[id]})
+		}
+	}
+	slices.SortFunc(out, func(a, b ui.Owner) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// orgNames are what the pages call the organizations.
+var orgNames = map[string]string{acmeID: "Acme"}
 
 // setMember gives user rights in org; nil removes them.
 func (o *organizations) setMember(org, user string, rights policy.Permissions) {

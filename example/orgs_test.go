@@ -85,3 +85,20 @@ func TestBrowserOrgKey(t *testing.T) {
 	logIn("alice")
 	assert.Equal(t, true, b.Eval(`document.getElementById('org-keys') === null`))
 }
+
+// TestKeyPageOwners: the key page (package ui) offers bob the keys of
+// Acme, whose keys he manages (ui.Options.Owners); alice, a plain member,
+// is not offered them, nor is bob once demoted.
+func TestKeyPageOwners(t *testing.T) {
+	a, srv := newTestApp(t)
+	bob, alice := mustLogIn(t, srv.URL, "bob"), mustLogIn(t, srv.URL, "alice")
+	const acmeOption = `<option value="org:acme">Acme</option>`
+	page := bob.Get(t, "/")
+	require.Equal(t, http.StatusOK, page.StatusCode)
+	assert.Contains(t, string(page.Body), `id="kc-owner"`)
+	assert.Contains(t, string(page.Body), acmeOption)
+	assert.NotContains(t, string(alice.Get(t, "/").Body), `id="kc-owner"`)
+
+	a.orgs.setMember(acmeID, "bob", acmeMember) // no keys:manage
+	assert.NotContains(t, string(bob.Get(t, "/").Body), acmeOption)
+}

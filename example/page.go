@@ -51,10 +51,19 @@ var apiRoutes = []apiRoute{
 
 // newKeysPage is the key manager of package ui, rendered inside the
 // example's own page (fragment mode): its assets at /static/keycap/, its
-// refusals naming the user's role, its curl line on the demo API.
+// refusals naming the user's role, its curl line on the demo API, and
+// Acme's keys for those who manage them.
 func (a *app) newKeysPage() (*ui.Page, error) {
 	return ui.New(ui.Options{Manager: a.manager, Sessions: a.sessions, Assets: "/static/keycap/",
-		Activity: a.activity != nil, Try: tryRoutes, CapSource: a.capSource})
+		Activity: a.activity != nil, Try: tryRoutes, CapSource: a.capSource, Owners: a.owners})
+}
+
+// owners lists the organizations the logged-in user belongs to, for the
+// key page's "Keys of" choice: Acme for its admins (bob), whose keys it
+// then lists and creates with ?owner=org:acme.
+func (a *app) owners(r *http.Request) []ui.Owner {
+	id, _ := a.sessions.UserID(r.Context())
+	return a.orgs.owners(id)
 }
 
 // tryRoutes are the demo API's read routes, for the new key's curl line.
@@ -88,7 +97,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, loginEr
 				return
 			}
 			if rights, err := a.manager.Manages(r.Context(), id, acmeID); err == nil {
-				data.Org = &orgView{ID: acmeID, Name: "Acme"}
+				data.Org = &orgView{ID: acmeID, Name: orgNames[acmeID]}
 				if org, err := a.manager.Subject(r.Context(), acmeID); err == nil {
 					data.OrgCap, _ = a.manager.Policy().Cap(r.Context(), org, rights)
 				}

@@ -161,13 +161,13 @@ func (m *Manager) checkAllowList(perms policy.Permissions, ranges []netip.Prefix
 // with none given, the calling key's list, so that a key made by a key
 // limited to an office network is limited to it too.
 func allowListFor(ranges []netip.Prefix, caller *Verified) ([]netip.Prefix, error) {
-	if caller == nil || len(caller.Key.AllowedIPs) == 0 {
+	if caller == nil || len(caller.rec.allowedIPs) == 0 {
 		return ranges, nil
 	}
 	if len(ranges) == 0 {
-		return slices.Clone(caller.Key.AllowedIPs), nil
+		return slices.Clone(caller.rec.allowedIPs), nil
 	}
-	if !withinRanges(ranges, caller.Key.AllowedIPs) {
+	if !withinRanges(ranges, caller.rec.allowedIPs) {
 		return nil, &DelegationError{Reason: "a key created by a key must be limited to addresses within that key's allowed_ips"}
 	}
 	return ranges, nil
@@ -176,12 +176,12 @@ func allowListFor(ranges []netip.Prefix, caller *Verified) ([]netip.Prefix, erro
 // logIPRefusal logs a key refused for its client address, once per key
 // per interval, by id (never the key). The audit's table of recent denials
 // remembers what was logged, under a reason of its own.
-func (m *Manager) logIPRefusal(ctx context.Context, k *Key, clientIP string, now time.Time) {
-	if m.denials.seen.note(k.ID, "logged: outside allowed_ips", now, m.denials.interval) != seenNot {
+func (m *Manager) logIPRefusal(ctx context.Context, k *record, clientIP string, now time.Time) {
+	if m.denials.seen.note(k.id(), "logged: outside allowed_ips", now, m.denials.interval) != seenNot {
 		return
 	}
 	m.logger.LogAttrs(ctx, slog.LevelWarn, "keycap: API key refused: the client address is outside its allowed_ips",
-		slog.String("key_id", k.ID), slog.String("owner", k.OwnerID), slog.String("client_ip", clientIP))
+		slog.String("key_id", k.id()), slog.String("owner", k.ownerID), slog.String("client_ip", clientIP))
 }
 
 // allowListOf returns the allow-list of a key given ranges through caller

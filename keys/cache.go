@@ -2,6 +2,7 @@ package keys
 
 import (
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"sync"
@@ -19,7 +20,7 @@ import (
 type recordCache struct {
 	mu      sync.RWMutex
 	entries map[string]*cacheEntry
-	ring    []string // ids in insertion slots, for the clock hand
+	ring    []*cacheEntry // entries in insertion slots, for the clock hand
 	hand    int
 	size    int
 	maxAge  time.Duration // 0: entries never age out
@@ -37,51 +38,53 @@ type recordCache struct {
 const maxSharedSets = 1024
 
 type cacheEntry struct {
-	key      *Key
-	loadedAt time.Time
+	rec      record // the key as verification reads it; never modified once cached
+	loadedAt int64  // when rec was read from the Store, in Unix nanoseconds
 	used     atomic.Bool
-	slot     int
-	memo     atomic.Pointer[verifiedMemo] // the last Verified answered
-	// passed is what the key string that last passed every check of the
-	// full path (form, HMAC against key.Hash, not PreviousHash, kind)
-	// left for the fast path; nil until one has. A presented key with the
-	// same tag is that string: see [tagger].
-	passed atomic.Pointer[passedKey]
+	slot     int32 // its slot in the ring; a cache holds fewer than 2^31 entries
+	// memo is the last Verified the entry answered, for the owner cap it
+	// was cut to (Verified.ownerCap) and the subject it names: the next
+	// verification of the same key, with the same secret, under the very
+	// same cap (the policy hands out one precomputed map per role) and an
+	// equal subject answers the same *Verified, with no set arithmetic and
+	// no allocation. The Verified holds the cap itself, so the map cannot
+	// be freed and its address reused while the memo compares against it.
+	// Only keys without ancestors are memoized: their Verified depends on
+	// nothing but the record, the subject and the cap (the policy is
+	// immutable).
+	memo atomic.Pointer[Verified]
+	// passedLo and passedHi are the tag of the key string that passed
+	// every check of the full path against rec (form, HMAC against its
+	// hash, not the previous one, kind), for the fast path: a presented
+	// key with the same tag is that string (see [tagger]). Zero until one
+	// has. Only one string can pass against a record (another would be an
+	// HMAC-SHA256 collision), so every write stores the same two words,
+	// and a read that sees one written and not the other holds a tag that
+	// only that same string could match (and a forger would need about
+	// 2^128 tries to match by chance).
+	passedLo, passedHi atomic.Uint64
 	// noted is when a use of the key was last noted for last-used
 	// bookkeeping (Unix nanoseconds), so that a hit within the interval
 	// skips the recorder.
 	noted atomic.Int64
 }
 
-// passedKey is what a cache entry keeps of the key string that passed.
-type passedKey struct {
-	tag  tag
-	kind *kind // its kind, from its prefix
-	// end is when the key stops working by time alone ([Manager.lifetimeEnd]
-	// in Unix nanoseconds; 0: never): fixed for the record, as the policy
-	// and the kinds are for the Manager's life.
-	end int64
-}
+// passed returns the tag of the key string that passed against e's
+// record; the zero tag (which matches nothing) until one has.
+func (e *cacheEntry) passed() tag { return tag{e.passedLo.Load(), e.passedHi.Load()} }
 
-// verifiedMemo is the last Verified a cache entry answered, for the owner
-// cap it was cut to (and the subject it names): the next verification of
-// the same key, with the same secret, under the very same cap (the policy
-// hands out one precomputed map per role) and an equal subject answers the
-// same *Verified, with no set arithmetic and no allocation. It holds the
-// cap itself, so the map cannot be freed and its address reused while the
-// memo compares against it. Only keys without ancestors are memoized:
-// their Verified depends on nothing but the record, the subject and the
-// cap (the policy is immutable).
-type verifiedMemo struct {
-	ownerCap policy.Permissions
-	v        *Verified
+// pass records t as the tag of the key string that passed against e's
+// record.
+func (e *cacheEntry) pass(t tag) {
+	e.passedLo.Store(t.lo)
+	e.passedHi.Store(t.hi)
 }
 
 // verified returns the memoized Verified for subject under ownerCap; nil
 // when the memo is for another cap or subject.
 func (e *cacheEntry) verified(subject policy.Subject, ownerCap policy.Permissions) *Verified {
-	if m := e.memo.Load(); m != nil && sameMap(m.ownerCap, ownerCap) && sameSubject(m.v.Subject, subject) {
-		return m.v
+	if v := e.memo.Load(); v != nil && sameMap(v.ownerCap, ownerCap) && sameSubject(v.Subject, subject) {
+		return v
 	}
 	return nil
 }
@@ -111,6 +114,7 @@ func sameMap(a, b policy.Permissions) bool {
 }
 
 func newRecordCache(size int, maxAge time.Duration) *recordCache {
+	size = min(size, math.MaxInt32) // cacheEntry.slot
 	return &recordCache{entries: make(map[string]*cacheEntry, size), size: size, maxAge: maxAge, tags: newTagger(),
 		sets: map[string]policy.Permissions{}}
 }
@@ -133,7 +137,7 @@ func (c *recordCache) peek(id string) *cacheEntry {
 // fresh reports whether e is within MaxStale at now, and marks it used
 // if it is.
 func (c *recordCache) fresh(e *cacheEntry, now time.Time) bool {
-	if c.maxAge > 0 && now.Sub(e.loadedAt) >= c.maxAge {
+	if c.maxAge > 0 && now.UnixNano()-e.loadedAt >= int64(c.maxAge) {
 		return false
 	}
 	if !e.used.Load() {
@@ -150,35 +154,33 @@ func (c *recordCache) generation() uint64 {
 	return c.drops
 }
 
-// put caches k, read from the Store at now, unless a record was dropped
-// since generation returned gen: k may then predate that change (a
-// revocation), and caching it would undo the drop.
-func (c *recordCache) put(k *Key, now time.Time, gen uint64) {
+// put caches e, whose record was read from the Store at e.loadedAt,
+// unless a record was dropped since generation returned gen: the record
+// may then predate that change (a revocation), and caching it would undo
+// the drop. e is not yet visible to any other goroutine.
+func (c *recordCache) put(e *cacheEntry, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.drops != gen {
 		return
 	}
-	k.Permissions = c.share(k.Permissions)
-	if old := c.entries[k.ID]; old != nil {
-		e := &cacheEntry{key: k, loadedAt: now, slot: old.slot}
-		c.entries[k.ID] = e
-		return
-	}
-	e := &cacheEntry{key: k, loadedAt: now}
-	if len(c.ring) < c.size {
-		e.slot = len(c.ring)
-		c.ring = append(c.ring, k.ID)
+	id := e.rec.id()
+	e.rec.permissions = c.share(e.rec.permissions)
+	if old := c.entries[id]; old != nil {
+		e.slot = old.slot
+	} else if len(c.ring) < c.size {
+		e.slot = int32(len(c.ring))
+		c.ring = append(c.ring, nil)
 	} else {
 		e.slot = c.evict()
-		c.ring[e.slot] = k.ID
 	}
-	c.entries[k.ID] = e
+	c.ring[e.slot] = e
+	c.entries[id] = e
 }
 
 // share returns the map of sets equal to p, remembering p when there is
-// none and room. k, whose Permissions it replaces, is not yet visible to
-// any other goroutine. Called with mu held.
+// none and room. The record whose permissions it replaces is not yet
+// visible to any other goroutine. Called with mu held.
 func (c *recordCache) share(p policy.Permissions) policy.Permissions {
 	if len(p) == 0 {
 		return p
@@ -194,20 +196,20 @@ func (c *recordCache) share(p policy.Permissions) policy.Permissions {
 }
 
 // evict frees a slot with the clock hand and returns it. Called with mu held.
-func (c *recordCache) evict() int {
+func (c *recordCache) evict() int32 {
 	for {
 		slot := c.hand
 		c.hand = (c.hand + 1) % len(c.ring)
-		victim := c.entries[c.ring[slot]]
-		if victim == nil || victim.slot != slot {
-			return slot // already dropped
+		victim := c.ring[slot]
+		if c.entries[victim.rec.id()] != victim {
+			return int32(slot) // already dropped
 		}
 		if victim.used.Load() {
 			victim.used.Store(false)
 			continue
 		}
-		delete(c.entries, c.ring[slot])
-		return slot
+		delete(c.entries, victim.rec.id())
+		return int32(slot)
 	}
 }
 

@@ -86,7 +86,7 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	if err := checkManager(r.Caller, r.Owner); err != nil {
 		return nil, "", err
 	}
-	actor := actorFor(r.Actor, r.Caller, r.Owner) // after checkManager: Caller.Key may be nil
+	actor := actorFor(r.Actor, r.Caller, r.Owner) // after checkManager: a Caller without a record is refused there
 	s, err := m.sideOf(ctx, actor, r.Owner)
 	if err != nil {
 		return nil, "", err
@@ -102,11 +102,11 @@ func (m *Manager) Create(ctx context.Context, r CreateRequest) (*Key, string, er
 	var ancestors []string
 	var parentGeneration int64
 	if c := r.Caller; c != nil {
-		if len(c.Key.Ancestors) >= maxDelegationDepth {
+		if len(c.rec.ancestors) >= maxDelegationDepth {
 			return nil, "", &DelegationError{Reason: "a key may be created through at most " + strconv.Itoa(maxDelegationDepth) + " keys; create this one from a key closer to a person, or log in", MaxDepth: maxDelegationDepth}
 		}
-		ancestors = append(append(make([]string, 0, len(c.Key.Ancestors)+1), c.Key.Ancestors...), c.Key.ID)
-		parentGeneration = c.Key.Generation
+		ancestors = append(append(make([]string, 0, len(c.rec.ancestors)+1), c.rec.ancestors...), c.rec.id())
+		parentGeneration = c.rec.generation
 	}
 	kc, err := m.kindFor(r.Kind, r.Caller)
 	if err != nil {
@@ -266,8 +266,8 @@ func (m *Manager) expiry(kc *kind, perms policy.Permissions, lifetime time.Durat
 			return time.Time{}, &policy.LifetimeError{Requested: expiresAt.Sub(createdAt), Maximum: maxAge}
 		}
 	}
-	if caller != nil && !caller.Key.ExpiresAt.IsZero() {
-		limit := caller.Key.ExpiresAt
+	if caller != nil && caller.rec.expiresAt != 0 {
+		limit := timeOf(caller.rec.expiresAt)
 		switch {
 		case expiresAt.IsZero() && lifetime == 0, expiresAt.After(limit) && lifetime == 0:
 			expiresAt = limit // the default is cut to the calling key's expiry
@@ -315,7 +315,7 @@ func (m *Manager) stamp() time.Time { return m.now().UTC().Truncate(time.Millise
 // key's, which a key made by a key keeps.
 func (m *Manager) kindFor(name string, caller *Verified) (*kind, error) {
 	if caller != nil {
-		kc := m.kinds.of(caller.Key)
+		kc := m.kindOf(caller.rec)
 		if name != "" && name != kc.name {
 			return nil, &FieldError{Field: "kind", Reason: "a key made by a key is of its kind, " + strconv.Quote(kc.name) + "; leave kind out"}
 		}

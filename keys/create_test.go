@@ -317,7 +317,7 @@ func TestCreateDelegation(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	caller := f.verified(t, "alice", day, "files:read", "files:write")
-	limit := caller.Key.ExpiresAt
+	limit := f.record(t, caller.ID).ExpiresAt
 	f.clock.Advance(time.Hour)
 
 	tests := []struct {
@@ -343,9 +343,9 @@ func TestCreateDelegation(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantPerms, k.Permissions)
 			assert.Equal(t, tt.wantExpiry(k.CreatedAt), k.ExpiresAt)
-			assert.Equal(t, audit.Key(caller.Key.ID), k.CreatedBy, "the calling key acts")
-			assert.Equal(t, []string{caller.Key.ID}, k.Ancestors)
-			assert.Equal(t, caller.Key.Generation, k.ParentGeneration)
+			assert.Equal(t, audit.Key(caller.ID), k.CreatedBy, "the calling key acts")
+			assert.Equal(t, []string{caller.ID}, k.Ancestors)
+			assert.Equal(t, f.record(t, caller.ID).Generation, k.ParentGeneration)
 		})
 	}
 
@@ -353,7 +353,7 @@ func TestCreateDelegation(t *testing.T) {
 	unbounded := policy.MustNew(policy.Config{AllowClientPermissions: true, Max: policy.MustParse("files:read")})
 	g := newFixture(t, func(c *keys.Config) { c.Policy = unbounded })
 	forever := g.verified(t, "bob", 0, "files:read")
-	require.True(t, forever.Key.ExpiresAt.IsZero())
+	require.True(t, forever.ExpiresAt.IsZero())
 	k, _, err := g.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "k", Permissions: policy.MustParse("files:read"), Caller: forever})
 	require.NoError(t, err)
 	assert.True(t, k.ExpiresAt.IsZero())

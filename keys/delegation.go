@@ -22,42 +22,42 @@ var errParentInvalid = fmt.Errorf("%w: the key that created it no longer works",
 // and refuses it when an ancestor no longer works, or no longer works with
 // the secret that created its child: a key made by a key never outlives or
 // outgrows it, nor survives the rotation of a leaked secret that made it.
-func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now time.Time, clientIP string) error {
+func (m *Manager) withinAncestors(ctx context.Context, r *record, v *Verified, now time.Time, clientIP string) error {
 	// Each step follows the parent the record itself names, not the
 	// child's list: a record written before ancestors were stored knows
 	// only its parent, and its grandparent must still bind it.
-	child := k
-	for depth := 1; len(child.Ancestors) > 0; depth++ {
+	child, ns := r, now.UnixNano()
+	for depth := 1; len(child.ancestors) > 0; depth++ {
 		if depth > maxDelegationDepth {
 			return errParentInvalid
 		}
-		parent, _, err := m.lookup(ctx, child.Ancestors[len(child.Ancestors)-1], now)
+		parent, _, err := m.lookup(ctx, child.ancestors[len(child.ancestors)-1], now)
 		if errors.Is(err, ErrNotFound) {
 			return errParentInvalid
 		} else if err != nil {
 			return err
 		}
-		maxAge := m.kinds.of(parent).maxLifetime(m.policy, parent.Permissions)
-		if !parent.RevokedAt.IsZero() || parent.Disabled || parent.IsExpired(now) || parent.OwnerID != k.OwnerID ||
-			(maxAge > 0 && !now.Before(parent.CreatedAt.Add(maxAge))) || !madeBy(child, parent, now) {
+		end := parent.end // its own expiry, or the policy's maximum lifetime
+		if parent.revoked || parent.disabled || (end != 0 && ns >= end) || parent.ownerID != r.ownerID ||
+			!madeBy(child, parent, ns) {
 			return errParentInvalid
 		}
-		if !allows(parent.AllowedIPs, clientIP) {
+		if !allows(parent.allowedIPs, clientIP) {
 			return ErrIPNotAllowed // a key made by a key limited to IP ranges is limited to them too
 		}
-		if !policy.Subset(v.Permissions, parent.Permissions) {
-			v.Permissions = policy.Intersect(v.Permissions, parent.Permissions)
+		if !policy.Subset(v.Permissions, parent.permissions) {
+			v.Permissions = policy.Intersect(v.Permissions, parent.permissions)
 		}
-		v.Resources = policy.IntersectResources(v.Resources, parent.Resources)
-		if parent.Remaining != nil {
-			v.quota = append(v.quota, parent.ID)
-			if v.Remaining < 0 || *parent.Remaining < v.Remaining {
-				v.Remaining = *parent.Remaining
+		v.Resources = policy.IntersectResources(v.Resources, parent.resources)
+		if parent.remaining >= 0 {
+			*v.chain = append(*v.chain, parent.id())
+			if v.Remaining < 0 || parent.remaining < v.Remaining {
+				v.Remaining = parent.remaining
 			}
 		}
-		v.until(m.lifetimeEnd(parent))
-		if child.ParentGeneration != parent.Generation { // made by the previous secret: it ends with its grace
-			v.until(parent.PreviousExpiresAt)
+		v.until(end)
+		if child.parentGeneration != parent.generation { // made by the previous secret: it ends with its grace
+			v.until(parent.secrets.previousUntil)
 		}
 		child = parent
 	}
@@ -65,13 +65,14 @@ func (m *Manager) withinAncestors(ctx context.Context, k *Key, v *Verified, now 
 }
 
 // madeBy reports whether the secret of parent that created child still
-// works: the current one, or the previous one within its grace period.
-func madeBy(child, parent *Key, now time.Time) bool {
-	switch child.ParentGeneration {
-	case parent.Generation:
+// works at now (Unix nanoseconds): the current one, or the previous one
+// within its grace period.
+func madeBy(child, parent *record, now int64) bool {
+	switch child.parentGeneration {
+	case parent.generation:
 		return true
-	case parent.Generation - 1:
-		return parent.PreviousHash != nil && now.Before(parent.PreviousExpiresAt)
+	case parent.generation - 1:
+		return parent.inGrace(now)
 	}
 	return false
 }

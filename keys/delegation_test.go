@@ -24,11 +24,11 @@ func TestDelegatedKeyFollowsItsParent(t *testing.T) {
 	}{
 		// A revocation also revokes the keys made through the key.
 		{"parent revoked", func(f *fixture, p *keys.Verified) {
-			_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("alice", p.Key.ID)})
+			_, err := f.m.Revoke(ctx, keys.RevokeRequest{Ref: ref("alice", p.ID)})
 			require.NoError(t, err)
 		}, keys.ErrRevokedForTest},
 		{"parent disabled", func(f *fixture, p *keys.Verified) {
-			_, err := f.disable(ctx, "alice", p.Key.ID, true, audit.Actor{})
+			_, err := f.disable(ctx, "alice", p.ID, true, audit.Actor{})
 			require.NoError(t, err)
 		}, keys.ErrParentInvalidForTest},
 		// The child's default expiry was cut to the parent's: it expires too.
@@ -40,15 +40,15 @@ func TestDelegatedKeyFollowsItsParent(t *testing.T) {
 			child, token, err := f.m.Create(ctx, keys.CreateRequest{Owner: "alice", Name: "child",
 				Permissions: policy.MustParse("files:read", "files:write"), Caller: parent})
 			require.NoError(t, err)
-			assert.Equal(t, parent.Key.ID, child.Ancestors[len(child.Ancestors)-1])
-			assert.Equal(t, parent.Key.ExpiresAt, child.ExpiresAt, "the default expiry is cut to the parent's")
+			assert.Equal(t, parent.ID, child.Ancestors[len(child.Ancestors)-1])
+			assert.Equal(t, f.record(t, parent.ID).ExpiresAt, child.ExpiresAt, "the default expiry is cut to the parent's")
 
 			v, err := f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
 			assert.Equal(t, policy.MustParse("files:read", "files:write"), v.Permissions)
 
 			// Narrowing the parent narrows the child at its next request.
-			_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: ref("alice", parent.Key.ID), Permissions: policy.MustParse("files:read")})
+			_, err = f.m.Update(ctx, keys.UpdateRequest{Ref: ref("alice", parent.ID), Permissions: policy.MustParse("files:read")})
 			require.NoError(t, err)
 			v, err = f.m.Verify(ctx, token, "")
 			require.NoError(t, err)
@@ -146,14 +146,14 @@ func TestDelegationDepth(t *testing.T) {
 	var chain []string
 	for level := 1; level <= keys.MaxDelegationDepthForTest; level++ {
 		caller := f.verify(t, tokens[level-1])
-		chain = append(chain, caller.Key.ID)
+		chain = append(chain, caller.ID)
 		k, token := f.delegate(t, caller, "files:read")
 		require.Len(t, k.Ancestors, level)
 		assert.Equal(t, chain, k.Ancestors, "root first, the parent last")
 		tokens = append(tokens, token)
 	}
 	deepest := f.verify(t, tokens[keys.MaxDelegationDepthForTest])
-	assert.Len(t, deepest.Key.Ancestors, keys.MaxDelegationDepthForTest)
+	assert.Len(t, f.record(t, deepest.ID).Ancestors, keys.MaxDelegationDepthForTest)
 	assert.Equal(t, policy.MustParse("files:read"), deepest.Permissions)
 
 	before, records, events := f.store.snapshot(), f.stored(t, "alice"), f.audit.len()
@@ -194,5 +194,5 @@ func TestRevokeRevokesDescendants(t *testing.T) {
 	}
 	assert.Contains(t, f.record(t, leaf.ID).RevokedReason, mid.ID)
 	assert.False(t, !f.record(t, sibling.ID).RevokedAt.IsZero())
-	assert.False(t, !f.record(t, root.Key.ID).RevokedAt.IsZero())
+	assert.False(t, !f.record(t, root.ID).RevokedAt.IsZero())
 }

@@ -23,11 +23,11 @@ import (
 //     counted and the count reported with the first of the next interval.
 //
 // Both cost O(1) time and bounded memory whatever ids are sent.
-func (m *Manager) auditDenied(ctx context.Context, raw string, k *Key, err error, ip string) {
+func (m *Manager) auditDenied(ctx context.Context, raw string, k *record, err error, ip string) {
 	now := m.now()
 	e := audit.Event{Type: audit.VerificationDenied, Time: now, Reason: err.Error(), IP: ip}
 	if k != nil {
-		e.KeyID, e.OwnerID, e.Before = k.ID, k.OwnerID, k.Permissions
+		e.KeyID, e.OwnerID, e.Before = k.id(), k.ownerID, k.permissions
 	} else if errors.Is(err, errWrongSecret) {
 		// A real id with a wrong secret; the id is not secret, the key never
 		// leaves here. Any other denial without a record (an unknown id,

@@ -374,7 +374,7 @@ func (f *fixture) verify(t testing.TB, token string) *keys.Verified {
 // delegate creates a key through caller with perms ("" for the default).
 func (f *fixture) delegate(t testing.TB, caller *keys.Verified, perms ...string) (*keys.Key, string) {
 	t.Helper()
-	req := keys.CreateRequest{Owner: caller.Key.OwnerID, Name: "delegated", Caller: caller}
+	req := keys.CreateRequest{Owner: caller.OwnerID, Name: "delegated", Caller: caller}
 	if len(perms) > 0 {
 		req.Permissions = policy.MustParse(perms...)
 	}

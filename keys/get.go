@@ -21,7 +21,7 @@ func (m *Manager) Get(ctx context.Context, ref Ref) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k.OwnerID != ref.Owner || (ref.Caller != nil && !reaches(k, ref.Caller.Key.ID)) {
+	if k.OwnerID != ref.Owner || (ref.Caller != nil && !reaches(k, ref.Caller.rec.id())) {
 		return nil, ErrNotFound
 	}
 	return k, nil

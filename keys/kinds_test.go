@@ -41,7 +41,7 @@ func TestKinds(t *testing.T) {
 	for key, kind := range map[string]string{liveKey: "live", testKey: "test", defKey: ""} {
 		v, err := f.m.Verify(ctx, key, "")
 		require.NoError(t, err)
-		assert.Equal(t, kind, v.Key.Kind)
+		assert.Equal(t, kind, v.Kind)
 		// The same key under each other prefix does not verify.
 		for _, prefix := range []string{"sklive", "sktest", "kc"} {
 			if strings.HasPrefix(key, prefix+"_") {

@@ -27,7 +27,7 @@ func TestListForCaller(t *testing.T) {
 		case 10: // the caller, then its children and a grandchild among later keys
 			_, token := f.create(t, "bob", "files:read")
 			caller = f.verify(t, token)
-			reach[caller.Key.ID] = true
+			reach[caller.ID] = true
 		case 20:
 			k, token := f.delegate(t, caller)
 			child = f.verify(t, token)
@@ -73,7 +73,7 @@ func TestListForCaller(t *testing.T) {
 		}
 		pages := (4 + limit - 1) / limit
 		assert.Len(t, sizes, pages, "limit %d: %v", limit, sizes)
-		assert.Equal(t, caller.Key.ID, f.store.lastPage.Within, "the Store scopes the listing")
+		assert.Equal(t, caller.ID, f.store.lastPage.Within, "the Store scopes the listing")
 	}
 
 	// The child reaches itself and its own child only.
@@ -81,6 +81,6 @@ func TestListForCaller(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, next)
 	require.Len(t, list, 2)
-	assert.Equal(t, child.Key.ID, list[1].ID)
-	assert.Equal(t, child.Key.ID, list[0].Ancestors[len(list[0].Ancestors)-1])
+	assert.Equal(t, child.ID, list[1].ID)
+	assert.Equal(t, child.ID, list[0].Ancestors[len(list[0].Ancestors)-1])
 }

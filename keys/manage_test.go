@@ -47,7 +47,7 @@ func TestGetByCaller(t *testing.T) {
 	child, childToken := f.delegate(t, caller)
 	grandchild, _ := f.delegate(t, f.verify(t, childToken))
 	sibling, _ := f.create(t, "bob")
-	for _, id := range []string{caller.Key.ID, child.ID, grandchild.ID} {
+	for _, id := range []string{caller.ID, child.ID, grandchild.ID} {
 		got, err := f.m.Get(ctx, keys.Ref{Owner: "bob", ID: id, Caller: caller})
 		require.NoError(t, err)
 		assert.Equal(t, id, got.ID)
@@ -55,7 +55,7 @@ func TestGetByCaller(t *testing.T) {
 	got, err := f.m.Get(ctx, keys.Ref{Owner: "bob", ID: sibling.ID, Caller: caller})
 	assert.ErrorIs(t, err, keys.ErrNotFound, "out of reach")
 	assert.Nil(t, got)
-	_, err = f.m.Get(ctx, keys.Ref{Owner: "bob", ID: caller.Key.ID, Caller: f.verify(t, childToken)})
+	_, err = f.m.Get(ctx, keys.Ref{Owner: "bob", ID: caller.ID, Caller: f.verify(t, childToken)})
 	assert.ErrorIs(t, err, keys.ErrNotFound, "a key does not reach its parent")
 
 	alices := f.verified(t, "alice", day, "files:read")
@@ -730,7 +730,7 @@ func TestVerifyCacheEvictsAfterDrops(t *testing.T) {
 			if disabled[i] {
 				assert.ErrorIs(t, err, keys.ErrDisabledForTest, "round %d, key %d", round, i)
 			} else if assert.NoError(t, err, "round %d, key %d", round, i) {
-				assert.Equal(t, k.record.ID, v.Key.ID)
+				assert.Equal(t, k.record.ID, v.ID)
 			}
 			assert.LessOrEqual(t, f.m.CachedForTest(), 4)
 		}

@@ -51,8 +51,9 @@ func NewManager(c Config) (*Manager, error) {
 		return nil, errors.New("keys: Cache.Size, Cache.MaxStale and MaxRotationGrace must not be negative")
 	}
 	if !c.Quota.isZero() {
-		if c.Quota.Remaining < 1 || c.Quota.RefillAmount < 0 || c.Quota.RefillInterval < 0 || (c.Quota.RefillAmount > 0) != (c.Quota.RefillInterval > 0) {
-			return nil, errors.New("keys: Config.Quota needs Remaining >= 1, and RefillAmount and RefillInterval both set or both zero")
+		if c.Quota.Remaining < 1 || c.Quota.RefillAmount < 0 || c.Quota.RefillInterval < 0 || (c.Quota.RefillAmount > 0) != (c.Quota.RefillInterval > 0) ||
+			!wholeSeconds(c.Quota.RefillInterval) {
+			return nil, errors.New("keys: Config.Quota needs Remaining >= 1, and RefillAmount and RefillInterval both set (RefillInterval a whole number of seconds) or both zero")
 		}
 	}
 	secrets, err := newKeyring(c)

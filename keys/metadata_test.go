@@ -73,7 +73,9 @@ func TestMetadataChange(t *testing.T) {
 	v, err := f.m.Verify(ctx, token, "")
 	require.NoError(t, err)
 	assert.Equal(t, policy.MustParse("files:read"), v.Permissions, "metadata is never a permission")
-	assert.Equal(t, k.Metadata, v.Key.Metadata)
+	stored, err := f.m.Get(ctx, keys.Ref{Owner: v.OwnerID, ID: v.ID}) // a Verified holds no metadata
+	require.NoError(t, err)
+	assert.Equal(t, k.Metadata, stored.Metadata)
 
 	after, err := f.m.Update(ctx, keys.UpdateRequest{Ref: keys.Ref{Owner: "alice", ID: k.ID}, Name: ptr("n"), Metadata: ptr(json.RawMessage(`{"env":"prod"}`))})
 	require.NoError(t, err)

@@ -9,10 +9,10 @@ import (
 )
 
 // observe tells the Observer how the verification of raw went.
-func (m *Manager) observe(ctx context.Context, raw string, k *Key, err error, took time.Duration) {
+func (m *Manager) observe(ctx context.Context, raw string, k *record, err error, took time.Duration) {
 	o := audit.Verification{Outcome: outcome(err), Duration: took}
 	if k != nil {
-		o.KeyID, o.OwnerID = k.ID, k.OwnerID
+		o.KeyID, o.OwnerID = k.id(), k.ownerID
 	} else if t, perr := parse(raw); perr == nil && m.kinds.byPrefix[t.Prefix] != nil {
 		o.KeyID = t.ID // the id is not secret; the key never leaves this function
 	}

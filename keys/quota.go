@@ -20,8 +20,8 @@ type Quota struct {
 	// it and RefillInterval both, or neither.
 	RefillAmount int64
 	// RefillInterval is how often Remaining is reset to RefillAmount,
-	// counted from the key's creation, then from its last refill. 0: no
-	// refill.
+	// counted from the key's creation, then from its last refill: a whole
+	// number of seconds. 0: no refill.
 	RefillInterval time.Duration
 }
 
@@ -29,6 +29,13 @@ type Quota struct {
 func (q Quota) isZero() bool { return q == Quota{} }
 
 func (q Quota) refills() bool { return q.RefillAmount > 0 && q.RefillInterval > 0 }
+
+// wholeSeconds reports whether a refill interval is 0 or a whole number of
+// seconds: what every Store keeps exactly (SQL stores keep milliseconds,
+// and HTTP speaks seconds), so that a key refills alike on all of them.
+func wholeSeconds(d time.Duration) bool { return d%time.Second == 0 }
+
+var errRefillSeconds = &FieldError{Field: "refill_interval_seconds", Reason: "a whole number of seconds, at least 1"}
 
 // quotaFor returns the quota a new key gets when the client asks for
 // requested (nil: none named): the policy's default, or the client's if it
@@ -44,6 +51,8 @@ func (m *Manager) quotaFor(requested *Quota) (Quota, error) {
 		return Quota{}, &FieldError{Field: "remaining", Reason: "a quota is at least 1 request"}
 	case (q.RefillAmount > 0) != (q.RefillInterval > 0) || q.RefillAmount < 0 || q.RefillInterval < 0:
 		return Quota{}, &FieldError{Field: "refill_amount", Reason: "a refill needs both a positive refill_amount and refill_interval_seconds"}
+	case !wholeSeconds(q.RefillInterval):
+		return Quota{}, errRefillSeconds
 	case def.isZero():
 		return q, nil
 	case q.Remaining > def.Remaining:
@@ -73,8 +82,9 @@ func (q Quota) apply(k *Key) {
 // quota, or -1 when none applies. Keys without any quota cost no Store
 // call.
 func (m *Manager) Consume(ctx context.Context, v *Verified) (remaining int64, ok bool, err error) {
-	if len(v.quota) == 0 {
+	ids := v.spends()
+	if len(ids) == 0 {
 		return -1, true, nil
 	}
-	return m.store.Consume(ctx, v.quota, m.now())
+	return m.store.Consume(ctx, ids, m.now())
 }

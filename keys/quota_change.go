@@ -29,7 +29,7 @@ func (m *Manager) changingQuota(u UpdateRequest, k *Key, c *Change, now time.Tim
 	}
 	has, cur := k.Remaining != nil, quotaOf(k, now)
 	capped := !m.quota.isZero()
-	self := u.Caller != nil && u.Caller.Key != nil && u.Caller.Key.ID == k.ID
+	self := u.Caller != nil && u.Caller.rec != nil && u.Caller.rec.id() == k.ID
 	lowerOnly := capped || (self && has)
 	if u.RemoveQuota {
 		switch {
@@ -55,9 +55,17 @@ func (m *Manager) changingQuota(u UpdateRequest, k *Key, c *Change, now time.Tim
 		case lowerOnly && has && *r > cur.Remaining:
 			return &FieldError{Field: "remaining", Reason: "a quota can only be lowered: " + cur.describe()}
 		}
-		if !lowerOnly || !has || *r < cur.Remaining {
+		if !has || (*r != cur.Remaining && *r != *k.Remaining) {
+			// Only a raise above the count read is a blind set (where
+			// the owner may raise). Anything below it is a lowering,
+			// which the Store takes as the lesser of the stored count
+			// and n: requests admitted since the read, which Consume
+			// does not version, are never given back; the count read
+			// sent back, as stored or as refilled when due, is no
+			// change (a lowering to the stored one would spend the
+			// refill due).
 			n := *r
-			c.Remaining, c.RemainingExact = &n, !lowerOnly
+			c.Remaining, c.RemainingExact = &n, has && *r > cur.Remaining
 		}
 	}
 	if u.Refill == nil {
@@ -91,6 +99,8 @@ func checkQuotaRequest(u UpdateRequest) error {
 		return &FieldError{Field: "remaining", Reason: "at least 0 requests"}
 	case u.Refill != nil && !u.Refill.refills() && (u.Refill.RefillAmount != 0 || u.Refill.RefillInterval != 0):
 		return &FieldError{Field: "refill_amount", Reason: "a refill needs both a positive refill_amount and refill_interval_seconds (both 0: no refill)"}
+	case u.Refill != nil && !wholeSeconds(u.Refill.RefillInterval):
+		return errRefillSeconds
 	}
 	return nil
 }

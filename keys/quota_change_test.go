@@ -55,6 +55,10 @@ func TestQuotaChangeRefusals(t *testing.T) {
 			func(s setup) keys.UpdateRequest {
 				return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Refill: &keys.Quota{RefillAmount: 10, RefillInterval: time.Minute}}
 			}, "refill_interval_seconds", "at least 3600 seconds", nil},
+		{"a refill interval that is not whole seconds", false, &keys.Quota{Remaining: 5},
+			func(s setup) keys.UpdateRequest {
+				return keys.UpdateRequest{Ref: ref("bob", s.k.ID), Refill: &keys.Quota{RefillAmount: 10, RefillInterval: 1500 * time.Millisecond}}
+			}, "refill_interval_seconds", "a whole number of seconds, at least 1", nil},
 		{"a key raising its own quota", false, &keys.Quota{Remaining: 5},
 			func(s setup) keys.UpdateRequest {
 				return keys.UpdateRequest{Ref: keys.Ref{Owner: "bob", ID: s.k.ID, Caller: s.self}, Remaining: ptr[int64](6)}
@@ -254,4 +258,41 @@ func TestQuotaChangeRefillDue(t *testing.T) {
 	assert.Equal(t, 50, admit(), "at most 50 until the next refill")
 	f.clock.Advance(time.Hour)
 	assert.Equal(t, 100, admit(), "then the refill, an interval after the lowering")
+}
+
+// TestQuotaChangeEchoWithRefillDue: the count a spent key shows (0), sent
+// back while its refill is due, changes nothing: the refill still comes
+// at its next request. Without a cap the owner may set it, and a raise
+// above the refill due is an exact set with the refill applied.
+func TestQuotaChangeEchoWithRefillDue(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	k, token, err := f.m.Create(ctx, keys.CreateRequest{Owner: "bob", Name: "metered", Permissions: policy.MustParse("files:read"),
+		Quota: &keys.Quota{Remaining: 2, RefillAmount: 10, RefillInterval: time.Hour}})
+	require.NoError(t, err)
+	v := f.verify(t, token)
+	for range 2 {
+		_, ok, err := f.m.Consume(ctx, v)
+		require.NoError(t, err)
+		require.True(t, ok)
+	}
+	f.clock.Advance(time.Hour)
+	echoed, err := f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Remaining: ptr[int64](0), Name: ptr("renamed")})
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), *echoed.Remaining, "as stored")
+	assert.Equal(t, k.LastRefillAt, echoed.LastRefillAt, "the refill clock kept")
+	left, ok, err := f.m.Consume(ctx, v)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, int64(9), left, "the due refill came at the next request")
+
+	// A millisecond more: Consume stamped the refill at the clock's
+	// nanosecond, a change is stamped at its millisecond.
+	f.clock.Advance(time.Hour + time.Millisecond)
+	raised, err := f.m.Update(ctx, keys.UpdateRequest{Ref: ref("bob", k.ID), Remaining: ptr[int64](25)})
+	require.NoError(t, err)
+	assert.Equal(t, int64(25), *raised.Remaining)
+	left, _, err = f.m.Consume(ctx, v)
+	require.NoError(t, err)
+	assert.Equal(t, int64(24), left, "no refill to 10 over the raise")
 }

@@ -5,11 +5,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/keys"
+	"github.com/keycaphq/keycap/policy"
 )
 
 // TestDelegatedQuota: a request made with a key created by a key spends
@@ -87,4 +89,26 @@ func TestDelegatedQuotaRemaining(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, int64(-1), left)
 	assert.Equal(t, consumes, f.store.n("Consume"), "no quota, no Store call")
+}
+
+// TestRefillIntervalWholeSeconds: a refill interval that is not a whole
+// number of seconds would refill every nanosecond in memory and never in
+// SQL (which keeps milliseconds): refused in the policy, at creation and
+// (TestQuotaChangeRefusals) on update.
+func TestRefillIntervalWholeSeconds(t *testing.T) {
+	f := newFixture(t)
+	c := f.config
+	c.Quota = keys.Quota{Remaining: 10, RefillAmount: 10, RefillInterval: time.Nanosecond}
+	_, err := keys.NewManager(c)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "whole number of seconds")
+
+	_, _, err = f.m.Create(context.Background(), keys.CreateRequest{Owner: "bob", Name: "ms", Permissions: policy.Permissions{"invoices": {"read"}},
+		Quota: &keys.Quota{Remaining: 5, RefillAmount: 5, RefillInterval: 999 * time.Millisecond}})
+	var fe *keys.FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "refill_interval_seconds", fe.Field)
+	list, _, err := f.m.List(context.Background(), keys.ListRequest{Owner: "bob"})
+	require.NoError(t, err)
+	assert.Empty(t, list, "nothing created")
 }

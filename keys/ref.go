@@ -16,7 +16,7 @@ type Ref struct {
 
 // checkCaller refuses a calling key that belongs to another owner.
 func checkCaller(caller *Verified, owner string) error {
-	if caller != nil && (caller.Key == nil || caller.Key.OwnerID != owner) {
+	if caller != nil && (caller.rec == nil || caller.rec.ownerID != owner) {
 		return &DelegationError{Reason: "a key may only manage its own owner's keys"}
 	}
 	return nil
@@ -39,7 +39,7 @@ func checkManager(caller *Verified, owner string) error {
 func actorFor(given audit.Actor, caller *Verified, owner string) audit.Actor {
 	switch {
 	case caller != nil:
-		return audit.Key(caller.Key.ID)
+		return audit.Key(caller.rec.id())
 	case !given.IsZero():
 		return given
 	}
@@ -52,5 +52,5 @@ func within(caller *Verified) string {
 	if caller == nil {
 		return ""
 	}
-	return caller.Key.ID
+	return caller.rec.id()
 }

@@ -39,25 +39,29 @@ func newRehasher(m *Manager, interval time.Duration) *rehasher {
 	return &rehasher{m: m, interval: interval, pending: map[string]rehash{}}
 }
 
-// note queues the re-hash of k, verified with raw at now under an older
-// secret, unless one is queued already or a rotation's grace period is
-// running (its previous hash is under the record's secret, and would no
-// longer verify under the newest): the first use after the grace period
-// moves it.
-func (r *rehasher) note(k *Key, raw string, now time.Time) {
-	if k.PreviousHash != nil && now.Before(k.PreviousExpiresAt) {
+// note queues the re-hash of k (on an older secret), verified with raw
+// at now under an older secret, unless one is queued already or a
+// rotation's grace period is running (its previous hash is under the
+// record's secret, and would no longer verify under the newest): the
+// first use after the grace period moves it.
+func (r *rehasher) note(k *record, raw string, now time.Time) {
+	if k.inGrace(now.UnixNano()) {
 		return
 	}
 	r.mu.Lock()
-	_, queued := r.pending[k.ID]
+	_, queued := r.pending[k.id()]
 	r.mu.Unlock()
 	if queued {
+		return
+	}
+	t, err := parse(raw) // raw passed: its hint is the record's
+	if err != nil {
 		return
 	}
 	d := r.m.hasher.Sum(raw) // outside the lock: an HMAC
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.pending[k.ID] = rehash{hash: d, hint: k.Hint, version: k.Version, updatedAt: k.UpdatedAt}
+	r.pending[k.id()] = rehash{hash: d, hint: t.Hint(), version: k.secrets.version, updatedAt: k.secrets.updatedAt}
 	if r.timer == nil {
 		r.timer = time.AfterFunc(r.interval, func() {
 			if err := r.flush(context.Background()); err != nil {

@@ -21,7 +21,7 @@ func TestInspectIsNoUse(t *testing.T) {
 	for range 50 {
 		v, err := f.m.Inspect(ctx, token, "")
 		require.NoError(t, err)
-		assert.Equal(t, k.ID, v.Key.ID)
+		assert.Equal(t, k.ID, v.ID)
 	}
 	require.NoError(t, f.m.Close())
 	assert.Equal(t, 0, f.store.n("Touch"), "an inspection is not a use")

@@ -146,7 +146,8 @@ type Change struct {
 
 	// Remaining changes the key's quota ([Key].Remaining): with
 	// RemainingExact it becomes *Remaining exactly (a blind set, for an
-	// owner raising or setting a quota where the policy sets none);
+	// owner raising a quota above the count read, where the policy sets
+	// none);
 	// otherwise it becomes the lesser of the stored one and *Remaining,
 	// computed in the Store's write (SQL: CASE WHEN remaining IS NULL THEN
 	// new ELSE the least of both), and a key without a quota gets

@@ -58,10 +58,12 @@ type UpdateRequest struct {
 	// one). Where it sets none, the owner may raise, lower or set it; a
 	// calling key may only lower its own (its owner gave it that budget),
 	// but may raise the quota of a key it created, whose requests still
-	// spend its own ([Manager.Consume] counts along the chain). A lowering
-	// is applied in the Store's write as the lesser of the stored count and
-	// Remaining, so requests admitted meanwhile are never given back.
-	// nil: unchanged.
+	// spend its own ([Manager.Consume] counts along the chain). Only a
+	// raise above the count the change is decided on sets it exactly; a
+	// lowering, the owner's too, is applied in the Store's write as the
+	// lesser of the stored count and Remaining, so requests admitted
+	// meanwhile are never given back, and the count itself sent back (a
+	// client echoing the record) changes nothing. nil: unchanged.
 	Remaining *int64
 	// Refill sets the refill: RefillAmount and RefillInterval of the
 	// Quota it points to (both positive, or both 0 to stop refills; its

@@ -4,17 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/keycaphq/keycap/policy"
 )
 
-// Verified is a key that passed [Manager.Verify]: what a request made
-// with it may do. The zero Verified holds no key. A Verified is read-only
-// once returned, and then safe to share between goroutines.
+// Verified is a key that passed [Manager.Verify]: which key it is and what
+// a request made with it may do. It holds what verification read, not the
+// key's record: [Manager.Get] with a [Ref] of OwnerID and ID reads the
+// record (its name, metadata, last use) from the Store. The zero Verified
+// holds no key, and a [Ref] or request whose Caller it is is refused. A
+// Verified is read-only once returned, and then safe to share between
+// goroutines.
 type Verified struct {
-	Key     *Key           // the record; shared, do not modify
+	ID      string         // the key's id ([Key].ID)
+	OwnerID string         // the key's owner ([Key].OwnerID): a user, or an organization (Subject.Organization)
+	Kind    string         // the key's kind ([Key].Kind), picked from its prefix: "" for the default kind
 	Subject policy.Subject // the owner as the Subjects returned them now
 	// Permissions are the key's effective permissions: what it was granted,
 	// cut to the owner's current cap and to every ancestor's. Read-only.
@@ -23,11 +28,13 @@ type Verified struct {
 	// secret, in a rotation's grace period: such a request may call the
 	// API but not manage keys (a [*DelegationError] with PreviousSecret).
 	PreviousSecret bool
+	// CreatedAt is when the key was created ([Key].CreatedAt), in UTC.
+	CreatedAt time.Time
 	// ExpiresAt is when the key stops working at the latest, as verified:
 	// the earliest of its own expiry, its creation plus the policy's
 	// maximum lifetime, the same of each of its ancestors, and the end of
-	// the grace period of a parent's previous secret that created it. Zero:
-	// never.
+	// the grace period of a parent's previous secret that created it, in
+	// UTC. Zero: never.
 	ExpiresAt time.Time
 	// Resources is the key's effective restriction to records: its own
 	// ([Key].Resources) cut to each ancestor's ([policy.IntersectResources]);
@@ -38,7 +45,24 @@ type Verified struct {
 	// them has a quota.
 	Remaining int64
 
-	quota []string // the key and ancestors whose quotas a request spends
+	rec *record // the key as verified: what a key it creates inherits; nil when no Manager made this Verified
+	// chain lists the keys whose quotas a request spends, for a key with
+	// ancestors: itself if it has a quota, and each ancestor that has one.
+	// nil for a key without ancestors, which spends its own quota if it
+	// has one ([Verified.spends]).
+	chain    *[]string
+	ownerCap policy.Permissions // the owner's cap Permissions were cut to (see cacheEntry.memo)
+}
+
+// spends returns the keys whose quotas a request made with v spends.
+func (v *Verified) spends() []string {
+	switch {
+	case v.chain != nil:
+		return *v.chain
+	case v.rec != nil && v.rec.remaining >= 0:
+		return v.rec.self[:]
+	}
+	return nil
 }
 
 // Verify checks a presented key, used from clientIP (for last-used
@@ -97,10 +121,10 @@ func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (*V
 
 // verify returns the Verified key, and the record whenever it was found
 // and the secret matched (for the audit and the observer, also on refusal).
-func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*Verified, *Key, error) {
-	if e, p := m.hit(raw); p != nil {
-		if now := m.timeFor(m.deadline(e, p)); m.cache.fresh(e, now) {
-			return m.admit(ctx, raw, clientIP, use, e, p, e.key, p.kind, false, now)
+func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*Verified, *record, error) {
+	if e := m.hit(raw); e != nil {
+		if now := m.timeFor(m.deadline(e)); m.cache.fresh(e, now) {
+			return m.admit(ctx, raw, clientIP, use, e, &e.rec, e.rec.kind, false, now)
 		}
 	}
 	t, err := parse(raw)
@@ -112,119 +136,100 @@ func (m *Manager) verify(ctx context.Context, raw, clientIP string, use bool) (*
 		return nil, nil, errMalformed
 	}
 	now := m.now()
-	k, entry, err := m.lookup(ctx, t.ID, now)
+	r, entry, err := m.lookup(ctx, t.ID, now)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return nil, nil, errUnknownID
 		}
 		return nil, nil, err
 	}
-	previous, err := m.matchSecret(k, raw, now)
+	previous, err := m.matchSecret(r, raw, now)
 	if err != nil {
 		return nil, nil, err
 	}
-	if k.Kind != kc.name {
+	if r.kind != kc {
 		return nil, nil, errWrongKind // the secret matched under another kind's prefix: not this key
 	}
 	if entry != nil && !previous {
-		entry.passed.Store(m.passed(raw, k, kc))
+		entry.pass(m.cache.tags.of(raw))
 	}
-	return m.admit(ctx, raw, clientIP, use, entry, nil, k, kc, previous, now)
+	return m.admit(ctx, raw, clientIP, use, entry, r, kc, previous, now)
 }
 
-// hit returns the cache entry of the key raw names and what it keeps of
-// the key string that last passed, when raw is that string (its SipHash
-// tag matches): raw then passes the form, checksum, HMAC and kind checks
+// hit returns the cache entry of the key raw names when raw is the key
+// string that last passed against its record (its SipHash tag matches
+// the entry's): raw then passes the form, checksum, HMAC and kind checks
 // it passed before (the server secrets and kinds are fixed for m's
-// life), and only the checks admit makes remain. Otherwise p is nil and
-// raw takes the full path. The entry may be past MaxStale.
-func (m *Manager) hit(raw string) (e *cacheEntry, p *passedKey) {
+// life), and only the checks admit makes remain. Otherwise nil, and raw
+// takes the full path. The entry may be past MaxStale.
+func (m *Manager) hit(raw string) *cacheEntry {
 	if m.cache == nil {
-		return nil, nil
+		return nil
 	}
 	const tail = 1 + idLength + 1 + secretLength + 1 + checksumLength
 	n := len(raw) - tail // the prefix's length, if raw is of the form
 	if n < 1 || n > 16 {
-		return nil, nil
+		return nil
 	}
-	if e = m.cache.peek(raw[n+1 : n+1+idLength]); e == nil {
-		return nil, nil
+	e := m.cache.peek(raw[n+1 : n+1+idLength])
+	if e == nil {
+		return nil
 	}
-	if p = e.passed.Load(); p == nil || !p.tag.matches(m.cache.tags.of(raw)) {
-		return nil, nil
+	if t := e.passed(); t == (tag{}) || !t.matches(m.cache.tags.of(raw)) {
+		return nil
 	}
-	return e, p
+	return e
 }
 
-// passed returns what entry keeps of raw, which passed as k of kind kc.
-func (m *Manager) passed(raw string, k *Key, kc *kind) *passedKey {
-	p := &passedKey{tag: m.cache.tags.of(raw), kind: kc}
-	if end := m.lifetimeEnd(k); !end.IsZero() {
-		p.end = unixNanos(end)
-	}
-	return p
-}
-
-// deadline is the earliest time (Unix nanoseconds) at which the key of e,
-// which p passed, or e itself may stop being good by time alone: its
-// lifetime's end, e's MaxStale; 0 for none; 1 (always near: see
-// [Manager.timeFor]) for a key with ancestors, whose deadlines are theirs.
-func (m *Manager) deadline(e *cacheEntry, p *passedKey) int64 {
-	if len(e.key.Ancestors) > 0 {
+// deadline is the earliest time (Unix nanoseconds) at which the key of e
+// or e itself may stop being good by time alone: its lifetime's end, e's
+// MaxStale; 0 for none; 1 (always near: see [Manager.timeFor]) for a key
+// with ancestors, whose deadlines are theirs.
+func (m *Manager) deadline(e *cacheEntry) int64 {
+	if len(e.rec.ancestors) > 0 {
 		return 1
 	}
-	d := p.end
+	d := e.rec.end
 	if m.cache.maxAge > 0 {
-		if stale := unixNanos(e.loadedAt.Add(m.cache.maxAge)); d == 0 || stale < d {
+		if stale := addNanos(e.loadedAt, m.cache.maxAge); d == 0 || stale < d {
 			d = stale
 		}
 	}
 	return d
 }
 
-// unixNanos is t in Unix nanoseconds, at least 1 and at most
-// math.MaxInt64 (past the year 2262, where UnixNano would wrap).
-func unixNanos(t time.Time) int64 {
-	if t.After(maxUnixNanos) {
-		return math.MaxInt64
-	}
-	return max(t.UnixNano(), 1)
-}
-
-var maxUnixNanos = time.Unix(0, math.MaxInt64)
-
-// admit makes the checks of k, whose secret matched under kind kc
+// admit makes the checks of r, whose secret matched under kind kc
 // (previous: its previous secret), that do not depend on the presented
 // string: usable now from clientIP, its owner and their cap; then notes
 // the use and builds (or shares, from entry) the Verified.
-func (m *Manager) admit(ctx context.Context, raw, clientIP string, use bool, entry *cacheEntry, p *passedKey, k *Key, kc *kind, previous bool, now time.Time) (*Verified, *Key, error) {
-	if err := m.usable(ctx, k, p, now, clientIP); err != nil {
-		return nil, k, err
+func (m *Manager) admit(ctx context.Context, raw, clientIP string, use bool, entry *cacheEntry, r *record, kc *kind, previous bool, now time.Time) (*Verified, *record, error) {
+	if err := m.usable(ctx, r, now, clientIP); err != nil {
+		return nil, r, err
 	}
-	subject, ownerCap, err := m.owner(ctx, k.OwnerID, kc)
+	subject, ownerCap, err := m.owner(ctx, r.ownerID, kc)
 	if err != nil {
-		return nil, k, err
+		return nil, r, err
 	}
-	shared := entry != nil && !previous && len(k.Ancestors) == 0
+	shared := entry != nil && !previous && len(r.ancestors) == 0
 	var v *Verified
 	if shared {
 		v = entry.verified(subject, ownerCap)
 	}
 	if v == nil {
-		if v, err = m.effective(ctx, k, entry, subject, ownerCap, previous, now, clientIP); err != nil {
-			return nil, k, err
+		if v, err = m.effective(ctx, r, entry, subject, ownerCap, kc, previous, now, clientIP); err != nil {
+			return nil, r, err
 		}
 		if shared {
-			entry.memo.Store(&verifiedMemo{ownerCap: ownerCap, v: v})
+			entry.memo.Store(v)
 		}
 	}
 	if use && m.usage != nil {
-		m.noteUse(entry, k.ID, now, clientIP)
+		m.noteUse(entry, r.id(), now, clientIP)
 	}
-	if m.onOldSecret(k) && !previous {
-		m.rehashes.note(k, raw, now)
+	if r.onOldSecret() && !previous {
+		m.rehashes.note(r, raw, now)
 	}
-	return v, k, nil
+	return v, r, nil
 }
 
 // noteUse notes a use of the key id, cached in entry (nil: not cached),
@@ -241,31 +246,35 @@ func (m *Manager) noteUse(entry *cacheEntry, id string, now time.Time, clientIP 
 	m.usage.note(id, now, clientIP)
 }
 
-// effective builds the Verified of k, whose secret matched and which is
-// usable, for subject under ownerCap: its permissions cut to that cap and
-// to each ancestor's, its lifetime and its quota.
-func (m *Manager) effective(ctx context.Context, k *Key, entry *cacheEntry, subject policy.Subject, ownerCap policy.Permissions, previous bool, now time.Time, clientIP string) (*Verified, error) {
-	v := &Verified{Key: k, Subject: subject, PreviousSecret: previous, Remaining: -1, Resources: k.Resources}
-	v.until(m.lifetimeEnd(k))
-	v.Permissions = cutTo(k.Permissions, ownerCap)
+// effective builds the Verified of r, of kind kc, whose secret matched and
+// which is usable, for subject under ownerCap: its permissions cut to that
+// cap and to each ancestor's, its lifetime and its quota.
+func (m *Manager) effective(ctx context.Context, r *record, entry *cacheEntry, subject policy.Subject, ownerCap policy.Permissions, kc *kind, previous bool, now time.Time, clientIP string) (*Verified, error) {
+	v := &Verified{ID: r.id(), OwnerID: r.ownerID, Kind: kc.name, Subject: subject, PreviousSecret: previous,
+		CreatedAt: timeOf(r.createdAt), Remaining: -1, Resources: r.resources, rec: r, ownerCap: ownerCap}
+	v.until(r.end)
+	v.Permissions = cutTo(r.permissions, ownerCap)
 	if entry != nil {
 		if memo := entry.memo.Load(); memo != nil && sameMap(memo.ownerCap, ownerCap) {
-			v.Permissions = memo.v.Permissions // the same cut, already made
+			v.Permissions = memo.Permissions // the same cut, already made
 		}
 	}
-	if k.Remaining != nil {
-		v.quota = []string{k.ID}
-		v.Remaining = *k.Remaining
+	if r.remaining >= 0 {
+		v.Remaining = r.remaining
 	}
-	if len(k.Ancestors) > 0 {
-		if err := m.withinAncestors(ctx, k, v, now, clientIP); err != nil {
+	if len(r.ancestors) > 0 {
+		v.chain = new([]string)
+		if r.remaining >= 0 {
+			*v.chain = append(*v.chain, r.id())
+		}
+		if err := m.withinAncestors(ctx, r, v, now, clientIP); err != nil {
 			if errors.Is(err, ErrIPNotAllowed) {
-				m.logIPRefusal(ctx, k, clientIP, now)
+				m.logIPRefusal(ctx, r, clientIP, now)
 			}
 			return nil, err
 		}
 	}
-	if len(k.AllowedIPs) == 0 {
+	if len(r.allowedIPs) == 0 {
 		// A key made before the policy reserved some permissions for keys
 		// limited to IP ranges holds none of them now.
 		if need := m.policy.NeedsAllowList(v.Permissions); need != nil {
@@ -275,19 +284,19 @@ func (m *Manager) effective(ctx context.Context, k *Key, entry *cacheEntry, subj
 	return v, nil
 }
 
-// matchSecret computes the one HMAC of raw, under the server secret k
-// names, and compares it with k's hash, then with its previous hash while
+// matchSecret computes the one HMAC of raw, under the server secret r
+// names, and compares it with r's hash, then with its previous hash while
 // a rotation's grace period runs (previous).
-func (m *Manager) matchSecret(k *Key, raw string, now time.Time) (previous bool, err error) {
-	h := m.secrets.hasher(k.SecretID)
+func (m *Manager) matchSecret(r *record, raw string, now time.Time) (previous bool, err error) {
+	h := m.hasherOf(r)
 	if h == nil {
 		return false, errRetiredSecret
 	}
 	d := h.Sum(raw)
-	if d.Equal(k.Hash) {
+	if d.Equal(r.hash[:]) {
 		return false, nil
 	}
-	if k.PreviousHash == nil || !now.Before(k.PreviousExpiresAt) || !d.Equal(k.PreviousHash) {
+	if !r.inGrace(now.UnixNano()) || !d.Equal(r.secrets.previous[:]) {
 		return false, errWrongSecret
 	}
 	return true, nil
@@ -295,37 +304,21 @@ func (m *Manager) matchSecret(k *Key, raw string, now time.Time) (previous bool,
 
 // usable refuses a key whose secret matched but that may not be used now,
 // from clientIP: revoked, disabled, expired (by its own expiry or the
-// policy's current maximum lifetime), or outside its allowed IPs. p, when
-// set, is what k's cache entry keeps: its lifetime's end, the same test
-// computed once.
-func (m *Manager) usable(ctx context.Context, k *Key, p *passedKey, now time.Time, clientIP string) error {
+// policy's maximum lifetime: its end), or outside its allowed IPs.
+func (m *Manager) usable(ctx context.Context, r *record, now time.Time, clientIP string) error {
 	switch {
-	case !k.RevokedAt.IsZero():
+	case r.revoked:
 		return errRevoked
-	case k.Disabled:
+	case r.disabled:
 		return errDisabled
-	case m.expired(k, p, now):
+	case r.end != 0 && now.UnixNano() >= r.end:
 		return ErrExpired
 	}
-	if !allows(k.AllowedIPs, clientIP) {
-		m.logIPRefusal(ctx, k, clientIP, now)
+	if !allows(r.allowedIPs, clientIP) {
+		m.logIPRefusal(ctx, r, clientIP, now)
 		return ErrIPNotAllowed
 	}
 	return nil
-}
-
-// expired reports whether k has expired at now by its own expiry or the
-// policy's current maximum lifetime (tightened after the key was made,
-// perhaps); with p, by the end p keeps, the same test made once.
-func (m *Manager) expired(k *Key, p *passedKey, now time.Time) bool {
-	if p != nil {
-		return p.end != 0 && now.UnixNano() >= p.end
-	}
-	if k.IsExpired(now) {
-		return true
-	}
-	maxAge := m.kinds.of(k).maxLifetime(m.policy, k.Permissions)
-	return maxAge > 0 && !now.Before(k.CreatedAt.Add(maxAge))
 }
 
 // owner returns a key's owner as the Subjects know them now, and their
@@ -358,12 +351,12 @@ var (
 )
 
 // lookup returns the record with id from the cache (with its entry) or
-// the Store (with no entry).
-func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, *cacheEntry, error) {
+// the Store (with no entry; cached for the next lookup).
+func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*record, *cacheEntry, error) {
 	var gen uint64
 	if m.cache != nil {
 		if e := m.cache.get(id, now); e != nil {
-			return e.key, e, nil
+			return &e.rec, e, nil
 		}
 		gen = m.cache.generation()
 	}
@@ -371,28 +364,33 @@ func (m *Manager) lookup(ctx context.Context, id string, now time.Time) (*Key, *
 	if err != nil {
 		return nil, nil, err
 	}
-	if m.cache != nil {
-		m.cache.put(k, now, gen)
+	if m.cache == nil {
+		r := m.record(k)
+		return &r, nil, nil
 	}
-	return k, nil, nil
+	e := &cacheEntry{rec: m.record(k), loadedAt: now.UnixNano()}
+	m.cache.put(e, gen)
+	return &e.rec, nil, nil
 }
 
-// lifetimeEnd is when k stops working by time alone: its own expiry, or
-// its creation plus the policy's maximum lifetime for its permissions,
-// whichever comes first; zero for never.
-func (m *Manager) lifetimeEnd(k *Key) time.Time {
-	end := k.ExpiresAt
-	if maxAge := m.kinds.of(k).maxLifetime(m.policy, k.Permissions); maxAge > 0 {
-		if byPolicy := k.CreatedAt.Add(maxAge); end.IsZero() || byPolicy.Before(end) {
+// lifetimeEnd is when r stops working by time alone, in Unix nanoseconds:
+// its own expiry, or its creation plus the policy's maximum lifetime for
+// its permissions (tightened after the key was made, perhaps), whichever
+// comes first; 0 for never. The record keeps it ([record].end).
+func (m *Manager) lifetimeEnd(r *record) int64 {
+	end := r.expiresAt
+	if maxAge := m.kindOf(r).maxLifetime(m.policy, r.permissions); maxAge > 0 {
+		if byPolicy := addNanos(r.createdAt, maxAge); end == 0 || byPolicy < end {
 			end = byPolicy
 		}
 	}
 	return end
 }
 
-// until brings v.ExpiresAt forward to end, unless end is zero (never).
-func (v *Verified) until(end time.Time) {
-	if !end.IsZero() && (v.ExpiresAt.IsZero() || end.Before(v.ExpiresAt)) {
-		v.ExpiresAt = end
+// until brings v.ExpiresAt forward to end (Unix nanoseconds), unless end
+// is 0 (never).
+func (v *Verified) until(end int64) {
+	if end != 0 && (v.ExpiresAt.IsZero() || end < v.ExpiresAt.UnixNano()) {
+		v.ExpiresAt = timeOf(end)
 	}
 }

@@ -25,7 +25,12 @@ func TestVerify(t *testing.T) {
 
 	v, err := f.m.Verify(ctx, token, "203.0.113.7")
 	require.NoError(t, err)
-	assert.Equal(t, k, v.Key)
+	assert.Equal(t, k.ID, v.ID)
+	assert.Equal(t, "bob", v.OwnerID)
+	assert.Equal(t, "", v.Kind, "the default kind")
+	assert.Equal(t, k.CreatedAt, v.CreatedAt)
+	assert.Equal(t, k.ExpiresAt, v.ExpiresAt)
+	assert.Equal(t, int64(-1), v.Remaining, "no quota")
 	assert.Equal(t, policy.Subject{ID: "bob", Roles: []string{"editor"}}, v.Subject)
 	assert.Equal(t, policy.MustParse("files:read", "files:write"), v.Permissions)
 	assert.True(t, policy.Satisfies(v.Permissions, "files:write"))
@@ -215,7 +220,7 @@ func TestVerifyDemotedOwner(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, policy.MustParse("files:read"), v.Permissions)
 			assert.False(t, policy.Satisfies(v.Permissions, "files:write"))
-			assert.Equal(t, granted, v.Key.Permissions, "the record is unchanged")
+			assert.Equal(t, granted, f.record(t, v.ID).Permissions, "the record is unchanged")
 
 			f.users.set("alice", policy.Subject{})
 			v, err = f.m.Verify(ctx, token, "")

@@ -166,9 +166,18 @@ func servePrincipal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := map[middleware.Kind]string{middleware.KindKey: "key", middleware.KindSession: "session"}[p.Kind()]
+	k, err := p.Key(r.Context()) // the record, for its metadata: nil for a session
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	var metadata json.RawMessage
+	if k != nil {
+		metadata = k.Metadata
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(principalJSON{Kind: kind, KeyID: p.KeyID(), OwnerID: p.OwnerID(), Permissions: p.Permissions(),
-		Organization: p.Organization(), KeyKind: p.KeyKind(), Metadata: p.Metadata()})
+		Organization: p.Organization(), KeyKind: p.KeyKind(), Metadata: metadata})
 }
 
 // fixture is a running app with users, sessions and a key each:

@@ -171,9 +171,8 @@ func (kc *Keycap) describe(r *http.Request, token, clientIP string) (introspecti
 			return introspection{}, err
 		}
 	}
-	k := v.Key
-	answer := introspection{Active: true, Scope: v.Permissions.String(), Sub: k.OwnerID, ClientID: k.ID, KeyID: k.ID,
-		TokenType: "Bearer", Iat: k.CreatedAt.Unix(), Permissions: v.Permissions, Previous: v.PreviousSecret, Resources: v.Resources}
+	answer := introspection{Active: true, Scope: v.Permissions.String(), Sub: v.OwnerID, ClientID: v.ID, KeyID: v.ID,
+		TokenType: "Bearer", Iat: v.CreatedAt.Unix(), Permissions: v.Permissions, Previous: v.PreviousSecret, Resources: v.Resources}
 	if v.Remaining >= 0 {
 		answer.Remaining = &v.Remaining
 	}

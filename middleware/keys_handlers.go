@@ -137,7 +137,7 @@ func (kc *Keycap) grantable(w http.ResponseWriter, r *http.Request, p Principal)
 	}
 	kindName := r.URL.Query().Get("kind")
 	if p.key != nil {
-		kindName = p.key.Key.Kind // a key makes keys of its own kind
+		kindName = p.key.Kind // a key makes keys of its own kind
 	}
 	kind, ok := kc.manager.Kinds()[kindName]
 	if !ok {

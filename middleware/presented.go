@@ -61,7 +61,7 @@ func (kc *Keycap) keyCaller(w http.ResponseWriter, r *http.Request) (Principal, 
 // quota. ok is false when either refuses.
 func (kc *Keycap) spend(r *http.Request, v *keys.Verified) (ok bool, err error) {
 	if kc.rateLimit.enabled() {
-		p := Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID}
+		p := Principal{kind: KindKey, keyID: v.ID, ownerID: v.OwnerID}
 		var refused *keycap.Error
 		if err := kc.limit(&headerRecorder{header: http.Header{}}, r, &p); errors.As(err, &refused) && refused.Code == keycap.CodeRateLimited {
 			return false, nil

@@ -2,8 +2,7 @@ package middleware
 
 import (
 	"context"
-	"encoding/json"
-	"slices"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -67,13 +66,20 @@ func (p Principal) Has(permissions ...string) bool {
 	return policy.Satisfies(p.perms, permissions...)
 }
 
-// Key returns a copy of the key's record for KindKey (its name, expiry,
-// quota, ancestors...), nil for a session.
-func (p Principal) Key() *keys.Key {
+// Key reads the key's current record from the Store for KindKey (its
+// name, metadata, expiry, quota, last use...): one read through the
+// Manager ([keys.Manager.Get]) at each call, as no cache holds what
+// verification does not need. nil and no error for a session; the Store's
+// error ([keys.ErrNotFound] once the key is pruned) otherwise. The record
+// is the caller's.
+func (p Principal) Key(ctx context.Context) (*keys.Key, error) {
 	if p.key == nil {
-		return nil
+		return nil, nil
 	}
-	return p.key.Key.Clone()
+	if p.st == nil {
+		return nil, errors.New("middleware: Principal.Key needs the Principal of a request (PrincipalFrom)")
+	}
+	return p.st.kc.manager.Get(ctx, keys.Ref{Owner: p.ownerID, ID: p.keyID})
 }
 
 // Organization reports whether the caller is a key of an organization (or
@@ -81,23 +87,13 @@ func (p Principal) Key() *keys.Key {
 // then the organization's id, not a user's. False for a session.
 func (p Principal) Organization() bool { return p.key != nil && p.key.Subject.Organization }
 
-// Metadata returns a copy of the key's metadata, the app's JSON object
-// ([keys.Key].Metadata); nil for a session or a key without any. keycap
-// never decides anything on it.
-func (p Principal) Metadata() json.RawMessage {
-	if p.key == nil || p.key.Key == nil {
-		return nil
-	}
-	return slices.Clone(p.key.Key.Metadata)
-}
-
-// KeyKind returns the kind of the key ([keys.Key].Kind), picked from its
-// prefix: "" for the default kind and for a session.
+// KeyKind returns the kind of the key ([keys.Verified].Kind), picked from
+// its prefix: "" for the default kind and for a session.
 func (p Principal) KeyKind() string {
-	if p.key == nil || p.key.Key == nil {
+	if p.key == nil {
 		return ""
 	}
-	return p.key.Key.Kind
+	return p.key.Kind
 }
 
 type stateKey struct{} // unexported: nobody else can collide
@@ -155,7 +151,7 @@ func keyState(ctx context.Context, kc *Keycap, v *keys.Verified) *state {
 // keyPrincipal returns the Principal of the verified key of s.
 func (s *state) keyPrincipal() Principal {
 	v := s.key
-	return Principal{kind: KindKey, keyID: v.Key.ID, ownerID: v.Key.OwnerID, perms: v.Permissions, key: v,
+	return Principal{kind: KindKey, keyID: v.ID, ownerID: v.OwnerID, perms: v.Permissions, key: v,
 		subject: v.Subject, restriction: v.Resources, st: s}
 }
 

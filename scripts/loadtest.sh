@@ -19,6 +19,13 @@
 #   scripts/loadtest.sh            # 3 rounds of 10 s runs, 2 threads, 64 connections
 #   ROUNDS=5 DURATION=30s CONNECTIONS=128 scripts/loadtest.sh
 #
+# With LOADTEST_DATABASE_URL set (a Postgres database the script may
+# create tables in, prefixed keycap_loadtest_), it also runs the example
+# on Postgres, as several instances would (no in-process cache: the key and
+# its owner in one round trip per request), as keycap-postgres:
+#
+#   LOADTEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' scripts/loadtest.sh
+#
 # Needs wrk (apt-get install -y wrk) and curl. Only loopback is used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,11 +47,16 @@ trap cleanup EXIT
 
 go build -o "$work/example" ./example
 
-start() { # cache: on or off
-  KEYCAP_DB="$work/keycap.db" KEYCAP_CACHE="$1" KEYCAP_BARE_ADDR="127.0.0.1:$BARE_PORT" \
-    PORT="$PORT" "$work/example" >"$work/example-$1.log" 2>&1 &
+start() { # cache: on or off, or postgres
+  if [ "$1" = postgres ]; then
+    DATABASE_URL="$LOADTEST_DATABASE_URL" KEYCAP_TABLE_PREFIX=keycap_loadtest_ KEYCAP_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+      KEYCAP_BARE_ADDR="127.0.0.1:$BARE_PORT" PORT="$PORT" "$work/example" >"$work/example-$1.log" 2>&1 &
+  else
+    KEYCAP_DB="$work/keycap.db" KEYCAP_CACHE="$1" KEYCAP_BARE_ADDR="127.0.0.1:$BARE_PORT" \
+      PORT="$PORT" "$work/example" >"$work/example-$1.log" 2>&1 &
+  fi
   pid=$!
-  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && return 0; sleep 0.1; done
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PORT/" >/dev/null && return 0; sleep 0.1; done
   echo "the example did not start; its log:" >&2; cat "$work/example-$1.log" >&2; exit 1
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
@@ -65,19 +77,21 @@ run() {
   echo "$1 $rps $p50 $p99"
 }
 
-start on
+# newkey NAME: logs alice in (once) and prints a new key of hers
 jar="$work/cookies"
-curl -sf -c "$jar" -o /dev/null -d 'username=alice&password=alice' "http://127.0.0.1:$PORT/login"
-key=$(curl -sf -b "$jar" -H 'Content-Type: application/json' \
-  -d '{"name":"loadtest","permissions":{"files":["read"]}}' "http://127.0.0.1:$PORT/api-keys" |
-  sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+newkey() {
+  [ -s "$jar" ] || curl -sf -c "$jar" -o /dev/null -d 'username=alice&password=alice' "http://127.0.0.1:$PORT/login"
+  curl -sf -b "$jar" -H 'Content-Type: application/json' \
+    -d '{"name":"'"$1"'","permissions":{"files":["read"]}}' "http://127.0.0.1:$PORT/api-keys" |
+    sed -n 's/.*"key":"\([^"]*\)".*/\1/p'
+}
+start on
+key=$(newkey loadtest)
 [ -n "$key" ] || { echo "could not create a key" >&2; exit 1; }
 
 auth="Authorization: Bearer $key"
 # A revoked key, and a malformed one (its checksum broken).
-revoked=$(curl -sf -b "$jar" -H 'Content-Type: application/json' \
-  -d '{"name":"revoked","permissions":{"files":["read"]}}' "http://127.0.0.1:$PORT/api-keys" |
-  sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+revoked=$(newkey revoked)
 revoked_id=$(cut -d_ -f2 <<<"$revoked")
 curl -sf -b "$jar" -X DELETE -o /dev/null "http://127.0.0.1:$PORT/api-keys/$revoked_id" ||
   { echo "could not revoke a key" >&2; exit 1; }
@@ -116,11 +130,26 @@ for round in $(seq 1 "$ROUNDS"); do
   pair keycap-sqlite "http://127.0.0.1:$PORT/api/files" "$auth"
 done
 stop
+configs="bare-vs-bare keycap-cached refused-malformed refused-revoked keycap-sqlite"
+if [ -n "${LOADTEST_DATABASE_URL:-}" ]; then
+  rm -f "$jar"
+  start postgres
+  pgkey=$(newkey loadtest)
+  [ -n "$pgkey" ] || { echo "could not create a key on Postgres; the example's log:" >&2; cat "$work/example-postgres.log" >&2; exit 1; }
+  for round in $(seq 1 "$ROUNDS"); do
+    echo "round $round, postgres" >&2
+    pair keycap-postgres "http://127.0.0.1:$PORT/api/files" "Authorization: Bearer $pgkey"
+  done
+  # Revoked, it no longer counts against alice's key limit in the tables kept.
+  curl -sf -b "$jar" -X DELETE -o /dev/null "http://127.0.0.1:$PORT/api-keys/$(cut -d_ -f2 <<<"$pgkey")" || true
+  stop
+  configs="$configs keycap-postgres"
+fi
 
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS alternating rounds, on $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%d), $(go version | awk '{print $3}')"
 printf '%-18s %22s %22s\n' configuration "vs bare min/med/max" "req/s at median"
-for c in bare-vs-bare keycap-cached refused-malformed refused-revoked keycap-sqlite; do
+for c in $configs; do
   printf '%s\n' "${ratios[@]}" | awk -v c="$c" '$1 == c {print $2, $4}' | sort -n |
     awk -v c="$c" '{r[NR]=$1; q[NR]=$2} END {m=int((NR+1)/2); printf "%-18s %7.1f/%.1f/%.1f%% %22s\n", c, r[1], r[m], r[NR], q[m]}'
 done

@@ -43,6 +43,13 @@ type miniApp struct {
 
 func newMiniApp(t *testing.T, options ...func(*keys.Config)) *miniApp {
 	t.Helper()
+	return newMiniAppWith(t, nil, options...)
+}
+
+// newMiniAppWith is newMiniApp with the page's options changed by page
+// (nil: none).
+func newMiniAppWith(t *testing.T, page func(*ui.Options), options ...func(*keys.Config)) *miniApp {
+	t.Helper()
 	member := policy.MustParse("files:read", "files:write", "projects:read")
 	pol := policy.MustNew(policy.Config{AllowClientPermissions: true, MaxLifetime: 90 * 24 * time.Hour,
 		Roles: map[string]policy.Permissions{"member": member, "owner": policy.MustParse("files:read", "files:write", "files:delete", "projects:read", "projects:write")},
@@ -67,13 +74,17 @@ func newMiniApp(t *testing.T, options ...func(*keys.Config)) *miniApp {
 	sessions := session.SCS(sm, "user")
 	kc, err := middleware.New(middleware.Options{Manager: mgr, Sessions: sessions, Activity: log})
 	require.NoError(t, err)
-	page, err := ui.New(ui.Options{Manager: mgr, Sessions: sessions, Activity: true, LoginURL: "/login",
-		Try: []ui.Route{{Permission: "files:read", Path: "/api/files"}}})
+	pageOptions := ui.Options{Manager: mgr, Sessions: sessions, Activity: true, LoginURL: "/login",
+		Try: []ui.Route{{Permission: "files:read", Path: "/api/files"}}}
+	if page != nil {
+		page(&pageOptions)
+	}
+	keysPage, err := ui.New(pageOptions)
 	require.NoError(t, err)
 
 	mux := http.NewServeMux()
 	kc.Mount(mux)
-	page.Mount(mux, "/keys") // the one line
+	keysPage.Mount(mux, "/keys") // the one line
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 		if err := sessions.LogIn(r.Context(), "alice"); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -1,6 +1,9 @@
 // Package ui is keycap's key-management page, for an app to mount: its
 // logged-in users create, rotate, restrict and revoke their own API keys
-// over the app's keys API (middleware.Keycap, at /api-keys by default).
+// over the app's keys API (middleware.Keycap, at /api-keys by default),
+// of each kind the app defines (keys.Config.Kinds), with metadata where the
+// policy lets clients set it, and those of the organizations they manage
+// ([Options].Owners; every call then carries ?owner=).
 //
 // The page is server-rendered HTML and one embedded script and stylesheet
 // (package embed: no CDN, no build step). It runs no inline script, so a

@@ -61,6 +61,15 @@ type Labels struct {
 	NoRefill        string // its choice of no refill
 	RefillHelp      string // under the quota fields, after QuotaHelp
 	EditQuotaHelp   string // under the edit dialog's quota fields
+
+	Owner        string // the choice of whose keys the page shows (Options.Owners)
+	OwnKeys      string // its choice of the user's own keys
+	Kind         string // the kind-of-key field (keys.Config.Kinds)
+	DefaultKind  string // its choice of the default kind
+	KindHelp     string // under it
+	Metadata     string // the metadata field, and its row in the details
+	MetadataHelp string // under it
+	EditMetadata string // under it in the edit dialog, after MetadataHelp
 }
 
 // DefaultLabels are the English words of the page.
@@ -119,7 +128,16 @@ var DefaultLabels = Labels{
 	RefillEvery:     "every",
 	NoRefill:        "no refill",
 	RefillHelp:      "With a refill, the quota goes back to that many requests every hour, day, week or 30 days; unused requests do not carry over.",
-	EditQuotaHelp:   "Lower the quota to hold a script back; empty it to remove the quota. Where this app gives every key a quota, it can only be lowered, never raised. A new refill starts counting now.",
+	Owner:           "Keys of",
+	OwnKeys:         "yourself",
+	Kind:            "Kind of key",
+	DefaultKind:     "standard",
+	KindHelp:        "Each kind of key has a prefix of its own and may hold only what that kind allows; a key's kind never changes.",
+	Metadata:        "Metadata",
+	MetadataHelp:    `A JSON object this app reads with the key, such as {"environment": "staging"}: at most 4 KiB, 4 levels deep and 64 names.`,
+	EditMetadata:    "Empty it to remove the metadata.",
+
+	EditQuotaHelp: "Lower the quota to hold a script back; empty it to remove the quota. Where this app gives every key a quota, it can only be lowered, never raised. A new refill starts counting now.",
 }
 
 // withDefaults returns l with every empty field set to its default.

@@ -43,6 +43,20 @@ type Options struct {
 	// LoginURL is where [Page.ServeHTTP] sends a visitor who is not logged
 	// in (303 See Other); "" answers 401 with a short page.
 	LoginURL string
+	// Owners lists the organizations whose keys the user logged in on r
+	// may manage besides their own (the keys API's ?owner=), for the
+	// page's "Keys of" choice: the app knows its memberships, keycap does
+	// not. The page offers only those the user manages now
+	// (keys.Manager.Manages: a member whose rights hold the policy's
+	// ManageKeys) and drops the others. It is called once per page view,
+	// maybe concurrently. nil: the page shows the user's own keys only.
+	Owners func(r *http.Request) []Owner
+}
+
+// Owner is an organization whose keys the page may show.
+type Owner struct {
+	ID   string // the organization's subject id, sent as ?owner=: "org:acme"
+	Name string // what the page calls it: "Acme"; "" shows ID
 }
 
 // Route is one route of the app's API for the page's curl line.

@@ -79,8 +79,13 @@ func (p *Page) Render(r *http.Request) (v View, ok bool, err error) {
 		try[i] = [2]string{t.Permission, t.Path}
 	}
 	tryJSON, _ := json.Marshal(try)
+	owners, err := p.owners(r, id)
+	if err != nil {
+		return View{}, false, err
+	}
 	data := fragmentData{L: p.o.Labels, Cap: cp, Activity: p.o.Activity, User: id, API: p.o.API,
-		CapSource: capSource, Try: string(tryJSON), Assets: p.assetsURL(r)}
+		CapSource: capSource, Try: string(tryJSON), Assets: p.assetsURL(r), Owners: owners,
+		Kinds: p.kinds(), Metadata: p.o.Manager.Policy().AllowsClientMetadata()}
 	var head, attrs, body bytes.Buffer
 	for name, buf := range map[string]*bytes.Buffer{"head": &head, "attrs": &attrs, "body": &body} {
 		if err := templates.ExecuteTemplate(buf, name, data); err != nil {
@@ -99,6 +104,9 @@ type fragmentData struct {
 	User, API, CapSource string
 	Try                  string // JSON: [[permission, path], ...]
 	Assets               string
+	Owners               []Owner  // the organizations whose keys the user manages
+	Kinds                []string // the kinds besides the default, sorted
+	Metadata             bool     // the policy lets clients set metadata
 }
 
 // assetsURL is Options.Assets, else "assets/" below r's directory,

@@ -259,17 +259,20 @@ func testRevokeDisable(t *testing.T, w *world) {
 	assert.Equal(t, "leaked in a log", w.get(t, k.ID).RevokedReason)
 }
 
-// prune removes only the keys dead for longer than asked.
+// prune removes only the keys dead for longer than asked, by the
+// database's clock: the app's clock starts 130 days ago, and the CLI's
+// own clock is a year wrong, either way (it must not matter).
 func testPrune(t *testing.T, w *world) {
 	ctx := context.Background()
-	start := *w.clock
+	day := 24 * time.Hour
+	*w.clock = time.Now().UTC().Add(-130 * day).Truncate(time.Millisecond)
 	live, _ := w.create(t, "alice", "live", 0)
 	revoked, _ := w.create(t, "alice", "revoked long ago", 0)
 	_, err := w.app.Revoke(ctx, keys.RevokeRequest{Ref: keys.Ref{Owner: "alice", ID: revoked.ID}})
 	require.NoError(t, err)
-	expired, _ := w.create(t, "alice", "expired long ago", 24*time.Hour)
-	expiring, _ := w.create(t, "alice", "expires later", 200*24*time.Hour)
-	*w.clock = w.clock.Add(100 * 24 * time.Hour)
+	expired, _ := w.create(t, "alice", "expired long ago", day)
+	expiring, _ := w.create(t, "alice", "expires later", 200*day)
+	*w.clock = w.clock.Add(100 * day)
 	recent, _ := w.create(t, "alice", "revoked lately", 0)
 	_, err = w.app.Revoke(ctx, keys.RevokeRequest{Ref: keys.Ref{Owner: "alice", ID: recent.ID}})
 	require.NoError(t, err)
@@ -281,15 +284,15 @@ func testPrune(t *testing.T, w *world) {
 	out, _, code := w.cli(t, "", "-json", "prune", "-revoked-older-than", "0d")
 	assert.Equal(t, exitUsage, code, out)
 
-	// At the start, nothing has been dead for an hour.
-	out, _, code = w.cliAt(t, start, "-json", "prune", "-revoked-older-than", "1h", "-expired-older-than", "1h")
+	// Nothing has been dead for 200 days, whatever the CLI's clock says.
+	out, _, code = w.cliAt(t, time.Now().Add(365*day), "-json", "prune", "-revoked-older-than", "200d", "-expired-older-than", "200d")
 	require.Equal(t, exitOK, code)
 	assert.JSONEq(t, `{"pruned": 0}`, out)
 
-	// 130 days in: the key revoked at the start and the one that expired
-	// after a day are pruned; the key revoked at +100 days is not, nor the
-	// live key and the one that expires at +200 days.
-	out, errOut, code := w.cliAt(t, w.clock.Add(30*24*time.Hour), "-json", "prune", "-revoked-older-than", "60d", "-expired-older-than", "60d")
+	// Now (130 days in): the key revoked at the start and the one that
+	// expired after a day are pruned; the key revoked at +100 days is not,
+	// nor the live key and the one that expires at +200 days.
+	out, errOut, code := w.cliAt(t, time.Now().Add(-365*day), "-json", "prune", "-revoked-older-than", "60d", "-expired-older-than", "60d")
 	require.Equal(t, exitOK, code, out)
 	assert.JSONEq(t, `{"pruned": 2}`, out, "stdout is the JSON answer alone")
 	assert.Regexp(t, `^pruning keys revoked before \S+ or expired before \S+\npruned 2 so far \(batch 1\)\n$`, errOut, "progress on stderr, for 2 keys too")
@@ -305,13 +308,21 @@ func testPrune(t *testing.T, w *world) {
 	require.Len(t, events, 2)
 	assert.Equal(t, audit.Pruned, events[0].Type)
 	assert.Equal(t, audit.Operator("ops"), events[0].Actor)
+	assert.WithinDuration(t, time.Now(), events[0].Time, time.Minute, "audited at the database's time, not the CLI's")
 
-	out, _, code = w.cliAt(t, w.clock.Add(800*24*time.Hour), "audit", "prune", "-older-than", "365d")
+	// audit prune, by the database's clock too: carol's events, 800 days
+	// old, go; alice's, at most 130 days old, stay.
+	*w.clock = time.Now().UTC().Add(-800 * day)
+	w.create(t, "carol", "ancient", 0)
+	out, _, code = w.cliAt(t, time.Now().Add(-800*day), "audit", "prune", "-older-than", "365d")
 	require.Equal(t, exitOK, code, out)
-	assert.Regexp(t, `^pruned \d+ audit events`, out)
-	events, err = sqlstore.NewAuditor(w.store).Events(ctx, "alice", 10)
+	assert.Regexp(t, `^pruned 1 audit events`, out)
+	events, err = sqlstore.NewAuditor(w.store).Events(ctx, "carol", 10)
 	require.NoError(t, err)
 	assert.Empty(t, events)
+	events, err = sqlstore.NewAuditor(w.store).Events(ctx, "alice", 20)
+	require.NoError(t, err)
+	assert.Len(t, events, 9, "alice's 5 creations, 2 revocations and 2 prunings")
 }
 
 func testVerify(t *testing.T, w *world) {

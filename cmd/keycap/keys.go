@@ -179,9 +179,10 @@ func (c *cli) offboard(ctx context.Context, owner, reason string, yes bool) erro
 			}
 		}
 		revoked := 0
+		done := func() map[string]any { return map[string]any{"owner": owner, "revoked": revoked} }
 		for round := 1; len(live) > 0; round++ {
 			if round > offboardRounds {
-				return fmt.Errorf("after revoking %d keys: %s keeps getting new keys (%d live after %d rounds): block their logins and run it again", revoked, owner, len(live), offboardRounds)
+				return c.partial(done(), fmt.Errorf("after revoking %d keys: %s keeps getting new keys (%d live after %d rounds): block their logins and run it again", revoked, owner, len(live), offboardRounds))
 			}
 			if round == 1 {
 				fmt.Fprintf(c.stderr, "revoking %d live keys of %s\n", len(live), owner)
@@ -191,16 +192,16 @@ func (c *cli) offboard(ctx context.Context, owner, reason string, yes bool) erro
 			p := newProgress(c.stderr, "revoked", len(live))
 			for i, k := range live {
 				if _, err := b.manager.Revoke(ctx, keys.RevokeRequest{Ref: keys.Ref{Owner: owner, ID: k.ID}, Actor: b.actor, Reason: reason}); err != nil {
-					return fmt.Errorf("after revoking %d keys (%d of %d in this round): %w", revoked, i, len(live), err)
+					return c.partial(done(), fmt.Errorf("after revoking %d keys (%d of %d in this round): %w", revoked, i, len(live), err))
 				}
 				revoked++
 				p.done(i+1, k.ID+" "+strconv.Quote(k.Name))
 			}
 			if live, err = liveKeys(ctx, b, owner); err != nil {
-				return fmt.Errorf("after revoking %d keys: %w", revoked, err)
+				return c.partial(done(), fmt.Errorf("after revoking %d keys: %w", revoked, err))
 			}
 		}
-		return c.report(map[string]any{"owner": owner, "revoked": revoked}, fmt.Sprintf("revoked %d keys of %s", revoked, owner))
+		return c.report(done(), fmt.Sprintf("revoked %d keys of %s", revoked, owner))
 	})
 }
 

@@ -9,7 +9,11 @@
 // The database comes from -dsn or DATABASE_URL: postgres://…, mysql://user:pass@tcp(host:3306)/db,
 // sqlite:///path/to/app.db (or a plain file path). Every change is audited
 // in the database's audit table with the operator (-actor, default
-// $USER) as its actor. Output is a table, or JSON with -json.
+// $USER) as its actor; verify is a check, not a change, and audits
+// nothing. "Now" (which keys are live, what prune deletes) is the
+// database's clock, never the operator's. Output is a table, or JSON with
+// -json; a command that fails after changing something (offboarding,
+// prune) still prints its JSON, with what it did so far and an "error".
 //
 // Exit codes: 0 done; 1 the database failed or refused (the message says
 // why); 2 bad usage; 3 no such key; 4 refused: a key that does not verify,

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -79,6 +80,21 @@ func toJSON(k *keys.Key, now time.Time) keyJSON {
 		j.AllowedIPs = append(j.AllowedIPs, p.String())
 	}
 	return j
+}
+
+// partial reports a command that failed after it changed something: with
+// -json, result (what was done so far) with an "error" field on stdout, so
+// that a script learns what to redo; in both cases err, on stderr, and its
+// exit code. A command that fails before changing anything prints nothing
+// on stdout.
+func (c *cli) partial(result map[string]any, err error) error {
+	if c.json {
+		result["error"] = err.Error()
+		if perr := c.printJSON(result); perr != nil {
+			return errors.Join(err, perr)
+		}
+	}
+	return err
 }
 
 // printJSON prints v indented.

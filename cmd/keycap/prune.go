@@ -35,6 +35,15 @@ func age(flagName, text string) (time.Duration, error) {
 	return d, nil
 }
 
+// minExpiredAge is the least -expired-older-than prune accepts: "now" is
+// the database's clock, but a key's expiry is read by each app server's
+// clock, and those may differ from the database's by seconds or minutes.
+// Revoked keys need no floor: revocation is terminal, whatever the clocks.
+const (
+	minExpiredAge     = time.Hour
+	minExpiredAgeText = "1h"
+)
+
 // prune deletes the records of keys revoked or expired longer ago than
 // the ages given.
 func (c *cli) prune(ctx context.Context, args []string) error {
@@ -54,6 +63,9 @@ func (c *cli) prune(ctx context.Context, args []string) error {
 	}
 	if rAge == 0 && eAge == 0 {
 		return usageError{"prune: give -revoked-older-than, -expired-older-than or both (such as 90d)"}
+	}
+	if eAge > 0 && eAge < minExpiredAge {
+		return usageError{fmt.Sprintf("prune: -expired-older-than must be at least %s, got %q: the app's servers count expiry by their own clocks, which may run behind the database's; a key that expired just now by one clock may still be live by another", minExpiredAgeText, *expired)}
 	}
 	return c.with(ctx, true, func(b *backend) error {
 		now := b.manager.Now()
@@ -80,7 +92,7 @@ func (c *cli) prune(ctx context.Context, args []string) error {
 			fmt.Fprintf(c.stderr, "pruned %d so far (batch %d)\n", total, batches)
 		})
 		if err != nil {
-			return fmt.Errorf("after pruning %d keys: %w", n, err)
+			return c.partial(map[string]any{"pruned": n}, fmt.Errorf("after pruning %d keys: %w", n, err))
 		}
 		return c.report(map[string]any{"pruned": n}, fmt.Sprintf("pruned %d dead keys", n))
 	})
@@ -101,7 +113,7 @@ func (c *cli) auditPrune(ctx context.Context, args []string) error {
 		return usageError{"audit prune: give -older-than (such as 365d)"}
 	}
 	return c.with(ctx, false, func(b *backend) error {
-		n, err := b.auditor.Prune(ctx, c.now().Add(-d))
+		n, err := b.auditor.Prune(ctx, b.now().Add(-d))
 		if err != nil {
 			return err
 		}

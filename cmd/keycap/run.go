@@ -27,11 +27,15 @@ Commands:
                                            offboarding: revoke every live key of a user
   keys disable <id> | keys enable <id>     turn a key off (as an operator) or back on
   prune [-revoked-older-than 90d] [-expired-older-than 90d]
-                                           delete dead key records
+                                           delete dead key records (-expired-older-than: at least 1h)
   audit prune -older-than 365d             delete old audit events
   secrets report                           live keys per server secret (KEYCAP_SECRETS or KEYCAP_SECRET)
-  verify <key>|- [-use]                    check a key (-: read it from stdin) without counting a use (-use: count one)
+  verify <key>|- [-use] [-key-prefix kc] [-kind <name>=<prefix>]... [-max-lifetime 90d]
+                                           check a key (-: read it from stdin) as stored, without counting
+                                           a use (-use: count one); the app's policy is not applied
 
+"Now" is the database's clock, not this machine's. With -json, a command
+that fails after changing something prints what it did with an "error".
 Exit codes: 0 done, 1 failed, 2 bad usage, 3 no such key, 4 refused.
 `
 

@@ -44,9 +44,14 @@ func probes(r chi.Router, sm *scs.SessionManager) {
 
 func writePrincipal(w http.ResponseWriter, r *http.Request) {
 	p, ok := middleware.PrincipalFrom(r.Context())
+	k, err := p.Key(r.Context())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{"ok": ok, "kind": int(p.Kind()), "owner": p.OwnerID(),
-		"key": p.KeyID(), "has_key": p.Key() != nil, "permissions": p.Permissions().String()})
+		"key": p.KeyID(), "has_key": k != nil, "permissions": p.Permissions().String()})
 }
 
 type principalJSON struct {
@@ -197,7 +202,7 @@ func TestAttackPrincipalPermissionsMutationEscalatesCachedKey(t *testing.T) {
 			mux.Handle("GET /careless", middleware.Require("files:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				p := middleware.MustPrincipal(r.Context())
 				p.Permissions()["billing"] = []string{"read"} // a careless handler
-				if k := p.Key(); k != nil {
+				if k, err := p.Key(r.Context()); err == nil && k != nil {
 					k.Permissions["billing"] = []string{"read"}
 				}
 			})))

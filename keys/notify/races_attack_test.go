@@ -252,7 +252,7 @@ func testStalenessKeepsActiveChildren(t *testing.T, wrap func(notify.Store) noti
 		f.clock.set(f.clock.Now().Add(day))
 		v, err := f.m.Verify(ctx, childToken, "")
 		require.NoError(t, err, "the child works on day %s", f.clock.Now())
-		require.NoError(t, f.store.Touch(ctx, v.Key.ID, f.clock.Now(), "192.0.2.1")) // its use, recorded
+		require.NoError(t, f.store.Touch(ctx, v.ID, f.clock.Now(), "192.0.2.1")) // its use, recorded
 		_, err = f.sched.RunOnce(ctx, f.clock.Now())
 		require.NoError(t, err)
 	}

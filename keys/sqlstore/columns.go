@@ -93,29 +93,32 @@ func bytesArg(b []byte) any {
 
 // scanKey reads a row of [columns].
 func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) {
-	var (
-		k                                keys.Key
-		permissions, resources           []byte
-		createdBy, revokedBy, disabledBy string
-		changedBy, metadata              string
-		parentID, ancestors, allowedIPs  string
-		remaining                        sql.NullInt64
-		intervalMS                       int64
-	)
+	// One allocation holds every destination: each variable whose address
+	// went to Scan would otherwise be one of its own, and each time
+	// destination a boxed scanner.
+	sc := &scanned{}
+	k := new(keys.Key)
+	for i := range sc.times {
+		sc.times[i].d = s.dialect
+	}
+	t := func(i int, to *time.Time) sql.Scanner { sc.times[i].t = to; return &sc.times[i] }
 	err := row.Scan(
-		&k.ID, &k.OwnerID, &k.Name, &k.Prefix, &k.Hint, &k.Hash, &permissions,
-		s.timeDest(&k.CreatedAt), s.timeDest(&k.UpdatedAt), s.timeDest(&k.ExpiresAt), &createdBy, &parentID,
-		&k.PreviousHash, s.timeDest(&k.PreviousExpiresAt), s.timeDest(&k.LastUsedAt), &k.LastUsedIP,
-		s.timeDest(&k.RevokedAt), &revokedBy, &k.RevokedReason, &k.Disabled, &disabledBy,
-		&remaining, &k.RefillAmount, &intervalMS, s.timeDest(&k.LastRefillAt),
-		&k.Version, &k.Generation, &ancestors, &k.ParentGeneration, s.timeDest(&k.DisabledAt),
-		&k.SecretID, &allowedIPs, &changedBy, &k.Kind, &metadata, &resources,
+		&k.ID, &k.OwnerID, &k.Name, &k.Prefix, &k.Hint, &k.Hash, &sc.permissions,
+		t(0, &k.CreatedAt), t(1, &k.UpdatedAt), t(2, &k.ExpiresAt), &sc.createdBy, &sc.parentID,
+		&k.PreviousHash, t(3, &k.PreviousExpiresAt), t(4, &k.LastUsedAt), &k.LastUsedIP,
+		t(5, &k.RevokedAt), &sc.revokedBy, &k.RevokedReason, &k.Disabled, &sc.disabledBy,
+		&sc.remaining, &k.RefillAmount, &sc.intervalMS, t(6, &k.LastRefillAt),
+		&k.Version, &k.Generation, &sc.ancestors, &k.ParentGeneration, t(7, &k.DisabledAt),
+		&k.SecretID, &sc.allowedIPs, &sc.changedBy, &k.Kind, &sc.metadata, &sc.resources,
 		&k.Description,
 	)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(permissions, &k.Permissions); err != nil {
+	permissions, resources, metadata := sc.permissions, sc.resources, sc.metadata
+	createdBy, revokedBy, disabledBy, changedBy := sc.createdBy, sc.revokedBy, sc.disabledBy, sc.changedBy
+	parentID, ancestors, allowedIPs := sc.parentID, sc.ancestors, sc.allowedIPs
+	if k.Permissions, err = decodePermissions(permissions); err != nil {
 		return nil, fmt.Errorf("sqlstore: key %s: permissions: %w", k.ID, err)
 	}
 	for _, a := range []struct {
@@ -146,11 +149,24 @@ func (s *Store) scanKey(row interface{ Scan(...any) error }) (*keys.Key, error) 
 	if k.Resources, err = parseResources(resources); err != nil {
 		return nil, fmt.Errorf("sqlstore: key %s: resources: %w", k.ID, err)
 	}
-	if remaining.Valid {
-		k.Remaining = &remaining.Int64
+	if sc.remaining.Valid {
+		n := sc.remaining.Int64
+		k.Remaining = &n
 	}
-	k.RefillInterval = time.Duration(intervalMS) * time.Millisecond
-	return &k, nil
+	k.RefillInterval = time.Duration(sc.intervalMS) * time.Millisecond
+	return k, nil
+}
+
+// scanned is a record being read by scanKey, with the columns it reads
+// into something else first.
+type scanned struct {
+	permissions, resources           []byte
+	createdBy, revokedBy, disabledBy string
+	changedBy, metadata              string
+	parentID, ancestors, allowedIPs  string
+	remaining                        sql.NullInt64
+	intervalMS                       int64
+	times                            [8]timeScanner
 }
 
 // parentID is the key that created k (the last of its ancestors), or "".

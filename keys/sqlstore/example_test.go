@@ -67,6 +67,6 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(verified.Key.ID == created.ID, verified.Permissions)
+	fmt.Println(verified.ID == created.ID, verified.Permissions)
 	// Output: true invoices:read invoices:write
 }

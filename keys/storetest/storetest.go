@@ -185,6 +185,8 @@ func Run(t *testing.T, newStore func(t *testing.T) keys.Store) {
 		{"RaceQuotaLower", testRaceQuotaLower},
 		{"ChangeQuotaRefillDue", testChangeQuotaRefillDue},
 		{"RaceQuotaLowerRefillDue", testRaceQuotaLowerRefillDue},
+		{"RaceQuotaOwnerLower", testRaceQuotaOwnerLower},
+		{"RaceQuotaSelfVsOwner", testRaceQuotaSelfVsOwner},
 		{"RaceKeyLimit", testRaceKeyLimit},
 		{"RaceKeyLimitStore", testRaceKeyLimitStore},
 		{"CountBySecret", testCountBySecret},

@@ -33,6 +33,49 @@
 
   function days(seconds) { return Math.floor(seconds / 86400); }
 
+  // --- metadata ------------------------------------------------------------
+
+  // readMetadata checks the JSON a person typed as a key's metadata before
+  // anything is sent: {raw, value} (raw null when empty), or {problem}
+  // saying what to fix. The server checks the rest (depth, names).
+  function readMetadata(text) {
+    text = String(text || '').trim();
+    if (!text) { return { raw: null, value: null }; }
+    var value;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return { problem: 'The metadata is not valid JSON' + where(text, e) + ': check the quotes, commas and braces. Write an object such as {"environment": "staging"}.' };
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      return { problem: 'The metadata must be one JSON object, in braces, such as {"environment": "staging"}.' };
+    }
+    var size = new TextEncoder().encode(JSON.stringify(value)).length;
+    if (size > 4096) {
+      return { problem: 'The metadata is ' + size + ' bytes long written compactly; it may be at most 4096 (4 KiB). Shorten it.' };
+    }
+    return { raw: new kc.RawJSON(text), value: value };
+  }
+
+  // where says where JSON.parse stopped: " (near line 2, column 5)", or ''.
+  function where(text, e) {
+    var m = /position (\d+)/.exec(String(e && e.message));
+    if (!m) { return ''; }
+    var before = text.slice(0, Number(m[1])).split('\n');
+    return ' (near line ' + before.length + ', column ' + (before[before.length - 1].length + 1) + ')';
+  }
+
+  // canonical is value as JSON with object members sorted, to compare.
+  function canonical(value) {
+    if (Array.isArray(value)) { return '[' + value.map(canonical).join(',') + ']'; }
+    if (value && typeof value === 'object') {
+      return '{' + Object.keys(value).sort().map(function (k) { return JSON.stringify(k) + ':' + canonical(value[k]); }).join(',') + '}';
+    }
+    return JSON.stringify(value);
+  }
+
+  function hasMetadata(k) { return !!k.metadata && Object.keys(k.metadata).length > 0; }
+
   // --- templates and the longest expiry ----------------------------------
 
   kc.hooks.grantable = function (g) {
@@ -44,7 +87,7 @@
     templates.forEach(function (t) {
       var label = t.name + (t.description ? ' — ' + t.description : '');
       if (!t.available) {
-        label += ' (not for you: ' + kc.capSource + ' can’t grant ' + kc.andList(kc.phrases(t.dropped)) + ')';
+        label += ' (not for you: ' + kc.capSource() + ' can’t grant ' + kc.andList(kc.phrases(t.dropped)) + ')';
       }
       var option = el('option', { value: t.name, text: label });
       option.disabled = !t.available;
@@ -95,6 +138,11 @@
     }
     var description = $('key-description').value.trim();
     if (description) { body.description = description; }
+    if ($('key-metadata')) {
+      var md = readMetadata($('key-metadata').value);
+      if (md.problem) { return md.problem; }
+      if (md.value && Object.keys(md.value).length) { body.metadata = md.raw; }
+    }
     var quota = $('key-quota').value.trim();
     if (quota) {
       if (!/^[1-9][0-9]*$/.test(quota)) { return 'The request quota is a whole number of requests, at least 1; leave it empty for no quota.'; }
@@ -152,7 +200,7 @@
   };
 
   function setDisabled(k, off) {
-    kc.api('PATCH', kc.base + '/' + encodeURIComponent(k.id), { disabled: off }).then(function (res) {
+    kc.api('PATCH', kc.url('/' + encodeURIComponent(k.id)), { disabled: off }).then(function (res) {
       if (!res.ok) {
         kc.showError($('page-error'), kc.humanize(res.error));
         return;
@@ -184,11 +232,23 @@
     }
     interval.value = every;
     $('edit-expiry').value = '';
+    if ($('edit-metadata')) { $('edit-metadata').value = hasMetadata(k) ? JSON.stringify(k.metadata, null, 2) : ''; }
     kc.hideError($('edit-error'));
+    kc.grantableFor(k.kind || '').then(function (g) { // a key's cap is its kind's
+      if (editing !== k) { return; }
+      editPicker(k, g);
+      editDialog.showModal();
+      $('edit-name').focus();
+    });
+  }
+
+  // editPicker draws the edit dialog's permissions: those of g (the cap
+  // for k's kind) may be picked, the others are greyed out with why.
+  function editPicker(k, g) {
     var body = $('edit-perms');
     body.replaceChildren();
-    var cap = grantable ? grantable.permissions : {};
-    var known = grantable ? grantable.known : k.permissions;
+    var cap = g ? g.permissions : {};
+    var known = g ? g.known : k.permissions;
     Object.keys(known).sort().forEach(function (resource) {
       var group = el('fieldset', { class: 'resource' }, [el('legend', { text: resource })]);
       known[resource].slice().sort(kc.byRank).forEach(function (action) {
@@ -201,14 +261,12 @@
         if (!allowed) {
           input.disabled = true;
           input.setAttribute('aria-describedby', kc.prefixed(id + '-reason'));
-          item.append(el('span', { id: id + '-reason', class: 'reason', text: kc.capSource + ' can’t grant this' }));
+          item.append(el('span', { id: id + '-reason', class: 'reason', text: kc.capSource() + ' can’t grant this' }));
         }
         group.append(item);
       });
       body.append(group);
     });
-    editDialog.showModal();
-    $('edit-name').focus();
   }
 
   function saveEdit(event) {
@@ -232,7 +290,7 @@
     }
     if (!samePerms(perms, k.permissions)) { change.permissions = perms; }
     if ($('edit-expiry').value) { change.expires_in = Number($('edit-expiry').value); }
-    var problem = quotaChange(k, change);
+    var problem = quotaChange(k, change) || metadataChange(k, change);
     if (problem) {
       kc.showError($('edit-error'), problem);
       $('edit-error').focus();
@@ -244,7 +302,7 @@
       return;
     }
     $('edit-save').disabled = true;
-    kc.api('PATCH', kc.base + '/' + encodeURIComponent(k.id), change).then(function (res) {
+    kc.api('PATCH', kc.url('/' + encodeURIComponent(k.id)), change).then(function (res) {
       $('edit-save').disabled = false;
       if (!res.ok) {
         kc.showError($('edit-error'), kc.humanize(res.error));
@@ -257,6 +315,20 @@
       kc.announce('Key “' + res.data.name + '” saved: it may now ' + kc.describe(res.data.permissions) + '.' + left);
       return kc.refresh();
     });
+  }
+
+  // metadataChange adds to change the metadata typed in the edit dialog
+  // when it differs from k's ({} removes it), or says what to fix.
+  function metadataChange(k, change) {
+    if (!$('edit-metadata')) { return ''; }
+    var md = readMetadata($('edit-metadata').value);
+    if (md.problem) { return md.problem; }
+    if (!md.value || Object.keys(md.value).length === 0) {
+      if (hasMetadata(k)) { change.metadata = {}; }
+      return '';
+    }
+    if (canonical(md.value) !== canonical(k.metadata || {})) { change.metadata = md.raw; }
+    return '';
   }
 
   // quotaChange adds to change what the edit dialog's quota fields change
@@ -300,7 +372,9 @@
     row(list, 'Status', k.status + (k.revoked_reason ? ': ' + k.revoked_reason : ''));
     row(list, 'Description', k.description ? el('span', { class: 'description', id: 'detail-description', text: k.description }) : 'none');
     row(list, 'Key', el('code', { text: k.hint }));
+    if ($('key-kind') || k.kind) { row(list, 'Kind', k.kind || ($('key-kind') ? $('key-kind').options[0].textContent : '')); }
     row(list, 'Permissions', kc.describe(k.permissions));
+    row(list, 'Metadata', hasMetadata(k) ? el('pre', { class: 'metadata', id: 'detail-metadata', text: JSON.stringify(k.metadata, null, 2) }) : 'none');
     row(list, 'May be used from', (k.allowed_ips || []).length ? k.allowed_ips.join(', ') : 'anywhere');
     var quota = k.remaining === undefined || k.remaining === null;
     row(list, 'Requests left', quota ? 'no quota' : String(k.remaining));
@@ -317,7 +391,7 @@
     activity.replaceChildren(el('p', { class: 'muted', text: 'Loading…' }));
     detailDialog.showModal();
     $('detail-close').focus();
-    kc.api('GET', kc.base + '/activity?limit=100').then(function (res) {
+    kc.api('GET', kc.url('/activity', { limit: 100 })).then(function (res) {
       if (!res.ok) {
         activity.replaceChildren(el('p', { class: 'muted', text: res.status === 404 ? 'This app keeps no activity log.' : kc.humanize(res.error) }));
         return;

@@ -9,7 +9,10 @@
     return; // no page here (a login page): nothing to do
   }
   var base = main.dataset.api || '/api-keys'; // where the app mounted the keys API
-  var capSource = main.dataset.capSource || 'your account'; // "your role (member)": whose limit the cap is
+  var ownCapSource = main.dataset.capSource || 'your account'; // "your role (member)": whose limit the cap is
+  var capSource = ownCapSource; // the same, or the organization's whose keys are shown
+  var owner = '';     // the organization whose keys are shown (?owner=), '' for the user's own
+  var ownerName = ''; // what the page calls it
   // Every id and class the page puts in the document starts with "kc-", so
   // that the app's own CSS and ids cannot collide with them: $ and el add
   // the prefix, the script names them without it.
@@ -37,13 +40,42 @@
   var loaded = [];          // the keys listed so far, newest first
   var nextCursor = '';      // the list's next page, '' when all are loaded
 
+  // url is the address of path below the keys API with query's
+  // non-empty values, and ?owner= while an organization's keys are shown:
+  // every call carries it.
+  function url(path, query) {
+    var q = {};
+    Object.keys(query || {}).forEach(function (k) { q[k] = query[k]; });
+    if (owner) { q.owner = owner; }
+    var pairs = Object.keys(q).filter(function (k) { return q[k] !== '' && q[k] !== undefined && q[k] !== null; })
+      .map(function (k) { return encodeURIComponent(k) + '=' + encodeURIComponent(q[k]); });
+    return base + (path || '') + (pairs.length ? '?' + pairs.join('&') : '');
+  }
+
+  // RawJSON is JSON text a person wrote (and the page parsed), sent as
+  // written: numbers beyond what JavaScript holds exactly stay as typed.
+  function RawJSON(text) { this.text = text; }
+
+  // encode is JSON.stringify of body with each RawJSON put in as its text.
+  function encode(body) {
+    var raws = [];
+    var nonce = String(Math.random()).slice(2);
+    var mark = function (i) { return '\u0001kc-raw-' + nonce + '-' + i + '\u0001'; };
+    var text = JSON.stringify(body, function (k, v) {
+      if (v instanceof RawJSON) { raws.push(v.text); return mark(raws.length - 1); }
+      return v;
+    });
+    raws.forEach(function (raw, i) { text = text.split(JSON.stringify(mark(i))).join(raw); });
+    return text;
+  }
+
   // api sends a JSON request and resolves to {ok, status, data} or
   // {ok: false, status, error: {code, message, details}}; it never rejects.
   function api(method, path, body) {
     var init = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
-      init.body = JSON.stringify(body);
+      init.body = encode(body);
     }
     return fetch(path, init).then(function (resp) {
       return resp.json().catch(function () { return null; }).then(function (data) {
@@ -154,7 +186,7 @@
           })) + ': you may not ' + andList(phrases(d.exceeded)) + ' there.';
         }
         return 'You can’t give a key permission to ' + andList(phrases(d.exceeded)) +
-          ', because ' + capSource + ' doesn’t have that permission. ' +
+          (owner ? ', because that is beyond ' + boundsWords(d.bounds) + '. ' : ', because ' + capSource + ' doesn’t have that permission. ') +
           'You may grant at most: ' + describe(d.maximum) + '.';
       case 'INVALID_PERMISSIONS':
         return 'Those permissions are not valid: ' + sentence(plainWords(d.reason || e.message));
@@ -186,6 +218,10 @@
         return 'That key is already revoked.';
       case 'KEY_EXPIRED':
         return 'That key has expired: create a new one instead.';
+      case 'CANNOT_MANAGE_KEYS':
+      case 'FORBIDDEN':
+        if (owner) { return 'You may no longer manage the keys of ' + ownerName + '. Ask one of its administrators, or choose your own keys.'; }
+        break;
       case 'SUBJECT_DISABLED':
         return 'Your account may not manage API keys. Ask an administrator.';
       case 'RATE_LIMITED':
@@ -196,6 +232,15 @@
         return 'The server could not be reached. Check your connection and try again.';
     }
     return sentence(plainWords(e.message)) || 'Something went wrong (' + e.code + '). Try again.';
+  }
+
+  // boundsWords says whose limit a refusal about an organization's key
+  // went beyond (the details' bounds), or capSource.
+  function boundsWords(bounds) {
+    var org = (bounds || []).indexOf('organization') >= 0;
+    var user = (bounds || []).indexOf('user') >= 0;
+    if (!owner || (!org && !user)) { return capSource; }
+    return org && user ? ownerName + '’s limit and your rights in it' : org ? ownerName + '’s limit' : 'your rights in ' + ownerName;
   }
 
   function ordinal(n) {
@@ -278,9 +323,13 @@
     var required = phrases(g.allow_list_required);
     $('key-ips-required').textContent = required.length ? ' A key that may ' + andList(required) + ' needs them.' : '';
     var max = g.max_lifetime_seconds;
-    Array.prototype.forEach.call($('key-expiry').options, function (o) {
+    var expiry = $('key-expiry');
+    Array.prototype.forEach.call(expiry.options, function (o) {
       o.disabled = max > 0 && (o.value === '' || Number(o.value) > max);
     });
+    if (expiry.selectedOptions[0] && expiry.selectedOptions[0].disabled) { // a kind that lives shorter
+      expiry.value = Array.prototype.filter.call(expiry.options, function (o) { return !o.disabled && Number(o.value) > 0; }).pop().value;
+    }
   }
 
   // recordLabels names records by resource and id, from the pickers:
@@ -322,10 +371,43 @@
     });
   }
 
+  // kind is the kind of key the create form makes: '' for the default.
+  function kind() { return $('key-kind') ? $('key-kind').value : ''; }
+
+  // grantables holds GET /grantable answers by kind, for the keys shown.
+  var grantables = {};
+  var drawnKind = ''; // the kind the create form was last drawn for
+
+  // grantableFor resolves to what may be put on a key of kind k of the
+  // owner shown (the cap, templates, longest expiry), or null.
+  function grantableFor(k) {
+    if (grantables[k]) { return Promise.resolve(grantables[k]); }
+    var shown = owner;
+    return api('GET', url('/grantable', { kind: k })).then(function (res) {
+      if (!res.ok || shown !== owner) { return null; }
+      grantables[k] = res.data;
+      return res.data;
+    });
+  }
+
+  // loadGrantable draws the create form for the owner and kind chosen:
+  // the cap, the permissions (those still picked stay picked when the
+  // new cap allows them), templates, records and the longest expiry.
   function loadGrantable() {
-    return api('GET', base + '/grantable').then(function (res) {
+    var shown = owner + ' ' + kind();
+    delete grantables[kind()];
+    return api('GET', url('/grantable', { kind: kind() })).then(function (res) {
+      if (shown !== owner + ' ' + kind()) { return; } // another owner or kind was chosen meanwhile
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
+      grantables[kind()] = res.data;
+      drawnKind = kind();
+      var picked = Array.prototype.map.call(form.querySelectorAll('input[name=permission]:checked'), function (b) { return b.value; });
+      $('cap').textContent = describe(res.data.permissions);
       renderPicker(res.data);
+      picked.forEach(function (v) {
+        var box = form.querySelector('input[name=permission][value="' + v + '"]');
+        if (box && !box.disabled) { box.checked = true; }
+      });
       if (hooks.grantable) { hooks.grantable(res.data); }
       renderRecords(res.data);
     });
@@ -445,7 +527,8 @@
     var actions = buttons.length ? el('div', { class: 'action-buttons' }, buttons) : null;
     return el('tr', { 'data-key-id': k.id, class: 'status-' + k.status }, [
       el('th', { scope: 'row', 'data-label': 'Name' }, [document.createTextNode(k.name),
-        k.description ? note([document.createTextNode(k.description)], 'muted description') : null]),
+        k.description ? note([document.createTextNode(k.description)], 'muted description') : null,
+        k.kind ? note([document.createTextNode(k.kind + ' key')], 'muted kind') : null]),
       cell('Key', [el('code', { class: 'hint', text: k.hint })]),
       cell('Permissions', [el('span', { text: describe(k.permissions) }), recordsNote(k), usedFrom(k)]),
       cell('Created', [when(k.created_at, '')]),
@@ -459,8 +542,9 @@
 
   // loadKeys lists the first page of keys again; more appends the next.
   function loadKeys(more) {
-    var path = more && nextCursor ? base + '?cursor=' + encodeURIComponent(nextCursor) : base;
-    return api('GET', path).then(function (res) {
+    var shown = owner;
+    return api('GET', url('', { cursor: more ? nextCursor : '' })).then(function (res) {
+      if (shown !== owner) { return; } // another owner was chosen meanwhile
       if (!res.ok) { showError(pageError, humanize(res.error)); return; }
       loaded = (more ? loaded : []).concat(res.data.keys || []);
       nextCursor = res.data.next_cursor || '';
@@ -507,7 +591,7 @@
     var submit = $('create-submit');
     submit.disabled = true;
     form.setAttribute('aria-busy', 'true');
-    return api('POST', base, body).then(function (res) {
+    return api('POST', url(''), body).then(function (res) {
       submit.disabled = false;
       form.removeAttribute('aria-busy');
       if (!res.ok) {
@@ -607,6 +691,7 @@
       return;
     }
     var body = { name: name.value.trim(), permissions: perms };
+    if (kind()) { body.kind = kind(); }
     var expiry = $('key-expiry').value;
     if (expiry && expiry !== 'date') { body.expires_in = Number(expiry); }
     var ips = ranges($('key-ips').value);
@@ -768,7 +853,9 @@
   function loadActivity() {
     if (!activityBody) { return Promise.resolve(); }
     activityBody.setAttribute('aria-busy', 'true');
-    return api('GET', base + '/activity?limit=20').then(function (res) {
+    var shown = owner;
+    return api('GET', url('/activity', { limit: 20 })).then(function (res) {
+      if (shown !== owner) { return; }
       activityBody.removeAttribute('aria-busy');
       if (!res.ok) {
         activityBody.replaceChildren(el('p', { class: 'alert error', text: 'The activity could not be loaded. ' + humanize(res.error) }));
@@ -804,7 +891,7 @@
     var confirmButton = $('revoke-confirm');
     confirmButton.disabled = true;
     var reason = $('revoke-reason') ? $('revoke-reason').value.trim() : '';
-    api('DELETE', base + '/' + encodeURIComponent(k.id), reason ? { reason: reason } : undefined).then(function (res) {
+    api('DELETE', url('/' + encodeURIComponent(k.id)), reason ? { reason: reason } : undefined).then(function (res) {
       confirmButton.disabled = false;
       returnFocusTo = $('keys-title');
       dialog.close();
@@ -849,7 +936,7 @@
     confirmButton.disabled = true;
     rotateForm.setAttribute('aria-busy', 'true');
     hideError(rotateError);
-    api('POST', base + '/' + encodeURIComponent(k.id) + '/rotate', { grace_seconds: grace }).then(function (res) {
+    api('POST', url('/' + encodeURIComponent(k.id) + '/rotate'), { grace_seconds: grace }).then(function (res) {
       confirmButton.disabled = false;
       rotateForm.removeAttribute('aria-busy');
       if (!res.ok) {
@@ -894,7 +981,7 @@
     ipsForm.setAttribute('aria-busy', 'true');
     hideError(ipsError);
     var list = ranges($('ips-value').value);
-    api('PATCH', base + '/' + encodeURIComponent(k.id), { allowed_ips: list }).then(function (res) {
+    api('PATCH', url('/' + encodeURIComponent(k.id)), { allowed_ips: list }).then(function (res) {
       save.disabled = false;
       ipsForm.removeAttribute('aria-busy');
       if (!res.ok) {
@@ -940,6 +1027,51 @@
     });
   }
 
+  // showOwner shows the keys of another owner: the user's own (''), or an
+  // organization's they manage (Options.Owners). The form, the list and
+  // the activity are drawn again for it; every call carries ?owner=.
+  function showOwner(id, name) {
+    owner = id;
+    ownerName = id ? name : '';
+    capSource = id ? name + '’s limit with your rights in it' : ownCapSource;
+    grantables = {};
+    loaded = [];
+    nextCursor = '';
+    main.dataset.owner = id;
+    $('keys-title').textContent = id ? keysOf + ' ' + name : keysTitle;
+    $('create-title').textContent = id ? createTitle + ': ' + name : createTitle;
+    $('create-submit').textContent = id ? createTitle + ' for ' + name : createButton;
+    hideError(createError);
+    hideError(pageError);
+    $('keys-body').replaceChildren(el('p', { class: 'muted', text: loading }));
+    return Promise.all([loadGrantable(), refresh()]).then(function () {
+      if (owner === id) { announce(id ? 'Showing the keys of ' + name + '.' : 'Showing your own keys.'); }
+    });
+  }
+  var keysTitle = $('keys-title').textContent;
+  var createTitle = $('create-title').textContent;
+  var createButton = $('create-submit').textContent;
+  var keysOf = $('owner') ? $('owner').labels[0].textContent : '';
+  var loading = $('keys-body').textContent.trim();
+  if ($('owner')) {
+    $('owner').value = ''; // a reload starts from the user's own keys, whatever the browser kept
+    $('owner').addEventListener('change', function () {
+      var o = $('owner').selectedOptions[0];
+      if (o) { showOwner(o.value, o.textContent); }
+    });
+  }
+  form.addEventListener('reset', function () {
+    window.setTimeout(function () { if (kind() !== drawnKind) { loadGrantable(); } }, 0); // the kind is back to the default
+  });
+  if ($('key-kind')) {
+    $('key-kind').addEventListener('change', function () {
+      loadGrantable().then(function () {
+        var k = $('key-kind').selectedOptions[0].textContent;
+        announce('Permissions and templates for a ' + k + ' key: you may grant ' + $('cap').textContent + '.');
+      });
+    });
+  }
+
   if ($('keys-filter')) {
     $('keys-filter').addEventListener('change', function () {
       renderKeys();
@@ -953,7 +1085,8 @@
   window.keycap = { createKey: createKey, loadKeys: loadKeys, loadActivity: loadActivity, humanize: humanize, describe: describe, eventText: eventText,
     // for keycap-manage.js
     hooks: hooks, api: api, el: el, prefixed: prefixed, announce: announce, showError: showError, hideError: hideError, refresh: refresh,
-    when: when, fromNow: fromNow, phrases: phrases, duration: duration, plainWords: plainWords, andList: andList, byRank: byRank, base: base, capSource: capSource,
+    when: when, fromNow: fromNow, phrases: phrases, duration: duration, plainWords: plainWords, andList: andList, byRank: byRank, url: url, RawJSON: RawJSON,
+    capSource: function () { return capSource; }, owner: function () { return owner; }, grantableFor: grantableFor,
     keys: function () { return loaded; }, focusBack: function (to, fallback) { returnFocusTo = to; focusBack(fallback); } };
   Promise.all([loadGrantable(), refresh()]).then(function () { main.dataset.ready = 'true'; });
 })();

@@ -1,11 +1,18 @@
-// Package litepool reads a SQLite database through the pool of
+// Package litepool reads a SQLite database through connections of
 // zombiezen.com/go/sqlite: the same pure-Go SQLite (modernc.org/sqlite) as
-// the *sql.DB a sqlstore.Store writes through, without database/sql, with
-// each query prepared once per connection. Set it as
-// sqlstore.Options.Lookup: the lookup of a key by id, which every
+// the *sql.DB a sqlstore.Store writes through, without database/sql. Set
+// it as sqlstore.Options.Lookup: the lookup of a key by id, which every
 // verification that misses the cache runs, then costs a fraction of the
 // CPU and allocations (see README, Performance). Writes, listings and
 // migrations stay on the *sql.DB.
+//
+// Per lookup it does what the query needs and nothing more: a connection
+// taken from a channel (no goroutine, no derived context), the statement
+// prepared once per connection, its arguments bound, one step, and the
+// columns read straight into Scan's destinations before the statement is
+// reset (which ends SQLite's read transaction) and the connection goes
+// back. There is no BEGIN/COMMIT: the one statement is its own read
+// transaction, on the latest committed state.
 package litepool
 
 import (
@@ -14,27 +21,34 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strconv"
+	"sync"
+	"time"
 
 	"zombiezen.com/go/sqlite"
-	"zombiezen.com/go/sqlite/sqlitex"
 
 	"github.com/keycaphq/keycap/keys/sqlstore"
 )
 
-// Pool is a pool of read connections to one SQLite database, a
+// Pool is a pool of read-only connections to one SQLite database, a
 // [sqlstore.RowReader]. Safe for concurrent use; Close it when done.
 type Pool struct {
-	pool *sqlitex.Pool
+	free      chan *sqlite.Conn
+	closed    chan struct{}
+	closeOnce sync.Once
+	opened    int // connections Open made: Close waits for each
 }
 
 var _ sqlstore.RowReader = (*Pool)(nil)
 
-// Open opens a pool of size connections (0: the number of CPUs, at least
-// 4) to the SQLite database at uri, a file path or a "file:" URI naming
-// the same file as the Store's *sql.DB. Connections use WAL, so that they
-// read while the *sql.DB writes, and wait up to 5 s for a lock. Open fails
-// if the database cannot be opened.
+// errClosed is returned by queries on a closed Pool.
+var errClosed = errors.New("litepool: the pool is closed")
+
+// Open opens size connections (0: the number of CPUs, at least 4) to the
+// SQLite database at uri, a file path or a "file:" URI naming the same file
+// as the Store's *sql.DB, which must be in WAL mode (so that these
+// connections read while the *sql.DB writes). Connections are read-only
+// (PRAGMA query_only) and wait up to 5 s for a lock. Open fails if the
+// database cannot be opened.
 func Open(uri string, size int) (*Pool, error) {
 	if size < 0 {
 		return nil, errors.New("litepool: size must not be negative")
@@ -42,54 +56,120 @@ func Open(uri string, size int) (*Pool, error) {
 	if size == 0 {
 		size = max(runtime.NumCPU(), 4)
 	}
-	p, err := sqlitex.NewPool(uri, sqlitex.PoolOptions{
-		Flags:    sqlite.OpenReadWrite | sqlite.OpenCreate | sqlite.OpenWAL | sqlite.OpenURI,
-		PoolSize: size,
-		PrepareConn: func(c *sqlite.Conn) error {
-			return sqlitex.ExecuteTransient(c, "PRAGMA busy_timeout = 5000", nil)
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("litepool: %w", err)
+	p := &Pool{free: make(chan *sqlite.Conn, size), closed: make(chan struct{})}
+	for range size {
+		c, err := sqlite.OpenConn(uri, sqlite.OpenReadWrite|sqlite.OpenCreate|sqlite.OpenWAL|sqlite.OpenURI)
+		if err == nil {
+			c.SetBusyTimeout(5 * time.Second)
+			if err = exec(c, "PRAGMA query_only = 1"); err != nil {
+				c.Close()
+			}
+		}
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("litepool: %w", err), p.Close())
+		}
+		p.free <- c
+		p.opened++
 	}
-	return &Pool{pool: p}, nil
+	return p, nil
 }
 
-// Close closes every connection, waiting for those in use.
-func (p *Pool) Close() error { return p.pool.Close() }
+// exec runs a statement that returns no row, once.
+func exec(c *sqlite.Conn, query string) error {
+	stmt, _, err := c.PrepareTransient(query)
+	if err != nil {
+		return err
+	}
+	defer stmt.Finalize()
+	_, err = stmt.Step()
+	return err
+}
 
-// QueryRow runs query with args (string, []byte, int64, float64, bool
-// or nil, bound to "?" in order) and returns its first row, read whole
-// before the connection goes back to the pool. A query that returns no
-// row gives a Row whose Scan returns [sql.ErrNoRows].
-func (p *Pool) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	conn, err := p.pool.Take(ctx)
-	if err != nil {
-		return errRow{fmt.Errorf("litepool: %w", err)}
-	}
-	defer p.pool.Put(conn)
-	stmt, err := conn.Prepare(query) // cached per connection, reset and cleared
-	if err != nil {
-		return errRow{fmt.Errorf("litepool: %w", err)}
-	}
-	defer func() { _ = stmt.Reset() }()
-	for i, a := range args {
-		if err := bind(stmt, i+1, a); err != nil {
-			return errRow{err}
+// Close closes every connection, waiting for those in use to come back.
+// Queries made after Close fail.
+func (p *Pool) Close() error {
+	var errs []error
+	p.closeOnce.Do(func() {
+		close(p.closed)
+		for range p.opened {
+			errs = append(errs, (<-p.free).Close())
 		}
+	})
+	return errors.Join(errs...)
+}
+
+// take returns a free connection, waiting for one until ctx is done.
+func (p *Pool) take(ctx context.Context) (*sqlite.Conn, error) {
+	select {
+	case <-p.closed:
+		return nil, errClosed
+	default:
 	}
-	ok, err := stmt.Step()
+	select {
+	case c := <-p.free:
+		return c, nil
+	default:
+	}
+	select {
+	case c := <-p.free:
+		return c, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("litepool: waiting for a connection: %w", ctx.Err())
+	case <-p.closed:
+		return nil, errClosed
+	}
+}
+
+// QueryRow runs query with args (string, []byte, int64, int, float64,
+// bool or nil, bound to "?" in order) and returns its first row, which
+// holds the connection until its Scan, called once as with pgx, reads the
+// columns and gives the connection back. A query that returns no row gives
+// a Row whose Scan returns [sql.ErrNoRows]. ctx bounds the wait for a
+// connection; a statement that started runs to its end (the lookups it
+// serves read one row by primary key), bounded by the 5 s busy timeout.
+func (p *Pool) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	if err := ctx.Err(); err != nil {
+		return &row{err: fmt.Errorf("litepool: %w", err)}
+	}
+	c, err := p.take(ctx)
+	if err != nil {
+		return &row{err: err}
+	}
+	stmt, err := c.Prepare(query) // cached per connection, reset and cleared
+	if err == nil {
+		err = bindAll(stmt, args)
+	}
+	var found bool
+	if err == nil {
+		found, err = stmt.Step()
+	}
 	switch {
 	case err != nil:
-		return errRow{fmt.Errorf("litepool: %w", err)}
-	case !ok:
-		return errRow{sql.ErrNoRows}
+		p.put(c, stmt)
+		return &row{err: fmt.Errorf("litepool: %w", err)}
+	case !found:
+		p.put(c, stmt)
+		return &row{err: sql.ErrNoRows}
 	}
-	r := make(row, stmt.ColumnCount())
-	for i := range r {
-		r[i] = column(stmt, i)
+	return &row{p: p, c: c, stmt: stmt}
+}
+
+// put resets stmt (nil: none), which ends its read transaction, and gives
+// c back to the pool.
+func (p *Pool) put(c *sqlite.Conn, stmt *sqlite.Stmt) {
+	if stmt != nil {
+		_ = stmt.Reset()
 	}
-	return r
+	p.free <- c
+}
+
+func bindAll(stmt *sqlite.Stmt, args []any) error {
+	for i, a := range args {
+		if err := bind(stmt, i+1, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func bind(stmt *sqlite.Stmt, i int, a any) error {
@@ -109,94 +189,7 @@ func bind(stmt *sqlite.Stmt, i int, a any) error {
 	case bool:
 		stmt.BindBool(i, v)
 	default:
-		return fmt.Errorf("litepool: cannot bind an argument of type %T", a)
+		return fmt.Errorf("cannot bind an argument of type %T", a)
 	}
 	return nil
 }
-
-// column reads column i of the current row as database/sql's driver
-// value: int64, float64, string, []byte (a copy) or nil.
-func column(stmt *sqlite.Stmt, i int) any {
-	switch stmt.ColumnType(i) {
-	case sqlite.TypeInteger:
-		return stmt.ColumnInt64(i)
-	case sqlite.TypeFloat:
-		return stmt.ColumnFloat(i)
-	case sqlite.TypeText:
-		return stmt.ColumnText(i)
-	case sqlite.TypeBlob:
-		b := make([]byte, stmt.ColumnLen(i))
-		stmt.ColumnBytes(i, b)
-		return b
-	}
-	return nil
-}
-
-// row is a row read whole.
-type row []any
-
-// Scan assigns the row's columns to dest as database/sql's Row.Scan
-// does for the destinations a sqlstore.Store passes.
-func (r row) Scan(dest ...any) error {
-	if len(dest) != len(r) {
-		return fmt.Errorf("litepool: %d destinations for %d columns", len(dest), len(r))
-	}
-	for i, d := range dest {
-		if err := assign(d, r[i]); err != nil {
-			return fmt.Errorf("litepool: column %d: %w", i, err)
-		}
-	}
-	return nil
-}
-
-func assign(dest, v any) error {
-	if s, ok := dest.(sql.Scanner); ok {
-		return s.Scan(v)
-	}
-	switch d := dest.(type) {
-	case *string:
-		switch x := v.(type) {
-		case string:
-			*d = x
-		case []byte:
-			*d = string(x)
-		case int64:
-			*d = strconv.FormatInt(x, 10)
-		case float64:
-			*d = strconv.FormatFloat(x, 'g', -1, 64)
-		default:
-			return fmt.Errorf("cannot read %T into a string", v)
-		}
-	case *[]byte:
-		switch x := v.(type) {
-		case nil:
-			*d = nil
-		case []byte:
-			*d = x
-		case string:
-			*d = []byte(x)
-		default:
-			return fmt.Errorf("cannot read %T into []byte", v)
-		}
-	case *int64:
-		x, ok := v.(int64)
-		if !ok {
-			return fmt.Errorf("cannot read %T into an int64", v)
-		}
-		*d = x
-	case *bool:
-		x, ok := v.(int64)
-		if !ok {
-			return fmt.Errorf("cannot read %T into a bool", v)
-		}
-		*d = x != 0
-	default:
-		return fmt.Errorf("cannot scan into %T", dest)
-	}
-	return nil
-}
-
-// errRow is a Row whose Scan returns err.
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }

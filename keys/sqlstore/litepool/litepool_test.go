@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -68,4 +69,79 @@ func TestQueryRow(t *testing.T) {
 	assert.False(t, count.Valid)
 	assert.Error(t, pool.QueryRow(ctx, "SELECT NULL").Scan(&text), "NULL into a string, as database/sql refuses it")
 	assert.Error(t, pool.QueryRow(ctx, "SELECT 1, 2").Scan(&i), "fewer destinations than columns")
+}
+
+// TestConnectionsComeBack: every path of QueryRow and Scan gives the
+// connection back: a pool of one serves 200 queries of each kind in a row.
+func TestConnectionsComeBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)")
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.Exec("CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER)")
+	require.NoError(t, err)
+	_, err = db.Exec("INSERT INTO t VALUES ('a', 1)")
+	require.NoError(t, err)
+	pool, err := litepool.Open("file:"+path, 1)
+	require.NoError(t, err)
+	defer pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n int64
+	var s string
+	for i := range 200 {
+		require.NoError(t, pool.QueryRow(ctx, "SELECT n FROM t WHERE id = ?", "a").Scan(&n), "query %d", i)
+		require.ErrorIs(t, pool.QueryRow(ctx, "SELECT n FROM t WHERE id = ?", "b").Scan(&n), sql.ErrNoRows)
+		require.Error(t, pool.QueryRow(ctx, "SELECT nonsense FROM t").Scan(&n))
+		require.Error(t, pool.QueryRow(ctx, "SELECT n FROM t WHERE id = ?", struct{}{}).Scan(&n))
+		require.Error(t, pool.QueryRow(ctx, "SELECT n, id FROM t").Scan(&n), "wrong number of destinations")
+		require.Error(t, pool.QueryRow(ctx, "SELECT NULL").Scan(&s), "NULL into a string")
+	}
+	assert.Equal(t, int64(1), n)
+	_, err = db.Exec("INSERT INTO t VALUES ('b', 2)")
+	require.NoError(t, err, "no read transaction left open blocks the writer")
+	require.NoError(t, pool.QueryRow(ctx, "SELECT n FROM t WHERE id = ?", "b").Scan(&n))
+	assert.Equal(t, int64(2), n, "each query reads the latest commit")
+}
+
+// TestScanOnce: a row is read once; the second Scan fails rather than
+// read whatever the connection runs next.
+func TestScanOnce(t *testing.T) {
+	_, pool := newStore(t)
+	ctx := context.Background()
+	row := pool.QueryRow(ctx, "SELECT 1")
+	var n int64
+	require.NoError(t, row.Scan(&n))
+	assert.ErrorContains(t, row.Scan(&n), "twice")
+}
+
+// TestWaitAndClose: with every connection taken, a query waits until its
+// context is done; after Close, queries fail and Close returns.
+func TestWaitAndClose(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wait.db")
+	pool, err := litepool.Open("file:"+path, 1)
+	require.NoError(t, err)
+	held := pool.QueryRow(context.Background(), "SELECT 1") // holds the only connection until Scan
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var n int64
+	assert.ErrorIs(t, pool.QueryRow(ctx, "SELECT 2").Scan(&n), context.DeadlineExceeded)
+	done := make(chan error, 1)
+	go func() { done <- pool.Close() }()
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case <-done:
+		t.Fatal("Close returned while a connection was out")
+	default:
+	}
+	require.NoError(t, held.Scan(&n))
+	assert.Equal(t, int64(1), n)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return once the connection came back")
+	}
+	assert.ErrorContains(t, pool.QueryRow(context.Background(), "SELECT 1").Scan(&n), "closed")
+	assert.NoError(t, pool.Close(), "a second Close")
 }
