@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -13,11 +13,11 @@ import (
 )
 
 // With Postgres and no cache, a verification reads the key and then its
-// owner: two round trips. keyReader makes it one: the key's lookup and
-// its owner's row, found by the key id, go in one pgx batch (pipelined:
-// one network round trip, each statement prepared once per connection),
-// and the owner's row waits in the request's ownerSlot for the
-// userTable's Subject, which keys.Manager asks right after the lookup.
+// owner: two round trips. keyReader makes it one statement: the key's
+// lookup joined with its owner's row (one round trip, one snapshot,
+// prepared once per connection by pgx), and the owner's row waits in the
+// request's ownerSlot for the userTable's Subject, which keys.Manager asks
+// right after the lookup.
 //
 // Freshness is as before: the owner is read in the verification that uses
 // it, after it began. The slot belongs to one request, holds the owner of
@@ -75,47 +75,55 @@ func takeOwner(ctx context.Context, id string) (demoUser, bool) {
 }
 
 // keyReader is sqlstore.Options.Lookup: the key lookup (its only query,
-// with the key id as its one argument), batched with the owner's row when
-// the request has a slot.
+// with the key id as its one argument), joined with its owner's row in one
+// statement when the request has a slot: one round trip and one snapshot.
 type keyReader struct {
 	pool       *pgxpool.Pool
-	ownerQuery string // the owner's row by key id: id, password_hash, roles, disabled
+	usersTable string
+	joined     atomic.Pointer[[2]string] // the lookup as keycap sends it, and joined with the owner's row
 }
 
-func newKeyReader(pool *pgxpool.Pool, usersTable, keysTable string) keyReader {
-	return keyReader{pool: pool, ownerQuery: "SELECT u.id, u.password_hash, u.roles, u.disabled FROM " + usersTable +
-		" u JOIN " + keysTable + " k ON k.owner_id = u.id WHERE k.id = $1"}
+func newKeyReader(pool *pgxpool.Pool, usersTable string) *keyReader {
+	return &keyReader{pool: pool, usersTable: usersTable}
+}
+
+// join returns query (keycap's lookup, whose columns include owner_id)
+// with the owner's row joined: the key's columns first, then id,
+// password_hash, roles and disabled of the owner, NULL when there is none
+// (a deleted user, an organization).
+func (r *keyReader) join(query string) string {
+	if j := r.joined.Load(); j != nil && j[0] == query {
+		return j[1]
+	}
+	joined := "SELECT q.*, u.id, u.password_hash, u.roles, u.disabled FROM (" + query + ") q LEFT JOIN " + r.usersTable + " u ON u.id = q.owner_id"
+	r.joined.Store(&[2]string{query, joined})
+	return joined
 }
 
 // QueryRow implements sqlstore.RowReader.
-func (r keyReader) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+func (r *keyReader) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	slot, _ := ctx.Value(ownerSlotKey{}).(*ownerSlot)
 	if slot == nil || len(args) != 1 {
 		return r.pool.QueryRow(ctx, query, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(query, args...)
-	b.Queue(r.ownerQuery, args[0])
-	return &batchRow{results: r.pool.SendBatch(ctx, b), slot: slot}
+	return &joinedRow{row: r.pool.QueryRow(ctx, r.join(query), args...), slot: slot}
 }
 
-// batchRow is the key's row of a batch; its Scan also reads the owner's
-// row into the slot and releases the connection.
-type batchRow struct {
-	results pgx.BatchResults
-	slot    *ownerSlot
+// joinedRow is the key's row with its owner's after it; its Scan reads the
+// owner's columns into the slot.
+type joinedRow struct {
+	row  pgx.Row
+	slot *ownerSlot
 }
 
-func (b *batchRow) Scan(dest ...any) error {
-	err := b.results.QueryRow().Scan(dest...)
-	var user demoUser
-	var hash string
-	switch ownerErr := b.results.QueryRow().Scan(&user.ID, &hash, &user.Role, &user.Disabled); {
-	case err == nil && ownerErr == nil:
-		user.hash = []byte(hash)
-		b.slot.put(user)
-	default:
-		b.slot.clear() // no owner row (deleted, an organization) or an error: Subject queries
+func (j *joinedRow) Scan(dest ...any) error {
+	var id, hash, roles *string
+	var disabled *bool
+	err := j.row.Scan(append(dest[:len(dest):len(dest)], &id, &hash, &roles, &disabled)...)
+	if err != nil || id == nil || hash == nil || roles == nil || disabled == nil {
+		j.slot.clear() // no owner row (deleted, an organization) or an error: Subject queries
+		return err
 	}
-	return errors.Join(err, b.results.Close())
+	j.slot.put(demoUser{ID: *id, Role: *roles, Disabled: *disabled, hash: []byte(*hash)})
+	return nil
 }

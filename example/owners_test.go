@@ -39,7 +39,7 @@ func TestOwnerReadWithKey(t *testing.T) {
 	request := func() context.Context { return context.WithValue(context.Background(), ownerSlotKey{}, &ownerSlot{}) }
 
 	ctx := request()
-	_, err = pg.store.Get(ctx, created.ID) // the key, and alice's row in the same batch
+	_, err = pg.store.Get(ctx, created.ID) // the key, and alice's row in the same statement
 	require.NoError(t, err)
 	setRoles("viewer")
 	s, err := pg.users.Subject(ctx, "alice")
@@ -73,6 +73,9 @@ func TestOwnerReadWithKey(t *testing.T) {
 	require.NoError(t, err)
 	_, err = pg.users.Subject(ctx, "alice")
 	assert.ErrorIs(t, err, policy.ErrUnknownSubject, "no owner row: the slot is empty and the query finds no one")
+
+	_, err = pg.store.Get(request(), "0000000000000000000000")
+	assert.ErrorIs(t, err, keys.ErrNotFound, "no such key: no row, with or without an owner")
 }
 
 // TestVerifyUsesTheSlot: a verification on Postgres reads the owner with

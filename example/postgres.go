@@ -50,13 +50,13 @@ func openPostgres(cfg config, logger *slog.Logger) (*postgresBackend, error) {
 	}
 	// The two reads of every verification with the cache off (the key,
 	// its owner) go through a native pgx pool, with statements prepared
-	// once per connection, in one batch: one round trip (owners.go).
+	// once per connection, in one statement: one round trip (owners.go).
 	pool, err := newPgxPool(ctx, cfg.DatabaseURL)
 	if err != nil {
 		_ = pg.close()
 		return nil, err
 	}
-	lookup := newKeyReader(pool.Pool, pg.usersTable, pg.store.TablePrefix()+"keys")
+	lookup := newKeyReader(pool.Pool, pg.usersTable)
 	if pg.store, err = sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: cfg.TablePrefix, Lookup: lookup}); err != nil {
 		pool.Close()
 		_ = pg.close()

@@ -24,6 +24,7 @@ import (
 type Session struct {
 	t     *testing.T
 	ctx   context.Context
+	ran   bool // a Run has loaded something: Settle has a page to ask
 	shots map[string][]byte
 	mu    sync.Mutex
 	logs  []chromedp.ConsoleMessage
@@ -87,9 +88,14 @@ func Start(t *testing.T) *Session {
 // Context is the tab's context, for chromedp.Run.
 func (s *Session) Context() context.Context { return s.ctx }
 
-// Run runs actions in the tab.
+// Run runs actions in the tab, once a key page in it has settled (see
+// [Session.Settle]): a click then finds the element where it is drawn.
 func (s *Session) Run(actions ...chromedp.Action[chromedp.Void]) {
 	s.t.Helper()
+	if s.ran {
+		s.Settle()
+	}
+	s.ran = true
 	require.NoError(s.t, chromedp.Do(s.ctx, actions...))
 }
 
@@ -114,6 +120,14 @@ func (s *Session) WaitFor(condition string) {
 	s.t.Helper()
 	_, err := chromedp.Run(s.ctx, chromedp.Poll[chromedp.Void](condition, chromedp.WithPollingTimeout(10*time.Second)))
 	require.NoError(s.t, err, "waiting for %s", condition)
+}
+
+// Settle waits until the key page has no request in flight (its
+// container's data-pending is "0"): what a reply redraws (the list, the
+// cap, the status line) can no longer move the element a click aims at.
+func (s *Session) Settle() {
+	s.t.Helper()
+	s.WaitFor(`Array.from(document.querySelectorAll('[data-keycap]')).every(e => (e.dataset.pending || '0') === '0')`)
 }
 
 // Shot takes a screenshot and writes it to the test's artifact directory.

@@ -71,12 +71,21 @@
 
   // api sends a JSON request and resolves to {ok, status, data} or
   // {ok: false, status, error: {code, message, details}}; it never rejects.
+  // pending counts the page's requests in flight, as the container's
+  // data-pending ("0" when idle): for a spinner of the app's, and for
+  // tests, which wait for it before clicking what a reply may move.
+  function pending(delta) {
+    main.dataset.pending = String((Number(main.dataset.pending) || 0) + delta);
+  }
+
   function api(method, path, body) {
     var init = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
     if (body !== undefined) {
       init.headers['Content-Type'] = 'application/json';
       init.body = encode(body);
     }
+    pending(1);
+    var settled = function (result) { pending(-1); return result; };
     return fetch(path, init).then(function (resp) {
       return resp.json().catch(function () { return null; }).then(function (data) {
         if (resp.ok) { return { ok: true, status: resp.status, data: data }; }
@@ -85,7 +94,7 @@
       });
     }, function () {
       return { ok: false, status: 0, error: { code: 'NETWORK', message: '', details: {} } };
-    });
+    }).then(settled);
   }
 
   // --- words -------------------------------------------------------------
@@ -255,10 +264,15 @@
 
   // --- messages ----------------------------------------------------------
 
+  // announce says text in the status line, read out by screen readers even
+  // when it is the same text again: the line is blanked, then written 50 ms
+  // later. The blank is a no-break space, so the line keeps its height and
+  // nothing below it jumps (a click aimed at a button there would miss).
   function announce(text) {
     var status = $('status');
-    status.textContent = '';
-    window.setTimeout(function () { status.textContent = text; }, 50); // re-announce the same text
+    status.textContent = '\u00a0';
+    pending(1);
+    window.setTimeout(function () { status.textContent = text; pending(-1); }, 50);
   }
 
   function showError(el, text) {
