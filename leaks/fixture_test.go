@@ -93,7 +93,9 @@ func (k *keyServer) fetch(context.Context) ([]byte, error) {
 func (k *keyServer) set(doc []byte) { k.mu.Lock(); k.doc = doc; k.mu.Unlock() }
 func (k *keyServer) count() int     { k.mu.Lock(); defer k.mu.Unlock(); return k.fetches }
 
-// countingStore counts writes, and fails Get when getErr is set.
+// countingStore counts writes (Change calls the Store carried out: one it
+// refused, such as a second revocation of a revoked key, writes nothing),
+// and fails Get when getErr is set.
 type countingStore struct {
 	keys.Store
 	mu     sync.Mutex
@@ -102,10 +104,13 @@ type countingStore struct {
 }
 
 func (s *countingStore) Change(ctx context.Context, id string, c keys.Change) (*keys.Key, error) {
-	s.mu.Lock()
-	s.writes++
-	s.mu.Unlock()
-	return s.Store.Change(ctx, id, c)
+	k, err := s.Store.Change(ctx, id, c)
+	if err == nil {
+		s.mu.Lock()
+		s.writes++
+		s.mu.Unlock()
+	}
+	return k, err
 }
 
 func (s *countingStore) Get(ctx context.Context, id string) (*keys.Key, error) {
