@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"log/slog"
 	"testing"
 
@@ -19,19 +20,8 @@ import (
 // that owner only; a second call, another owner, a deleted owner or a
 // request with no slot query the table, so a change made since is seen.
 func TestOwnerReadWithKey(t *testing.T) {
-	ping(t)
-	db, url := newSchema(t)
-	pg, err := openPostgres(config{DatabaseURL: url, BcryptCost: bcrypt.MinCost}, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = pg.close() })
-	secret := make([]byte, 32)
-	_, _ = rand.Read(secret)
-	m, err := keys.NewManager(keys.Config{Store: pg.store, Secret: secret, Subjects: pg.users, Cache: keys.CacheConfig{Disabled: true},
-		Policy: policy.MustNew(policy.Config{AllowClientPermissions: true, Max: policy.MustParse("files:read")})})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = m.Close() })
-	created, _, err := m.Create(context.Background(), keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:read")})
-	require.NoError(t, err)
+	db, pg, _, created, _ := postgresWithKey(t)
+	var err error
 	setRoles := func(roles string) {
 		_, err := db.Exec("UPDATE "+pg.usersTable+" SET roles = $1 WHERE id = 'alice'", roles)
 		require.NoError(t, err)
@@ -81,8 +71,22 @@ func TestOwnerReadWithKey(t *testing.T) {
 // TestVerifyUsesTheSlot: a verification on Postgres reads the owner with
 // the key and leaves the slot empty.
 func TestVerifyUsesTheSlot(t *testing.T) {
+	_, _, m, created, raw := postgresWithKey(t)
+	slot := &ownerSlot{}
+	v, err := m.Verify(context.WithValue(context.Background(), ownerSlotKey{}, slot), raw, "")
+	require.NoError(t, err)
+	assert.Equal(t, created.ID, v.ID)
+	assert.Equal(t, "alice", v.Subject.ID)
+	assert.False(t, slot.full, "the owner read with the key was used by Subject")
+}
+
+// postgresWithKey opens the example's Postgres backends on a new schema,
+// with a Manager over them (cache off) and alice's key: the database, the
+// backends, the Manager, the key and its secret.
+func postgresWithKey(t *testing.T) (*sql.DB, *postgresBackend, *keys.Manager, *keys.Key, string) {
+	t.Helper()
 	ping(t)
-	_, url := newSchema(t)
+	db, url := newSchema(t)
 	pg, err := openPostgres(config{DatabaseURL: url, BcryptCost: bcrypt.MinCost}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = pg.close() })
@@ -94,10 +98,5 @@ func TestVerifyUsesTheSlot(t *testing.T) {
 	t.Cleanup(func() { _ = m.Close() })
 	created, raw, err := m.Create(context.Background(), keys.CreateRequest{Owner: "alice", Name: "k", Permissions: policy.MustParse("files:read")})
 	require.NoError(t, err)
-	slot := &ownerSlot{}
-	v, err := m.Verify(context.WithValue(context.Background(), ownerSlotKey{}, slot), raw, "")
-	require.NoError(t, err)
-	assert.Equal(t, created.ID, v.ID)
-	assert.Equal(t, "alice", v.Subject.ID)
-	assert.False(t, slot.full, "the owner read with the key was used by Subject")
+	return db, pg, m, created, raw
 }

@@ -3,10 +3,11 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/keycaphq/keycap/audit"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/keycaphq/keycap/audit"
 
 	"github.com/stretchr/testify/require"
 

@@ -68,6 +68,24 @@ func (c *tally) String() string {
 // errQuotaSpent stands for Manager.Consume's ok == false in a tally.
 var errQuotaSpent = errors.New("quota spent")
 
+// spendUntilRefused calls consume until it refuses or fails, tallying each
+// outcome in c and counting each admitted request in admitted: one
+// consumer of a quota race.
+func spendUntilRefused(t *testing.T, c *tally, admitted *atomic.Int64, consume func() (ok bool, err error)) {
+	for {
+		ok, err := consume()
+		if err == nil && !ok {
+			err = errQuotaSpent
+		}
+		c.add(outcome(t, "consume", err, errQuotaSpent))
+		if err != nil {
+			return
+		}
+		admitted.Add(1)
+		runtime.Gosched()
+	}
+}
+
 // errNames are the refusals the race tests expect, by name.
 var errNames = map[error]string{
 	keys.ErrAlreadyRevoked: "refused: revoked",

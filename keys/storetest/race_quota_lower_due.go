@@ -66,18 +66,10 @@ func quotaLowerDueMissed(t *testing.T, s keys.Store, trial int, c *tally) string
 			c.add(outcome(t, "lower", err))
 			return
 		}
-		for {
+		spendUntilRefused(t, c, &admitted, func() (bool, error) {
 			_, ok, err := s.Consume(ctx, []string{k.ID}, boundary)
-			if err == nil && !ok {
-				err = errQuotaSpent
-			}
-			c.add(outcome(t, "consume", err, errQuotaSpent))
-			if err != nil {
-				return
-			}
-			admitted.Add(1)
-			runtime.Gosched()
-		}
+			return ok, err
+		})
 	})
 	require.NotNil(t, lowered, "the lowering failed")
 	if lowered.Remaining == nil {

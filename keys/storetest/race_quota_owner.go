@@ -79,18 +79,10 @@ func quotaOwnerLowerMissed(t *testing.T, m *keys.Manager, p *pausedStore, trial 
 			return
 		}
 		<-read
-		for {
+		spendUntilRefused(t, c, &admitted, func() (bool, error) {
 			_, ok, err := m.Consume(ctx, v)
-			if err == nil && !ok {
-				err = errQuotaSpent
-			}
-			c.add(outcome(t, "consume", err, errQuotaSpent))
-			if err != nil {
-				return
-			}
-			admitted.Add(1)
-			runtime.Gosched()
-		}
+			return ok, err
+		})
 	})
 	require.NotNil(t, changed, "the owner's change failed")
 	if changed.Remaining == nil {

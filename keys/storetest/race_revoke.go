@@ -2,10 +2,11 @@ package storetest
 
 import (
 	"fmt"
-	"github.com/keycaphq/keycap/audit"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keycaphq/keycap/audit"
 
 	"github.com/stretchr/testify/require"
 

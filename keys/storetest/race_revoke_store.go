@@ -3,10 +3,11 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"github.com/keycaphq/keycap/audit"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/keycaphq/keycap/audit"
 
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"

@@ -1,9 +1,10 @@
 package storetest
 
 import (
-	"github.com/keycaphq/keycap/audit"
 	"testing"
 	"time"
+
+	"github.com/keycaphq/keycap/audit"
 
 	"github.com/stretchr/testify/require"
 
