@@ -36,9 +36,9 @@ type backends struct {
 	sessions scs.Store
 	limiter  ratelimit.Limiter // nil: rate limits, if set, count in process
 	secrets  keyring
-	// wrap wraps the app's handler: with Postgres, withOwnerSlots, so that
-	// a verification reads the key and its owner in one round trip. nil:
-	// nothing.
+	// wrap wraps the app's handler: with Postgres, withRequestStart, so
+	// that a verification reads the key and its owner in one round trip.
+	// nil: nothing.
 	wrap    func(http.Handler) http.Handler
 	where   string         // where keys live, for the welcome message
 	closers []func() error // run in order by Close
@@ -117,7 +117,7 @@ func (b *backends) openShared(cfg config, logger *slog.Logger) error {
 	}
 	b.closers = append(b.closers, pg.close)
 	b.store, b.events, b.users, b.sessions = pg.store, pg.store, pg.users, pg.sessions
-	b.wrap = withOwnerSlots // the key and its owner in one round trip: see owners.go
+	b.wrap = withRequestStart // the key and its owner in one round trip: see owners.go
 	// Another instance may change a record at any time: no in-process
 	// cache, every verification reads the store (Redis or Postgres).
 	b.cache = keys.CacheConfig{Disabled: true}

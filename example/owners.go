@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,116 +15,152 @@ import (
 
 // With Postgres and no cache, a verification reads the key and then its
 // owner: two round trips. keyReader makes it one statement: the key's
-// lookup joined with its owner's row (one round trip, one snapshot,
-// prepared once per connection by pgx), and the owner's row waits in the
-// request's ownerSlot for the userTable's Subject, which keys.Manager asks
-// right after the lookup.
+// lookup joined with its owner's row (prepared once per connection by
+// pgx), and the owner's row is kept in ownerReads for the userTable's
+// Subject, which keys.Manager asks right after the lookup. As a
+// sqlstore.RowsReader it also lets the Store read the keys of concurrent
+// verifications in one statement, their owners with them.
 //
-// Freshness is as before: the owner is read in the verification that uses
-// it, after it began. The slot belongs to one request, holds the owner of
-// the latest lookup only, and is emptied when used, so a Subject call
-// uses a row read by the lookup just before it in the same request, or
-// queries; a deleted owner, an organization or a request with no slot
-// (outside the app's handler) queries as before.
+// Freshness is as before: a request uses an owner row only if the
+// statement that read it began after the request did (its start is in
+// its context), so every change answered before the request began is
+// seen, as when the owner was read in its own query. A request with no
+// start (outside the app's handler), an owner read before the request
+// began, a deleted owner or an organization query as before.
 
-// ownerSlot is one request's owner row, read with its key.
-type ownerSlot struct {
-	mu    sync.Mutex
-	full  bool
-	owner string // the key's owner_id
-	user  demoUser
-}
+type requestStartKey struct{}
 
-type ownerSlotKey struct{}
-
-// withOwnerSlots gives every request an empty ownerSlot.
-func withOwnerSlots(next http.Handler) http.Handler {
+// withRequestStart records in every request's context when it began.
+func withRequestStart(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerSlotKey{}, &ownerSlot{})))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestStartKey{}, time.Now())))
 	})
 }
 
-// put keeps user as the owner of the key just read.
-func (s *ownerSlot) put(user demoUser) {
-	s.mu.Lock()
-	s.full, s.owner, s.user = true, user.ID, user
-	s.mu.Unlock()
+// maxOwnerReads bounds ownerReads: past it, the rows kept are forgotten.
+const maxOwnerReads = 10_000
+
+// ownerReads keeps, per owner id, the latest owner row read with a key
+// and when the statement that read it began.
+type ownerReads struct {
+	mu   sync.Mutex
+	rows map[string]ownerRead
 }
 
-// clear forgets what the slot held: the latest lookup read no owner row.
-func (s *ownerSlot) clear() {
-	s.mu.Lock()
-	s.full, s.user = false, demoUser{}
-	s.mu.Unlock()
+type ownerRead struct {
+	user  demoUser // ID "": the statement found no owner row
+	began time.Time
 }
 
-// take returns, and forgets, the owner with id if the latest lookup of ctx's
-// request read it.
-func takeOwner(ctx context.Context, id string) (demoUser, bool) {
-	s, _ := ctx.Value(ownerSlotKey{}).(*ownerSlot)
-	if s == nil {
+// put records what a statement that began at began read of owner id,
+// unless a statement that began later already did.
+func (o *ownerReads) put(id string, r ownerRead) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if old, ok := o.rows[id]; ok && old.began.After(r.began) {
+		return
+	}
+	if o.rows == nil || len(o.rows) >= maxOwnerReads {
+		o.rows = make(map[string]ownerRead)
+	}
+	o.rows[id] = r
+}
+
+// since returns owner id's row if a statement that began after ctx's
+// request did read it.
+func (o *ownerReads) since(ctx context.Context, id string) (demoUser, bool) {
+	start, ok := ctx.Value(requestStartKey{}).(time.Time)
+	if !ok {
 		return demoUser{}, false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.full || s.owner != id {
+	o.mu.Lock()
+	r, ok := o.rows[id]
+	o.mu.Unlock()
+	if !ok || r.user.ID == "" || !r.began.After(start) {
 		return demoUser{}, false
 	}
-	user := s.user
-	s.full, s.user = false, demoUser{}
-	return user, true
+	return r.user, true
 }
 
-// keyReader is sqlstore.Options.Lookup: the key lookup (its only query,
-// with the key id as its one argument), joined with its owner's row in one
-// statement when the request has a slot: one round trip and one snapshot.
+// keyReader is sqlstore.Options.Lookup: keycap's lookups of keys by id,
+// joined with their owners' rows.
 type keyReader struct {
 	pool       *pgxpool.Pool
 	usersTable string
-	joined     atomic.Pointer[[2]string] // the lookup as keycap sends it, and joined with the owner's row
+	owners     *ownerReads
+	joined     atomic.Pointer[map[string]string] // keycap's lookups, joined with the owner's row
 }
 
-func newKeyReader(pool *pgxpool.Pool, usersTable string) *keyReader {
-	return &keyReader{pool: pool, usersTable: usersTable}
+var _ sqlstore.RowsReader = (*keyReader)(nil)
+
+func newKeyReader(pool *pgxpool.Pool, usersTable string, owners *ownerReads) *keyReader {
+	return &keyReader{pool: pool, usersTable: usersTable, owners: owners}
 }
 
-// join returns query (keycap's lookup, whose columns include owner_id)
-// with the owner's row joined: the key's columns first, then id,
-// password_hash, roles and disabled of the owner, NULL when there is none
-// (a deleted user, an organization).
+// join returns query (a keycap lookup, whose columns include owner_id)
+// with the owner's row joined: the key's columns first, then its owner_id
+// again, then id, password_hash, roles and disabled of the owner, NULL
+// when there is none (a deleted user, an organization).
 func (r *keyReader) join(query string) string {
-	if j := r.joined.Load(); j != nil && j[0] == query {
-		return j[1]
+	m := r.joined.Load()
+	if m != nil {
+		if j, ok := (*m)[query]; ok {
+			return j
+		}
 	}
-	joined := "SELECT q.*, u.id, u.password_hash, u.roles, u.disabled FROM (" + query + ") q LEFT JOIN " + r.usersTable + " u ON u.id = q.owner_id"
-	r.joined.Store(&[2]string{query, joined})
-	return joined
+	j := "SELECT q.*, q.owner_id, u.id, u.password_hash, u.roles, u.disabled FROM (" + query + ") q LEFT JOIN " + r.usersTable + " u ON u.id = q.owner_id"
+	next := map[string]string{query: j} // a few queries: one per batch size
+	if m != nil {
+		for k, v := range *m {
+			next[k] = v
+		}
+	}
+	r.joined.Store(&next)
+	return j
 }
 
 // QueryRow implements sqlstore.RowReader.
 func (r *keyReader) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	slot, _ := ctx.Value(ownerSlotKey{}).(*ownerSlot)
-	if slot == nil || len(args) != 1 {
-		return r.pool.QueryRow(ctx, query, args...)
-	}
-	return &joinedRow{row: r.pool.QueryRow(ctx, r.join(query), args...), slot: slot}
+	began := time.Now()
+	return &joinedRow{row: r.pool.QueryRow(ctx, r.join(query), args...), owners: r.owners, began: began}
 }
 
-// joinedRow is the key's row with its owner's after it; its Scan reads the
-// owner's columns into the slot.
+// QueryRows implements sqlstore.RowsReader.
+func (r *keyReader) QueryRows(ctx context.Context, query string, args []any, scan func(sqlstore.Row) error) error {
+	began := time.Now()
+	rows, err := r.pool.Query(ctx, r.join(query), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(&joinedRow{row: rows, owners: r.owners, began: began}); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// joinedRow is a key's row with its owner's after it; its Scan keeps the
+// owner's columns in ownerReads.
 type joinedRow struct {
-	row  pgx.Row
-	slot *ownerSlot
+	row    pgx.Row
+	owners *ownerReads
+	began  time.Time
 }
 
 func (j *joinedRow) Scan(dest ...any) error {
+	var owner string
 	var id, hash, roles *string
 	var disabled *bool
-	err := j.row.Scan(append(dest[:len(dest):len(dest)], &id, &hash, &roles, &disabled)...)
-	if err != nil || id == nil || hash == nil || roles == nil || disabled == nil {
-		j.slot.clear() // no owner row (deleted, an organization) or an error: Subject queries
+	err := j.row.Scan(append(dest[:len(dest):len(dest)], &owner, &id, &hash, &roles, &disabled)...)
+	if err != nil {
 		return err
 	}
-	j.slot.put(demoUser{ID: *id, Role: *roles, Disabled: *disabled, hash: []byte(*hash)})
+	if id == nil || hash == nil || roles == nil || disabled == nil {
+		j.owners.put(owner, ownerRead{began: j.began}) // no owner row: Subject queries
+		return nil
+	}
+	j.owners.put(owner, ownerRead{user: demoUser{ID: *id, Role: *roles, Disabled: *disabled, hash: []byte(*hash)}, began: j.began})
 	return nil
 }

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"log/slog"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,9 +18,10 @@ import (
 )
 
 // TestOwnerReadWithKey: on Postgres, a key's lookup brings its owner's row
-// into the request's slot, which the users table's Subject uses once, for
-// that owner only; a second call, another owner, a deleted owner or a
-// request with no slot query the table, so a change made since is seen.
+// with it, and the users table's Subject uses it for requests that began
+// before the statement that read it; a request that began after it, a
+// request with no start, another owner or a deleted owner query the table,
+// so a change answered before a request began is seen.
 func TestOwnerReadWithKey(t *testing.T) {
 	db, pg, _, created, _ := postgresWithKey(t)
 	var err error
@@ -26,58 +29,80 @@ func TestOwnerReadWithKey(t *testing.T) {
 		_, err := db.Exec("UPDATE "+pg.usersTable+" SET roles = $1 WHERE id = 'alice'", roles)
 		require.NoError(t, err)
 	}
-	request := func() context.Context { return context.WithValue(context.Background(), ownerSlotKey{}, &ownerSlot{}) }
+	request := func() context.Context { return context.WithValue(context.Background(), requestStartKey{}, time.Now()) }
 
 	ctx := request()
 	_, err = pg.store.Get(ctx, created.ID) // the key, and alice's row in the same statement
 	require.NoError(t, err)
-	setRoles("viewer")
+	setRoles("viewer") // answered after ctx's request began: it may use the row read with its key
 	s, err := pg.users.Subject(ctx, "alice")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"member"}, s.Roles, "the row read with the key, no query: the change came after it")
-	s, err = pg.users.Subject(ctx, "alice")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"viewer"}, s.Roles, "used once: the next call queries")
+	assert.Equal(t, []string{"member"}, s.Roles, "the row read with the key, no query")
 
+	s, err = pg.users.Subject(request(), "alice")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"viewer"}, s.Roles, "a request that began after the change: queried")
+
+	s, err = pg.users.Subject(context.Background(), "alice")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"viewer"}, s.Roles, "no request start: queried")
+
+	ctx = request()
 	_, err = pg.store.Get(ctx, created.ID)
 	require.NoError(t, err)
 	s, err = pg.users.Subject(ctx, "bob")
 	require.NoError(t, err)
 	assert.Equal(t, "bob", s.ID, "another owner than the key's: queried")
-
-	s, err = pg.users.Subject(context.Background(), "alice")
-	require.NoError(t, err)
-	assert.Equal(t, []string{"viewer"}, s.Roles, "no slot: queried")
+	assert.Equal(t, []string{"owner"}, s.Roles)
 
 	ctx = request()
-	_, err = pg.store.Get(ctx, created.ID)
-	require.NoError(t, err)
 	_, err = db.Exec("DELETE FROM " + pg.usersTable + " WHERE id = 'alice'")
 	require.NoError(t, err)
-	s, err = pg.users.Subject(ctx, "alice")
-	require.NoError(t, err, "read with the key, before the deletion")
-	assert.Equal(t, "alice", s.ID)
-	_, err = pg.users.Subject(ctx, "alice")
-	assert.ErrorIs(t, err, policy.ErrUnknownSubject, "the next call queries")
 	_, err = pg.store.Get(ctx, created.ID)
 	require.NoError(t, err)
 	_, err = pg.users.Subject(ctx, "alice")
-	assert.ErrorIs(t, err, policy.ErrUnknownSubject, "no owner row: the slot is empty and the query finds no one")
+	assert.ErrorIs(t, err, policy.ErrUnknownSubject, "no owner row with the key: queried, no one")
 
 	_, err = pg.store.Get(request(), "0000000000000000000000")
 	assert.ErrorIs(t, err, keys.ErrNotFound, "no such key: no row, with or without an owner")
 }
 
-// TestVerifyUsesTheSlot: a verification on Postgres reads the owner with
-// the key and leaves the slot empty.
-func TestVerifyUsesTheSlot(t *testing.T) {
-	_, _, m, created, raw := postgresWithKey(t)
-	slot := &ownerSlot{}
-	v, err := m.Verify(context.WithValue(context.Background(), ownerSlotKey{}, slot), raw, "")
+// TestOwnerReadsKeepTheLatest: a statement that began earlier never
+// replaces the row a later one read, and the rows kept are bounded.
+func TestOwnerReadsKeepTheLatest(t *testing.T) {
+	var o ownerReads
+	start := time.Now()
+	ctx := context.WithValue(context.Background(), requestStartKey{}, start)
+	o.put("alice", ownerRead{user: demoUser{ID: "alice", Role: "viewer"}, began: start.Add(2 * time.Millisecond)})
+	o.put("alice", ownerRead{user: demoUser{ID: "alice", Role: "owner"}, began: start.Add(time.Millisecond)})
+	u, ok := o.since(ctx, "alice")
+	require.True(t, ok)
+	assert.Equal(t, "viewer", u.Role, "the later read stays")
+	o.put("alice", ownerRead{began: start.Add(3 * time.Millisecond)}) // a later statement found no row
+	_, ok = o.since(ctx, "alice")
+	assert.False(t, ok, "no row in the latest read: Subject queries")
+	o.put("bob", ownerRead{user: demoUser{ID: "bob"}, began: start.Add(-time.Millisecond)})
+	_, ok = o.since(ctx, "bob")
+	assert.False(t, ok, "read before the request began")
+	for i := range maxOwnerReads + 10 {
+		o.put(fmt.Sprint("user", i), ownerRead{user: demoUser{ID: "x"}, began: time.Now()})
+	}
+	assert.LessOrEqual(t, len(o.rows), maxOwnerReads)
+}
+
+// TestVerifyUsesTheOwnerRead: a verification on Postgres reads the owner
+// with the key: a change to the owner answered after the request began
+// and after the lookup does not reach it, one answered before does.
+func TestVerifyUsesTheOwnerRead(t *testing.T) {
+	db, pg, m, created, raw := postgresWithKey(t)
+	v, err := m.Verify(context.WithValue(context.Background(), requestStartKey{}, time.Now()), raw, "")
 	require.NoError(t, err)
 	assert.Equal(t, created.ID, v.ID)
 	assert.Equal(t, "alice", v.Subject.ID)
-	assert.False(t, slot.full, "the owner read with the key was used by Subject")
+	_, err = db.Exec("UPDATE " + pg.usersTable + " SET disabled = TRUE WHERE id = 'alice'")
+	require.NoError(t, err)
+	_, err = m.Verify(context.WithValue(context.Background(), requestStartKey{}, time.Now()), raw, "")
+	assert.Error(t, err, "disabled before the request began: refused")
 }
 
 // postgresWithKey opens the example's Postgres backends on a new schema,

@@ -56,13 +56,14 @@ func openPostgres(cfg config, logger *slog.Logger) (*postgresBackend, error) {
 		_ = pg.close()
 		return nil, err
 	}
-	lookup := newKeyReader(pool.Pool, pg.usersTable)
+	owners := &ownerReads{}
+	lookup := newKeyReader(pool.Pool, pg.usersTable, owners)
 	if pg.store, err = sqlstore.New(db, sqlstore.Postgres, sqlstore.Options{TablePrefix: cfg.TablePrefix, Lookup: lookup}); err != nil {
 		pool.Close()
 		_ = pg.close()
 		return nil, err
 	}
-	pg.users.rows = pool
+	pg.users.rows, pg.users.owners = pool, owners
 	closeDB := pg.close
 	pg.close = func() error { pool.Close(); return closeDB() }
 	return pg, nil

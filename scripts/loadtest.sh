@@ -26,6 +26,13 @@
 #
 #   LOADTEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/test?sslmode=disable' scripts/loadtest.sh
 #
+# With the cache off (and on Postgres), a second configuration, -many,
+# sends MANY_KEYS (64) keys in turn, from a wrk script that bare is sent
+# too: every lookup is of a key no other request in flight asks for as
+# often, so the Store's batching of concurrent lookups (sqlstore
+# Options.MaxBatch) reads several distinct rows per statement, where the
+# one-key configuration reads one row for many requests.
+#
 # Needs wrk (apt-get install -y wrk) and curl. Only loopback is used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +43,7 @@ HALF=$(( ${DURATION%s} / 2 ))s
 ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
+MANY_KEYS=${MANY_KEYS:-64}
 PORT=${PORT:-18080}
 BARE_PORT=${BARE_PORT:-18081}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
@@ -61,13 +69,14 @@ start() { # cache: on or off, or postgres
 }
 stop() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
-# run NAME URL [header]: prints "NAME req/s p50 p99"
+# run NAME URL [header] [refused]: prints "NAME req/s p50 p99". With
+# $script set, wrk runs that Lua script too (it sets the header).
 run() {
   local out
   if [ -n "${3:-}" ]; then
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$3" "$2")
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency ${script:+-s "$script"} -H "$3" "$2")
   else
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency ${script:+-s "$script"} "$2")
   fi
   if [ "${4:-}" != refused ] && grep -q "Non-2xx" <<<"$out"; then echo "$1: some answers were not 2xx:" >&2; echo "$out" >&2; exit 1; fi
   local rps p50 p99
@@ -84,6 +93,29 @@ newkey() {
   curl -sf -b "$jar" -H 'Content-Type: application/json' \
     -d '{"name":"'"$1"'","permissions":{"files":["read"]}}' "http://127.0.0.1:$PORT/api-keys" |
     sed -n 's/.*"key":"\([^"]*\)".*/\1/p'
+}
+# manykeys NAME N: creates N keys of alice and writes a wrk script that
+# sends them in turn (each connection its own order), as "$work/NAME.lua";
+# their ids go to "$work/NAME.ids".
+manykeys() {
+  local k
+  : >"$work/$1.ids"
+  { echo 'local keys = {'
+    for i in $(seq 1 "$2"); do
+      k=$(newkey "$1-$i")
+      [ -n "$k" ] || { echo "could not create key $i of $2" >&2; exit 1; }
+      cut -d_ -f2 <<<"$k" >>"$work/$1.ids"
+      echo "  \"$k\","
+    done
+    echo '}'
+    echo 'local i = 0'
+    echo 'function setup(thread) thread:set("offset", math.random(#keys)) end'
+    echo 'function init() i = tonumber(wrk.thread:get("offset") or 0) end'
+    echo 'function request()'
+    echo '  i = i + 1'
+    echo '  return wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. keys[(i % #keys) + 1] })'
+    echo 'end'
+  } >"$work/$1.lua"
 }
 start on
 key=$(newkey loadtest)
@@ -125,25 +157,31 @@ done
 lines=$(wc -l <"$work/example-on.log")
 stop
 start off
+manykeys sqlite "$MANY_KEYS"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round, cache off" >&2
   pair keycap-sqlite "http://127.0.0.1:$PORT/api/files" "$auth"
+  script="$work/sqlite.lua" pair keycap-sqlite-many "http://127.0.0.1:$PORT/api/files" ""
 done
 stop
-configs="bare-vs-bare keycap-cached refused-malformed refused-revoked keycap-sqlite"
+configs="bare-vs-bare keycap-cached refused-malformed refused-revoked keycap-sqlite keycap-sqlite-many"
 if [ -n "${LOADTEST_DATABASE_URL:-}" ]; then
   rm -f "$jar"
   start postgres
   pgkey=$(newkey loadtest)
   [ -n "$pgkey" ] || { echo "could not create a key on Postgres; the example's log:" >&2; cat "$work/example-postgres.log" >&2; exit 1; }
+  manykeys postgres "$MANY_KEYS"
   for round in $(seq 1 "$ROUNDS"); do
     echo "round $round, postgres" >&2
     pair keycap-postgres "http://127.0.0.1:$PORT/api/files" "Authorization: Bearer $pgkey"
+    script="$work/postgres.lua" pair keycap-postgres-many "http://127.0.0.1:$PORT/api/files" ""
   done
-  # Revoked, it no longer counts against alice's key limit in the tables kept.
-  curl -sf -b "$jar" -X DELETE -o /dev/null "http://127.0.0.1:$PORT/api-keys/$(cut -d_ -f2 <<<"$pgkey")" || true
+  # Revoked, they no longer count against alice's key limit in the tables kept.
+  for id in $(cut -d_ -f2 <<<"$pgkey") $(cat "$work/postgres.ids"); do
+    curl -sf -b "$jar" -X DELETE -o /dev/null "http://127.0.0.1:$PORT/api-keys/$id" || true
+  done
   stop
-  configs="$configs keycap-postgres"
+  configs="$configs keycap-postgres keycap-postgres-many"
 fi
 
 echo

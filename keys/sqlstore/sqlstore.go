@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/keycaphq/keycap/keys"
 )
@@ -50,6 +48,18 @@ type Options struct {
 	// for SQLite or a pgx pool for Postgres (see [RowReader]). It must
 	// read the same database as the *sql.DB. nil: the *sql.DB.
 	Lookup RowReader
+	// MaxBatch is the most distinct keys one lookup statement reads.
+	// Lookups that arrive while the Store's lookup statements are in
+	// flight (at most max(GOMAXPROCS, 2) at once) wait for one to end and
+	// are then read together, in one statement that began after each of
+	// them arrived: each still sees every change answered before its
+	// request began, and a key many requests ask for at once is read once.
+	// A lookup on an idle Store runs at once. Batching needs the *sql.DB
+	// or a Lookup that is a [RowsReader]; with a Lookup that is only a
+	// RowReader every lookup is a statement of its own. 0 means 32; 1
+	// turns batching off; other values are rounded down to a power of two,
+	// at most 256; negative values are refused.
+	MaxBatch int
 }
 
 // RowReader runs a query that returns at most one row: [Store.Get]'s
@@ -68,6 +78,18 @@ type RowReader interface {
 	// QueryRow runs query with args and returns its first row; an error
 	// (no row included) is returned by the Row's Scan.
 	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// RowsReader is a [RowReader] that also runs queries returning several
+// rows: as Options.Lookup, the Store reads the keys that concurrent
+// verifications look up together (see Options.MaxBatch).
+// [github.com/keycaphq/keycap/keys/sqlstore/litepool] is one.
+type RowsReader interface {
+	RowReader
+	// QueryRows runs query with args and calls scan with each row, in
+	// order, until scan returns an error, which QueryRows returns; the Row
+	// is valid only during its call.
+	QueryRows(ctx context.Context, query string, args []any, scan func(Row) error) error
 }
 
 // Row is a row a [RowReader] returned: Scan reads its columns.
@@ -98,10 +120,8 @@ type Store struct {
 	q       queries
 	nq      noticeQueries // of notices.go
 
-	lookup RowReader // Options.Lookup; nil: db
-
-	getMu   sync.Mutex
-	getStmt atomic.Pointer[sql.Stmt] // s.q.get, prepared on first use
+	lookup RowReader // Options.Lookup, or the *sql.DB's dbReader
+	batch  *batcher  // lookups in batches (batch.go); nil: one statement per lookup
 }
 
 var _ keys.Store = (*Store)(nil)
@@ -120,12 +140,21 @@ func New(db *sql.DB, dialect Dialect, opts Options) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("sqlstore: unknown dialect %q; use sqlstore.SQLite, sqlstore.Postgres or sqlstore.MySQL", string(dialect))
 	}
+	if opts.MaxBatch < 0 {
+		return nil, fmt.Errorf("sqlstore: MaxBatch %d: want 0 (the default, 32) or more", opts.MaxBatch)
+	}
 	prefix := cmp.Or(opts.TablePrefix, DefaultTablePrefix)
 	if !validPrefix.MatchString(prefix) {
 		return nil, fmt.Errorf("sqlstore: table prefix %q: want 1 to 32 of a-z, 0-9 and '_', starting with a letter or '_'", prefix)
 	}
 	s := &Store{db: db, dialect: dialect, prefix: prefix, table: prefix + "keys", logger: cmp.Or(opts.Logger, slog.Default()), lookup: opts.Lookup}
 	s.q = newQueries(dialect, s.table, prefix)
+	if s.lookup == nil {
+		s.lookup = &dbReader{db: db}
+	}
+	if rr, ok := s.lookup.(RowsReader); ok && opts.MaxBatch != 1 {
+		s.batch = newBatcher(s, rr, min(cmp.Or(opts.MaxBatch, 32), 256))
+	}
 	s.nq = newNoticeQueries(dialect, prefix)
 	return s, nil
 }

@@ -17,17 +17,10 @@ type execer interface {
 // Get implements [keys.Store]. Times come back in UTC, truncated to the
 // millisecond.
 func (s *Store) Get(ctx context.Context, id string) (*keys.Key, error) {
-	var row Row
-	if s.lookup != nil {
-		row = s.lookup.QueryRow(ctx, s.q.get, id)
-	} else {
-		stmt, err := s.prepareGet(ctx)
-		if err != nil {
-			return nil, s.wrap(ctx, "get", err)
-		}
-		row = stmt.QueryRowContext(ctx, id)
+	if s.batch != nil {
+		return s.batch.get(ctx, id)
 	}
-	k, err := s.scanKey(row)
+	k, err := s.scanKey(s.lookup.QueryRow(ctx, s.q.get, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, keys.ErrNotFound
 	}
@@ -35,27 +28,6 @@ func (s *Store) Get(ctx context.Context, id string) (*keys.Key, error) {
 		return nil, s.wrap(ctx, "get", err)
 	}
 	return k, nil
-}
-
-// prepareGet returns the prepared lookup by id, preparing it on first use
-// (not in New, which touches no table): every verification that misses
-// the cache runs it, and SQLite would otherwise compile it each time.
-// database/sql re-prepares it on new connections by itself.
-func (s *Store) prepareGet(ctx context.Context) (*sql.Stmt, error) {
-	if stmt := s.getStmt.Load(); stmt != nil {
-		return stmt, nil
-	}
-	s.getMu.Lock()
-	defer s.getMu.Unlock()
-	if stmt := s.getStmt.Load(); stmt != nil {
-		return stmt, nil
-	}
-	stmt, err := s.db.PrepareContext(ctx, s.q.get)
-	if err != nil {
-		return nil, err
-	}
-	s.getStmt.Store(stmt)
-	return stmt, nil
 }
 
 // List implements [keys.Store] with keyset pagination on the (owner_id,

@@ -13,6 +13,10 @@
 // reset (which ends SQLite's read transaction) and the connection goes
 // back. There is no BEGIN/COMMIT: the one statement is its own read
 // transaction, on the latest committed state.
+//
+// A Pool is a [sqlstore.RowsReader]: the Store reads the keys that
+// concurrent verifications look up in one statement (see
+// sqlstore.Options.MaxBatch), one read transaction for them all.
 package litepool
 
 import (
@@ -38,7 +42,7 @@ type Pool struct {
 	opened    int // connections Open made: Close waits for each
 }
 
-var _ sqlstore.RowReader = (*Pool)(nil)
+var _ sqlstore.RowsReader = (*Pool)(nil)
 
 // errClosed is returned by queries on a closed Pool.
 var errClosed = errors.New("litepool: the pool is closed")
@@ -152,6 +156,43 @@ func (p *Pool) QueryRow(ctx context.Context, query string, args ...any) sqlstore
 		return &row{err: sql.ErrNoRows}
 	}
 	return &row{p: p, c: c, stmt: stmt}
+}
+
+// QueryRows runs query with args (bound as by QueryRow) and calls scan
+// with each row, in order, until scan returns an error. The statement is
+// one read transaction; it is reset and the connection given back before
+// QueryRows returns. ctx bounds the wait for a connection only, as for
+// QueryRow.
+func (p *Pool) QueryRows(ctx context.Context, query string, args []any, scan func(sqlstore.Row) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("litepool: %w", err)
+	}
+	c, err := p.take(ctx)
+	if err != nil {
+		return err
+	}
+	stmt, err := c.Prepare(query)
+	if err != nil {
+		p.put(c, nil)
+		return fmt.Errorf("litepool: %w", err)
+	}
+	defer p.put(c, stmt)
+	if err := bindAll(stmt, args); err != nil {
+		return fmt.Errorf("litepool: %w", err)
+	}
+	r := stmtRow{stmt}
+	for {
+		found, err := stmt.Step()
+		if err != nil {
+			return fmt.Errorf("litepool: %w", err)
+		}
+		if !found {
+			return nil
+		}
+		if err := scan(r); err != nil {
+			return err
+		}
+	}
 }
 
 // put resets stmt (nil: none), which ends its read transaction, and gives

@@ -3,6 +3,7 @@ package litepool_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -144,4 +145,37 @@ func TestWaitAndClose(t *testing.T) {
 	}
 	assert.ErrorContains(t, pool.QueryRow(context.Background(), "SELECT 1").Scan(&n), "closed")
 	assert.NoError(t, pool.Close(), "a second Close")
+}
+
+// TestQueryRows: every row in order, each readable more than once; scan's
+// error stops the walk and is returned; the connection goes back to the
+// pool whatever happens.
+func TestQueryRows(t *testing.T) {
+	_, pool := newStore(t)
+	ctx := context.Background()
+	var got []int64
+	err := pool.QueryRows(ctx, "SELECT value FROM (SELECT 1 AS value UNION ALL SELECT 2 UNION ALL SELECT ?) ORDER BY value", []any{int64(3)}, func(r sqlstore.Row) error {
+		var a, b int64
+		require.NoError(t, r.Scan(&a))
+		require.NoError(t, r.Scan(&b))
+		require.Equal(t, a, b)
+		got = append(got, a)
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 2, 3}, got)
+
+	stop := errors.New("stop")
+	calls := 0
+	err = pool.QueryRows(ctx, "SELECT 1 UNION ALL SELECT 2", nil, func(sqlstore.Row) error { calls++; return stop })
+	assert.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, calls)
+	assert.Error(t, pool.QueryRows(ctx, "SELECT nonsense FROM nowhere", nil, func(sqlstore.Row) error { return nil }))
+	assert.Error(t, pool.QueryRows(ctx, "SELECT ?", []any{struct{}{}}, func(sqlstore.Row) error { return nil }))
+	for range 10 { // as many as the pool holds, and more: none was kept
+		require.NoError(t, pool.QueryRows(ctx, "SELECT 1", nil, func(sqlstore.Row) error { return nil }))
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.ErrorIs(t, pool.QueryRows(cancelled, "SELECT 1", nil, func(sqlstore.Row) error { return nil }), context.Canceled)
 }

@@ -36,6 +36,15 @@ func (r *row) Scan(dest ...any) error {
 		r.p.put(r.c, r.stmt)
 		r.c, r.stmt = nil, nil
 	}()
+	return stmtRow{r.stmt}.Scan(dest...)
+}
+
+// stmtRow is the current row of a statement, read by QueryRows's scan.
+type stmtRow struct{ stmt *sqlite.Stmt }
+
+// Scan assigns the row's columns to dest, as row.Scan does; it may be
+// called more than once.
+func (r stmtRow) Scan(dest ...any) error {
 	if n := r.stmt.ColumnCount(); len(dest) != n {
 		return fmt.Errorf("litepool: %d destinations for %d columns", len(dest), n)
 	}

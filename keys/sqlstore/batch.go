@@ -1,0 +1,344 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/keycaphq/keycap/keys"
+)
+
+// Lookups in batches. Under load, a Store reads the keys that concurrent
+// verifications ask for together: while its lookup statements are in
+// flight (at most max(GOMAXPROCS, 2)), lookups that arrive queue, and the
+// next statement reads every queued id at once (WHERE id IN (...), up to
+// Options.MaxBatch distinct ids; a key asked for several times is read
+// once). A statement takes only lookups that arrived before it began, so
+// each still reads the database as it was after its request began, as a
+// statement of its own would: a revocation answered before a request
+// began is always seen. With nothing in flight a lookup runs at once,
+// after letting the goroutines that are ready to run do so (they may
+// join it): on an idle Store that costs no wait.
+//
+// What it saves is the cost of a statement that does not depend on its
+// rows: SQLite's read transaction (its locks and WAL header checks),
+// Postgres's and MySQL's round trip and its system calls on both sides,
+// and, for a key asked for by many requests at once, the row itself.
+
+// lookupCall is one lookup, queued or in a batch.
+type lookupCall struct {
+	ctx  context.Context
+	id   string
+	key  *keys.Key
+	err  error
+	done chan struct{} // closed when key or err is set; nil for the call that runs the batch
+}
+
+// batcher queues the lookups of a Store and runs them in statements.
+type batcher struct {
+	s     *Store
+	rr    RowsReader
+	max   int // distinct ids in one statement, a power of two
+	limit int // statements in flight
+
+	mu      sync.Mutex
+	queue   []*lookupCall
+	running int
+
+	once  sync.Once
+	query map[int]string // the lookup of n ids, n a power of two up to max
+}
+
+func newBatcher(s *Store, rr RowsReader, maxBatch int) *batcher {
+	n := 1
+	for n*2 <= maxBatch {
+		n *= 2
+	}
+	return &batcher{s: s, rr: rr, max: n, limit: max(runtime.GOMAXPROCS(0), 2)}
+}
+
+// get looks id up, in a batch when statements are in flight.
+func (b *batcher) get(ctx context.Context, id string) (*keys.Key, error) {
+	c := &lookupCall{ctx: ctx, id: id}
+	b.mu.Lock()
+	if b.running < b.limit {
+		b.running++
+		b.mu.Unlock()
+		// Let the requests that are ready to run reach their lookups:
+		// under load they join this statement instead of waiting for
+		// the next. Alone, this returns at once.
+		runtime.Gosched()
+		b.mu.Lock()
+		batch := b.takeLocked(c)
+		b.mu.Unlock()
+		b.run(batch)
+		return c.key, c.err
+	}
+	c.done = make(chan struct{})
+	b.queue = append(b.queue, c)
+	b.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.key, c.err
+	case <-ctx.Done():
+		// The call stays queued until a statement takes or drops it;
+		// whatever it reads is not used.
+		return nil, b.s.wrapOther(ctx, "get", ctx.Err())
+	}
+}
+
+// takeLocked returns first (nil: none) and the queued calls a statement of
+// at most max distinct ids can serve, in the order they came, leaving the
+// rest queued. Queued calls whose context is done are dropped. b.mu is
+// held.
+func (b *batcher) takeLocked(first *lookupCall) []*lookupCall {
+	var batch []*lookupCall
+	distinct := 0
+	if first != nil {
+		batch, distinct = append(batch, first), 1
+	}
+	i := 0
+	for ; i < len(b.queue); i++ {
+		c := b.queue[i]
+		if c.ctx.Err() != nil {
+			close(c.done)
+			continue
+		}
+		if !hasID(batch, c.id) {
+			if distinct == b.max {
+				break
+			}
+			distinct++
+		}
+		batch = append(batch, c)
+	}
+	rest := copy(b.queue, b.queue[i:])
+	clear(b.queue[rest:])
+	b.queue = b.queue[:rest]
+	return batch
+}
+
+func hasID(batch []*lookupCall, id string) bool {
+	for _, c := range batch {
+		if c.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// run reads batch, then, while lookups are queued, starts the next
+// statement in a goroutine of its own, so that the caller that ran this
+// one answers its request now.
+func (b *batcher) run(batch []*lookupCall) {
+	b.read(batch)
+	b.mu.Lock()
+	next := b.takeLocked(nil)
+	if len(next) == 0 {
+		b.running--
+		b.mu.Unlock()
+		return
+	}
+	b.mu.Unlock()
+	go b.run(next)
+}
+
+// read runs one statement for the ids of batch and gives every call its
+// answer: its own copy of the key, keys.ErrNotFound, or the statement's
+// error.
+//
+// A panic (a RowsReader's, say) fails the batch's lookups with an error
+// instead of leaving them waiting, and is logged: a lookup must not stop
+// the Store's other lookups, nor, run in a goroutine of its own, the
+// process.
+func (b *batcher) read(batch []*lookupCall) {
+	var err error
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlstore: get: the lookup panicked: %v", p)
+			b.s.logger.Error("keycap: a key lookup panicked", "panic", p, "stack", string(debug.Stack()))
+		}
+		for _, c := range batch {
+			switch {
+			case err != nil:
+				c.key, c.err = nil, b.s.wrap(c.ctx, "get", err)
+			case c.key == nil && c.err == nil:
+				c.err = keys.ErrNotFound
+			}
+			if c.done != nil {
+				close(c.done)
+			}
+		}
+	}()
+	ctx, stop := statementContext(batch)
+	defer stop()
+	ids := make([]any, 0, len(batch))
+	for _, c := range batch {
+		if !hasAny(ids, c.id) {
+			ids = append(ids, c.id)
+		}
+	}
+	n := shape(len(ids))
+	for len(ids) < n { // a repeated id reads no second row
+		ids = append(ids, ids[0])
+	}
+	err = b.rr.QueryRows(ctx, b.queryFor(n), ids, func(row Row) error {
+		r := idRow{row: row}
+		k, err := b.s.scanKey(&r)
+		if err != nil && r.id == "" {
+			return err // the row could not be read at all
+		}
+		first := true
+		for _, c := range batch {
+			switch {
+			case c.id != r.id || c.key != nil || c.err != nil:
+			case err != nil: // a record that does not decode fails its own lookups only
+				c.err = b.s.wrap(c.ctx, "get", err)
+			case first:
+				c.key, first = k, false
+			default:
+				c.key = k.Clone()
+			}
+		}
+		return nil
+	})
+}
+
+// idRow is a row whose Scan keeps the id it read (the first column).
+type idRow struct {
+	row Row
+	id  string
+}
+
+func (r *idRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if p, ok := dest[0].(*string); ok && err == nil {
+		r.id = *p
+	}
+	return err
+}
+
+// statementContext returns the context of batch's statement: cancelled
+// when every call's context is done (each call waits for the statement,
+// so no one caller's cancellation may end it for the others), with the
+// values of the first call's.
+func statementContext(batch []*lookupCall) (context.Context, func()) {
+	if len(batch) == 1 {
+		return batch[0].ctx, func() {}
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
+	var left atomic.Int64
+	left.Store(int64(len(batch)))
+	stops := make([]func() bool, len(batch))
+	for i, c := range batch {
+		stops[i] = context.AfterFunc(c.ctx, func() {
+			if left.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
+func hasAny(ids []any, id string) bool {
+	for _, v := range ids {
+		if v == id {
+			return true
+		}
+	}
+	return false
+}
+
+// shape is the number of ids the statement for n ids reads: n rounded up
+// to a power of two (max is one), so that a few statements, each
+// prepared once, serve every batch.
+func shape(n int) int {
+	s := 1
+	for s < n {
+		s *= 2
+	}
+	return s
+}
+
+// queryFor returns the lookup of n ids, n a power of two up to max.
+func (b *batcher) queryFor(n int) string {
+	b.once.Do(func() {
+		b.query = map[int]string{1: b.s.q.get}
+		for s := 2; s <= b.max; s *= 2 {
+			marks := strings.TrimSuffix(strings.Repeat("?, ", s), ", ")
+			b.query[s] = rebind(b.s.dialect, "SELECT "+strings.Join(columns, ", ")+" FROM "+b.s.table+" WHERE id IN ("+marks+")")
+		}
+	})
+	return b.query[n]
+}
+
+// dbReader reads lookups through the Store's *sql.DB, with each statement
+// prepared once (database/sql prepares it again on each connection it
+// runs on): SQLite would otherwise compile it at every lookup.
+type dbReader struct {
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts sync.Map // query -> *sql.Stmt
+}
+
+var _ RowsReader = (*dbReader)(nil)
+
+func (d *dbReader) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	if stmt, ok := d.stmts.Load(query); ok {
+		return stmt.(*sql.Stmt), nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if stmt, ok := d.stmts.Load(query); ok {
+		return stmt.(*sql.Stmt), nil
+	}
+	stmt, err := d.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	d.stmts.Store(query, stmt)
+	return stmt, nil
+}
+
+// QueryRow implements [RowReader].
+func (d *dbReader) QueryRow(ctx context.Context, query string, args ...any) Row {
+	stmt, err := d.prepare(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return stmt.QueryRowContext(ctx, args...)
+}
+
+// QueryRows implements [RowsReader].
+func (d *dbReader) QueryRows(ctx context.Context, query string, args []any, scan func(Row) error) error {
+	stmt, err := d.prepare(ctx, query)
+	if err != nil {
+		return err
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// errRow is a Row whose Scan returns err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
