@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
