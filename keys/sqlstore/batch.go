@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,44 +77,62 @@ func (b *batcher) get(ctx context.Context, id string) (*keys.Key, error) {
 		b.mu.Lock()
 		batch := b.takeLocked(c)
 		b.mu.Unlock()
-		b.run(batch)
-		return c.key, c.err
+		if len(batch) == 1 { // the statement runs under ctx: it ends when ctx does
+			b.run(batch)
+			return c.key, c.err
+		}
+		// The statement outlives ctx while others wait for it: this
+		// caller waits for it only as long as ctx lets it, as a queued
+		// one does.
+		c.done = make(chan struct{})
+		go b.run(batch)
+		return b.wait(c)
 	}
 	c.done = make(chan struct{})
 	b.queue = append(b.queue, c)
 	b.mu.Unlock()
+	return b.wait(c)
+}
+
+// wait returns c's answer, or an error when c's context ends first. The
+// call stays queued (or in its statement) until a statement takes or
+// drops it; whatever it reads is not used.
+func (b *batcher) wait(c *lookupCall) (*keys.Key, error) {
 	select {
-	case <-c.done:
+	case <-c.done: // set before done closed: a key, or an error (dropped calls too)
 		return c.key, c.err
-	case <-ctx.Done():
-		// The call stays queued until a statement takes or drops it;
-		// whatever it reads is not used.
-		return nil, b.s.wrapOther(ctx, "get", ctx.Err())
+	case <-c.ctx.Done():
+		return nil, b.s.wrapOther(c.ctx, "get", c.ctx.Err())
 	}
 }
 
 // takeLocked returns first (nil: none) and the queued calls a statement of
 // at most max distinct ids can serve, in the order they came, leaving the
-// rest queued. Queued calls whose context is done are dropped. b.mu is
-// held.
+// rest queued. Queued calls whose context is done are dropped, answered
+// with their context's error: their callers may see done closed before
+// their context's Done. b.mu is held.
+//
+// It walks the queue once, comparing each call with the distinct ids
+// taken so far (at most max): linear in the queue, whatever its order.
 func (b *batcher) takeLocked(first *lookupCall) []*lookupCall {
 	var batch []*lookupCall
-	distinct := 0
+	var ids []string // distinct, in batch
 	if first != nil {
-		batch, distinct = append(batch, first), 1
+		batch, ids = append(batch, first), append(ids, first.id)
 	}
 	i := 0
 	for ; i < len(b.queue); i++ {
 		c := b.queue[i]
-		if c.ctx.Err() != nil {
+		if err := c.ctx.Err(); err != nil {
+			c.err = b.s.wrapOther(c.ctx, "get", err)
 			close(c.done)
 			continue
 		}
-		if !hasID(batch, c.id) {
-			if distinct == b.max {
+		if !slices.Contains(ids, c.id) {
+			if len(ids) == b.max {
 				break
 			}
-			distinct++
+			ids = append(ids, c.id)
 		}
 		batch = append(batch, c)
 	}
@@ -121,15 +140,6 @@ func (b *batcher) takeLocked(first *lookupCall) []*lookupCall {
 	clear(b.queue[rest:])
 	b.queue = b.queue[:rest]
 	return batch
-}
-
-func hasID(batch []*lookupCall, id string) bool {
-	for _, c := range batch {
-		if c.id == id {
-			return true
-		}
-	}
-	return false
 }
 
 // run reads batch, then, while lookups are queued, starts the next
@@ -209,7 +219,9 @@ func (b *batcher) read(batch []*lookupCall) {
 	})
 }
 
-// idRow is a row whose Scan keeps the id it read (the first column).
+// idRow is a row whose Scan keeps the id it read (the first column), also
+// when a later column fails: readers assign columns in order, so a row
+// that does not scan fails its own lookups only.
 type idRow struct {
 	row Row
 	id  string
@@ -217,7 +229,7 @@ type idRow struct {
 
 func (r *idRow) Scan(dest ...any) error {
 	err := r.row.Scan(dest...)
-	if p, ok := dest[0].(*string); ok && err == nil {
+	if p, ok := dest[0].(*string); ok {
 		r.id = *p
 	}
 	return err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/keycaphq/keycap/keys"
 )
@@ -17,7 +19,7 @@ type execer interface {
 // Get implements [keys.Store]. Times come back in UTC, truncated to the
 // millisecond.
 func (s *Store) Get(ctx context.Context, id string) (*keys.Key, error) {
-	if s.batch != nil {
+	if s.batch != nil && batchable(id) {
 		return s.batch.get(ctx, id)
 	}
 	k, err := s.scanKey(s.lookup.QueryRow(ctx, s.q.get, id))
@@ -28,6 +30,14 @@ func (s *Store) Get(ctx context.Context, id string) (*keys.Key, error) {
 		return nil, s.wrap(ctx, "get", err)
 	}
 	return k, nil
+}
+
+// batchable reports whether id may be read in a statement shared with
+// other lookups: an id Postgres refuses as text (not UTF-8, or holding a
+// NUL) fails its statement, so it is read in one of its own, failing no
+// other lookup.
+func batchable(id string) bool {
+	return utf8.ValidString(id) && strings.IndexByte(id, 0) < 0
 }
 
 // List implements [keys.Store] with keyset pagination on the (owner_id,
