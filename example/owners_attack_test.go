@@ -35,6 +35,7 @@ func TestOwnerChangesSeenUnderBatches(t *testing.T) {
 		require.NoError(t, err)
 		raws = append(raws, r)
 	}
+	all := append(raws, raw)
 	var hash string
 	require.NoError(t, db.QueryRow("SELECT password_hash FROM "+pg.usersTable+" WHERE id = 'alice'").Scan(&hash))
 	exec := func(q string, args ...any) {
@@ -57,7 +58,7 @@ func TestOwnerChangesSeenUnderBatches(t *testing.T) {
 						return
 					default:
 					}
-					_, _ = m.Verify(request(), append(raws, raw)[i%6], "")
+					_, _ = m.Verify(request(), all[i%len(all)], "")
 				}
 			})
 		}
@@ -127,6 +128,7 @@ func TestRevokedOverHTTPUnderBatches(t *testing.T) {
 		require.NoError(t, err)
 		created := alice.CreateKey(t, "/api-keys", "k", policy.Permissions{"files": {"read"}})
 		require.Equal(t, http.StatusOK, get(created.Key))
+		sent := append(others[:len(others):len(others)], created.Key)
 		done := make(chan struct{})
 		var wg sync.WaitGroup
 		for g := range 4 {
@@ -137,7 +139,7 @@ func TestRevokedOverHTTPUnderBatches(t *testing.T) {
 						return
 					default:
 					}
-					get(append(others, created.Key)[i%5])
+					get(sent[i%len(sent)])
 				}
 			})
 		}
