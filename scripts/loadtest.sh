@@ -157,6 +157,7 @@ done
 lines=$(wc -l <"$work/example-on.log")
 stop
 start off
+rm -f "$jar" # sessions do not outlive the process: log in again
 manykeys sqlite "$MANY_KEYS"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round, cache off" >&2

@@ -54,7 +54,12 @@ func (g *gatedReader) QueryRows(ctx context.Context, query string, args []any, s
 	g.mu.Lock()
 	g.batches = append(g.batches, args)
 	g.mu.Unlock()
-	rows, err := g.db.QueryContext(ctx, query, args...)
+	return readRows(ctx, g.db, query, args, scan)
+}
+
+// readRows is QueryRows on db.
+func readRows(ctx context.Context, db *sql.DB, query string, args []any, scan func(sqlstore.Row) error) error {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -368,17 +373,7 @@ func (p *panickyReader) QueryRows(ctx context.Context, query string, args []any,
 	if p.panicked.CompareAndSwap(false, true) {
 		panic("a bug in the reader")
 	}
-	rows, err := p.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return readRows(ctx, p.db, query, args, scan)
 }
 
 // TestBatchReaderPanic: a lookup whose reader panics fails with an error

@@ -18,7 +18,9 @@ import (
 )
 
 // BenchmarkLookup runs Store.Get of 1,000 keys from 64 goroutines through
-// database/sql (modernc) and through litepool, on the same file, and
+// database/sql (modernc) and through litepool, on the same file, with
+// concurrent lookups read together (the default) and one statement per
+// lookup (MaxBatch 1), and
 // reports the process's CPU time per lookup (user + system), which the
 // other load of a shared machine does not inflate as it does wall time.
 func BenchmarkLookup(b *testing.B) {
@@ -48,10 +50,21 @@ func BenchmarkLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	plainOne, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{MaxBatch: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pooledOne, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{Lookup: pool, MaxBatch: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		s    *sqlstore.Store
-	}{{"database-sql-modernc", plain}, {"litepool-zombiezen", pooled}} {
+	}{
+		{"database-sql-modernc", plain}, {"litepool-zombiezen", pooled}, // concurrent lookups read together
+		{"database-sql-modernc-unbatched", plainOne}, {"litepool-zombiezen-unbatched", pooledOne}, // a statement each
+	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetParallelism(32) // 64 goroutines on 2 CPUs
