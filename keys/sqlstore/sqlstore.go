@@ -69,7 +69,8 @@ type Options struct {
 // passes (*string, *[]byte, *bool, *int64, and sql.Scanner values given
 // the column as int64, float64, string, []byte, time.Time or nil), and
 // return an error that errors.Is [sql.ErrNoRows] when there is no row
-// (pgx's ErrNoRows is one). A pgx pool fits in one line:
+// (pgx's ErrNoRows is one). A pgx pool fits in one line, though its
+// lookups are then not batched (make it a [RowsReader] for that):
 //
 //	sqlstore.Options{Lookup: sqlstore.RowReaderFunc(func(ctx context.Context, q string, args ...any) sqlstore.Row {
 //		return pool.QueryRow(ctx, q, args...)
@@ -83,7 +84,26 @@ type RowReader interface {
 // RowsReader is a [RowReader] that also runs queries returning several
 // rows: as Options.Lookup, the Store reads the keys that concurrent
 // verifications look up together (see Options.MaxBatch).
-// [github.com/keycaphq/keycap/keys/sqlstore/litepool] is one.
+// [github.com/keycaphq/keycap/keys/sqlstore/litepool] is one. For a pgx
+// pool (the example's owners.go does this, with the owner's row joined):
+//
+//	type pgxLookup struct{ *pgxpool.Pool }
+//
+//	func (p pgxLookup) QueryRows(ctx context.Context, q string, args []any, scan func(sqlstore.Row) error) error {
+//		rows, err := p.Query(ctx, q, args...)
+//		if err != nil {
+//			return err
+//		}
+//		defer rows.Close()
+//		for rows.Next() {
+//			if err := scan(rows); err != nil {
+//				return err
+//			}
+//		}
+//		return rows.Err()
+//	}
+//
+// with QueryRow as for the RowReader above.
 type RowsReader interface {
 	RowReader
 	// QueryRows runs query with args and calls scan with each row, in
