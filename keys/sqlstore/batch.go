@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/keycaphq/keycap/keys"
 )
@@ -145,8 +146,34 @@ func (b *batcher) takeLocked(first *lookupCall) []*lookupCall {
 // run reads batch, then, while lookups are queued, starts the next
 // statement in a goroutine of its own, so that the caller that ran this
 // one answers its request now.
+//
+// A statement still running after slowStatement stops counting against
+// the limit: the queued lookups get a statement of their own then, so
+// that a database connection that hangs (or a slow reader) does not hold
+// back lookups the other connections could answer.
 func (b *batcher) run(batch []*lookupCall) {
+	var released atomic.Bool
+	slow := time.AfterFunc(time.Duration(slowStatement.Load()), func() {
+		if released.CompareAndSwap(false, true) {
+			b.next()
+		}
+	})
 	b.read(batch)
+	slow.Stop()
+	if released.CompareAndSwap(false, true) {
+		b.next()
+	}
+}
+
+// slowStatement is how long a lookup statement counts against the
+// Store's limit of statements in flight (a time.Duration; tests change it).
+var slowStatement atomic.Int64
+
+func init() { slowStatement.Store(int64(100 * time.Millisecond)) }
+
+// next gives the slot of a statement that ended (or runs slow) to the
+// queued lookups, in a goroutine of their own, or back to the Store.
+func (b *batcher) next() {
 	b.mu.Lock()
 	next := b.takeLocked(nil)
 	if len(next) == 0 {

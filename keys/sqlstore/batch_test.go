@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -98,6 +99,7 @@ func inFlightLimit() int { return max(runtime.GOMAXPROCS(0), 2) }
 // of alice: the store, the reader and the keys.
 func batchStore(t *testing.T, n int, maxBatch int) (*sqlstore.Store, *gatedReader, []*keys.Key) {
 	t.Helper()
+	t.Cleanup(sqlstore.SetSlowStatement(time.Hour)) // statements held at the gate keep their slots
 	db := openSQLiteFile(t)
 	g := newGatedReader(db)
 	s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{Lookup: g, MaxBatch: maxBatch})
@@ -407,4 +409,54 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(p)
+}
+
+// hangingReader reads through db, except statements for the id hang,
+// which wait until released is closed.
+type hangingReader struct {
+	*countingReader
+	hang     string
+	released chan struct{}
+	hung     atomic.Int64
+}
+
+func (h *hangingReader) QueryRows(ctx context.Context, query string, args []any, scan func(sqlstore.Row) error) error {
+	if slices.Contains(args, any(h.hang)) {
+		h.hung.Add(1)
+		<-h.released
+	}
+	return readRows(ctx, h.db, query, args, scan)
+}
+
+// TestSlowStatementFreesItsSlot: statements that hang (a stuck database
+// connection) stop holding the Store's statement slots after a while, so
+// that the lookups the other connections could answer are answered.
+func TestSlowStatementFreesItsSlot(t *testing.T) {
+	t.Cleanup(sqlstore.SetSlowStatement(20 * time.Millisecond))
+	db := openSQLiteFile(t)
+	stuck, good := testKey(t, "alice"), testKey(t, "alice")
+	h := &hangingReader{countingReader: &countingReader{db: db}, hang: stuck.ID, released: make(chan struct{})}
+	s, err := sqlstore.New(db, sqlstore.SQLite, sqlstore.Options{Lookup: h})
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(t.Context()))
+	require.NoError(t, s.Create(t.Context(), stuck, 0))
+	require.NoError(t, s.Create(t.Context(), good, 0))
+	var held []chan lookup
+	for range 3 * inFlightLimit() { // more hung statements than slots
+		held = append(held, getAsync(context.Background(), s, stuck.ID))
+		require.Eventually(t, func() bool { return h.hung.Load() == int64(len(held)) }, 5*time.Second, time.Millisecond)
+	}
+	for range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		k, err := s.Get(ctx, good.ID)
+		cancel()
+		require.NoError(t, err, "answered while %d statements hang", len(held))
+		assert.Equal(t, good.ID, k.ID)
+	}
+	close(h.released)
+	for _, ch := range held {
+		l := answer(t, ch)
+		require.NoError(t, l.err)
+		assert.Equal(t, stuck.ID, l.key.ID)
+	}
 }

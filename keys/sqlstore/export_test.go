@@ -114,3 +114,10 @@ func (a *Auditor) AuditTx(ctx context.Context, tx *sql.Tx, e audit.Event) error 
 
 // PruneQuery is the statement Prune runs.
 func (a *Auditor) PruneQuery() string { return a.prune }
+
+// SetSlowStatement sets how long a lookup statement counts against the
+// Store's limit of statements in flight, until the returned func restores it.
+func SetSlowStatement(d time.Duration) (restore func()) {
+	old := slowStatement.Swap(int64(d))
+	return func() { slowStatement.Store(old) }
+}
