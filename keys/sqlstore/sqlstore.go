@@ -54,7 +54,9 @@ type Options struct {
 	// are then read together, in one statement that began after each of
 	// them arrived: each still sees every change answered before its
 	// request began, and a key many requests ask for at once is read once.
-	// A lookup on an idle Store runs at once. Batching needs the *sql.DB
+	// A lookup on an idle Store runs at once; a statement running for more
+	// than 100 ms stops counting against the limit, so that a stuck
+	// connection does not hold back the others. Batching needs the *sql.DB
 	// or a Lookup that is a [RowsReader]; with a Lookup that is only a
 	// RowReader every lookup is a statement of its own. 0 means 32; 1
 	// turns batching off; other values are rounded down to a power of two,
