@@ -26,9 +26,10 @@ func TestConformance(t *testing.T) {
 }
 
 // TestConformanceUnbatched runs the Store contract with MaxBatch 1, every
-// lookup a statement of its own, on SQLite and Postgres.
+// lookup a statement of its own (the same query on every dialect), on
+// SQLite files.
 func TestConformanceUnbatched(t *testing.T) {
-	for _, d := range dialects[:3] {
+	for _, d := range dialects[:1] {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			db := d.open(t)
