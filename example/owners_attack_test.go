@@ -48,20 +48,7 @@ func TestOwnerChangesSeenUnderBatches(t *testing.T) {
 	for trial := range trials {
 		exec("DELETE FROM " + pg.usersTable + " WHERE id = 'alice'")
 		exec("INSERT INTO "+pg.usersTable+" (id, password_hash, roles) VALUES ('alice', $1, 'member')", hash)
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		for g := range 6 {
-			wg.Go(func() {
-				for i := g; ; i++ {
-					select {
-					case <-done:
-						return
-					default:
-					}
-					_, _ = m.Verify(request(), all[i%len(all)], "")
-				}
-			})
-		}
+		stop := untilStopped(6, func(i int) { _, _ = m.Verify(request(), all[i%len(all)], "") })
 		time.Sleep(2 * time.Millisecond)
 		change := []string{"disabled", "demoted", "deleted"}[trial%3]
 		switch change {
@@ -83,8 +70,7 @@ func TestOwnerChangesSeenUnderBatches(t *testing.T) {
 			})
 		}
 		readersWG.Wait()
-		close(done)
-		wg.Wait()
+		stop()
 		stale[change] += int(n.Load())
 	}
 	t.Logf("verifications begun after the owner's change was answered that did not see it, of %d each: %v", trials/3*readers, stale)
@@ -129,20 +115,7 @@ func TestRevokedOverHTTPUnderBatches(t *testing.T) {
 		created := alice.CreateKey(t, "/api-keys", "k", policy.Permissions{"files": {"read"}})
 		require.Equal(t, http.StatusOK, get(created.Key))
 		sent := append(others[:len(others):len(others)], created.Key)
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Go(func() {
-				for i := g; ; i++ {
-					select {
-					case <-done:
-						return
-					default:
-					}
-					get(sent[i%len(sent)])
-				}
-			})
-		}
+		stop := untilStopped(4, func(i int) { get(sent[i%len(sent)]) })
 		time.Sleep(2 * time.Millisecond)
 		change := "revoked"
 		if trial%2 == 0 {
@@ -162,8 +135,7 @@ func TestRevokedOverHTTPUnderBatches(t *testing.T) {
 			})
 		}
 		rw.Wait()
-		close(done)
-		wg.Wait()
+		stop()
 		accepted[change] += int(n.Load())
 	}
 	_, err = db.Exec("UPDATE keycap_example_users SET disabled = FALSE WHERE id = 'alice'")

@@ -52,7 +52,6 @@ type batcher struct {
 	queue   []*lookupCall
 	running int
 
-	once  sync.Once
 	query map[int]string // the lookup of n ids, n a power of two up to max
 }
 
@@ -61,7 +60,12 @@ func newBatcher(s *Store, rr RowsReader, maxBatch int) *batcher {
 	for n*2 <= maxBatch {
 		n *= 2
 	}
-	return &batcher{s: s, rr: rr, max: n, limit: max(runtime.GOMAXPROCS(0), 2)}
+	query := map[int]string{1: s.q.get}
+	for size := 2; size <= n; size *= 2 {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", size), ", ")
+		query[size] = rebind(s.dialect, "SELECT "+strings.Join(columns, ", ")+" FROM "+s.table+" WHERE id IN ("+marks+")")
+	}
+	return &batcher{s: s, rr: rr, max: n, limit: max(runtime.GOMAXPROCS(0), 2), query: query}
 }
 
 // get looks id up, in a batch when statements are in flight.
@@ -216,7 +220,7 @@ func (b *batcher) read(batch []*lookupCall) {
 	defer stop()
 	ids := make([]any, 0, len(batch))
 	for _, c := range batch {
-		if !hasAny(ids, c.id) {
+		if !slices.Contains(ids, any(c.id)) {
 			ids = append(ids, c.id)
 		}
 	}
@@ -224,9 +228,10 @@ func (b *batcher) read(batch []*lookupCall) {
 	for len(ids) < n { // a repeated id reads no second row
 		ids = append(ids, ids[0])
 	}
-	err = b.rr.QueryRows(ctx, b.queryFor(n), ids, func(row Row) error {
-		r := idRow{row: row}
-		k, err := b.s.scanKey(&r)
+	r := &idRow{} // one for every row of the statement
+	err = b.rr.QueryRows(ctx, b.query[n], ids, func(row Row) error {
+		*r = idRow{row: row}
+		k, err := b.s.scanKey(r)
 		if err != nil && r.id == "" {
 			return err // the row could not be read at all
 		}
@@ -289,15 +294,6 @@ func statementContext(batch []*lookupCall) (context.Context, func()) {
 	}
 }
 
-func hasAny(ids []any, id string) bool {
-	for _, v := range ids {
-		if v == id {
-			return true
-		}
-	}
-	return false
-}
-
 // shape is the number of ids the statement for n ids reads: n rounded up
 // to a power of two (max is one), so that a few statements, each
 // prepared once, serve every batch.
@@ -307,18 +303,6 @@ func shape(n int) int {
 		s *= 2
 	}
 	return s
-}
-
-// queryFor returns the lookup of n ids, n a power of two up to max.
-func (b *batcher) queryFor(n int) string {
-	b.once.Do(func() {
-		b.query = map[int]string{1: b.s.q.get}
-		for s := 2; s <= b.max; s *= 2 {
-			marks := strings.TrimSuffix(strings.Repeat("?, ", s), ", ")
-			b.query[s] = rebind(b.s.dialect, "SELECT "+strings.Join(columns, ", ")+" FROM "+b.s.table+" WHERE id IN ("+marks+")")
-		}
-	})
-	return b.query[n]
 }
 
 // dbReader reads lookups through the Store's *sql.DB, with each statement
