@@ -15,9 +15,9 @@ import (
 // that sends refused keys in a loop turn each request into an audit write:
 //   - a key that names a record (revoked, disabled, expired, owner gone, or
 //     a wrong secret for a real id) is audited once per key and reason per
-//     interval, for up to 4,096 keys refused within an interval; beyond
-//     that, as when a client cycles through thousands of real ids, the
-//     rest are counted like forged ones;
+//     interval, for up to 4,096 keys refused within an interval (any 8 of
+//     them always); beyond that, as when a client cycles through thousands
+//     of real ids, the rest are counted like forged ones;
 //   - malformed keys and ids that match no record name nobody's key and can
 //     be forged at will: the first of an interval is audited, the rest are
 //     counted and the count reported with the first of the next interval.
@@ -63,29 +63,40 @@ type denials struct {
 }
 
 // denialTable remembers which (key, reason) pairs were audited when, in a
-// fixed table: a lookup is one hash and one slot, and memory is bounded. A
-// pair whose slot another pair holds within its interval is not recorded
-// (seenFull): the caller counts it instead of auditing it, so that many
-// distinct pairs cannot evict each other into an audit write per request.
+// fixed table: a lookup is one hash and one bucket of denialWays slots, and
+// memory is bounded. Any denialWays pairs are always remembered, whatever
+// their hashes; beyond that, a pair whose bucket is full of other pairs
+// within their interval is not recorded (seenFull): the caller counts it
+// instead of auditing it, so that many distinct pairs cannot evict each
+// other into an audit write per request.
 type denialTable struct {
-	once  sync.Once
-	seed  maphash.Seed
-	mu    sync.Mutex
-	slots [4096]struct {
+	once    sync.Once
+	seed    maphash.Seed
+	mu      sync.Mutex
+	buckets [denialBuckets][denialWays]struct {
 		fp uint64
 		at int64
 	}
 }
 
+// The table's shape: 4,096 slots in buckets of 8. A direct-mapped table
+// (buckets of one) loses a pair to a collision with any other: among only
+// three refused keys, 3 in 4,096 times, and then a real key's denial went
+// unaudited.
+const (
+	denialWays    = 8
+	denialBuckets = 4096 / denialWays
+)
+
 // What a denialTable knows of a pair.
 const (
 	seenNot     = iota // not within the interval: recorded now, audit it
 	seenAlready        // audited within the interval
-	seenFull           // its slot holds another pair within its interval
+	seenFull           // its bucket holds other pairs within their interval
 )
 
 // note reports what the table knew of (id, reason) at now, and records it
-// when its slot is free.
+// when its bucket has room.
 func (d *denialTable) note(id, reason string, now time.Time, interval time.Duration) int {
 	d.once.Do(func() { d.seed = maphash.MakeSeed() })
 	var h maphash.Hash
@@ -94,18 +105,25 @@ func (d *denialTable) note(id, reason string, now time.Time, interval time.Durat
 	h.WriteByte(0)
 	h.WriteString(reason)
 	fp := h.Sum64()
-	slot := &d.slots[fp%uint64(len(d.slots))]
+	bucket := &d.buckets[fp%denialBuckets]
 	at := now.UnixNano()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	fresh := slot.at != 0 && at-slot.at < int64(interval) && at >= slot.at
-	switch {
-	case fresh && slot.fp == fp:
-		return seenAlready
-	case fresh:
+	free := -1
+	for i := range bucket {
+		slot := &bucket[i]
+		fresh := slot.at != 0 && at-slot.at < int64(interval) && at >= slot.at
+		switch {
+		case fresh && slot.fp == fp:
+			return seenAlready
+		case !fresh && (free < 0 || slot.fp == fp):
+			free = i // prefer the pair's own stale slot, so it is never in two
+		}
+	}
+	if free < 0 {
 		return seenFull
 	}
-	slot.fp, slot.at = fp, at
+	bucket[free].fp, bucket[free].at = fp, at
 	return seenNot
 }
 
