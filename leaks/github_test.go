@@ -75,7 +75,7 @@ func TestGitHubNotOurs(t *testing.T) {
 		keyforge.Key("kc", k.ID),                       // the default prefix: not this app's
 		keyforge.Key("acme", keyforge.ID(k.CreatedAt)), // an unknown id
 		keyforge.Key("acme", k.ID),                     // a wrong secret
-		token[:len(token)-1] + "x",                     // a bad checksum
+		keyforge.Typo(token),                           // a bad checksum
 		"acme_" + strings.Repeat("a", 300),             // too long to be a key
 		"", "not a key at all",
 		token, token,

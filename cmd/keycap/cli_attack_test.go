@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/internal/keyforge"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/sqlstore"
 )
@@ -230,7 +231,7 @@ func TestAttackVerifyFromStdin(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &v), out)
 	assert.True(t, v.Valid)
 	assert.Equal(t, k.ID, v.Key.ID)
-	_, _, code = w.cli(t, token[:len(token)-1]+"x\n", "verify", "-")
+	_, _, code = w.cli(t, keyforge.Typo(token)+"\n", "verify", "-")
 	assert.Equal(t, exitRefused, code, "a wrong key read from stdin is refused like one given as an argument")
 	_, errOut, code = w.cli(t, "", "verify", "-")
 	assert.Equal(t, exitUsage, code)

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/keycaphq/keycap/audit"
+	"github.com/keycaphq/keycap/internal/keyforge"
 	"github.com/keycaphq/keycap/internal/testenv"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/sqlstore"
@@ -340,7 +341,7 @@ func testVerify(t *testing.T, w *world) {
 	assert.Equal(t, map[string][]string{"files": {"read"}}, v.Permissions)
 	assert.True(t, w.get(t, k.ID).LastUsedAt.IsZero(), "not counted as a use")
 
-	out, _, code = w.cli(t, "", "verify", token[:len(token)-2]+"xx")
+	out, _, code = w.cli(t, "", "verify", keyforge.Typo(token))
 	assert.Equal(t, exitRefused, code)
 	assert.Contains(t, out, "not valid")
 

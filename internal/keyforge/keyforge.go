@@ -58,3 +58,19 @@ func ID(t time.Time) string {
 	}
 	return string(out[:])
 }
+
+// Typo returns key with its last character changed to another one of the
+// same alphabet: a key that differs from key by one character, so its
+// checksum no longer matches. (Appending a fixed character instead equals
+// key whenever key already ends with it: one time in 62.)
+func Typo(key string) string {
+	if key == "" {
+		return "x"
+	}
+	last := key[len(key)-1]
+	next := byte('x')
+	if last == next {
+		next = 'y'
+	}
+	return key[:len(key)-1] + string(next)
+}

@@ -25,3 +25,14 @@ func TestIDsSortByTime(t *testing.T) {
 		require.Less(t, a, b)
 	}
 }
+
+// TestTypo: the typo always differs from the key, in its last character
+// only, also for keys ending with the character it would write.
+func TestTypo(t *testing.T) {
+	for _, key := range []string{"acme_abc_x", "acme_abc_y", "acme_abc_Q", "x"} {
+		typo := keyforge.Typo(key)
+		require.NotEqual(t, key, typo)
+		require.Len(t, typo, len(key))
+		require.Equal(t, key[:len(key)-1], typo[:len(typo)-1])
+	}
+}
