@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/keys/notify"
 	"github.com/keycaphq/keycap/middleware"
+	"github.com/keycaphq/keycap/policy"
 )
 
 // newScheduler returns the scheduler of the owners' notices: expiry
@@ -19,11 +21,12 @@ import (
 // revocations and disables by someone else (an admin, a leak report, the
 // staleness policy when cfg.DisableUnusedAfter is set). Every instance
 // runs one (see run in main.go); they share the claims in the database, so
-// each notice is logged once. The page lists the sent ones (GET /notices).
-func newScheduler(cfg config, m *keys.Manager, store notify.Store, logger *slog.Logger) (*notify.Scheduler, error) {
+// each notice is logged once, addressed to those to names for the key's
+// owner. The page lists the sent ones (GET /notices).
+func newScheduler(cfg config, m *keys.Manager, store notify.Store, logger *slog.Logger, to recipients) (*notify.Scheduler, error) {
 	return notify.New(notify.Config{
 		Manager: m, Store: store, Logger: logger,
-		Notifier:     logNotices(logger),
+		Notifier:     logNotices(logger, to),
 		StaleAfter:   30 * 24 * time.Hour,
 		DisableAfter: cfg.DisableUnusedAfter,
 		Interval:     cfg.NoticeInterval,
@@ -34,7 +37,7 @@ func newScheduler(cfg config, m *keys.Manager, store notify.Store, logger *slog.
 // behind any cache), and the secret scanning endpoint when configured.
 func (a *app) buildNotices(cfg config, store notify.Store) (err error) {
 	a.noticeStore = store
-	if a.scheduler, err = newScheduler(cfg, a.manager, store, a.logger); err != nil {
+	if a.scheduler, err = newScheduler(cfg, a.manager, store, a.logger, a.recipients); err != nil {
 		return err
 	}
 	a.github, err = newGitHub(cfg.GitHubKeysFile, a.manager, a.logger)
@@ -76,12 +79,42 @@ func parseDuration(name, value string) (time.Duration, error) {
 	return d, nil
 }
 
-// logNotices is the example's Notifier: a log line per notice, where an
-// app would send an email.
-func logNotices(logger *slog.Logger) notify.Notifier {
+// recipients returns the users told about a key of owner.
+type recipients func(ctx context.Context, owner string) ([]string, error)
+
+// recipients tells a user about their own keys, and about an
+// organization's keys the members who may manage them at the time of the
+// notice (keys.Manager.Manages: keys:manage among their rights now), the
+// people who can act on it; an organization's id is nobody's inbox.
+func (a *app) recipients(ctx context.Context, owner string) ([]string, error) {
+	if _, ok := a.orgs.subject(owner); !ok {
+		return []string{owner}, nil
+	}
+	var to []string
+	for _, user := range a.orgs.memberIDs(owner) {
+		_, err := a.manager.Manages(ctx, user, owner)
+		var cannot *policy.ManageError
+		switch {
+		case err == nil:
+			to = append(to, user)
+		case errors.Is(err, policy.ErrNotMember), errors.As(err, &cannot):
+		default:
+			return nil, err // not delivered: offered again at the next run
+		}
+	}
+	return to, nil
+}
+
+// logNotices is the example's Notifier: a log line per notice, addressed
+// to the users to names, where an app would send them an email.
+func logNotices(logger *slog.Logger, to recipients) notify.Notifier {
 	return notify.Func(func(ctx context.Context, n notify.Notice) error {
+		users, err := to(ctx, n.Key.OwnerID)
+		if err != nil {
+			return err
+		}
 		logger.InfoContext(ctx, "keycap notice", "type", string(n.Type), "lead", n.Lead.String(), "at", n.At,
-			"owner", n.Key.OwnerID, "key_id", n.Key.ID, "key_name", n.Key.Name, "actor", noticeActor(n).String())
+			"to", users, "owner", n.Key.OwnerID, "key_id", n.Key.ID, "key_name", n.Key.Name, "actor", noticeActor(n).String())
 		return nil
 	})
 }
@@ -112,7 +145,12 @@ func (a *app) notices(w http.ResponseWriter, r *http.Request) {
 		keycap.WriteError(w, r, keycap.New(keycap.CodeUnauthenticated, "log in to see the notices about your keys"))
 		return
 	}
-	list, err := a.noticeStore.Notices(r.Context(), id, 20)
+	owner, err := a.noticesOwner(r, id)
+	if err != nil {
+		keycap.WriteError(w, r, err)
+		return
+	}
+	list, err := a.noticeStore.Notices(r.Context(), owner, 20)
 	if err != nil {
 		a.logger.ErrorContext(r.Context(), "listing notices", "err", err)
 		keycap.WriteError(w, r, err)
@@ -128,6 +166,22 @@ func (a *app) notices(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"notices": out})
+}
+
+// noticesOwner returns whose notices the request lists: user's own, or
+// with ?owner= an organization whose keys user manages now, as the keys
+// API decides (403 CANNOT_MANAGE_KEYS for a member who may not manage
+// them; 403 FORBIDDEN for anyone else, whether or not the owner exists).
+func (a *app) noticesOwner(r *http.Request, user string) (string, error) {
+	owner := r.URL.Query().Get("owner")
+	if owner == "" || owner == user {
+		return user, nil
+	}
+	_, err := a.manager.Manages(r.Context(), user, owner)
+	if errors.Is(err, policy.ErrNotMember) {
+		return "", keycap.New(keycap.CodeForbidden, "?owner= names an organization whose keys you manage; leave it out to see the notices about your own keys")
+	}
+	return owner, err
 }
 
 // noticeActor is who caused a revocation or a disable notice.

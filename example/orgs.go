@@ -84,6 +84,18 @@ func (o *organizations) owners(user string) []ui.Owner {
 	return out
 }
 
+// memberIDs returns the members of org, sorted.
+func (o *organizations) memberIDs(org string) []string {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	ids := make([]string, 0, len(o.members[org]))
+	for id := range o.members[org] {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // orgNames are what the pages call the organizations.
 var orgNames = map[string]string{acmeID: "Acme"}
 

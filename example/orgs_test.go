@@ -1,16 +1,21 @@
 package main
 
 import (
+	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/keycaphq/keycap"
+	"github.com/keycaphq/keycap/audit"
 	keycaptest "github.com/keycaphq/keycap/httptest_helpers"
+	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
 
@@ -101,4 +106,69 @@ func TestKeyPageOwners(t *testing.T) {
 
 	a.orgs.setMember(acmeID, "bob", acmeMember) // no keys:manage
 	assert.NotContains(t, string(bob.Get(t, "/").Body), acmeOption)
+}
+
+// TestOrgNotices: a notice about one of Acme's keys is addressed to the
+// members who may manage its keys at the time of the notice (bob, then
+// alice once she is promoted and he demoted), never to the organization's
+// id; they list it with GET /notices?owner=org:acme, which refuses a
+// member who may not manage its keys and anyone else, and writes nothing.
+func TestOrgNotices(t *testing.T) {
+	var logs syncBuffer
+	a, err := newApp(config{DBPath: filepath.Join(t.TempDir(), "keycap.db"), BcryptCost: bcrypt.MinCost,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, a.Close()) })
+	srv := keycaptest.Start(t, a)
+	bob, alice := mustLogIn(t, srv.URL, "bob"), mustLogIn(t, srv.URL, "alice")
+	revokeOne := func(name string) string {
+		t.Helper()
+		resp := bob.DoJSON(t, http.MethodPost, "/api-keys?owner=org:acme", map[string]any{"name": name,
+			"permissions": policy.Permissions{"files": {"read"}}})
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", resp.Body)
+		var k struct{ ID string }
+		resp.JSON(t, &k)
+		_, err := a.manager.Revoke(t.Context(), keys.RevokeRequest{Ref: keys.Ref{Owner: acmeID, ID: k.ID},
+			Actor: audit.System("security-team"), Reason: "rotated by policy"})
+		require.NoError(t, err)
+		return k.ID
+	}
+	noticeLine := func(id string) string {
+		t.Helper()
+		r, err := a.scheduler.RunOnce(t.Context(), a.manager.Now())
+		require.NoError(t, err)
+		require.Equal(t, 1, r.Sent)
+		for line := range strings.Lines(logs.String()) {
+			if strings.Contains(line, "keycap notice") && strings.Contains(line, id) {
+				return line
+			}
+		}
+		t.Fatalf("no notice logged for %s in:\n%s", id, logs.String())
+		return ""
+	}
+
+	first := revokeOne("acme ci")
+	assert.Contains(t, noticeLine(first), "to=[bob] owner=org:acme", "the members who manage Acme's keys")
+	var listed struct{ Notices []noticeJSON }
+	bob.DoJSON(t, http.MethodGet, "/notices?owner=org:acme", nil).JSON(t, &listed)
+	require.Len(t, listed.Notices, 1)
+	assert.Equal(t, first, listed.Notices[0].KeyID)
+	assert.Equal(t, "system:security-team", listed.Notices[0].Actor)
+	resp := bob.DoJSON(t, http.MethodGet, "/notices", nil)
+	assert.JSONEq(t, `{"notices": []}`, string(resp.Body), "bob's own notices are his, Acme's are Acme's")
+
+	keycaptest.RequireCode(t, alice.DoJSON(t, http.MethodGet, "/notices?owner=org:acme", nil), keycap.CodeCannotManageKeys)
+	for _, owner := range []string{"bob", "org:nobody", "org:acme%00"} {
+		keycaptest.RequireCode(t, alice.DoJSON(t, http.MethodGet, "/notices?owner="+owner, nil), keycap.CodeForbidden)
+	}
+	created := alice.CreateKey(t, "/api-keys", "ci", policy.MustParse("files:read"))
+	keycaptest.RequireCode(t, alice.KeyOnly(t, created.Key).DoJSON(t, http.MethodGet, "/notices?owner=org:acme", nil), keycap.CodeDelegationNotAllowed)
+
+	a.orgs.setMember(acmeID, "alice", acmeAdmin)
+	second := revokeOne("acme deploy")
+	a.orgs.setMember(acmeID, "bob", acmeMember) // demoted before the notice goes out
+	assert.Contains(t, noticeLine(second), "to=[alice] owner=org:acme", "who manages Acme's keys when the notice goes out")
+	alice.DoJSON(t, http.MethodGet, "/notices?owner=org:acme", nil).JSON(t, &listed)
+	assert.Len(t, listed.Notices, 2)
+	keycaptest.RequireCode(t, bob.DoJSON(t, http.MethodGet, "/notices?owner=org:acme", nil), keycap.CodeCannotManageKeys)
 }
