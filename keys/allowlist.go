@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/keycaphq/keycap/policy"
 )
@@ -173,13 +172,11 @@ func allowListFor(ranges []netip.Prefix, caller *Verified) ([]netip.Prefix, erro
 	return ranges, nil
 }
 
-// logIPRefusal logs a key refused for its client address, once per key
-// per interval, by id (never the key). The audit's table of recent denials
-// remembers what was logged, under a reason of its own.
-func (m *Manager) logIPRefusal(ctx context.Context, k *record, clientIP string, now time.Time) {
-	if m.denials.seen.note(k.id(), "logged: outside allowed_ips", now, m.denials.interval) != seenNot {
-		return
-	}
+// logIPRefusal logs a key refused for its client address, by id (never
+// the key). auditDenied calls it when it records the refusal in the table
+// of recent denials, so once per key per interval, and the line and the
+// audit event take one slot of that table.
+func (m *Manager) logIPRefusal(ctx context.Context, k *record, clientIP string) {
 	m.logger.LogAttrs(ctx, slog.LevelWarn, "keycap: API key refused: the client address is outside its allowed_ips",
 		slog.String("key_id", k.id()), slog.String("owner", k.ownerID), slog.String("client_ip", clientIP))
 }

@@ -22,6 +22,10 @@ import (
 //     be forged at will: the first of an interval is audited, the rest are
 //     counted and the count reported with the first of the next interval.
 //
+// A key refused for its client address is also logged, when its refusal
+// is recorded, under the same slot (with or without an Auditor): the log
+// line takes no slot of its own, so any 8 refused pairs are still audited.
+//
 // Both cost O(1) time and bounded memory whatever ids are sent.
 func (m *Manager) auditDenied(ctx context.Context, raw string, k *record, err error, ip string) {
 	now := m.now()
@@ -40,10 +44,16 @@ func (m *Manager) auditDenied(ctx context.Context, raw string, k *record, err er
 		case seenAlready:
 			return // already audited within the interval
 		case seenNot:
+			if k != nil && errors.Is(err, ErrIPNotAllowed) {
+				m.logIPRefusal(ctx, k, ip)
+			}
 			m.audit(ctx, e)
 			return
 		}
 		// seenFull: too many keys refused at once to remember; counted.
+	}
+	if m.auditor == nil {
+		return // called for the log line alone
 	}
 	first, uncounted := m.denials.anonymous.note(now, m.denials.interval)
 	if !first {
@@ -112,7 +122,12 @@ func (d *denialTable) note(id, reason string, now time.Time, interval time.Durat
 	free := -1
 	for i := range bucket {
 		slot := &bucket[i]
-		fresh := slot.at != 0 && at-slot.at < int64(interval) && at >= slot.at
+		// A reading up to an interval before the recorded one is within
+		// its interval too: refusals read the clock before the lock, so a
+		// concurrent one may record a later time first. A clock set back
+		// by an interval or more forgets.
+		since := at - slot.at
+		fresh := slot.at != 0 && since < int64(interval) && -since < int64(interval)
 		switch {
 		case fresh && slot.fp == fp:
 			return seenAlready
@@ -141,7 +156,9 @@ type denialCounter struct {
 func (c *denialCounter) note(now time.Time, interval time.Duration) (first bool, uncounted int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.everNoted || now.Sub(c.start) >= interval || now.Before(c.start) {
+	// As in denialTable.note, a reading less than an interval before the
+	// start is within the interval.
+	if since := now.Sub(c.start); !c.everNoted || since >= interval || since <= -interval {
 		uncounted, c.uncounted = c.uncounted, 0
 		c.start, c.everNoted = now, true
 		return true, uncounted

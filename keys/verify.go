@@ -111,7 +111,7 @@ func (m *Manager) check(ctx context.Context, raw, clientIP string, use bool) (*V
 		m.observe(ctx, raw, found, err, time.Since(start))
 	}
 	if err != nil {
-		if m.auditor != nil && !errors.Is(err, ErrStoreUnavailable) {
+		if (m.auditor != nil || errors.Is(err, ErrIPNotAllowed)) && !errors.Is(err, ErrStoreUnavailable) {
 			m.auditDenied(ctx, raw, found, err, clientIP)
 		}
 		return nil, err
@@ -268,9 +268,6 @@ func (m *Manager) effective(ctx context.Context, r *record, entry *cacheEntry, s
 			*v.chain = append(*v.chain, r.id())
 		}
 		if err := m.withinAncestors(ctx, r, v, now, clientIP); err != nil {
-			if errors.Is(err, ErrIPNotAllowed) {
-				m.logIPRefusal(ctx, r, clientIP, now)
-			}
 			return nil, err
 		}
 	}
@@ -315,8 +312,7 @@ func (m *Manager) usable(ctx context.Context, r *record, now time.Time, clientIP
 		return ErrExpired
 	}
 	if !allows(r.allowedIPs, clientIP) {
-		m.logIPRefusal(ctx, r, clientIP, now)
-		return ErrIPNotAllowed
+		return ErrIPNotAllowed // logged and audited by auditDenied
 	}
 	return nil
 }
