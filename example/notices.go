@@ -85,7 +85,9 @@ type recipients func(ctx context.Context, owner string) ([]string, error)
 // recipients tells a user about their own keys, and about an
 // organization's keys the members who may manage them at the time of the
 // notice (keys.Manager.Manages: keys:manage among their rights now), the
-// people who can act on it; an organization's id is nobody's inbox.
+// people who can act on it; an organization's id is nobody's inbox. Nobody
+// manages a disabled organization's keys: its notices go to nobody, and
+// are listed for its managers once it is enabled again.
 func (a *app) recipients(ctx context.Context, owner string) ([]string, error) {
 	if _, ok := a.orgs.subject(owner); !ok {
 		return []string{owner}, nil
@@ -97,7 +99,7 @@ func (a *app) recipients(ctx context.Context, owner string) ([]string, error) {
 		switch {
 		case err == nil:
 			to = append(to, user)
-		case errors.Is(err, policy.ErrNotMember), errors.As(err, &cannot):
+		case errors.Is(err, policy.ErrNotMember), errors.As(err, &cannot), errors.Is(err, policy.ErrSubjectDisabled):
 		default:
 			return nil, err // not delivered: offered again at the next run
 		}

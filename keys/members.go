@@ -51,7 +51,8 @@ func (m *Manager) sideOf(ctx context.Context, actor audit.Actor, owner string) (
 // keys ([policy.Config].ManageKeys). It returns [policy.ErrNotMember] when
 // user is not a member, owner is not an organization or does not exist;
 // a [*policy.ManageError] for a member without the right to manage keys;
-// [policy.ErrSubjectDisabled] for a disabled organization; or the
+// [policy.ErrSubjectDisabled] to a member of a disabled organization (to anyone
+// else, ErrNotMember: it answers as one that does not exist); or the
 // Subjects' and Members' other errors. [Manager.Create], Update, Rotate
 // and Revoke check it themselves for an Actor who is a user other than
 // the owner; an HTTP layer asks it before listing or reading an

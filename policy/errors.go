@@ -51,7 +51,7 @@ var ErrSubjectDisabled = errors.New("policy: subject is disabled")
 // subject that is not an organization, or when no Members is configured.
 var ErrNotMember = errors.New("policy: not a member of the organization")
 
-// ErrOrganizationDisabled is what [Policy.MemberRights] returns for a
+// ErrOrganizationDisabled is what [Policy.MemberRights] returns to a member of a
 // disabled organization; it wraps [ErrSubjectDisabled].
 var ErrOrganizationDisabled = fmt.Errorf("%w: the organization", ErrSubjectDisabled)
 

@@ -10,17 +10,19 @@ import (
 // and whether they include [Config].ManageKeys, the permission to manage
 // the organization's keys. It returns [ErrNotMember] when user is not a
 // member, when org is not an organization or when no Members is
-// configured, and [ErrOrganizationDisabled] for a disabled organization.
+// configured, and [ErrOrganizationDisabled] to a member of a disabled
+// organization. Membership is asked first: to anyone else a disabled
+// organization answers as one that does not exist.
 func (p *Policy) MemberRights(ctx context.Context, org Subject, user string) (rights Permissions, manage bool, err error) {
 	if p.members == nil || !org.Organization || user == "" || user == org.ID {
 		return nil, false, ErrNotMember
 	}
-	if org.Disabled {
-		return nil, false, ErrOrganizationDisabled
-	}
 	rights, err = p.members(ctx, org, user)
 	if err != nil {
 		return nil, false, err
+	}
+	if org.Disabled {
+		return nil, false, ErrOrganizationDisabled
 	}
 	if rights, err = normalize(rights, true); err != nil {
 		return nil, false, fmt.Errorf("policy: Members for %q in %q: %w", user, org.ID, err)
