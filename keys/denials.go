@@ -105,16 +105,22 @@ const (
 	seenFull           // its bucket holds other pairs within their interval
 )
 
-// note reports what the table knew of (id, reason) at now, and records it
-// when its bucket has room.
-func (d *denialTable) note(id, reason string, now time.Time, interval time.Duration) int {
+// fingerprint is the pair's hash under the table's seed: its bucket is
+// fingerprint % denialBuckets.
+func (d *denialTable) fingerprint(id, reason string) uint64 {
 	d.once.Do(func() { d.seed = maphash.MakeSeed() })
 	var h maphash.Hash
 	h.SetSeed(d.seed)
 	h.WriteString(id)
 	h.WriteByte(0)
 	h.WriteString(reason)
-	fp := h.Sum64()
+	return h.Sum64()
+}
+
+// note reports what the table knew of (id, reason) at now, and records it
+// when its bucket has room.
+func (d *denialTable) note(id, reason string, now time.Time, interval time.Duration) int {
+	fp := d.fingerprint(id, reason)
 	bucket := &d.buckets[fp%denialBuckets]
 	at := now.UnixNano()
 	d.mu.Lock()

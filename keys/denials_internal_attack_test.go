@@ -6,7 +6,6 @@ package keys
 
 import (
 	"context"
-	"hash/maphash"
 	"net/netip"
 	"sync"
 	"testing"
@@ -20,13 +19,7 @@ import (
 
 // bucketOf returns the bucket d files (id, reason) in, as note does.
 func bucketOf(d *denialTable, id, reason string) uint64 {
-	d.once.Do(func() { d.seed = maphash.MakeSeed() })
-	var h maphash.Hash
-	h.SetSeed(d.seed)
-	h.WriteString(id)
-	h.WriteByte(0)
-	h.WriteString(reason)
-	return h.Sum64() % denialBuckets
+	return d.fingerprint(id, reason) % denialBuckets
 }
 
 // denialIDs returns fresh ids until pick accepts n of them.
