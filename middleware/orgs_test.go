@@ -263,3 +263,26 @@ func TestOrgKeyDelegation(t *testing.T) {
 	assert.Equal(t, "org:acme", child.OwnerID)
 	keycaptest.RequireCode(t, f.keyClient(t, k.Key).DoJSON(t, http.MethodPost, "/api-keys", createBody(`{"projects": ["read"]}`)), keycap.CodeExceedsMaximum)
 }
+
+// A disabled organization's keys may not be created or changed by its
+// members (SUBJECT_DISABLED), but the app's admin, who is not a member,
+// may still stop one: stopping a key only takes access away.
+func TestOrgKeyStoppedByAdminWhileDisabled(t *testing.T) {
+	t.Parallel()
+	f := newOrgFixture(t, keycaptest.WithMiddleware(func(o *middleware.Options) { o.AdminPermission = "keys:admin" }))
+	k := f.acmeKey(t, `{"files": ["read"]}`)
+	f.srv.Users.Disable("org:acme", true)
+	keycaptest.RequireCode(t, f.bob.DoJSON(t, http.MethodDelete, "/api-keys/"+k.ID+"?owner=org:acme", nil), keycap.CodeSubjectDisabled)
+
+	resp := f.root.DoJSON(t, http.MethodDelete, "/api-keys/"+k.ID+"?owner=org:acme", map[string]any{"reason": "org closed"})
+	keycaptest.RequireCode(t, resp, "")
+	var revoked struct {
+		Status    string `json:"status"`
+		RevokedBy string `json:"revoked_by"`
+	}
+	resp.JSON(t, &revoked)
+	assert.Equal(t, "revoked", revoked.Status)
+	assert.Equal(t, "root", revoked.RevokedBy)
+	f.srv.Users.Disable("org:acme", false)
+	keycaptest.RequireCode(t, f.keyClient(t, k.Key).Get(t, "/api/files"), keycap.CodeKeyInvalid)
+}
