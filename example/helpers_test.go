@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,24 +100,4 @@ func exerciseKeyFlow(t *testing.T, baseURL string) {
 
 	resp = key.DoJSON(t, http.MethodGet, "/api/files", nil)
 	keycaptest.RequireCode(t, resp, keycap.CodeKeyInvalid)
-}
-
-// untilStopped calls f(g), f(g+1), ... from each of n goroutines g until
-// the returned stop is called, and stop waits for them.
-func untilStopped(n int, f func(i int)) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := range n {
-		wg.Go(func() {
-			for i := g; ; i++ {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				f(i)
-			}
-		})
-	}
-	return func() { close(done); wg.Wait() }
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/keycaphq/keycap/internal/testenv"
 	"github.com/keycaphq/keycap/keys"
 	"github.com/keycaphq/keycap/policy"
 )
@@ -48,7 +49,7 @@ func TestOwnerChangesSeenUnderBatches(t *testing.T) {
 	for trial := range trials {
 		exec("DELETE FROM " + pg.usersTable + " WHERE id = 'alice'")
 		exec("INSERT INTO "+pg.usersTable+" (id, password_hash, roles) VALUES ('alice', $1, 'member')", hash)
-		stop := untilStopped(6, func(i int) { _, _ = m.Verify(request(), all[i%len(all)], "") })
+		stop := testenv.UntilStopped(6, func(i int) { _, _ = m.Verify(request(), all[i%len(all)], "") })
 		time.Sleep(2 * time.Millisecond)
 		change := []string{"disabled", "demoted", "deleted"}[trial%3]
 		switch change {
@@ -115,7 +116,7 @@ func TestRevokedOverHTTPUnderBatches(t *testing.T) {
 		created := alice.CreateKey(t, "/api-keys", "k", policy.Permissions{"files": {"read"}})
 		require.Equal(t, http.StatusOK, get(created.Key))
 		sent := append(others[:len(others):len(others)], created.Key)
-		stop := untilStopped(4, func(i int) { get(sent[i%len(sent)]) })
+		stop := testenv.UntilStopped(4, func(i int) { get(sent[i%len(sent)]) })
 		time.Sleep(2 * time.Millisecond)
 		change := "revoked"
 		if trial%2 == 0 {

@@ -115,27 +115,7 @@ func (p pgxRows) QueryRows(ctx context.Context, query string, args []any, scan f
 // noise looks ids up from n goroutines until the returned stop is
 // called, so that the Store's statements are in flight and lookups queue.
 func noise(s *sqlstore.Store, ids []string, n int) (stop func()) {
-	return untilStopped(n, func(i int) { _, _ = s.Get(context.Background(), ids[i%len(ids)]) })
-}
-
-// untilStopped calls f(g), f(g+1), ... from each of n goroutines g until
-// the returned stop is called, and stop waits for them.
-func untilStopped(n int, f func(i int)) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := range n {
-		wg.Go(func() {
-			for i := g; ; i++ {
-				select {
-				case <-done:
-					return
-				default:
-				}
-				f(i)
-			}
-		})
-	}
-	return func() { close(done); wg.Wait() }
+	return testenv.UntilStopped(n, func(i int) { _, _ = s.Get(context.Background(), ids[i%len(ids)]) })
 }
 
 // createKeys stores n keys of owner and returns their ids.
@@ -338,7 +318,7 @@ func createRaw(t *testing.T, m *keys.Manager, n int) (ids, raws []string) {
 
 // verifyNoise verifies raws from n goroutines until stop is called.
 func verifyNoise(m *keys.Manager, raws []string, n int) (stop func()) {
-	return untilStopped(n, func(i int) { _, _ = m.Verify(context.Background(), raws[i%len(raws)], "") })
+	return testenv.UntilStopped(n, func(i int) { _, _ = m.Verify(context.Background(), raws[i%len(raws)], "") })
 }
 
 // TestBatchAttackVerifyAfterRevoke: through keys.Manager.Verify (no
